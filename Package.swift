@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+// The package: binfmt-reg (Swift) and runbottle (freestanding C, built by the BuildRunbottle plugin).
+import PackageDescription
+
+let package = Package(
+    name: "binfmt-bottle",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "binfmt-reg", targets: ["binfmt-reg"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // The CLI: one command per file; parses arguments, calls the libraries, renders output.
+        .executableTarget(
+            name: "binfmt-reg",
+            dependencies: [
+                "ELFEngine", "BinfmtMisc", "RunbottleImage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // The ELF engine: bounds-checked reading, the seal transformation, verifier, atomic writer.
+        .target(
+            name: "ELFEngine",
+            dependencies: [
+                "RunbottleCore",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        // The registration model: binfmt_misc lines, entries, binfmt.d files, file capabilities.
+        .target(
+            name: "BinfmtMisc",
+            dependencies: [
+                "ELFEngine", "CLibcap",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        // The C core's pure parts (seal format, ELF validation, load plan, stack fix-up), compiled
+        // as an ordinary C target so Swift tests call them in-process. The shipped runbottle is the
+        // same sources plus the syscall layer, linked freestanding static-pie by the plugin.
+        .target(
+            name: "RunbottleCore",
+            path: "Sources/runbottle",
+            exclude: ["os", "build.sh"],
+            sources: ["core"],
+            publicHeadersPath: "include"),
+        // runbottle's bytes, embedded in binfmt-reg so one file is all an image needs.
+        .target(name: "RunbottleImage", plugins: ["BuildRunbottle"]),
+        .plugin(name: "BuildRunbottle", capability: .buildTool()),
+
+        .target(name: "TestSupport", dependencies: ["RunbottleImage"], path: "Tests/TestSupport"),
+        .testTarget(name: "ELFEngineTests", dependencies: ["ELFEngine", "TestSupport"]),
+        .testTarget(name: "BinfmtMiscTests", dependencies: ["BinfmtMisc", "TestSupport"]),
+        .testTarget(name: "RunbottleTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"]),
+    ]
+)

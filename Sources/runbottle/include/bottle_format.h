@@ -1,0 +1,52 @@
+/* The seal format: the one definition that runbottle (C) and binfmt-reg (Swift) both read.
+ * bottle(5) is its user-facing specification; keep the two in step. */
+#ifndef BOTTLE_FORMAT_H
+#define BOTTLE_FORMAT_H
+
+/* A sealed binary carries one ELF note right after its ELF header, at file offset e_ehsize
+ * (64 for ELFCLASS64, 52 for ELFCLASS32), because binfmt_misc matches magic bytes only within
+ * the first BINPRM_BUF_SIZE bytes of a file (256 since Linux 5.1, 128 before). The program
+ * header table that lived there moves to a PT_LOAD appended at the end of the file.
+ *
+ *   offset 0   u32 n_namesz = BOTTLE_NOTE_NAMESZ
+ *          4   u32 n_descsz = BOTTLE_DESC_HEADER_SIZE + loader_len + 1, rounded up to 4
+ *          8   u32 n_type   = BOTTLE_NT_SEAL or BOTTLE_NT_SEAL_PRIVILEGED
+ *         12   "BOTTLE\0\0"  (name and its padding to 4)
+ *         20   desc: u32 version = BOTTLE_FORMAT_VERSION
+ *         24         u32 loader_len  (bytes, without the NUL; 1 .. BOTTLE_LOADER_PATH_MAX)
+ *         28         loader path, NUL-terminated, zero-padded to 4: relative to the directory
+ *                    holding the binary's real path; never absolute, never empty
+ * All integers are in the file's own byte order (EI_DATA). */
+#define BOTTLE_NOTE_NAME           "BOTTLE"
+#define BOTTLE_NOTE_NAMESZ         7u
+#define BOTTLE_NOTE_NAME_PADDED    8u
+#define BOTTLE_NOTE_HEADER_SIZE    20u   /* namesz, descsz, type, padded name */
+#define BOTTLE_DESC_HEADER_SIZE    8u    /* version, loader_len */
+#define BOTTLE_FORMAT_VERSION      1u
+
+/* The note type tells binfmt_misc which entry takes the binary: an ordinary program goes to
+ * the entry with flags PO (runbottle keeps its own file capability and can fix
+ * /proc/self/exe); a setuid, setgid or file-capability program goes to the entry with POC
+ * (credentials computed from the binary, as a native exec would). */
+#define BOTTLE_NT_SEAL             1u
+#define BOTTLE_NT_SEAL_PRIVILEGED  2u
+
+/* PATH_MAX: the reserved PT_INTERP slot is exactly this many bytes. The kernel refuses a
+ * PT_INTERP with p_filesz > PATH_MAX (ENOEXEC) and requires its last byte to be NUL. */
+#define BOTTLE_INTERP_SLOT_SIZE    4096u
+#define BOTTLE_LOADER_PATH_MAX     4095u
+
+/* binfmt_misc magic: bytes [0, BOTTLE_MAGIC_LEN) of the file, under a mask that keeps
+ * e_ident[EI_MAG0..EI_VERSION], e_machine, and the note's namesz, type and padded name;
+ * everything else (OS ABI, e_type, descsz, ...) is masked out. Offset + length must stay
+ * within 128 bytes so that kernels before 5.1 can match it too. */
+#define BOTTLE_NOTE_OFFSET_64      64u
+#define BOTTLE_NOTE_OFFSET_32      52u
+#define BOTTLE_MAGIC_LEN_64        (BOTTLE_NOTE_OFFSET_64 + BOTTLE_NOTE_HEADER_SIZE)  /* 84 */
+#define BOTTLE_MAGIC_LEN_32        (BOTTLE_NOTE_OFFSET_32 + BOTTLE_NOTE_HEADER_SIZE)  /* 72 */
+
+/* The most runbottle reads from offset e_ehsize to find the whole note. */
+#define BOTTLE_NOTE_MAX_SIZE \
+    (BOTTLE_NOTE_HEADER_SIZE + BOTTLE_DESC_HEADER_SIZE + BOTTLE_LOADER_PATH_MAX + 1u)
+
+#endif

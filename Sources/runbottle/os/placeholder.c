@@ -1,0 +1,2 @@
+/* SCAFFOLD: replaced by the runbottle work. */
+int rb_os_placeholder;
