@@ -1,7 +1,70 @@
-/* SCAFFOLD (replaced by the runbottle work): exits 126. */
+/* x86-64 entry and trampoline: hands the initial stack pointer to C, and later, from a copy in
+ * anonymous memory, runs the last system calls and jumps to the loader. */
     .text
     .globl _start
+    .type _start, @function
 _start:
-    mov $60, %eax
+    xor %ebp, %ebp
+    mov %rsp, %rdi
+    and $-16, %rsp
+    call rb_main
+    ud2
+    .size _start, . - _start
+
+/* rb_trampoline(table): position-independent, copied into an anonymous page because it unmaps
+ * runbottle's own image. The table (struct rb_tramp in os/runbottle_os.h) lists system calls
+ * run in order; a failing call marked fatal writes the table's message and exits 126. Then the
+ * stack pointer is set and the loader entered with every other register cleared, as the kernel
+ * starts a process (rdx = 0: no atexit function for the x86-64 ABI). */
+    .globl rb_trampoline, rb_trampoline_end
+    .hidden rb_trampoline, rb_trampoline_end
+rb_trampoline:
+    mov %rdi, %rbx
+    mov 0(%rbx), %r12           /* ncalls */
+    lea 40(%rbx), %r13          /* calls[0] */
+1:  test %r12, %r12
+    jz 3f
+    mov 0(%r13), %rax
+    mov 8(%r13), %rdi
+    mov 16(%r13), %rsi
+    mov 24(%r13), %rdx
+    mov 32(%r13), %r10
+    mov 40(%r13), %r8
+    mov 48(%r13), %r9
+    syscall
+    cmpq $0, 56(%r13)
+    je 2f
+    cmp $-4095, %rax
+    jae 4f
+2:  add $64, %r13
+    dec %r12
+    jmp 1b
+3:  mov 24(%rbx), %rsp
+    mov 32(%rbx), %rcx
+    xor %eax, %eax
+    xor %ebx, %ebx
+    xor %edx, %edx
+    xor %esi, %esi
+    xor %edi, %edi
+    xor %ebp, %ebp
+    xor %r8d, %r8d
+    xor %r9d, %r9d
+    xor %r10d, %r10d
+    xor %r11d, %r11d
+    xor %r12d, %r12d
+    xor %r13d, %r13d
+    xor %r14d, %r14d
+    xor %r15d, %r15d
+    jmp *%rcx
+4:  mov $1, %eax                /* write(2, msg, len) */
+    mov $2, %edi
+    mov 8(%rbx), %rsi
+    mov 16(%rbx), %rdx
+    syscall
+    mov $231, %eax              /* exit_group(126) */
     mov $126, %edi
     syscall
+    ud2
+rb_trampoline_end:
+
+    .section .note.GNU-stack, "", @progbits

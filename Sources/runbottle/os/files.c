@@ -1,0 +1,165 @@
+/* Opening and reading the binary and its loader: real paths, headers, the trusted walk. */
+#include <errno.h>
+#include "runbottle_os.h"
+
+long rb_stat_fd(int fd, struct rb_statx *stx)
+{
+    return rb_syscall6(RB_SYS_statx, fd, (long)"", RB_AT_EMPTY_PATH, RB_STATX_BASIC, (long)stx, 0);
+}
+
+static long pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+    size_t got = 0;
+    while (got < len) {
+        long n = rb_syscall6(RB_SYS_pread64, fd, (long)((char *)buf + got), (long)(len - got),
+                             (long)(off + got), 0, 0);
+        if (n == -EINTR)
+            continue;
+        if (n < 0)
+            return n;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (long)got;
+}
+
+/* Reads the head of the file (ELF header, and for the binary the BOTTLE note), then the
+ * program headers, and validates both. head must hold at least 64 bytes. */
+int rb_read_image(struct rb_file *f, uint8_t *head, size_t headsz, size_t *got)
+{
+    struct rb_statx stx;
+    long r = rb_stat_fd(f->fd, &stx);
+    if (r < 0)
+        return (int)r;
+    if ((stx.mode & RB_S_IFMT) != RB_S_IFREG)
+        return -EACCES;
+    f->size = stx.size;
+    f->mode = stx.mode;
+    f->uid = stx.uid;
+    long n = pread_all(f->fd, head, headsz, 0);
+    if (n < 0)
+        return (int)n;
+    *got = (size_t)n;
+    uint64_t phoff;
+    uint32_t phsize;
+    int rc = rb_elf_check_header(head, (size_t)n, f->size, RB_EM_HOST, &phoff, &phsize);
+    if (rc)
+        return rc;
+    if (phoff + phsize <= (uint64_t)n) {
+        for (uint32_t i = 0; i < phsize; i++)
+            f->ph[i] = head[phoff + i];
+    } else if (pread_all(f->fd, f->ph, phsize, phoff) != (long)phsize) {
+        return RB_ECORRUPT;
+    }
+    return rb_elf_plan(head, f->ph, phsize, f->size, &f->img);
+}
+
+static int64_t readlink_cb(void *ctx, const char *path, char *buf, size_t bufsz)
+{
+    (void)ctx;
+    return rb_syscall6(RB_SYS_readlinkat, RB_AT_FDCWD, (long)path, (long)buf, (long)bufsz, 0, 0);
+}
+
+/* The binary's canonical path: /proc/self/fd/N when /proc is there (the kernel resolved it);
+ * otherwise the path given to execve, resolved here (a bare chroot has no /proc). */
+long rb_real_path(int fd, const char *given, char *out)
+{
+    char link[32] = "/proc/self/fd/";
+    size_t n = 14;
+    char digits[12];
+    int nd = 0;
+    unsigned v = (unsigned)fd;
+    do {
+        digits[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (nd)
+        link[n++] = digits[--nd];
+    link[n] = '\0';
+    long r = rb_syscall6(RB_SYS_readlinkat, RB_AT_FDCWD, (long)link, (long)out, 4095, 0, 0);
+    if (r > 0 && out[0] == '/') {
+        out[r] = '\0';
+        return r;
+    }
+    char cwd[4096];
+    cwd[0] = '\0';
+    if (given[0] != '/' && rb_sys(RB_SYS_getcwd, (long)cwd, sizeof(cwd), 0) < 0)
+        return -ENOENT;
+    return rb_path_resolve(cwd, given, readlink_cb, 0, out);
+}
+
+static long check_trusted(int fd)
+{
+    struct rb_statx stx;
+    long r = rb_stat_fd(fd, &stx);
+    if (r < 0)
+        return r;
+    return rb_trusted_owner_mode(stx.uid, stx.mode) ? 0 : RB_EUNTRUSTED;
+}
+
+/* Under AT_SECURE the loader counts only if it and every directory walked to reach it are
+ * root-owned and not writable by group or others: otherwise anyone who can hard-link a
+ * privileged sealed binary into a directory of theirs chooses the code it runs. Symlinks are
+ * refused on this walk (O_NOFOLLOW), so the directories checked are the ones used. */
+static long open_trusted(const char *path)
+{
+    long dir = rb_syscall6(RB_SYS_openat, RB_AT_FDCWD, (long)"/",
+                           RB_O_PATH | RB_O_DIRECTORY | RB_O_CLOEXEC, 0, 0, 0);
+    if (dir < 0)
+        return dir;
+    char comp[256];
+    const char *p = path;
+    for (;;) {
+        long r = check_trusted((int)dir);
+        if (r < 0) {
+            rb_sys(RB_SYS_close, dir, 0, 0);
+            return r;
+        }
+        while (*p == '/')
+            p++;
+        size_t n = 0;
+        while (p[n] && p[n] != '/')
+            n++;
+        if (n >= sizeof(comp)) {
+            rb_sys(RB_SYS_close, dir, 0, 0);
+            return -ENAMETOOLONG;
+        }
+        for (size_t i = 0; i < n; i++)
+            comp[i] = p[i];
+        comp[n] = '\0';
+        p += n;
+        while (*p == '/')
+            p++;
+        int last = *p == '\0';
+        long flags = last ? RB_O_RDONLY | RB_O_CLOEXEC | RB_O_NOFOLLOW | RB_O_NONBLOCK
+                          : RB_O_PATH | RB_O_DIRECTORY | RB_O_NOFOLLOW | RB_O_CLOEXEC;
+        long next = rb_syscall6(RB_SYS_openat, dir, (long)comp, flags, 0, 0, 0);
+        rb_sys(RB_SYS_close, dir, 0, 0);
+        if (next < 0)
+            return next;
+        if (last) {
+            r = check_trusted((int)next);
+            if (r < 0) {
+                rb_sys(RB_SYS_close, next, 0, 0);
+                return r;
+            }
+            return next;
+        }
+        dir = next;
+    }
+}
+
+/* Opens the loader read-only; O_NONBLOCK so that a FIFO planted there cannot hang us (the
+ * S_ISREG check in rb_read_image then refuses it). */
+long rb_open_loader(const char *path, int trusted_only, struct rb_file *f)
+{
+    long fd = trusted_only
+        ? open_trusted(path)
+        : rb_syscall6(RB_SYS_openat, RB_AT_FDCWD, (long)path,
+                      RB_O_RDONLY | RB_O_CLOEXEC | RB_O_NONBLOCK, 0, 0, 0);
+    if (fd < 0)
+        return fd;
+    f->fd = (int)fd;
+    return 0;
+}

@@ -1,0 +1,394 @@
+/* runbottle's flow: find the binary and its loader, decide what the process may become, map,
+ * rewrite the initial stack, then leave through the trampoline. */
+#include <elf.h>
+#include <errno.h>
+#include "runbottle_os.h"
+
+#define PAGE_UP(x) (((x) + RB_PAGE_SIZE - 1) & ~(uint64_t)(RB_PAGE_SIZE - 1))
+#define PR_SET_DUMPABLE 4
+#define PR_SET_MM 35
+#define PR_SET_MM_MAP 14
+#define ADDR_NO_RANDOMIZE 0x0040000
+#define CAP_SYS_ADMIN 21
+#define CAP_CHECKPOINT_RESTORE 40
+#define CAP_VERSION_3 0x20080522
+#define HEAD_SIZE (sizeof(Elf64_Ehdr) + BOTTLE_NOTE_MAX_SIZE)
+
+/* runbottle's own image, from the linker: unmapped before /proc/self/exe can change. */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char _end[] __attribute__((visibility("hidden")));
+
+struct cap_header { uint32_t version; int pid; };
+struct cap_data { uint32_t effective, permitted, inheritable; };
+
+struct run {
+    struct rb_stack st;
+    int binfmt;               /* started by binfmt_misc (AT_EXECFD), else direct mode */
+    const char *name;         /* the path as given: execve's, or direct mode's argument */
+    char real[4096];          /* the binary's canonical path */
+    char loader_path[8192];
+    struct rb_file bin, ld;
+    struct rb_note note;
+    uint64_t secure_in;       /* AT_SECURE as the kernel set it for runbottle */
+    int program_secure;       /* AT_SECURE the program deserves */
+    int debug;
+    int exe_permitted;
+    struct cap_header caph;
+    struct cap_data caps[2], keep[2];
+    int drop_caps, set_dumpable;
+    struct rb_tramp tramp;
+    struct rb_mm_map mm;
+    char msg[512];
+};
+
+static int is_err(long r) { return (unsigned long)r > -4096ul; }
+
+static uint64_t cap64(const struct cap_data *d, int which)
+{
+    return which ? (uint64_t)d[0].permitted | (uint64_t)d[1].permitted << 32
+                 : (uint64_t)d[0].effective | (uint64_t)d[1].effective << 32;
+}
+
+static void fail(struct run *r, long err)
+{
+    rb_die(err == -ENOENT ? RB_EXIT_NOTFOUND : RB_EXIT_NOEXEC, r->name, rb_strerror(err), 0);
+}
+
+static void add_call(struct run *r, long nr, long a, long b, long c, long d, int fatal)
+{
+    struct rb_tramp_call *c0 = &r->tramp.call[r->tramp.ncalls++];
+    c0->nr = (uint64_t)nr;
+    c0->a[0] = (uint64_t)a;
+    c0->a[1] = (uint64_t)b;
+    c0->a[2] = (uint64_t)c;
+    c0->a[3] = (uint64_t)d;
+    c0->a[4] = c0->a[5] = 0;
+    c0->fatal = (uint64_t)fatal;
+}
+
+static int env_debug(const struct rb_stack *st)
+{
+    static const char key[] = "RUNBOTTLE_DEBUG=";
+    for (uint64_t i = 0; i < st->envc; i++) {
+        const char *e = st->envp[i];
+        size_t k = 0;
+        while (key[k] && e[k] == key[k])
+            k++;
+        if (!key[k])
+            return e[k] != '\0' && !(e[k] == '0' && e[k + 1] == '\0');
+    }
+    return 0;
+}
+
+/* What the program is entitled to, as a native exec would have decided (see runbottle(8),
+ * SECURITY). Without C the kernel gave runbottle its own file capability: it must all go.
+ * With C and a privileged binary, credentials and capabilities are the program's. */
+static void decide_privilege(struct run *r)
+{
+    const struct rb_stack *st = &r->st;
+    uint64_t uid = rb_auxv_get(st, AT_UID, 0), euid = rb_auxv_get(st, AT_EUID, 0);
+    uint64_t gid = rb_auxv_get(st, AT_GID, 0), egid = rb_auxv_get(st, AT_EGID, 0);
+    int idchange = uid != euid || gid != egid;
+
+    r->caph.version = CAP_VERSION_3;
+    r->caph.pid = 0;
+    if (rb_sys(RB_SYS_capget, (long)&r->caph, (long)r->caps, 0) < 0)
+        r->caps[0] = r->caps[1] = (struct cap_data){ 0, 0, 0 };
+    uint64_t eff = cap64(r->caps, 0), prm = cap64(r->caps, 1);
+    r->exe_permitted = (eff >> CAP_CHECKPOINT_RESTORE & 1) || (eff >> CAP_SYS_ADMIN & 1);
+
+    uint64_t keep = prm;
+    if (r->secure_in) {
+        if (r->note.type == BOTTLE_NT_SEAL_PRIVILEGED) {
+            uint64_t entitled = ~(uint64_t)0;
+            if (!(idchange && euid == 0)) {
+                uint8_t x[24];
+                long n = rb_syscall6(RB_SYS_fgetxattr, r->bin.fd, (long)"security.capability",
+                                     (long)x, sizeof(x), 0, 0);
+                entitled = n > 0 ? rb_vfs_cap_permitted(x, (size_t)n) : 0;
+            }
+            keep = prm & entitled;
+            r->program_secure = idchange || keep != 0;
+        } else {
+            if (idchange)
+                rb_die(RB_EXIT_NOEXEC, r->name,
+                       "a setuid or setgid binary sealed as ordinary: reseal it", 0);
+            keep = 0;
+            r->program_secure = 0;
+        }
+    }
+    r->drop_caps = r->secure_in && keep != prm;
+    uint32_t lo = (uint32_t)keep, hi = (uint32_t)(keep >> 32);
+    r->keep[0] = (struct cap_data){ lo & r->caps[0].effective, lo, lo & r->caps[0].inheritable };
+    r->keep[1] = (struct cap_data){ hi & r->caps[1].effective, hi, hi & r->caps[1].inheritable };
+    /* A native exec leaves an unreadable binary's process undumpable (would_dump()). */
+    r->set_dumpable = r->secure_in && !r->program_secure
+        && rb_syscall6(RB_SYS_faccessat, RB_AT_FDCWD, (long)r->real, 4, 0, 0, 0) == 0;
+    r->debug = !r->secure_in && env_debug(st);
+}
+
+static void open_binary(struct run *r)
+{
+    uint8_t head[HEAD_SIZE];
+    size_t got;
+    int rc = rb_read_image(&r->bin, head, sizeof(head), &got);
+    if (rc)
+        fail(r, rc == -ENOENT ? -EIO : rc);
+    rc = rb_note_parse(head + sizeof(Elf64_Ehdr), got - sizeof(Elf64_Ehdr), 0, &r->note);
+    if (rc)
+        fail(r, rc);
+    long n = rb_real_path(r->bin.fd, r->name, r->real);
+    if (n < 0)
+        rb_die(RB_EXIT_NOEXEC, r->name, "cannot find the binary's real path", rb_strerror(n));
+    if (rb_path_sibling(r->real, r->note.loader, r->loader_path, sizeof(r->loader_path)) < 0)
+        rb_die(RB_EXIT_NOEXEC, r->name, "loader path too long", 0);
+}
+
+static void open_loader(struct run *r)
+{
+    long rc = rb_open_loader(r->loader_path, r->program_secure, &r->ld);
+    if (rc == -ENOENT)
+        rb_die(RB_EXIT_NOTFOUND, r->name, "loader not found", r->loader_path);
+    if (rc == RB_EUNTRUSTED || (rc == -ELOOP && r->program_secure))
+        rb_die(RB_EXIT_NOEXEC, r->name,
+               "privileged program: untrusted loader (it or a directory above it is not "
+               "root-owned, is group/other-writable, or is a symlink)", r->loader_path);
+    if (rc < 0)
+        rb_die(RB_EXIT_NOEXEC, r->name, rb_strerror(rc), r->loader_path);
+    uint8_t head[RB_PAGE_SIZE];
+    size_t got;
+    rc = rb_read_image(&r->ld, head, sizeof(head), &got);
+    if (rc == 0 && r->ld.img.type != ET_DYN)
+        rc = RB_ETYPE;
+    if (rc) {
+        const char *parts[] = { "loader ", r->loader_path };
+        char what[4200];
+        rb_concat(what, sizeof(what), parts, 2);
+        rb_die(RB_EXIT_NOEXEC, r->name, what, rb_strerror(rc));
+    }
+}
+
+static uint64_t random_pages(int bits)
+{
+    uint64_t v = 0;
+    if (rb_sys(RB_SYS_getrandom, (long)&v, sizeof(v), 1 /* GRND_NONBLOCK */) != sizeof(v))
+        v = 0;
+    return (v & ((1ull << bits) - 1)) * RB_PAGE_SIZE;
+}
+
+/* The PIE goes where load_elf_binary puts it: ELF_ET_DYN_BASE plus random pages, so that brk
+ * has room after it. A collision (runbottle sits in the mmap area, far above) is retried. */
+static void map_program(struct run *r, int randomize)
+{
+    struct rb_file *b = &r->bin;
+    long rc = -EEXIST;
+    if (b->img.type == ET_EXEC) {
+        rc = rb_map_image(b, 0, 1);
+    } else {
+        for (int tries = 0; tries < 4 && rc == -EEXIST; tries++) {
+            uint64_t rnd = randomize ? random_pages(RB_MMAP_RND_BITS) : 0;
+            rc = rb_map_image(b, rb_dyn_bias(&b->img, RB_ELF_ET_DYN_BASE, rnd), 1);
+        }
+    }
+    if (rc < 0)
+        rb_die(RB_EXIT_NOEXEC, r->name, "cannot map the program", rb_strerror(rc));
+}
+
+static void map_loader(struct run *r)
+{
+    long rc = rb_map_image(&r->ld, 0, 0);
+    if (rc < 0)
+        rb_die(RB_EXIT_NOEXEC, r->name, "cannot map the loader", rb_strerror(rc));
+}
+
+static uint64_t string_end(const char *s) { return (uint64_t)s + rb_strlen(s) + 1; }
+
+/* arg and env bounds for /proc/PID/cmdline and environ, from the program's own vectors. */
+static void mm_strings(struct run *r, char **argv, uint64_t argc, char **envp)
+{
+    uint64_t envc = r->st.envc;
+    r->mm.arg_start = (uint64_t)argv[0];
+    r->mm.arg_end = string_end(argv[argc - 1]);
+    r->mm.env_start = envc ? (uint64_t)envp[0] : r->mm.arg_end;
+    r->mm.env_end = envc ? string_end(envp[envc - 1]) : r->mm.arg_end;
+}
+
+/* Copies the trampoline into one anonymous page (our own image is about to go) and enters it. */
+__attribute__((noreturn)) static void leave(struct run *r, uint64_t *sp, uint64_t entry)
+{
+    uint64_t self = (uint64_t)__ehdr_start & ~(uint64_t)(RB_PAGE_SIZE - 1);
+    struct rb_tramp *t = &r->tramp;
+    /* Everything left to do, in order: runbottle's image first (PR_SET_MM_MAP's exe_fd is
+     * EBUSY while any mapping of the old exe remains), then exe, fds, privileges. */
+    t->ncalls = 0;
+    add_call(r, RB_SYS_munmap, (long)self, (long)(PAGE_UP((uint64_t)_end) - self), 0, 0, 0);
+    add_call(r, RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&r->mm, sizeof(r->mm),
+             r->mm.exe_fd != (uint32_t)-1);
+    add_call(r, RB_SYS_close, r->bin.fd, 0, 0, 0, 0);
+    add_call(r, RB_SYS_close, r->ld.fd, 0, 0, 0, 0);
+    if (r->drop_caps)
+        add_call(r, RB_SYS_capset, (long)&r->caph, (long)r->keep, 0, 0, 1);
+    if (r->set_dumpable)
+        add_call(r, RB_SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
+    const char *parts[] = { "runbottle: ", r->name, ": cannot set /proc/self/exe or drop "
+                            "capabilities\n" };
+    t->msglen = rb_concat(r->msg, sizeof(r->msg), parts, 3);
+    t->msg = (uint64_t)r->msg;
+    t->sp = (uint64_t)sp;
+    t->entry = entry;
+
+    long page = rb_syscall6(RB_SYS_mmap, 0, RB_PAGE_SIZE, RB_PROT_READ | RB_PROT_WRITE,
+                            RB_MAP_PRIVATE | RB_MAP_ANONYMOUS, -1, 0);
+    if (is_err(page))
+        rb_die(RB_EXIT_NOEXEC, r->name, "cannot map the trampoline", rb_strerror(page));
+    size_t len = (size_t)(rb_trampoline_end - rb_trampoline);
+    char *dst = (char *)page;
+    for (size_t i = 0; i < len; i++)
+        dst[i] = rb_trampoline[i];
+    rb_sys(RB_SYS_mprotect, page, RB_PAGE_SIZE, RB_PROT_READ | RB_PROT_EXEC);
+    ((void (*)(struct rb_tramp *))page)(t);
+    __builtin_unreachable();
+}
+
+static void set_mm_or_die(struct run *r)
+{
+    long rc = rb_syscall6(RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&r->mm, sizeof(r->mm),
+                          0, 0);
+    if (rc < 0)
+        rb_die(RB_EXIT_NOEXEC, r->name, "prctl(PR_SET_MM_MAP) refused the program's layout",
+               rb_strerror(rc));
+}
+
+/* The userland exec proper: the program and the loader mapped here, the stack shrunk in place
+ * to the program's argv, the auxv describing the program, /proc/self/exe set to the binary. */
+__attribute__((noreturn)) static void exec_native(struct run *r, int randomize)
+{
+    struct rb_stack *st = &r->st;
+    map_program(r, randomize);
+    map_loader(r);
+    const struct rb_image *bi = &r->bin.img;
+    uint64_t bias = r->bin.bias;
+    if (bi->exec_stack)
+        rb_sys(RB_SYS_mprotect, (long)((uint64_t)st->sp & ~(uint64_t)(RB_PAGE_SIZE - 1)),
+               RB_PAGE_SIZE, RB_PROT_READ | RB_PROT_WRITE | RB_PROT_EXEC | RB_PROT_GROWSDOWN);
+
+    /* binfmt_misc with P: [runbottle, path, argv0, ...]; direct: [runbottle, path, ...]. Moving
+     * the block up by two words (P) keeps sp 16-aligned; direct mode drops one word and
+     * rebuilds the block where it starts. */
+    uint64_t skip = r->binfmt ? 2 : 1;
+    uint64_t *sp = r->binfmt ? st->sp + 2 : st->sp;
+    char *execfn = r->binfmt ? 0 : st->argv[1];
+    uint64_t words = rb_stack_words(st, 0, skip);
+    if (rb_stack_build(st, 0, 0, skip, sp, words) < 0)
+        fail(r, RB_ESTACK);
+    uint64_t argc = sp[0];
+    char **argv = (char **)(sp + 1);
+    uint64_t *auxv = sp + 1 + argc + 1 + st->envc + 1;
+    struct rb_auxv_fix fix = {
+        .phdr = bias + bi->phdr_vaddr, .phent = sizeof(Elf64_Phdr), .phnum = bi->phnum,
+        .entry = bias + bi->entry, .base = r->ld.bias, .secure = (uint64_t)r->program_secure,
+        .execfn = (uint64_t)execfn,
+    };
+    uint64_t auxc = rb_auxv_rewrite(auxv, st->auxc, &fix);
+
+    uint64_t brk = PAGE_UP(bias + bi->brk);
+    if (randomize)
+        brk += random_pages(13) % RB_BRK_RND_RANGE;
+    r->mm = (struct rb_mm_map){
+        .start_code = bias + bi->start_code, .end_code = bias + bi->end_code,
+        .start_data = bias + bi->start_data, .end_data = bias + bi->end_data,
+        .start_brk = brk, .brk = brk, .start_stack = (uint64_t)sp,
+        .auxv = (uint64_t)auxv, .auxv_size = (uint32_t)(auxc * 16), .exe_fd = (uint32_t)-1,
+    };
+    mm_strings(r, argv, argc, argv + argc + 1);
+    /* The same map without exe_fd first: every field is checked now, while an error can still
+     * be reported; after the trampoline unmaps us only exe_fd can fail. */
+    set_mm_or_die(r);
+    r->mm.exe_fd = (uint32_t)r->bin.fd;
+    leave(r, sp, r->ld.bias + r->ld.img.entry);
+}
+
+/* Without the capability to set /proc/self/exe, $ORIGIN would resolve next to runbottle: the
+ * loader runs in its explicit mode instead (ld.so --argv0 ARGV0 /real/path ARGS...), which
+ * both glibc's and musl's (1.2.3 and later) loaders accept, and uses the path for $ORIGIN. */
+__attribute__((noreturn, noinline)) static void exec_explicit(struct run *r)
+{
+    struct rb_stack *st = &r->st;
+    map_loader(r);
+    static const char argv0_opt[] = "--argv0";
+    size_t llen = rb_strlen(r->loader_path) + 1, rlen = rb_strlen(r->real) + 1;
+    uint64_t skip = r->binfmt ? 3 : 2;
+    uint64_t words = rb_stack_words(st, 4, skip);
+    uint64_t strwords = (llen + rlen + sizeof(argv0_opt) + 7) / 8;
+    /* The new block lives in this frame, above every frame still to come. */
+    uint64_t area[words + strwords + 2] __attribute__((aligned(16)));
+    char *s = (char *)(area + words + 2);
+    char *lp = s, *opt = lp + llen, *rp = opt + sizeof(argv0_opt);
+    for (size_t i = 0; i < llen; i++)
+        lp[i] = r->loader_path[i];
+    for (size_t i = 0; i < sizeof(argv0_opt); i++)
+        opt[i] = argv0_opt[i];
+    for (size_t i = 0; i < rlen; i++)
+        rp[i] = r->real[i];
+    char *prefix[4] = { lp, opt, st->argv[skip - 1], rp };
+    uint64_t *sp = area;
+    rb_stack_build(st, prefix, 4, skip, sp, words);
+    uint64_t argc = sp[0];
+    uint64_t *auxv = sp + 1 + argc + 1 + st->envc + 1;
+    const struct rb_image *li = &r->ld.img;
+    struct rb_auxv_fix fix = {
+        .phdr = r->ld.bias + li->phdr_vaddr, .phent = sizeof(Elf64_Phdr), .phnum = li->phnum,
+        .entry = r->ld.bias + li->entry, .base = 0, .secure = (uint64_t)r->program_secure,
+    };
+    uint64_t auxc = rb_auxv_rewrite(auxv, st->auxc, &fix);
+    long cur = rb_sys(RB_SYS_brk, 0, 0, 0);
+    r->mm = (struct rb_mm_map){
+        .start_code = r->ld.bias + li->start_code, .end_code = r->ld.bias + li->end_code,
+        .start_data = r->ld.bias + li->start_data, .end_data = r->ld.bias + li->end_data,
+        .start_brk = (uint64_t)cur, .brk = (uint64_t)cur, .start_stack = (uint64_t)sp,
+        .auxv = (uint64_t)auxv, .auxv_size = (uint32_t)(auxc * 16), .exe_fd = (uint32_t)-1,
+    };
+    /* ps and /proc/PID/cmdline show the program's argv, not the loader's options. */
+    mm_strings(r, st->argv + skip - 1, st->argc - skip + 1, (char **)(sp + 1 + argc + 1));
+    if (r->debug)
+        rb_say(r->name, "/proc/self/exe names runbottle: no CAP_CHECKPOINT_RESTORE, running "
+               "the loader in explicit mode", r->loader_path);
+    leave(r, sp, r->ld.bias + li->entry);
+}
+
+__attribute__((noreturn)) void rb_main(uint64_t *sp)
+{
+    struct run run;
+    struct run *r = &run;
+    if (rb_stack_parse(sp, sp + (1u << 24), &r->st) != RB_OK)
+        rb_die(RB_EXIT_NOEXEC, 0, "unexpected initial stack", 0);
+    struct rb_stack *st = &r->st;
+    uint64_t execfd = rb_auxv_get(st, AT_EXECFD, ~(uint64_t)0);
+    r->secure_in = rb_auxv_get(st, AT_SECURE, 0);
+    r->program_secure = (int)r->secure_in;
+    r->binfmt = execfd != ~(uint64_t)0;
+    if (r->binfmt) {
+        /* Flag P: [runbottle, path, argv0, ...]; without it argv0 is lost. */
+        if (st->argc < 3)
+            rb_die(RB_EXIT_NOEXEC, st->argc > 1 ? st->argv[1] : 0,
+                   "binfmt_misc entry without flag P (preserve-argv0)", 0);
+        r->name = st->argv[1];
+        r->bin.fd = (int)execfd;
+    } else {
+        if (st->argc < 2)
+            rb_die(2, 0, "usage: runbottle PROGRAM [ARGS...]", 0);
+        r->name = st->argv[1];
+        long fd = rb_syscall6(RB_SYS_openat, RB_AT_FDCWD, (long)r->name,
+                              RB_O_RDONLY | RB_O_CLOEXEC | RB_O_NONBLOCK, 0, 0, 0);
+        if (fd < 0)
+            fail(r, fd);
+        r->bin.fd = (int)fd;
+    }
+    open_binary(r);
+    decide_privilege(r);
+    open_loader(r);
+    int randomize = !(rb_sys(RB_SYS_personality, 0xffffffff, 0, 0) & ADDR_NO_RANDOMIZE);
+    if (r->exe_permitted)
+        exec_native(r, randomize);
+    exec_explicit(r);
+}

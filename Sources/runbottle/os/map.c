@@ -1,0 +1,73 @@
+/* Maps an ELF image the way fs/binfmt_elf.c does: reserve the span, map each PT_LOAD over it
+ * with its own protections, zero the bss tail of the last file page, anonymous pages beyond. */
+#include <errno.h>
+#include "runbottle_os.h"
+
+#define PAGE_DOWN(x) ((x) & ~(uint64_t)(RB_PAGE_SIZE - 1))
+#define PAGE_UP(x)   PAGE_DOWN((x) + RB_PAGE_SIZE - 1)
+
+static long mmap6(uint64_t addr, uint64_t len, long prot, long flags, long fd, uint64_t off)
+{
+    return rb_syscall6(RB_SYS_mmap, (long)addr, (long)len, prot, flags, fd, (long)off);
+}
+
+static int is_err(long r) { return (unsigned long)r > -4096ul; }
+
+/* hint: the load bias wanted (ET_EXEC: 0, ET_DYN main program: the randomized ELF_ET_DYN_BASE
+ * bias; loader: ignored, the kernel picks). fixed: fail rather than move (MAP_FIXED_NOREPLACE). */
+long rb_map_image(struct rb_file *f, uint64_t hint, int fixed)
+{
+    struct rb_image *img = &f->img;
+    uint64_t span = img->max_vaddr - img->min_vaddr;
+    uint64_t extra = img->align > RB_PAGE_SIZE && !fixed ? img->align : 0;
+    long flags = RB_MAP_PRIVATE | RB_MAP_ANONYMOUS | (fixed ? RB_MAP_FIXED_NOREPLACE : 0);
+    uint64_t want = fixed ? hint + img->min_vaddr : 0;
+    long r = mmap6(want, span + extra, 0, flags, -1, 0);
+    if (is_err(r))
+        return r;
+    uint64_t start = (uint64_t)r;
+    if (fixed && start != want) {
+        /* Kernels before 4.17 ignore MAP_FIXED_NOREPLACE and treat it as a hint. */
+        rb_sys(RB_SYS_munmap, r, (long)span, 0);
+        return -EEXIST;
+    }
+    if (extra) {
+        uint64_t aligned = (start + img->align - 1) & ~(img->align - 1);
+        if (aligned > start)
+            rb_sys(RB_SYS_munmap, (long)start, (long)(aligned - start), 0);
+        if (aligned + span < start + span + extra)
+            rb_sys(RB_SYS_munmap, (long)(aligned + span), (long)(start + extra - aligned), 0);
+        start = aligned;
+    }
+    uint64_t bias = start - img->min_vaddr;
+    uint64_t prev_end = start;
+    for (uint32_t i = 0; i < img->nload; i++) {
+        const struct rb_segment *s = &img->load[i];
+        uint64_t va = bias + s->vaddr, pstart = PAGE_DOWN(va);
+        uint64_t fend = va + s->filesz, mend = va + s->memsz;
+        uint64_t anon = pstart;
+        /* The gaps between segments are left unmapped, as the kernel leaves them. */
+        if (pstart > prev_end)
+            rb_sys(RB_SYS_munmap, (long)prev_end, (long)(pstart - prev_end), 0);
+        if (s->filesz) {
+            r = mmap6(pstart, PAGE_UP(fend) - pstart, s->prot, RB_MAP_PRIVATE | RB_MAP_FIXED,
+                      f->fd, s->offset - (va - pstart));
+            if (is_err(r))
+                return r;
+            anon = PAGE_UP(fend);
+            /* padzero(): only a writable segment gets its last file page's tail cleared. */
+            if (s->memsz > s->filesz && (s->prot & RB_PROT_WRITE))
+                for (uint64_t a = fend; a < anon; a++)
+                    *(volatile char *)a = 0;
+        }
+        if (PAGE_UP(mend) > anon) {
+            r = mmap6(anon, PAGE_UP(mend) - anon, s->prot,
+                      RB_MAP_PRIVATE | RB_MAP_FIXED | RB_MAP_ANONYMOUS, -1, 0);
+            if (is_err(r))
+                return r;
+        }
+        prev_end = PAGE_UP(mend);
+    }
+    f->bias = bias;
+    return 0;
+}

@@ -1,2 +1,0 @@
-/* SCAFFOLD: replaced by the runbottle work. */
-int rb_os_placeholder;

@@ -1,0 +1,90 @@
+/* The syscall layer's shared declarations: system call wrappers, the files runbottle works on,
+ * and the trampoline's table. */
+#ifndef RUNBOTTLE_OS_H
+#define RUNBOTTLE_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "arch.h"
+#include "runbottle_core.h"
+
+#define RB_AT_FDCWD       (-100)
+#define RB_AT_EMPTY_PATH  0x1000
+#define RB_STATX_BASIC    (0x1u | 0x2u | 0x8u | 0x200u)   /* type, mode, uid, size */
+#define RB_S_IFMT         0170000
+#define RB_S_IFREG        0100000
+#define RB_PROT_READ      1
+#define RB_PROT_WRITE     2
+#define RB_PROT_EXEC      4
+#define RB_PROT_GROWSDOWN 0x01000000
+#define RB_MAP_PRIVATE    0x02
+#define RB_MAP_FIXED      0x10
+#define RB_MAP_ANONYMOUS  0x20
+#define RB_MAP_FIXED_NOREPLACE 0x100000
+#define RB_EXIT_NOEXEC    126
+#define RB_EXIT_NOTFOUND  127
+
+static inline long rb_sys(long n, long a, long b, long c) { return rb_syscall6(n, a, b, c, 0, 0, 0); }
+
+/* The fields of struct statx runbottle reads; the kernel writes all 256 bytes. */
+struct rb_statx {
+    uint32_t mask, blksize;
+    uint64_t attributes;
+    uint32_t nlink, uid, gid;
+    uint16_t mode, pad;
+    uint64_t ino, size, blocks, attributes_mask;
+    uint8_t rest[192];
+};
+
+/* struct prctl_mm_map (include/uapi/linux/prctl.h). */
+struct rb_mm_map {
+    uint64_t start_code, end_code, start_data, end_data;
+    uint64_t start_brk, brk, start_stack;
+    uint64_t arg_start, arg_end, env_start, env_end;
+    uint64_t auxv;
+    uint32_t auxv_size, exe_fd;
+};
+
+/* A binary or loader: its descriptor, its headers and its plan. */
+struct rb_file {
+    int fd;
+    uint64_t size;
+    uint32_t mode, uid;
+    uint8_t ph[RB_PHDR_MAX_BYTES];
+    struct rb_image img;
+    uint64_t bias;
+};
+
+/* One call the trampoline makes; layout fixed by os/<arch>/start.S. */
+struct rb_tramp_call {
+    uint64_t nr, a[6], fatal;
+};
+
+#define RB_TRAMP_MAX_CALLS 8
+struct rb_tramp {
+    uint64_t ncalls;
+    uint64_t msg, msglen;   /* written if a fatal call fails */
+    uint64_t sp, entry;
+    struct rb_tramp_call call[RB_TRAMP_MAX_CALLS];
+};
+
+/* out.c: messages on stderr. */
+const char *rb_strerror(long err);
+__attribute__((noreturn)) void rb_die(int status, const char *path, const char *what,
+                                      const char *detail);
+void rb_say(const char *path, const char *what, const char *detail);
+size_t rb_concat(char *out, size_t outsz, const char *const *parts, size_t nparts);
+
+/* files.c: opening and reading. */
+long rb_stat_fd(int fd, struct rb_statx *stx);
+int rb_read_image(struct rb_file *f, uint8_t *head, size_t headsz, size_t *got);
+long rb_real_path(int fd, const char *given, char *out);
+long rb_open_loader(const char *path, int trusted_only, struct rb_file *f);
+
+/* map.c: mapping an image the way fs/binfmt_elf.c does. */
+long rb_map_image(struct rb_file *f, uint64_t hint, int fixed);
+
+/* The trampoline in os/<arch>/start.S. */
+extern const char rb_trampoline[], rb_trampoline_end[];
+
+#endif
