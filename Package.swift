@@ -24,9 +24,11 @@ let package = Package(
         .target(
             name: "ELFEngine",
             dependencies: [
-                "RunbottleCore",
+                "RunbottleCore", "CLinuxIO",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
+        // Linux file calls Swift's Glibc module hides (copy_file_range, syncfs, O_TMPFILE, xattrs).
+        .target(name: "CLinuxIO"),
         // The registration model: binfmt_misc lines, entries, binfmt.d files, file capabilities.
         .target(
             name: "BinfmtMisc",

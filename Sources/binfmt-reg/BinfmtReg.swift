@@ -7,5 +7,7 @@ struct BinfmtReg: ParsableCommand {
         commandName: "binfmt-reg",
         abstract: "Seal bottle binaries and register the binfmt_misc entry that runs them.",
         version: "0.1.0",
-        subcommands: [])
+        subcommands: [
+            SealCommand.self, UnsealCommand.self,
+        ])
 }

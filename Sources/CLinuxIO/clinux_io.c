@@ -1,0 +1,56 @@
+/* Linux file calls that Swift's Glibc module hides behind _GNU_SOURCE, wrapped once for the ELF engine. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/xattr.h>
+#include "clinux_io.h"
+
+ssize_t clinux_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len)
+{
+    loff_t in = *off_in, out = *off_out;
+    ssize_t n = copy_file_range(fd_in, &in, fd_out, &out, len, 0);
+    *off_in = in;
+    *off_out = out;
+    return n;
+}
+
+int clinux_syncfs(int fd) { return syncfs(fd); }
+
+/* An unnamed file in dirfd's file system, linked in only once complete: an interrupted run
+ * leaves nothing behind. */
+int clinux_open_tmpfile(int dirfd, unsigned mode)
+{
+    return openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
+}
+
+int clinux_link_fd(int fd, int dirfd, const char *name)
+{
+    char proc[32];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return -1;
+    return linkat(fd, "", dirfd, name, AT_EMPTY_PATH);
+}
+
+int clinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags)
+{
+    return renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+ssize_t clinux_flistxattr(int fd, char *list, size_t size) { return flistxattr(fd, list, size); }
+
+ssize_t clinux_fgetxattr(int fd, const char *name, void *value, size_t size)
+{
+    return fgetxattr(fd, name, value, size);
+}
+
+int clinux_fsetxattr(int fd, const char *name, const void *value, size_t size)
+{
+    return fsetxattr(fd, name, value, size, 0);
+}
+
+int clinux_fremovexattr(int fd, const char *name) { return fremovexattr(fd, name); }

@@ -1,0 +1,22 @@
+/* Linux file calls that Swift's Glibc module hides behind _GNU_SOURCE, wrapped once for the ELF engine. */
+#ifndef CLINUX_IO_H
+#define CLINUX_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Each returns what the libc call returns (-1 and errno on failure). */
+ssize_t clinux_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len);
+int clinux_syncfs(int fd);
+int clinux_open_tmpfile(int dirfd, unsigned mode);
+/* Gives the unnamed file fd the name dirfd/name: through /proc/self/fd (no privilege needed),
+ * else with AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH). */
+int clinux_link_fd(int fd, int dirfd, const char *name);
+int clinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags);
+ssize_t clinux_flistxattr(int fd, char *list, size_t size);
+ssize_t clinux_fgetxattr(int fd, const char *name, void *value, size_t size);
+int clinux_fsetxattr(int fd, const char *name, const void *value, size_t size);
+int clinux_fremovexattr(int fd, const char *name);
+
+#endif

@@ -1,0 +1,256 @@
+// The atomic writer: a new file beside the original, given its owner, mode and xattrs, made
+// durable, then renamed over it; any failure before the rename leaves the original untouched.
+import CLinuxIO
+import Glibc
+import SystemPackage
+
+/// A replacement for one file being written. Write its contents through `fd`, then `commit()`
+/// (or put it in a `ReplacementBatch`); dropping it uncommitted discards it.
+public final class AtomicReplacement {
+    /// The path being replaced (its real path: a symlink is never replaced by a file).
+    public let path: String
+    /// The new file, open read-write; unnamed until commit when the file system allows.
+    public let fd: FileDescriptor
+    /// The original's status when the replacement was begun; commit refuses if it changed.
+    public let original: stat
+    private let directory: FileDescriptor
+    private let baseName: String
+    /// The temporary name when the file system has no O_TMPFILE; nil while unnamed.
+    private var temporaryName: String?
+    private var finished = false
+    private var closed = false
+
+    /// Begins replacing `path`, whose current status is `original`.
+    public init(replacing path: String, original: stat) throws(ELFError) {
+        self.path = path
+        self.original = original
+        let slash = path.lastIndex(of: "/")
+        let dirPath = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        baseName = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let dirfd = try Errno.check("open directory", path) {
+            open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
+        directory = FileDescriptor(rawValue: dirfd)
+        var raw = clinux_open_tmpfile(dirfd, 0o600)
+        if raw < 0 && [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) {
+            // No O_TMPFILE on this file system: a named temporary, removed on failure.
+            for _ in 0..<16 {
+                let name = ".\(baseName).bottle-\(UInt32.random(in: 0...UInt32.max))"
+                raw = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                if raw >= 0 { temporaryName = name; break }
+                if errno != EEXIST { break }
+            }
+        }
+        if raw < 0 {
+            let error = Errno(rawValue: errno)
+            try? directory.close()
+            throw ELFError(path, .system("create temporary file", error))
+        }
+        fd = FileDescriptor(rawValue: raw)
+    }
+
+    deinit {
+        if !finished { discard() }
+        closeFiles()
+    }
+
+    /// Removes the temporary file; the original is untouched.
+    public func discard() {
+        finished = true
+        if let name = temporaryName { unlinkat(directory.rawValue, name, 0) }
+        closeFiles()
+    }
+
+    /// Closes the descriptors once done: an open writable descriptor to the new file would make
+    /// executing it fail with ETXTBSY (deny_write_access).
+    func closeFiles() {
+        guard !closed else { return }
+        closed = true
+        try? fd.close()
+        try? directory.close()
+    }
+
+    /// Copies bytes [0, count) of `source` in the kernel (copy_file_range, falling back to a
+    /// fixed buffer), so memory stays bounded whatever the size.
+    public func copyContents(from source: FileDescriptor, count: UInt64) throws(ELFError) {
+        var inOffset: Int64 = 0, outOffset: Int64 = 0
+        var useKernelCopy = true
+        var buffer: [UInt8] = []
+        while UInt64(inOffset) < count {
+            let chunk = Int(min(count - UInt64(inOffset), 1 << 30))
+            if useKernelCopy {
+                let n = clinux_copy_file_range(source.rawValue, &inOffset, fd.rawValue, &outOffset, chunk)
+                if n > 0 { continue }
+                if n == 0 { throw ELFError(path, .truncated("file shrank while being copied")) }
+                if errno == EINTR { continue }
+                guard [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EBADF].contains(errno) else {
+                    throw ELFError(path, .system("copy_file_range", Errno(rawValue: errno)))
+                }
+                useKernelCopy = false
+                buffer = [UInt8](repeating: 0, count: 1 << 20)
+            }
+            let want = min(chunk, buffer.count)
+            let got = buffer.withUnsafeMutableBytes { pread(source.rawValue, $0.baseAddress, want, off_t(inOffset)) }
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { throw ELFError(path, .system("read", Errno(rawValue: errno))) }
+            if got == 0 { throw ELFError(path, .truncated("file shrank while being copied")) }
+            try write(Array(buffer[0..<got]), at: UInt64(outOffset))
+            inOffset += Int64(got)
+            outOffset += Int64(got)
+        }
+    }
+
+    /// Writes `bytes` at `offset` of the new file.
+    public func write(_ bytes: [UInt8], at offset: UInt64) throws(ELFError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in
+                pwrite(fd.rawValue, raw.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { throw ELFError(path, .system("write", Errno(rawValue: n < 0 ? errno : EIO))) }
+            done += n
+        }
+    }
+
+    /// Sets the new file's size; growing it leaves a hole, not written zeros.
+    public func truncate(to size: UInt64) throws(ELFError) {
+        _ = try Errno.check("ftruncate", path) { ftruncate(fd.rawValue, off_t(size)) }
+    }
+
+    /// Gives the new file the original's owner, mode (setuid and setgid included) and every
+    /// extended attribute. Call after the last write: writing or truncating a file clears its
+    /// setuid bits and security.capability (file_remove_privs), and chown clears both too, so
+    /// the order is chown, chmod, then the xattrs.
+    public func copyMetadata(from source: FileDescriptor) throws(ELFError) {
+        _ = try Errno.check("keep owner (fchown)", path) { fchown(fd.rawValue, original.st_uid, original.st_gid) }
+        _ = try Errno.check("keep mode (fchmod)", path) { fchmod(fd.rawValue, original.st_mode & 0o7777) }
+        for name in try ExtendedAttributes.names(source, path) {
+            let value = try ExtendedAttributes.value(source, name, path)
+            let rc = value.withUnsafeBytes { clinux_fsetxattr(fd.rawValue, name, $0.baseAddress, value.count) }
+            if rc != 0 { throw ELFError(path, .system("keep extended attribute \(name)", Errno(rawValue: errno))) }
+        }
+    }
+
+    /// Makes the new file's contents durable (fsync) and renames it over the original.
+    public func commit() throws(ELFError) {
+        _ = try Errno.check("fsync", path) { fsync(fd.rawValue) }
+        try rename()
+        _ = fsync(directory.rawValue)
+        closeFiles()
+    }
+
+    /// Renames the new file over the original, whose data the caller already made durable.
+    func rename() throws(ELFError) {
+        var now = stat()
+        guard fstatat(directory.rawValue, baseName, &now, AT_SYMLINK_NOFOLLOW) == 0,
+              now.st_dev == original.st_dev, now.st_ino == original.st_ino, now.st_size == original.st_size,
+              now.st_mtim.tv_sec == original.st_mtim.tv_sec, now.st_mtim.tv_nsec == original.st_mtim.tv_nsec
+        else {
+            discard()
+            throw ELFError(path, .changedMeanwhile)
+        }
+        if temporaryName == nil {
+            // Give the unnamed file a name through /proc, where linkat needs no privilege.
+            for _ in 0..<16 {
+                let name = ".\(baseName).bottle-\(UInt32.random(in: 0...UInt32.max))"
+                if clinux_link_fd(fd.rawValue, directory.rawValue, name) == 0 {
+                    temporaryName = name
+                    break
+                }
+                if errno != EEXIST { break }
+            }
+            guard temporaryName != nil else {
+                let error = Errno(rawValue: errno)
+                discard()
+                throw ELFError(path, .system("link temporary file", error))
+            }
+        }
+        guard let name = temporaryName else { return }
+        if renameat(directory.rawValue, name, directory.rawValue, baseName) != 0 {
+            let error = Errno(rawValue: errno)
+            discard()
+            throw ELFError(path, .system("rename", error))
+        }
+        finished = true
+    }
+
+    var device: UInt64 { UInt64(original.st_dev) }
+    var directoryDescriptor: FileDescriptor { directory }
+}
+
+/// Replacements committed together: their data made durable with one syncfs per file system
+/// (as durable as an fsync of each), then renamed one by one, then their directories synced.
+public struct ReplacementBatch {
+    public private(set) var pending: [AtomicReplacement] = []
+
+    public init() {}
+
+    public var count: Int { pending.count }
+
+    public mutating func add(_ replacement: AtomicReplacement) { pending.append(replacement) }
+
+    /// Commits every pending replacement; returns each path's error, if any.
+    public mutating func commit() -> [String: ELFError] {
+        var failures: [String: ELFError] = [:]
+        var synced: [UInt64: Result<Void, ELFError>] = [:]
+        for replacement in pending where synced[replacement.device] == nil {
+            synced[replacement.device] = clinux_syncfs(replacement.fd.rawValue) == 0
+                ? .success(()) : .failure(ELFError(replacement.path, .system("syncfs", Errno(rawValue: errno))))
+        }
+        var directories: [(path: String, fd: FileDescriptor)] = []
+        for replacement in pending {
+            if case .failure(let error) = synced[replacement.device] {
+                replacement.discard()
+                failures[replacement.path] = ELFError(replacement.path, error.reason)
+                continue
+            }
+            do throws(ELFError) {
+                try replacement.rename()
+                directories.append((replacement.path, replacement.directoryDescriptor))
+            } catch {
+                failures[replacement.path] = error
+            }
+        }
+        var seen = Set<String>()
+        for directory in directories where seen.insert(parentOf(directory.path)).inserted {
+            _ = fsync(directory.fd.rawValue)
+        }
+        for replacement in pending { replacement.closeFiles() }
+        pending.removeAll()
+        return failures
+    }
+
+    private func parentOf(_ path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+    }
+}
+
+/// Listing and reading extended attributes through a descriptor, with bounded buffers.
+enum ExtendedAttributes {
+    static func names(_ fd: FileDescriptor, _ path: String) throws(ELFError) -> [String] {
+        let size = clinux_flistxattr(fd.rawValue, nil, 0)
+        if size < 0 {
+            if errno == ENOTSUP { return [] }
+            throw ELFError(path, .system("list extended attributes", Errno(rawValue: errno)))
+        }
+        if size == 0 { return [] }
+        var buffer = [CChar](repeating: 0, count: size + 1)
+        let got = clinux_flistxattr(fd.rawValue, &buffer, size)
+        if got < 0 { throw ELFError(path, .system("list extended attributes", Errno(rawValue: errno))) }
+        return buffer[0..<got].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+    }
+
+    static func value(_ fd: FileDescriptor, _ name: String, _ path: String) throws(ELFError) -> [UInt8] {
+        let size = clinux_fgetxattr(fd.rawValue, name, nil, 0)
+        if size < 0 { throw ELFError(path, .system("read extended attribute \(name)", Errno(rawValue: errno))) }
+        var buffer = [UInt8](repeating: 0, count: max(size, 1))
+        let got = buffer.withUnsafeMutableBytes { clinux_fgetxattr(fd.rawValue, name, $0.baseAddress, size) }
+        if got < 0 { throw ELFError(path, .system("read extended attribute \(name)", Errno(rawValue: errno))) }
+        return Array(buffer[0..<got])
+    }
+
+    static func has(_ fd: FileDescriptor, _ name: String) -> Bool {
+        clinux_fgetxattr(fd.rawValue, name, nil, 0) >= 0
+    }
+}

@@ -1,0 +1,97 @@
+// The engine's typed errors: every one names the file and says what failed and why.
+import Glibc
+import SystemPackage
+
+/// An error about one file: `<path>: <reason>`.
+public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var path: String
+    public var reason: Reason
+
+    public init(_ path: String, _ reason: Reason) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+
+    /// What went wrong. The cases the CLI treats as "nothing to do" rather than failures are
+    /// `notELF`, `notExecutable`, `staticExecutable` and `sharedLibrary` (see `isSkip`).
+    public enum Reason: Sendable, Equatable, CustomStringConvertible {
+        /// A system call failed: what was being done, and errno.
+        case system(String, Errno)
+        case notRegularFile
+        case notELF
+        case truncated(String)
+        case corrupt(String)
+        /// Class, byte order or machine this host cannot run.
+        case foreign(String)
+        case staticExecutable(String)
+        case sharedLibrary
+        /// An ELF file that is not an executable at all (object file, core dump).
+        case notExecutable(String)
+        case unsupportedLayout(String)
+        case noteDoesNotFit(need: Int, have: Int)
+        case loaderNotFound(basename: String, searched: [String])
+        case badLoaderPath(String)
+        case alreadySealed
+        case notSealed
+        /// A sealed layout whose note or PT_INTERP slot was destroyed (by strip or objcopy).
+        case damagedSeal(String)
+        case hardLinks(UInt64)
+        case changedMeanwhile
+        case verificationFailed(String)
+
+        public var description: String {
+            switch self {
+            case .system(let what, let errno): return "\(what): \(errno)"
+            case .notRegularFile: return "not a regular file"
+            case .notELF: return "not an ELF file"
+            case .truncated(let what): return "truncated: \(what)"
+            case .corrupt(let what): return "corrupt ELF: \(what)"
+            case .foreign(let what): return "not for this machine: \(what)"
+            case .staticExecutable(let what): return "statically linked (\(what))"
+            case .sharedLibrary: return "a shared library (seal it with --shared-libraries)"
+            case .notExecutable(let what): return "not an executable (\(what))"
+            case .unsupportedLayout(let what): return "cannot seal this layout: \(what)"
+            case .noteDoesNotFit(let need, let have):
+                return "cannot seal: the BOTTLE note needs \(need) bytes after the ELF header, "
+                    + "the old program header table leaves \(have) (use a shorter loader path)"
+            case .loaderNotFound(let name, let searched):
+                return "no loader \(name) found (searched \(searched.joined(separator: ", "))); "
+                    + "name it with --loader"
+            case .badLoaderPath(let what): return "bad loader path: \(what)"
+            case .alreadySealed: return "already sealed"
+            case .notSealed: return "not sealed"
+            case .damagedSeal(let what):
+                return "sealed layout damaged (\(what)), as strip or objcopy leave it: "
+                    + "reseal from the unstripped file"
+            case .hardLinks(let count):
+                return "has \(count) hard links; replacing it would split them "
+                    + "(use --allow-hard-links to seal this name only)"
+            case .changedMeanwhile: return "changed while being rewritten; left as it is now"
+            case .verificationFailed(let what): return "internal error, file left untouched: \(what)"
+            }
+        }
+    }
+
+    /// True for the outcomes a tree walk reports as skipped rather than failed.
+    public var isSkip: Bool {
+        switch reason {
+        case .notELF, .staticExecutable, .sharedLibrary, .notExecutable: return true
+        default: return false
+        }
+    }
+}
+
+extension Errno {
+    /// Runs a call that returns -1 and sets errno, retrying on EINTR; throws the errno.
+    static func check<T: BinaryInteger>(_ what: String, _ path: String, _ call: () -> T) throws(ELFError) -> T {
+        while true {
+            let result = call()
+            if result != -1 { return result }
+            let error = Errno(rawValue: Glibc.errno)
+            if error == .interrupted { continue }
+            throw ELFError(path, .system(what, error))
+        }
+    }
+}

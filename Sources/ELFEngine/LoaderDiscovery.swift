@@ -1,0 +1,81 @@
+// Finding the bundled loader a sealed binary names: relative to the directory of its real path.
+import Glibc
+
+public enum LoaderDiscovery {
+    /// The directory part of `path` ("." when it has none).
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// `path` with "." and empty components removed; ".." is kept (the directories it crosses may
+    /// be symlinks, so only the file system can resolve it).
+    public static func normalized(_ path: String) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : joined
+    }
+
+    /// The absolute path a note's `loader` names for the binary whose real path is `binary`.
+    public static func resolve(_ loader: String, forBinaryAt binary: String) -> String {
+        normalized(directory(of: binary) + "/" + loader)
+    }
+
+    /// True when `path` names a regular file (symlinks followed).
+    public static func isRegularFile(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// Checks a loader path given with --loader: relative, storable, and present.
+    public static func check(_ loader: String, forBinaryAt binary: String) throws(ELFError) -> String {
+        if let problem = BottleNote.problem(withLoader: loader) { throw ELFError(binary, .badLoaderPath(problem)) }
+        let absolute = resolve(loader, forBinaryAt: binary)
+        guard isRegularFile(absolute) else {
+            throw ELFError(binary, .badLoaderPath("\(loader) (\(absolute)) is not a file"))
+        }
+        return loader
+    }
+
+    /// The directories searched for the loader, relative to the binary's directory, in order:
+    /// the $ORIGIN entries of DT_RPATH and DT_RUNPATH, then ../lib, then ../lib/*/ sorted.
+    public static func searchDirectories(_ dynamic: DynamicInfo, forBinaryAt binary: String) -> [String] {
+        var result: [String] = []
+        for entry in dynamic.rpath + dynamic.runpath {
+            for prefix in ["$ORIGIN", "${ORIGIN}"] where entry == prefix || entry.hasPrefix(prefix + "/") {
+                result.append(normalized(String(entry.dropFirst(prefix.count + 1))))
+            }
+        }
+        result.append("../lib")
+        let lib = normalized(directory(of: binary) + "/../lib")
+        if let dir = opendir(lib) {
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                var st = stat()
+                if name != ".", name != "..", stat(lib + "/" + name, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
+                    names.append(name)
+                }
+            }
+            closedir(dir)
+            result += names.sorted().map { "../lib/" + $0 }
+        }
+        var seen = Set<String>()
+        return result.filter { seen.insert($0).inserted }
+    }
+
+    /// Finds the loader named by the basename of `interpreter` for the binary at real path
+    /// `binary`, as a path relative to the binary's directory.
+    public static func find(interpreter: String, dynamic: DynamicInfo, forBinaryAt binary: String) throws(ELFError) -> String {
+        let basename = String(interpreter.split(separator: "/").last ?? "")
+        guard !basename.isEmpty else { throw ELFError(binary, .corrupt("PT_INTERP names no file")) }
+        let directories = searchDirectories(dynamic, forBinaryAt: binary)
+        for dir in directories {
+            let candidate = normalized(dir.isEmpty ? basename : dir + "/" + basename)
+            if isRegularFile(resolve(candidate, forBinaryAt: binary)) { return candidate }
+        }
+        throw ELFError(binary, .loaderNotFound(basename: basename, searched: directories.map { $0.isEmpty ? "$ORIGIN" : "$ORIGIN/" + $0 }))
+    }
+}

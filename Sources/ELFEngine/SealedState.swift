@@ -1,0 +1,75 @@
+// Whether a file is sealed, what its note and PT_INTERP slot say, and whether the seal is intact.
+
+/// The seal as found in a file.
+public struct SealedState: Sendable {
+    public enum Status: Sendable, Equatable {
+        case unsealed
+        case sealed
+        /// The sealed layout is there but its note or slot was destroyed (strip, objcopy).
+        case damaged(String)
+    }
+
+    public var status: Status
+    public var note: BottleNote?
+    /// The PT_INTERP slot (file offset), when the program headers have the sealed shape.
+    public var slotOffset: UInt64?
+    /// The slot's string: the original interpreter, or the absolute loader relocate wrote.
+    public var slotContents: String?
+
+    /// Reads the seal of `image` (parsed from `file`).
+    public static func read(_ file: ELFFile, _ image: ELFImage) throws(ELFError) -> SealedState {
+        let ehsize = UInt64(image.header.e_ehsize)
+        let available = file.size > ehsize ? file.size - ehsize : 0
+        let noteBytes = try file.read(at: ehsize, count: Int(min(available, UInt64(BottleNote.maxSize))), "BOTTLE note")
+        let decoded = BottleNote.decode(noteBytes, image.format.byteOrder)
+        let headers = image.programHeaders
+        // The sealed shape: the table moved, PT_PHDR first, PT_INTERP second, PT_NOTE at e_ehsize last.
+        let layout = image.header.e_phoff != ehsize && headers.count >= 3
+            && headers[0].p_type == ELF.PT_PHDR && headers[1].p_type == ELF.PT_INTERP
+            && headers.last.map { $0.p_type == ELF.PT_NOTE && $0.p_offset == ehsize } == true
+        var state = SealedState(status: .unsealed)
+        if layout {
+            state.slotOffset = headers[1].p_offset
+            state.slotContents = image.interpreter
+        }
+        switch (decoded, layout) {
+        case (.note(let note, _), true):
+            state.note = note
+            if headers[1].p_filesz != UInt64(SealFormat.interpSlotSize) {
+                state.status = .damaged("PT_INTERP slot is \(headers[1].p_filesz) bytes, not \(SealFormat.interpSlotSize)")
+            } else if image.interpreter?.isEmpty != false {
+                state.status = .damaged("empty PT_INTERP slot")
+            } else {
+                state.status = .sealed
+            }
+        case (.note(let note, _), false):
+            state.note = note
+            state.status = .damaged("BOTTLE note present but the program headers are not in the sealed layout")
+        case (.absent, true):
+            state.status = .damaged("BOTTLE note at offset \(ehsize) is gone")
+        case (.malformed(let why), true):
+            state.status = .damaged(why)
+        case (.malformed(let why), false):
+            state.status = .damaged(why)
+        case (.absent, false):
+            break
+        }
+        return state
+    }
+
+    /// Reads and checks the seal record after the slot; the reason it is unusable otherwise.
+    public func record(_ file: ELFFile, _ image: ELFImage) throws(ELFError) -> SealRecord {
+        guard status == .sealed, let slotOffset, let start = checkedAdd(slotOffset, UInt64(SealFormat.interpSlotSize)) else {
+            throw ELFError(file.path, .notSealed)
+        }
+        let head = try file.read(at: start, count: 16, "seal record")
+        guard let size = SealRecord.declaredSize(head, image.format.byteOrder), size >= 16, size <= 16384 else {
+            throw ELFError(file.path, .damagedSeal("no seal record after the PT_INTERP slot"))
+        }
+        let bytes = try file.read(at: start, count: size, "seal record")
+        switch SealRecord.decode(bytes, image.format) {
+        case .success(let record): return record
+        case .failure(let error): throw ELFError(file.path, .damagedSeal(error.reason))
+        }
+    }
+}

@@ -1,0 +1,154 @@
+// Sealing and unsealing one file: checks, plan, atomic write, verification. Never prints.
+import Glibc
+import SystemPackage
+
+/// What the caller asks of `Sealer.seal`.
+public struct SealOptions: Sendable {
+    /// The loader path relative to the binary's directory; found by `LoaderDiscovery` when nil.
+    public var loader: String?
+    public var allowHardLinks = false
+    public var sharedLibraries = false
+    /// Plan and check only; write nothing.
+    public var dryRun = false
+
+    public init(loader: String? = nil, allowHardLinks: Bool = false, sharedLibraries: Bool = false, dryRun: Bool = false) {
+        self.loader = loader
+        self.allowHardLinks = allowHardLinks
+        self.sharedLibraries = sharedLibraries
+        self.dryRun = dryRun
+    }
+}
+
+/// A file sealed (or, in a dry run, that would be), its new contents written but not yet in place.
+public struct PreparedChange {
+    public enum Outcome: Sendable, Equatable {
+        case sealed(BottleNote, growth: UInt64)
+        case unsealed
+        /// Nothing to do: the file already is as asked.
+        case alreadySealed(BottleNote)
+        case notSealed
+    }
+
+    /// The path as the caller gave it.
+    public var path: String
+    public var outcome: Outcome
+    /// The written replacement, to commit (alone or in a `ReplacementBatch`); nil for a dry run
+    /// or when there is nothing to do.
+    public var replacement: AtomicReplacement?
+}
+
+public enum Sealer {
+    /// The real path of `path` (symlinks resolved): what is replaced, and what the loader path is
+    /// relative to.
+    public static func realPath(_ path: String) throws(ELFError) -> String {
+        guard let resolved = realpath(path, nil) else { throw ELFError(path, .system("resolve path", Errno(rawValue: errno))) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Opens and parses `path` (following symlinks) and checks it is for this host.
+    public static func open(_ path: String) throws(ELFError) -> (file: ELFFile, image: ELFImage, realPath: String) {
+        let real = try realPath(path)
+        let file = try ELFFile(path: real, displayPath: path)
+        let image = try ELFImage.parse(file)
+        return (file, image, real)
+    }
+
+    /// Seals the file at `path`: checks it, plans the seal, writes and verifies the replacement.
+    /// The original is untouched until the returned replacement is committed.
+    public static func seal(_ path: String, _ options: SealOptions) throws(ELFError) -> PreparedChange {
+        let (file, image, real) = try open(path)
+        try HostMachine.check(image)
+        let state = try SealedState.read(file, image)
+        switch state.status {
+        case .sealed:
+            if let note = state.note { return PreparedChange(path: path, outcome: .alreadySealed(note)) }
+        case .damaged(let why): throw ELFError(path, .damagedSeal(why))
+        case .unsealed: break
+        }
+        let dynamic = try DynamicInfo.read(file, image)
+        guard let interpreter = image.interpreter else {
+            if image.header.e_type == ELF.ET_DYN && !dynamic.isPIE && image.first(ELF.PT_DYNAMIC) != nil {
+                throw ELFError(path, .sharedLibrary)
+            }
+            throw ELFError(path, .staticExecutable(dynamic.isPIE ? "static-pie" : "no PT_INTERP"))
+        }
+        // libc.so.6 and the like have a PT_INTERP but are libraries: a SONAME without DF_1_PIE.
+        if image.header.e_type == ELF.ET_DYN && !dynamic.isPIE && dynamic.soname != nil && !options.sharedLibraries {
+            throw ELFError(path, .sharedLibrary)
+        }
+        if file.status.st_nlink > 1 && !options.allowHardLinks {
+            throw ELFError(path, .hardLinks(UInt64(file.status.st_nlink)))
+        }
+        let loader: String
+        do throws(ELFError) {
+            if let given = options.loader {
+                loader = try LoaderDiscovery.check(given, forBinaryAt: real)
+            } else {
+                loader = try LoaderDiscovery.find(interpreter: interpreter, dynamic: dynamic, forBinaryAt: real)
+            }
+        } catch { throw ELFError(path, error.reason) }
+        let privileged = file.status.st_mode & (S_ISUID | S_ISGID) != 0
+            || ExtendedAttributes.has(file.fd, "security.capability")
+        let note = BottleNote(type: privileged ? .privileged : .ordinary, loader: loader)
+        let plan = try SealPlan.make(image, note: note)
+        let outcome = PreparedChange.Outcome.sealed(note, growth: plan.newFileSize - image.fileSize)
+        if options.dryRun { return PreparedChange(path: path, outcome: outcome) }
+
+        let replacement = try AtomicReplacement(replacing: real, original: file.status)
+        do throws(ELFError) {
+            try replacement.copyContents(from: file.fd, count: image.fileSize)
+            for edit in plan.edits { try replacement.write(edit.bytes, at: edit.offset) }
+            try replacement.truncate(to: plan.newFileSize)
+            try replacement.copyMetadata(from: file.fd)
+            let written = try ELFFile(borrowing: replacement.fd, path: path)
+            try SealVerifier.verify(written, plan: plan, original: image, originalFile: file)
+        } catch {
+            replacement.discard()
+            throw ELFError(path, error.reason)
+        }
+        return PreparedChange(path: path, outcome: outcome, replacement: replacement)
+    }
+
+    /// Restores the file a seal was made from, byte for byte, from the seal record.
+    public static func unseal(_ path: String, dryRun: Bool = false) throws(ELFError) -> PreparedChange {
+        let (file, image, real) = try open(path)
+        let state = try SealedState.read(file, image)
+        switch state.status {
+        case .unsealed: return PreparedChange(path: path, outcome: .notSealed)
+        case .damaged(let why): throw ELFError(path, .damagedSeal(why))
+        case .sealed: break
+        }
+        let record = try state.record(file, image)
+        // The record must describe this file: same header but for the fields sealing changed,
+        // and an original end below the appended segment.
+        let changed = ELFHeader.sealedFieldRanges(image.format.elfClass)
+        guard record.originalHeader.count == image.headerBytes.count,
+              (0..<image.headerBytes.count).allSatisfy({ i in
+                  record.originalHeader[i] == image.headerBytes[i] || changed.contains { $0.contains(i) } }),
+              record.originalSize <= image.header.e_phoff,
+              let tableEnd = checkedAdd(record.originalPhoff, UInt64(record.originalTable.count)),
+              tableEnd <= record.originalSize
+        else { throw ELFError(path, .damagedSeal("the seal record does not match the file")) }
+        if file.status.st_nlink > 1 { throw ELFError(path, .hardLinks(UInt64(file.status.st_nlink))) }
+        if dryRun { return PreparedChange(path: path, outcome: .unsealed) }
+
+        let replacement = try AtomicReplacement(replacing: real, original: file.status)
+        do throws(ELFError) {
+            try replacement.copyContents(from: file.fd, count: record.originalSize)
+            try replacement.write(record.originalHeader, at: 0)
+            try replacement.write(record.originalTable, at: record.originalPhoff)
+            try replacement.copyMetadata(from: file.fd)
+            let written = try ELFFile(borrowing: replacement.fd, path: path)
+            let restored = try ELFImage.parse(written)
+            guard written.size == record.originalSize, restored.headerBytes == record.originalHeader,
+                  restored.tableBytes == record.originalTable,
+                  try SealedState.read(written, restored).status == .unsealed
+            else { throw ELFError(path, .verificationFailed("the restored file does not match the seal record")) }
+        } catch {
+            replacement.discard()
+            throw ELFError(path, error.reason)
+        }
+        return PreparedChange(path: path, outcome: .unsealed, replacement: replacement)
+    }
+}

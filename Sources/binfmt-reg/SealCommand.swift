@@ -1,0 +1,47 @@
+// binfmt-reg seal: marks bottle binaries with the BOTTLE note so the binfmt_misc entry takes them.
+import ArgumentParser
+import ELFEngine
+
+struct SealCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seal",
+        abstract: "Seal dynamically linked ELF executables so the bottle entry runs them with their bundled loader.",
+        discussion: """
+            Each file is rewritten atomically (a new file beside it, synced, renamed over it), \
+            keeping its mode, owner and extended attributes; sealing a sealed file changes \
+            nothing. In directories, files that are not ELF, statically linked or shared \
+            libraries are skipped with a notice; a file named on the command line that is not \
+            ELF is an error. Format: bottle(5).
+            """)
+
+    @Option(help: ArgumentHelp(
+        "The bundled loader, relative to each binary's directory (default: the basename of PT_INTERP, searched in $ORIGIN run paths, ../lib and ../lib/*/).",
+        valueName: "rel-path"))
+    var loader: String?
+
+    @Flag(help: "Check and plan only; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Seal files with several hard links (this name gets the sealed copy; the other links keep the original).")
+    var allowHardLinks = false
+
+    @Flag(help: "Also seal shared libraries that have a PT_INTERP (such as libc.so.6).")
+    var sharedLibraries = false
+
+    @Flag(name: .shortAndLong, help: "List every file sealed.")
+    var verbose = false
+
+    @Argument(help: "Executables, or directories searched recursively.")
+    var paths: [String]
+
+    func run() throws {
+        let options = SealOptions(
+            loader: loader, allowHardLinks: allowHardLinks, sharedLibraries: sharedLibraries, dryRun: dryRun)
+        let words = FileRunWords(done: "sealed", wouldDo: "would seal", unchanged: "already sealed")
+        let summary = FileRun(words: words, dryRun: dryRun, verbose: verbose).run(paths) { path throws(ELFError) in
+            try Sealer.seal(path, options)
+        }
+        print("seal: " + summary.line(words, dryRun: dryRun))
+        if summary.failed > 0 { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,114 @@
+// Runs one file operation (seal, unseal, ...) over files and directory trees: notices, batched
+// atomic commits, a progress line and the summary. Shared by the commands that rewrite files.
+import ELFEngine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How one command names its outcomes in messages and in the summary line.
+struct FileRunWords {
+    /// "sealed", "unsealed"
+    var done: String
+    /// "would seal", "would unseal"
+    var wouldDo: String
+    /// "already sealed", "not sealed"
+    var unchanged: String
+}
+
+/// Counts of what happened to the files of one run.
+struct RunSummary: Equatable {
+    var done = 0, unchanged = 0, skipped = 0, failed = 0
+
+    func line(_ words: FileRunWords, dryRun: Bool) -> String {
+        "\(done) \(dryRun ? words.wouldDo : words.done), \(unchanged) \(words.unchanged), \(skipped) skipped, \(failed) failed"
+    }
+}
+
+struct FileRun {
+    var words: FileRunWords
+    var dryRun: Bool
+    var verbose: Bool
+    /// Replacements committed together: one syncfs for the lot instead of an fsync each.
+    var batchSize = 64
+
+    /// Applies `prepare` to every file `paths` name and commits the replacements it writes.
+    /// Files found in directories whose error `isSkip` (or that `skipInTrees` accepts) are
+    /// skipped with a notice; a file named explicitly that is not an ELF file is a failure.
+    func run(
+        _ paths: [String], skipInTrees: (ELFError) -> Bool = { _ in false },
+        _ prepare: (String) throws(ELFError) -> PreparedChange
+    ) -> RunSummary {
+        var summary = RunSummary()
+        let (files, missing) = TreeWalk.expand(paths)
+        for (path, reason) in missing {
+            report("binfmt-reg: \(path): \(reason)")
+            summary.failed += 1
+        }
+        var progress = ProgressLine(total: files.count)
+        var batch = ReplacementBatch()
+        var batched: [PreparedChange] = []
+
+        func flush() {
+            let failures = batch.commit()
+            for change in batched {
+                if let error = failures[change.replacement?.path ?? ""] {
+                    progress.clear()
+                    report("binfmt-reg: \(change.path): \(error.reason)")
+                    summary.failed += 1
+                } else {
+                    summary.done += 1
+                    if verbose { say(describe(change)) }
+                }
+            }
+            batched.removeAll()
+        }
+
+        for (index, operand) in files.enumerated() {
+            progress.update(done: index, label: operand.path)
+            do throws(ELFError) {
+                let change = try prepare(operand.path)
+                switch change.outcome {
+                case .sealed, .unsealed:
+                    if let replacement = change.replacement {
+                        batch.add(replacement)
+                        batched.append(change)
+                        if batch.count >= batchSize { flush() }
+                    } else {
+                        summary.done += 1
+                        if dryRun || verbose { progress.clear(); say(describe(change)) }
+                    }
+                case .alreadySealed, .notSealed:
+                    summary.unchanged += 1
+                    if operand.explicit || verbose { progress.clear(); say("\(change.path): \(words.unchanged), unchanged") }
+                }
+            } catch {
+                progress.clear()
+                let notELFNamed = operand.explicit && error.reason == .notELF
+                if (error.isSkip && !notELFNamed) || (!operand.explicit && skipInTrees(error)) {
+                    summary.skipped += 1
+                    report("binfmt-reg: \(operand.path): skipped: \(error.reason)")
+                } else {
+                    summary.failed += 1
+                    report("binfmt-reg: \(operand.path): \(error.reason)")
+                }
+            }
+        }
+        flush()
+        progress.clear()
+        return summary
+    }
+
+    private func describe(_ change: PreparedChange) -> String {
+        let verb = dryRun ? words.wouldDo : words.done
+        switch change.outcome {
+        case .sealed(let note, let growth):
+            return "\(verb) \(change.path): loader \(note.loader), note type \(note.type.rawValue), +\(growth) bytes"
+        default:
+            return "\(verb) \(change.path)"
+        }
+    }
+
+    private func say(_ line: String) { print(line) }
+
+    private func report(_ line: String) { Output.errorLine(line) }
+}

@@ -1,0 +1,59 @@
+// Expands command-line operands into the files a command works on: files as named, directories
+// walked recursively without following symlinks.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One file to work on.
+struct Operand: Sendable, Equatable {
+    var path: String
+    /// True when named on the command line, false when found by walking a directory.
+    var explicit: Bool
+}
+
+enum TreeWalk {
+    /// The files `paths` name, in order; each directory's regular files sorted by path. A path
+    /// that does not exist becomes an entry in `missing` with its reason.
+    static func expand(_ paths: [String]) -> (files: [Operand], missing: [(path: String, reason: String)]) {
+        var files: [Operand] = [], missing: [(String, String)] = []
+        for path in paths {
+            var st = stat()
+            guard stat(path, &st) == 0 else {
+                missing.append((path, String(cString: strerror(errno))))
+                continue
+            }
+            if st.st_mode & S_IFMT == S_IFDIR {
+                files += regularFiles(under: path).map { Operand(path: $0, explicit: false) }
+            } else {
+                files.append(Operand(path: path, explicit: true))
+            }
+        }
+        return (files, missing)
+    }
+
+    /// Regular files under `directory`, sorted; symlinks and special files are passed over, so a
+    /// file linked from elsewhere in the tree is visited once, under its own name.
+    static func regularFiles(under directory: String) -> [String] {
+        var result: [String] = []
+        var pending = [directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory]
+        while let dir = pending.popLast() {
+            guard let handle = opendir(dir) else { continue }
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name == "." || name == ".." { continue }
+                let child = dir == "/" ? "/" + name : dir + "/" + name
+                var st = stat()
+                guard lstat(child, &st) == 0 else { continue }
+                switch st.st_mode & S_IFMT {
+                case S_IFDIR: pending.append(child)
+                case S_IFREG: result.append(child)
+                default: continue
+                }
+            }
+            closedir(handle)
+        }
+        return result.sorted()
+    }
+}
