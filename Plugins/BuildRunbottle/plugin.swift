@@ -15,7 +15,8 @@ struct BuildRunbottle: BuildToolPlugin {
                 displayName: "Building runbottle (freestanding static-pie)",
                 executable: URL(fileURLWithPath: "/bin/sh"),
                 arguments: [script.path, source.path, output.path],
-                inputFiles: try sourceFiles(under: source),
+                inputFiles: try sourceFiles(under: source)
+                    + sourceFiles(under: context.package.directoryURL.appending(path: "Sources/canary")),
                 outputFiles: [output.appending(path: "RunbottleImageBytes.swift")]),
         ]
     }

@@ -9,5 +9,7 @@ struct BinfmtReg: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             SealCommand.self, UnsealCommand.self,
+            InstallCommand.self, UninstallCommand.self, StatusCommand.self, EnableCommand.self,
+            DisableCommand.self, LineCommand.self,
         ])
 }

@@ -30,4 +30,6 @@ mv "$out/runbottle.tmp" "$out/runbottle"
     base64 -w0 "$out/runbottle"
     printf '"\n'
 } > "$out/RunbottleImageBytes.swift.tmp"
+# The status canary (binfmt-reg status), embedded beside runbottle: Sources/canary/build.sh.
+sh "$src/../canary/build.sh" "$src/../canary" "$out" >> "$out/RunbottleImageBytes.swift.tmp"
 mv "$out/RunbottleImageBytes.swift.tmp" "$out/RunbottleImageBytes.swift"

@@ -1,2 +1,0 @@
-// The registration model: binfmt_misc entries as values, and the operations on them.
-import ELFEngine

@@ -1,0 +1,209 @@
+// The kernel side: one binfmt_misc mount, read and written through its files. Only our own
+// entries are written; `status` is only ever read (writing it disables or wipes every entry).
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure talking to the kernel or the file system, naming the path and the reason.
+public enum BinfmtMiscError: Error, Equatable, CustomStringConvertible {
+    /// binfmt_misc is not mounted at the path and could not be (kernel without it, no /proc).
+    case notAvailable(path: String, reason: String)
+    case notMounted(path: String)
+    /// EPERM or EACCES: the operation needs root (CAP_SYS_ADMIN, or root of a user namespace).
+    case notPermitted(path: String, what: String)
+    case failed(path: String, what: String, reason: String)
+    case invalid(RegistrationError)
+
+    public var description: String {
+        switch self {
+        case .notAvailable(let path, let reason):
+            return "\(path): binfmt_misc is not available: \(reason)"
+        case .notMounted(let path):
+            return "\(path): binfmt_misc is not mounted"
+        case .notPermitted(let path, let what):
+            return "\(path): \(what): permission denied (run as root)"
+        case .failed(let path, let what, let reason):
+            return "\(path): \(what): \(reason)"
+        case .invalid(let error):
+            return error.description
+        }
+    }
+
+    static func from(_ errno: Errno, path: String, what: String) -> BinfmtMiscError {
+        if errno == .permissionDenied || errno == .notPermitted {
+            return .notPermitted(path: path, what: what)
+        }
+        return .failed(path: path, what: what, reason: errno.description)
+    }
+}
+
+public struct BinfmtMiscFS: Sendable {
+    public static let defaultDirectory = "/proc/sys/fs/binfmt_misc"
+    public let directory: String
+
+    public init(directory: String = defaultDirectory) {
+        self.directory = directory
+    }
+
+    /// True when a binfmt_misc file system is mounted at the directory.
+    public var isMounted: Bool {
+        // mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS... - FSTYPE SOURCE SUPEROPTIONS".
+        guard let text = try? readRaw("/proc/self/mountinfo") else { return false }
+        // The last mount at the directory is the one on top, the one paths resolve to.
+        let top = text.split(separator: "\n").last { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 && fields[4] == directory
+        }
+        guard let fields = top?.split(separator: " "), let dash = fields.firstIndex(of: "-"),
+              dash + 1 < fields.count else { return false }
+        return fields[dash + 1] == "binfmt_misc"
+    }
+
+    /// Mounts binfmt_misc at the directory unless it is mounted already. Returns true if it mounted.
+    @discardableResult
+    public func mountIfNeeded() throws(BinfmtMiscError) -> Bool {
+        if isMounted { return false }
+        let flags = UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC)
+        if mount("binfmt_misc", directory, "binfmt_misc", flags, nil) == 0 { return true }
+        let error = Errno(rawValue: errno)
+        switch error {
+        case .noSuchFileOrDirectory, Errno(rawValue: ENODEV):
+            throw .notAvailable(path: directory, reason: "the kernel has no binfmt_misc (CONFIG_BINFMT_MISC) or /proc is not mounted (\(error))")
+        case .notPermitted, .permissionDenied:
+            throw .notPermitted(path: directory, what: "mount binfmt_misc")
+        default:
+            throw .notAvailable(path: directory, reason: "mount: \(error)")
+        }
+    }
+
+    /// binfmt_misc's global state (its `status` file, read only).
+    public func globallyEnabled() throws(BinfmtMiscError) -> Bool {
+        try requireMounted()
+        return try read(directory + "/status") == "enabled\n"
+    }
+
+    /// Every entry's name, sorted.
+    public func entryNames() throws(BinfmtMiscError) -> [String] {
+        try requireMounted()
+        guard let dir = opendir(directory) else {
+            throw .from(Errno(rawValue: errno), path: directory, what: "list entries")
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if ![".", "..", "register", "status"].contains(name) { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// The entry called `name`, or nil when there is none.
+    public func entry(_ name: String) throws(BinfmtMiscError) -> EntryStatus? {
+        try requireMounted()
+        let path = directory + "/" + name
+        let text: String
+        do { text = try readRaw(path) } catch {
+            if error == .noSuchFileOrDirectory { return nil }
+            throw .from(error, path: path, what: "read")
+        }
+        do { return try EntryStatus(name: name, parsing: text) } catch { throw .invalid(error) }
+    }
+
+    /// Every entry, parsed; entries that vanish while listing are left out.
+    public func entries() throws(BinfmtMiscError) -> [EntryStatus] {
+        var result: [EntryStatus] = []
+        for name in try entryNames() {
+            if let entry = try entry(name) { result.append(entry) }
+        }
+        return result
+    }
+
+    /// Writes the line to `register` in one write, as the kernel requires.
+    public func register(_ registration: Registration) throws(BinfmtMiscError) {
+        do { try registration.validate() } catch { throw .invalid(error) }
+        try requireMounted()
+        try write(registration.line, to: directory + "/register",
+                  what: "register \(registration.name)")
+    }
+
+    /// Removes the entry (writes -1 to it).
+    public func remove(_ name: String) throws(BinfmtMiscError) {
+        try write("-1", to: try entryPath(name), what: "remove \(name)")
+    }
+
+    /// Enables (1) or disables (0) the entry.
+    public func setEnabled(_ name: String, _ enabled: Bool) throws(BinfmtMiscError) {
+        try write(enabled ? "1" : "0", to: try entryPath(name),
+                  what: (enabled ? "enable " : "disable ") + name)
+    }
+
+    private func entryPath(_ name: String) throws(BinfmtMiscError) -> String {
+        try requireMounted()
+        if ["register", "status", ".", ".."].contains(name) || name.contains("/") || name.isEmpty {
+            throw .invalid(.invalid("entry name \"\(name)\" is not an entry"))
+        }
+        return directory + "/" + name
+    }
+
+    private func requireMounted() throws(BinfmtMiscError) {
+        if !isMounted { throw .notMounted(path: directory) }
+    }
+
+    private func read(_ path: String) throws(BinfmtMiscError) -> String {
+        do { return try readRaw(path) } catch { throw .from(error, path: path, what: "read") }
+    }
+
+    private func readRaw(_ path: String) throws(Errno) -> String {
+        do {
+            let fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
+            defer { try? fd.close() }
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
+                if count == 0 { break }
+                bytes += buffer[0..<count]
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        } catch let error as Errno {
+            throw error
+        } catch {
+            throw .ioError
+        }
+    }
+
+    /// Opens and writes in one go. A failed open is about permission (not root); a failed write
+    /// is the kernel refusing the content, so its errno is explained instead.
+    private func write(_ text: String, to path: String, what: String) throws(BinfmtMiscError) {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(path, .writeOnly, options: .closeOnExec) } catch {
+            throw .from(Errno.of(error), path: path, what: what)
+        }
+        defer { try? fd.close() }
+        let bytes = Array(text.utf8)
+        let written: Int
+        do { written = try bytes.withUnsafeBytes { try fd.write($0) } } catch {
+            throw .failed(path: path, what: what, reason: Self.explainWrite(Errno.of(error)))
+        }
+        if written != bytes.count {
+            throw .failed(path: path, what: what, reason: "short write (\(written) of \(bytes.count) bytes)")
+        }
+    }
+
+    /// What binfmt_misc means by each errno a write returns (fs/binfmt_misc.c).
+    static func explainWrite(_ error: Errno) -> String {
+        switch error {
+        case .fileExists: return "an entry of that name exists (\(error))"
+        case .invalidArgument: return "the kernel refused the line (\(error))"
+        case .noSuchFileOrDirectory:
+            return "the interpreter does not exist; with F the kernel opens it at registration (\(error))"
+        case .permissionDenied:
+            return "the kernel cannot execute the interpreter; with F it opens it at registration: a noexec mount or a missing execute bit (\(error))"
+        case .notPermitted: return "not permitted (\(error)): run as root"
+        default: return error.description
+        }
+    }
+}

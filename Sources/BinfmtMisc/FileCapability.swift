@@ -1,0 +1,81 @@
+// File capabilities through libcap (cap_from_text, cap_set_file, cap_get_file): the one that lets
+// runbottle fix /proc/self/exe, and which one the running kernel supports.
+import CLibcap
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum FileCapability {
+    /// Which capability runbottle gets.
+    public enum Choice: String, Sendable, CaseIterable, Codable {
+        /// cap_checkpoint_restore where the kernel has it (Linux 5.9+), otherwise none.
+        case auto
+        /// cap_checkpoint_restore+ep: enough for PR_SET_MM_MAP with exe_fd, nothing else broad.
+        case checkpointRestore = "checkpoint_restore"
+        /// cap_sys_admin+ep: what kernels before 5.9 require for the same call. Broad: opt in only.
+        case sysAdmin = "sys_admin"
+        /// No capability: /proc/self/exe stays runbottle for unprivileged users.
+        case none
+    }
+
+    /// CAP_CHECKPOINT_RESTORE's number; kernels whose cap_last_cap is lower lack it.
+    public static let checkpointRestoreNumber = 40
+
+    /// The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap).
+    public static func kernelLastCapability() -> Int? {
+        guard let fd = try? FileDescriptor.open("/proc/sys/kernel/cap_last_cap", .readOnly) else {
+            return nil
+        }
+        defer { try? fd.close() }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        guard let count = try? buffer.withUnsafeMutableBytes({ try fd.read(into: $0) }) else { return nil }
+        return Int(String(decoding: buffer[0..<count].filter { (0x30...0x39).contains($0) }, as: UTF8.self))
+    }
+
+    /// The capability text (cap_to_text form) for a choice on this kernel, or nil for none.
+    public static func text(for choice: Choice, lastCapability: Int? = kernelLastCapability()) -> String? {
+        switch choice {
+        case .auto:
+            return (lastCapability ?? 0) >= checkpointRestoreNumber ? "cap_checkpoint_restore=ep" : nil
+        case .checkpointRestore: return "cap_checkpoint_restore=ep"
+        case .sysAdmin: return "cap_sys_admin=ep"
+        case .none: return nil
+        }
+    }
+
+    /// The file's capability in cap_to_text form ("cap_checkpoint_restore=ep"), nil if it has none.
+    public static func get(_ path: String) throws(BinfmtMiscError) -> String? {
+        guard let caps = cap_get_file(path) else {
+            let error = Errno(rawValue: errno)
+            if error == Errno(rawValue: ENODATA) { return nil }
+            throw .from(error, path: path, what: "read file capability")
+        }
+        defer { cap_free(UnsafeMutableRawPointer(caps)) }
+        guard let text = cap_to_text(caps, nil) else {
+            throw .failed(path: path, what: "read file capability", reason: "cap_to_text failed")
+        }
+        defer { cap_free(text) }
+        let result = String(cString: text)
+        // libcap renders an empty set as "=" (or an empty string).
+        return result == "=" || result.isEmpty ? nil : result
+    }
+
+    /// Sets the file's capability (nil removes it).
+    public static func set(_ path: String, _ text: String?) throws(BinfmtMiscError) {
+        guard let text else {
+            // libcap removes the capability when given no set.
+            if cap_set_file(path, nil) != 0 && errno != ENODATA {
+                throw .from(Errno(rawValue: errno), path: path, what: "remove file capability")
+            }
+            return
+        }
+        guard let caps = cap_from_text(text) else {
+            throw .failed(path: path, what: "set file capability", reason: "libcap cannot parse \"\(text)\"")
+        }
+        defer { cap_free(UnsafeMutableRawPointer(caps)) }
+        if cap_set_file(path, caps) != 0 {
+            throw .from(Errno(rawValue: errno), path: path, what: "set file capability \(text)")
+        }
+    }
+}

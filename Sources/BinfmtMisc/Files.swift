@@ -1,0 +1,96 @@
+// Small file operations the installer needs: read whole files, and replace one atomically
+// (temporary file in the same directory, mode, owner and capability set, fsync, rename).
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum Files {
+    /// The file's bytes, or nil when it does not exist.
+    static func read(_ path: String) throws(BinfmtMiscError) -> [UInt8]? {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec) } catch {
+            let code = Errno.of(error)
+            if code == .noSuchFileOrDirectory { return nil }
+            throw .from(code, path: path, what: "open")
+        }
+        defer { try? fd.close() }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count: Int
+            do { count = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) } } catch {
+                throw .from(Errno.of(error), path: path, what: "read")
+            }
+            if count == 0 { return bytes }
+            bytes += buffer[0..<count]
+        }
+    }
+
+    static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    /// Creates the directory and its parents (mode 0755) where missing.
+    static func makeDirectories(_ path: String) throws(BinfmtMiscError) {
+        var current = ""
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw .from(Errno(rawValue: errno), path: current, what: "create directory")
+            }
+        }
+    }
+
+    /// Replaces `path` with `bytes`: a temporary file beside it gets the mode, root ownership
+    /// (when we are root) and the capability first, so the file never appears without them.
+    static func replace(
+        _ path: String, with bytes: [UInt8], mode: mode_t, capability: String? = nil
+    ) throws(BinfmtMiscError) {
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        try makeDirectories(directory.isEmpty ? "/" : directory)
+        var template = Array((path + ".tmp-XXXXXX").utf8CString)
+        let raw = template.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress.map { mkstemp($0) } ?? -1
+        }
+        guard raw >= 0 else { throw .from(Errno(rawValue: errno), path: path, what: "create temporary file") }
+        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let fd = FileDescriptor(rawValue: raw)
+        var committed = false
+        defer {
+            try? fd.close()
+            if !committed { unlink(temporary) }
+        }
+        do {
+            let written = try fd.writeAll(bytes)
+            guard written == bytes.count else { throw Errno.ioError }
+            if fchmod(raw, mode) != 0 { throw Errno(rawValue: errno) }
+            if geteuid() == 0 && fchown(raw, 0, 0) != 0 { throw Errno(rawValue: errno) }
+            if fsync(raw) != 0 { throw Errno(rawValue: errno) }
+        } catch let error as Errno {
+            throw .from(error, path: temporary, what: "write")
+        } catch {
+            throw .failed(path: temporary, what: "write", reason: "\(error)")
+        }
+        if let capability { try FileCapability.set(temporary, capability) }
+        if rename(temporary, path) != 0 {
+            throw .from(Errno(rawValue: errno), path: path, what: "rename into place")
+        }
+        committed = true
+    }
+
+    /// Removes the file; false when there was none.
+    @discardableResult
+    static func remove(_ path: String) throws(BinfmtMiscError) -> Bool {
+        if unlink(path) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw .from(Errno(rawValue: errno), path: path, what: "remove")
+    }
+}
+
+extension Errno {
+    /// The errno a swift-system call threw (it throws Errno, untyped).
+    static func of(_ error: any Error) -> Errno {
+        error as? Errno ?? .ioError
+    }
+}

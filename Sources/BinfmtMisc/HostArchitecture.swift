@@ -1,0 +1,100 @@
+// The architectures a BOTTLE entry can be registered for: `uname -m` names to ELF class, byte
+// order and e_machine, and the entries binfmt-reg registers for one of them.
+import ELFEngine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct HostArchitecture: Sendable, Hashable {
+    /// The `uname -m` name.
+    public var name: String
+    public var machine: UInt16
+    public var is64Bit: Bool
+    public var bigEndian: Bool
+
+    public init(name: String, machine: UInt16, is64Bit: Bool, bigEndian: Bool) {
+        self.name = name
+        self.machine = machine
+        self.is64Bit = is64Bit
+        self.bigEndian = bigEndian
+    }
+
+    public static let known: [HostArchitecture] = [
+        .init(name: "x86_64", machine: 62, is64Bit: true, bigEndian: false),
+        .init(name: "aarch64", machine: 183, is64Bit: true, bigEndian: false),
+        .init(name: "riscv64", machine: 243, is64Bit: true, bigEndian: false),
+        .init(name: "ppc64le", machine: 21, is64Bit: true, bigEndian: false),
+        .init(name: "s390x", machine: 22, is64Bit: true, bigEndian: true),
+        .init(name: "loongarch64", machine: 258, is64Bit: true, bigEndian: false),
+        .init(name: "i686", machine: 3, is64Bit: false, bigEndian: false),
+        .init(name: "armv7l", machine: 40, is64Bit: false, bigEndian: false),
+    ]
+
+    /// The architecture named `name` (`uname -m` spelling; i386 and i586 mean i686, arm armv7l).
+    public static func named(_ name: String) -> HostArchitecture? {
+        let canonical = ["i386": "i686", "i586": "i686", "arm": "armv7l", "amd64": "x86_64",
+                         "arm64": "aarch64"][name] ?? name
+        return known.first { $0.name == canonical }
+    }
+
+    /// The running kernel's architecture.
+    public static func host() throws(RegistrationError) -> HostArchitecture {
+        var info = utsname()
+        uname(&info)
+        let machine = withUnsafeBytes(of: &info.machine) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        guard let arch = named(machine) else {
+            throw .invalid("machine \(machine): no BOTTLE entry is defined for it (known: \(known.map(\.name).joined(separator: ", ")))")
+        }
+        return arch
+    }
+}
+
+/// The entries binfmt-reg manages, and how they are spelt.
+public struct EntryPlan: Sendable, Hashable {
+    public static let defaultName = "BOTTLE"
+    public static let privilegedSuffix = "-privileged"
+    public static let defaultInterpreter = "/usr/libexec/runbottle"
+
+    public var name: String = defaultName
+    public var interpreter: String = defaultInterpreter
+    public var architecture: HostArchitecture
+    /// The main entry's flags: PO by default; C takes credentials from every sealed binary,
+    /// F makes the kernel open the interpreter at registration (F is applied to both entries).
+    public var flags: RegistrationFlags = [.preserveArgv0, .openBinary]
+    /// The second entry, for binaries sealed with note type 2 (privileged), flags POC.
+    public var privilegedEntry = true
+
+    public init(architecture: HostArchitecture) {
+        self.architecture = architecture
+    }
+
+    /// The registrations in the order they are written: the main entry, then the privileged one.
+    public func registrations() throws(RegistrationError) -> [Registration] {
+        if !flags.isSuperset(of: [.preserveArgv0, .openBinary]) {
+            throw .invalid("flags \(flags) lack P or O: runbottle needs the original argv[0] (P) and the binary's descriptor, AT_EXECFD (O)")
+        }
+        func entry(_ name: String, _ type: SealFormat.NoteType, _ flags: RegistrationFlags) -> Registration {
+            let (magic, mask) = SealFormat.binfmtMagic(
+                is64Bit: architecture.is64Bit, bigEndian: architecture.bigEndian,
+                machine: architecture.machine, noteType: type)
+            return Registration(
+                name: name, kind: .magic(offset: 0, magic: magic, mask: mask),
+                interpreter: interpreter, flags: flags)
+        }
+        var result = [entry(name, .ordinary, flags)]
+        if privilegedEntry {
+            let privileged: RegistrationFlags = [.preserveArgv0, .openBinary, .credentials]
+            result.append(entry(name + Self.privilegedSuffix, .privileged,
+                                privileged.union(flags.intersection(.fixBinary))))
+        }
+        for registration in result { try registration.validate() }
+        return result
+    }
+
+    /// The binfmt.d file's text: exactly the lines.
+    public func binfmtD() throws(RegistrationError) -> String {
+        try registrations().map(\.line).joined()
+    }
+}

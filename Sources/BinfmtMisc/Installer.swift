@@ -1,0 +1,301 @@
+// install, uninstall, enable and disable as transactions on our own entries: each either
+// completes or puts back what was there, and says what it changed.
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the installer writes its files.
+public enum Layout: Sendable, Equatable {
+    /// The running system: binfmt.d in /etc, entries registered.
+    case system
+    /// A package tree under a root directory: binfmt.d in /usr/lib, nothing registered.
+    case package(root: String)
+
+    public var root: String {
+        switch self {
+        case .system: return ""
+        case .package(let root): return root.hasSuffix("/") ? String(root.dropLast()) : root
+        }
+    }
+
+    /// The binfmt.d directory: /etc/binfmt.d on the system (the administrator's, which overrides
+    /// a packaged file of the same name), /usr/lib/binfmt.d in a package.
+    public var binfmtDDirectory: String {
+        switch self {
+        case .system: return "/etc/binfmt.d"
+        case .package: return root + "/usr/lib/binfmt.d"
+        }
+    }
+
+    public func path(_ absolute: String) -> String { root + absolute }
+}
+
+public struct Installer: Sendable {
+    public var plan: EntryPlan
+    public var layout: Layout = .system
+    public var fs = BinfmtMiscFS()
+    /// runbottle's bytes to install at the plan's interpreter path; nil registers the
+    /// interpreter as it is (--interpreter).
+    public var runbottle: [UInt8]?
+    public var capability: FileCapability.Choice = .auto
+    public var persist = true
+
+    public init(plan: EntryPlan) {
+        self.plan = plan
+    }
+
+    /// The binfmt.d file name: bottle.conf for the default entry, NAME.conf otherwise.
+    public var binfmtDPath: String {
+        let file = plan.name == EntryPlan.defaultName ? "bottle.conf" : plan.name + ".conf"
+        return layout.binfmtDDirectory + "/" + file
+    }
+
+    /// The names of the entries this plan manages (whether or not they are registered).
+    public var entryNames: [String] {
+        [plan.name, plan.name + EntryPlan.privilegedSuffix]
+    }
+
+    // MARK: install
+
+    public func install() throws(BinfmtMiscError) -> [String] {
+        let registrations: [Registration]
+        do { registrations = try plan.registrations() } catch { throw .invalid(error) }
+        var messages: [String] = []
+        let registering = layout == .system
+        if registering, try fs.mountIfNeeded() {
+            messages.append("binfmt_misc: mounted at \(fs.directory)")
+        }
+        // Everything we may have to put back, read before anything changes.
+        let previous: [String: EntryStatus] = registering ? try currentEntries(registrations) : [:]
+
+        var restoreInterpreter: (() -> Void)?
+        var interpreterChanged = false
+        if let runbottle {
+            let result = try installInterpreter(runbottle)
+            messages.append(result.message)
+            interpreterChanged = result.changed
+            restoreInterpreter = result.restore
+        } else if registering {
+            try checkInterpreter()
+        }
+
+        if registering {
+            do {
+                messages += try apply(registrations, previous: previous,
+                                      interpreterChanged: interpreterChanged)
+            } catch {
+                restoreInterpreter?()
+                throw error
+            }
+        }
+        if persist {
+            messages.append(try writePersistence(registrations))
+        }
+        return messages
+    }
+
+    private func currentEntries(_ registrations: [Registration]) throws(BinfmtMiscError)
+        -> [String: EntryStatus]
+    {
+        var result: [String: EntryStatus] = [:]
+        for name in Set(entryNames + registrations.map(\.name)) {
+            if let entry = try fs.entry(name) { result[name] = entry }
+        }
+        return result
+    }
+
+    private func checkInterpreter() throws(BinfmtMiscError) {
+        var info = stat()
+        let path = layout.path(plan.interpreter)
+        if stat(path, &info) != 0 {
+            throw .failed(path: path, what: "interpreter", reason: Errno(rawValue: errno).description)
+        }
+        if info.st_mode & S_IFMT != S_IFREG || info.st_mode & 0o111 == 0 {
+            throw .failed(path: path, what: "interpreter", reason: "not an executable regular file")
+        }
+    }
+
+    private struct InterpreterResult {
+        var message: String
+        var changed: Bool
+        var restore: (() -> Void)?
+    }
+
+    /// Writes runbottle and its capability unless both are already right.
+    private func installInterpreter(_ bytes: [UInt8]) throws(BinfmtMiscError) -> InterpreterResult {
+        let path = layout.path(plan.interpreter)
+        var wanted = FileCapability.text(for: capability)
+        if case .package = layout, geteuid() != 0 { wanted = nil }
+        let oldBytes = try Files.read(path)
+        let oldCapability = oldBytes == nil ? nil : try FileCapability.get(path)
+        var info = stat()
+        let modeRight = stat(path, &info) == 0 && info.st_mode & 0o7777 == 0o755
+            && (geteuid() != 0 || info.st_uid == 0)
+        let capabilityText = wanted ?? "no file capability"
+        if oldBytes == bytes && oldCapability == wanted && modeRight {
+            return InterpreterResult(
+                message: "\(path): already installed (\(capabilityText)), nothing changed",
+                changed: false)
+        }
+        try Files.replace(path, with: bytes, mode: 0o755, capability: wanted)
+        var message = "\(path): installed runbottle (\(capabilityText))"
+        if wanted == nil && capability == .auto {
+            message += layout == .system || geteuid() == 0
+                ? "; this kernel lacks CAP_CHECKPOINT_RESTORE (Linux 5.9+), so /proc/self/exe names runbottle for unprivileged users (see --capability)"
+                : "; not root, so no capability: run binfmt-reg install on the target system"
+        }
+        let restore: () -> Void = {
+            if let oldBytes {
+                try? Files.replace(path, with: oldBytes, mode: info.st_mode & 0o7777, capability: oldCapability)
+            } else {
+                _ = try? Files.remove(path)
+            }
+        }
+        return InterpreterResult(message: message, changed: oldBytes != bytes, restore: restore)
+    }
+
+    /// Registers each entry that is missing or differs; puts every entry back on failure.
+    private func apply(
+        _ registrations: [Registration], previous: [String: EntryStatus], interpreterChanged: Bool
+    ) throws(BinfmtMiscError) -> [String] {
+        var messages: [String] = []
+        var undo: [() -> Void] = []
+        do {
+            for registration in registrations {
+                let name = registration.name
+                guard let old = previous[name] else {
+                    try fs.register(registration)
+                    undo.append { try? fs.remove(name) }
+                    messages.append("\(name): registered (\(registration.flags))")
+                    continue
+                }
+                let changes = Self.differences(old.registration, registration)
+                // F keeps the interpreter file the kernel opened: a new runbottle needs a new entry.
+                let reopen = changes.isEmpty && interpreterChanged && registration.flags.contains(.fixBinary)
+                if changes.isEmpty && !reopen {
+                    if old.enabled {
+                        messages.append("\(name): already installed, nothing changed")
+                    } else {
+                        try fs.setEnabled(name, true)
+                        undo.append { try? fs.setEnabled(name, false) }
+                        messages.append("\(name): already installed; was disabled, enabled it")
+                    }
+                    continue
+                }
+                try fs.remove(name)
+                undo.append {
+                    try? fs.register(old.registration)
+                    if !old.enabled { try? fs.setEnabled(name, false) }
+                }
+                try fs.register(registration)
+                undo.append { try? fs.remove(name) }
+                messages.append(reopen
+                    ? "\(name): re-registered so that the kernel opens the new interpreter (F)"
+                    : "\(name): replaced: " + changes.joined(separator: "; "))
+            }
+            // An entry of ours the plan no longer has (--no-privileged-entry after a full install).
+            for name in entryNames where !registrations.contains(where: { $0.name == name }) {
+                guard let old = previous[name] else { continue }
+                try fs.remove(name)
+                undo.append {
+                    try? fs.register(old.registration)
+                    if !old.enabled { try? fs.setEnabled(name, false) }
+                }
+                messages.append("\(name): removed (not part of this installation)")
+            }
+        } catch {
+            for step in undo.reversed() { step() }
+            throw error
+        }
+        return messages
+    }
+
+    /// What differs between two registrations, as "field old → new".
+    public static func differences(_ old: Registration, _ new: Registration) -> [String] {
+        var changes: [String] = []
+        if old.interpreter != new.interpreter {
+            changes.append("interpreter \(old.interpreter) → \(new.interpreter)")
+        }
+        if old.flags != new.flags {
+            changes.append("flags \(old.flags.description.isEmpty ? "(none)" : old.flags.description) → \(new.flags)")
+        }
+        if old.kind != new.kind {
+            switch (old.kind, new.kind) {
+            case (.magic(let o1, let m1, let k1), .magic(let o2, let m2, let k2)):
+                if o1 != o2 { changes.append("offset \(o1) → \(o2)") }
+                let what1 = SealMatch(old.kind)?.summary, what2 = SealMatch(new.kind)?.summary
+                if m1 != m2 || k1 != k2 {
+                    changes.append("magic/mask: \(what1 ?? "not a BOTTLE magic") → \(what2 ?? "not a BOTTLE magic")")
+                }
+            default:
+                changes.append("type \(old.kind.letter) → \(new.kind.letter)")
+            }
+        }
+        return changes
+    }
+
+    private func writePersistence(_ registrations: [Registration]) throws(BinfmtMiscError) -> String {
+        let text = registrations.map(\.line).joined()
+        let path = binfmtDPath
+        if try Files.read(path) == Array(text.utf8) {
+            return "\(path): already up to date"
+        }
+        try Files.replace(path, with: Array(text.utf8), mode: 0o644)
+        return "\(path): written (systemd-binfmt registers it at boot)"
+    }
+
+    // MARK: uninstall, enable, disable
+
+    /// Removes our entries, the binfmt.d file, and with `removeInterpreter` the interpreter.
+    public func uninstall(removeInterpreter: Bool) throws(BinfmtMiscError) -> [String] {
+        var messages: [String] = []
+        if layout == .system {
+            if fs.isMounted {
+                for name in entryNames where try fs.entry(name) != nil {
+                    try fs.remove(name)
+                    messages.append("\(name): removed")
+                }
+            } else {
+                messages.append("binfmt_misc: not mounted, no entry to remove")
+            }
+        }
+        if persist, try Files.remove(binfmtDPath) {
+            messages.append("\(binfmtDPath): removed")
+        }
+        if removeInterpreter {
+            let path = layout.path(plan.interpreter)
+            if try Files.remove(path) { messages.append("\(path): removed") }
+        }
+        if messages.isEmpty { messages.append("nothing installed, nothing changed") }
+        return messages
+    }
+
+    /// Enables or disables every entry of ours that is registered.
+    public func setEnabled(_ enabled: Bool) throws(BinfmtMiscError) -> [String] {
+        var messages: [String] = []
+        var found = false
+        for name in entryNames {
+            guard let entry = try fs.entry(name) else { continue }
+            found = true
+            if entry.enabled == enabled {
+                messages.append("\(name): already \(enabled ? "enabled" : "disabled")")
+            } else {
+                try fs.setEnabled(name, enabled)
+                messages.append("\(name): \(enabled ? "enabled" : "disabled")")
+            }
+        }
+        if !found {
+            throw .failed(path: fs.directory + "/" + plan.name, what: enabled ? "enable" : "disable",
+                          reason: "not registered (run binfmt-reg install)")
+        }
+        return messages
+    }
+}
+
+extension Registration.Kind {
+    var letter: String {
+        if case .magic = self { return "M" }
+        return "E"
+    }
+}

@@ -1,0 +1,80 @@
+// The options every entry command shares (install, uninstall, status, enable, disable, line),
+// and how those commands report a failure.
+import ArgumentParser
+import BinfmtMisc
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct EntryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The entry's name; the privileged entry is NAME-privileged.", valueName: "name"))
+    var name = EntryPlan.defaultName
+
+    @Option(help: ArgumentHelp(
+        "Register this interpreter file as it is instead of installing runbottle (absolute path).",
+        valueName: "path"))
+    var interpreter: String?
+
+    @Option(help: ArgumentHelp(
+        "The main entry's flag letters (P, O, C, F); P and O are required.", valueName: "letters"))
+    var flags = "PO"
+
+    @Flag(help: "Add C to the main entry: credentials and file capabilities come from the sealed binary.")
+    var credentials = false
+
+    @Flag(help: "Add F to every entry: the kernel opens the interpreter at registration, so containers and chroots need not contain it.")
+    var fixBinary = false
+
+    @Flag(help: "Register only the main entry, not NAME-privileged (note type 2, flags POC).")
+    var noPrivilegedEntry = false
+
+    @Option(help: ArgumentHelp(
+        "The architecture to register for (uname -m name); the host's by default.", valueName: "arch"))
+    var arch: String?
+
+    /// The plan these options describe.
+    func plan() throws -> EntryPlan {
+        let architecture: HostArchitecture
+        if let arch {
+            guard let known = HostArchitecture.named(arch) else {
+                throw ValidationError("unknown architecture \(arch) (known: \(HostArchitecture.known.map(\.name).joined(separator: ", ")))")
+            }
+            architecture = known
+        } else {
+            architecture = try HostArchitecture.host()
+        }
+        var plan = EntryPlan(architecture: architecture)
+        plan.name = name
+        if let interpreter { plan.interpreter = interpreter }
+        guard var letters = RegistrationFlags(letters: flags) else {
+            throw RegistrationError.invalid("unknown flag in \"\(flags)\" (known: P, O, C, F)")
+        }
+        if credentials { letters.insert(.credentials) }
+        if fixBinary { letters.insert(.fixBinary) }
+        plan.flags = letters
+        plan.privilegedEntry = !noPrivilegedEntry
+        _ = try plan.registrations()
+        return plan
+    }
+}
+
+/// Runs `body`; an error from the libraries becomes one line `binfmt-reg: <reason>` on stderr
+/// and exit status 1.
+func reportingFailures(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ValidationError {
+        throw error
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        printToStandardError("binfmt-reg: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+func printToStandardError(_ text: String) {
+    let bytes = Array((text + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}

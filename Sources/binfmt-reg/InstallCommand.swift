@@ -1,0 +1,48 @@
+// binfmt-reg install: installs runbottle with its file capability, registers the entries, and
+// writes the binfmt.d file; idempotent, and all-or-nothing.
+import ArgumentParser
+import BinfmtMisc
+import RunbottleImage
+
+struct InstallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install runbottle, register the BOTTLE entries and make them persistent.",
+        discussion: """
+            Installing what is installed changes nothing and says so; an entry of the same name \
+            that differs is replaced, with a line saying what changed. On failure the previous \
+            entries and interpreter are put back.
+            """)
+
+    @OptionGroup var entry: EntryOptions
+
+    @Flag(help: "Write no binfmt.d file.")
+    var noPersist = false
+
+    @Option(help: ArgumentHelp(
+        "Write files under DIR for a package (runbottle, DIR/usr/lib/binfmt.d/bottle.conf) and register nothing.",
+        valueName: "dir"))
+    var root: String?
+
+    @Option(help: ArgumentHelp(
+        "runbottle's file capability: auto (checkpoint_restore where the kernel has it, else none), checkpoint_restore, sys_admin, none.",
+        valueName: "cap"))
+    var capability: FileCapability.Choice = .auto
+
+    func validate() throws {
+        if let root, !root.hasPrefix("/") { throw ValidationError("--root \(root) is not an absolute path") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            var installer = Installer(plan: try entry.plan())
+            if let root { installer.layout = .package(root: root) }
+            if entry.interpreter == nil { installer.runbottle = RunbottleImage.bytes }
+            installer.capability = capability
+            installer.persist = !noPersist
+            for message in try installer.install() { print(message) }
+        }
+    }
+}
+
+extension FileCapability.Choice: ExpressibleByArgument {}

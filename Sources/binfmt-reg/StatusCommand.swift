@@ -1,0 +1,85 @@
+// binfmt-reg status: the whole chain checked (binfmt_misc, our entries, runbottle, the binfmt.d
+// file, conflicting entries) and proven with a sealed canary; exit status 0 only when all is well.
+import ArgumentParser
+import BinfmtMisc
+import Foundation
+import RunbottleImage
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Check binfmt_misc, the BOTTLE entries, runbottle and the binfmt.d file, and run a sealed canary through each entry.",
+        discussion: "Exit status 0 when all is well, 1 when anything is wrong (each problem is listed).")
+
+    @Option(help: ArgumentHelp("The entry's name; the privileged entry is NAME-privileged.", valueName: "name"))
+    var name = EntryPlan.defaultName
+
+    @Flag(help: "Do not expect a binfmt.d file (the entries were installed with --no-persist).")
+    var noPersist = false
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        var plan = EntryPlan(architecture: (try? HostArchitecture.host())
+            ?? HostArchitecture(name: "unknown", machine: 0, is64Bit: true, bigEndian: false))
+        plan.name = name
+        var installer = Installer(plan: plan)
+        installer.persist = !noPersist
+        let canary = CanaryRunner(program: CanaryImage.program, loader: CanaryImage.loader)
+        let report = StatusProbe(installer: installer, canary: canary).report()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(Self.render(report), terminator: "")
+        }
+        if !report.ok { throw ExitCode(1) }
+    }
+
+    static func render(_ report: StatusReport) -> String {
+        var text = ""
+        func line(_ s: String) { text += s + "\n" }
+        let k = report.kernel
+        line("kernel: Linux \(k.release) \(k.machine); CAP_CHECKPOINT_RESTORE \(k.checkpointRestore ? "available" : "missing (Linux < 5.9)")")
+        let b = report.binfmtMisc
+        line("binfmt_misc: \(b.directory): " + (b.mounted ? "mounted, \(b.enabled == true ? "enabled" : "disabled")" : "not mounted"))
+        for entry in report.entries {
+            guard entry.registered else {
+                line("entry \(entry.name) (\(entry.role)): not registered")
+                continue
+            }
+            line("entry \(entry.name) (\(entry.role)): \(entry.enabled == true ? "enabled" : "disabled")")
+            line("  interpreter: \(entry.interpreter ?? "?")")
+            line("  flags: \(entry.flags?.description ?? "?")")
+            line("  matches: \(entry.matchesSummary ?? "not an ELF magic") (offset \(entry.offset ?? 0), \(entry.magic.map { $0.count / 2 } ?? 0) bytes)")
+        }
+        for interpreter in report.interpreters {
+            line("interpreter \(interpreter.path): " + (interpreter.present
+                ? (interpreter.executable ? "present" : "present, not executable")
+                  + ", capability \(interpreter.capability ?? "none")"
+                : "missing"))
+        }
+        if let p = report.persistence {
+            line("persistence \(p.path): " + (p.present
+                ? (p.matchesRegistered ? "present, equal to the registered entries" : "present, differs from the registered entries")
+                : "missing"))
+            for other in p.otherFiles { line("  also: \(other)") }
+        }
+        if report.conflicts.isEmpty {
+            line("conflicts: none")
+        }
+        for c in report.conflicts {
+            line("conflict: entry \(c.name) (\(c.interpreter)) matches \(c.overlaps.joined(separator: " and ")) sealed binaries" + (c.winning ? " and takes them first" : " (ours wins now)"))
+        }
+        for canary in report.canary {
+            line("canary through \(canary.entry): " + (canary.ok ? "ok (argv, /proc/self/exe, loader, auxv as native)" : "FAILED"))
+            for check in canary.checks where !check.ok { line("  \(check.name): \(check.detail)") }
+        }
+        for warning in report.warnings { line("warning: \(warning)") }
+        for problem in report.problems { line("problem: \(problem)") }
+        line(report.ok ? "status: all well" : "status: \(report.problems.count) problem(s)")
+        return text
+    }
+}

@@ -1,0 +1,29 @@
+// binfmt-reg uninstall: removes our entries, the binfmt.d file and, when asked, runbottle.
+import ArgumentParser
+import BinfmtMisc
+
+struct UninstallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uninstall",
+        abstract: "Remove the BOTTLE entries and the binfmt.d file (and runbottle with --remove-interpreter).")
+
+    @OptionGroup var entry: EntryOptions
+
+    @Flag(help: "Also remove the interpreter file (/usr/libexec/runbottle).")
+    var removeInterpreter = false
+
+    @Flag(help: "Leave the binfmt.d file in place.")
+    var noPersist = false
+
+    @Option(help: ArgumentHelp("Remove the files under DIR (a package tree); touch no entry.", valueName: "dir"))
+    var root: String?
+
+    func run() throws {
+        try reportingFailures {
+            var installer = Installer(plan: try entry.plan())
+            if let root { installer.layout = .package(root: root) }
+            installer.persist = !noPersist
+            for message in try installer.uninstall(removeInterpreter: removeInterpreter) { print(message) }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+// Bad input gets one clear line and a non-zero exit, and the registration in place stays as it was.
+import Foundation
+import TestSupport
+import Testing
+
+@Suite(.serialized) struct BadInputTests {
+    /// Each case runs after a good install; the entries and files must be byte-identical after.
+    @Test(arguments: [
+        ("--flags PX", "binfmt-reg: invalid registration: unknown flag in \"PX\" (known: P, O, C, F)"),
+        ("--name a/b", "binfmt-reg: invalid registration: entry name \"a/b\" contains '/' or ':'"),
+        ("--name a:b", "binfmt-reg: invalid registration: entry name \"a:b\" contains '/' or ':'"),
+        ("--interpreter usr/bin/true", "binfmt-reg: invalid registration: interpreter \"usr/bin/true\" is not an absolute path"),
+        ("--flags O", "binfmt-reg: invalid registration: flags O lack P or O: runbottle needs the original argv[0] (P) and the binary's descriptor, AT_EXECFD (O)"),
+        ("--interpreter /nonexistent/runbottle", "binfmt-reg: /nonexistent/runbottle: interpreter: No such file or directory"),
+    ])
+    func refusedAndNothingChanged(options: String, message: String) throws {
+        let result = try Sandbox.run("""
+            $B install >/dev/null
+            snapshot() { cat $D/BOTTLE $D/BOTTLE-privileged /etc/binfmt.d/bottle.conf; ls $D; stat -c %i /usr/libexec/runbottle; }
+            before=$(snapshot)
+            $B install \(options) 2>err && exit 9 || echo "status $?"
+            cat err
+            [ "$before" = "$(snapshot)" ] && echo unchanged
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout == "status 1\n\(message)\nunchanged\n")
+    }
+
+    /// F with an interpreter on a noexec mount: the kernel refuses the new entry after the old
+    /// one was removed, and install puts the old one back.
+    @Test func aKernelRefusalRestoresThePreviousEntry() throws {
+        let result = try Sandbox.run("""
+            $B install >/dev/null
+            mkdir -p /tmp/noexec-$$ && mount -t tmpfs -o noexec tmpfs /tmp/noexec-$$
+            cp /usr/libexec/runbottle /tmp/noexec-$$/runbottle
+            before=$(cat $D/BOTTLE $D/BOTTLE-privileged)
+            $B install --fix-binary --interpreter /tmp/noexec-$$/runbottle 2>&1 && exit 9 || echo "status $?"
+            [ "$before" = "$(cat $D/BOTTLE $D/BOTTLE-privileged)" ] && echo restored
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout.hasPrefix("binfmt-reg: /proc/sys/fs/binfmt_misc/register: register BOTTLE: the kernel cannot execute the interpreter; with F it opens it at registration"))
+        #expect(result.stdout.hasSuffix("status 1\nrestored\n"))
+    }
+
+    @Test func binfmtMiscNotAvailable() throws {
+        // tmpfs over /proc/sys/fs: the binfmt_misc mount point itself is gone, as on a kernel
+        // without CONFIG_BINFMT_MISC.
+        let result = try Sandbox.run("""
+            mount -t tmpfs tmpfs /proc/sys/fs
+            $B install --no-persist 2>&1 && exit 9 || echo "status $?"
+            [ ! -e /usr/libexec/runbottle ] && echo "nothing written"
+            """, mountBinfmtMisc: false)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout.hasPrefix("binfmt-reg: /proc/sys/fs/binfmt_misc: binfmt_misc is not available: "))
+        #expect(result.stdout.hasSuffix("status 1\nnothing written\n"))
+    }
+
+    /// Not root: a nested user namespace with no mapping holds no right over the instance.
+    @Test func notRoot() throws {
+        let result = try Sandbox.run("""
+            $B install >/dev/null
+            before=$(cat $D/BOTTLE $D/BOTTLE-privileged)
+            unshare --user $B install --interpreter /usr/libexec/runbottle --credentials 2>&1 && exit 9 || echo "status $?"
+            unshare --user $B uninstall 2>&1 && exit 9 || echo "status $?"
+            [ "$before" = "$(cat $D/BOTTLE $D/BOTTLE-privileged)" ] && echo unchanged
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout == """
+            binfmt-reg: /proc/sys/fs/binfmt_misc/BOTTLE: remove BOTTLE: permission denied (run as root)
+            status 1
+            binfmt-reg: /proc/sys/fs/binfmt_misc/BOTTLE: remove BOTTLE: permission denied (run as root)
+            status 1
+            unchanged
+
+            """)
+    }
+}

@@ -1,0 +1,131 @@
+// The registration model without the kernel: lines rendered and parsed, validation, entry status
+// files parsed, magic and mask decoded.
+import BinfmtMisc
+import ELFEngine
+import Testing
+
+private let x86 = HostArchitecture.named("x86_64")!
+
+private func plan(_ change: (inout EntryPlan) -> Void = { _ in }) -> EntryPlan {
+    var plan = EntryPlan(architecture: x86)
+    change(&plan)
+    return plan
+}
+
+@Test func defaultPlanRendersTwoEntries() throws {
+    let lines = try plan().registrations().map(\.line)
+    #expect(lines.count == 2)
+    #expect(lines[0].hasPrefix(":BOTTLE:M:0:\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00"))
+    #expect(lines[0].hasSuffix(":/usr/libexec/runbottle:PO\n"))
+    #expect(lines[1].hasPrefix(":BOTTLE-privileged:M:0:"))
+    #expect(lines[1].hasSuffix(":/usr/libexec/runbottle:POC\n"))
+    // 84 bytes of magic and of mask, 4 characters each, within the kernel's 1920.
+    #expect(lines[0].utf8.count == 718)
+}
+
+@Test func renderedLinesParseBackToTheSameValue() throws {
+    for registration in try plan({ $0.flags = [.preserveArgv0, .openBinary, .fixBinary] }).registrations() {
+        let parsed = try Registration(parsing: registration.line)
+        #expect(parsed == registration)
+        #expect(parsed.line == registration.line)
+    }
+    let ext = try Registration(parsing: ":py:E::py::/usr/bin/python3:")
+    #expect(ext.kind == .extension("py"))
+    #expect(ext.line == ":py:E::py::/usr/bin/python3:\n")
+}
+
+@Test func parseAcceptsAnotherDelimiterAndRawMagic() throws {
+    let parsed = try Registration(parsing: ",qemu,M,0,\\x7fELF,,/usr/bin/qemu,OCF")
+    #expect(parsed.name == "qemu")
+    #expect(parsed.kind == .magic(offset: 0, magic: [0x7f, 0x45, 0x4c, 0x46], mask: []))
+    #expect(parsed.flags == [.openBinary, .credentials, .fixBinary])
+}
+
+@Test func theMagicKeepsExactlyTheSealedFields() throws {
+    let (magic, mask) = SealFormat.binfmtMagic(is64Bit: true, bigEndian: false, machine: 62, noteType: .ordinary)
+    #expect(magic.count == 84 && mask.count == 84)
+    let kept = mask.indices.filter { mask[$0] == 0xff }
+    #expect(kept == Array(0..<7) + [18, 19] + Array(64..<68) + Array(72..<84))
+    #expect(mask.allSatisfy { $0 == 0 || $0 == 0xff })
+    let (magic32, mask32) = SealFormat.binfmtMagic(is64Bit: false, bigEndian: true, machine: 8, noteType: .privileged)
+    #expect(magic32.count == 72 && mask32.count == 72)
+    #expect(Array(magic32[18..<20]) == [0, 8])
+    #expect(Array(magic32[60..<64]) == [0, 0, 0, 2])
+}
+
+@Test(arguments: [
+    ("a/b", "contains '/' or ':'"), ("a:b", "contains '/' or ':'"), (".", "reserved"),
+    ("..", "reserved"), ("register", "reserved"), ("status", "reserved"), ("", "empty"),
+    ("a b", "space"), (String(repeating: "n", count: 300), "longer than 255"),
+])
+func badNamesAreRefused(name: String, reason: String) {
+    let registration = Registration(name: name, kind: .extension("x"), interpreter: "/bin/x", flags: [])
+    #expect {
+        try registration.validate()
+    } throws: { error in
+        "\(error)".contains(reason)
+    }
+}
+
+@Test func badFieldsAreRefused() throws {
+    func refused(_ line: String, _ reason: String) {
+        #expect {
+            _ = try Registration(parsing: line)
+        } throws: { error in
+            "\(error)".contains(reason)
+        }
+    }
+    refused(":N:M::\\x7f::/bin/x:PX", "unknown flag")
+    refused(":N:M::\\x7f::bin/x:P", "not an absolute path")
+    refused(":N:M::\\x7f:\\xff\\xff:/bin/x:", "the mask has 2 bytes, the magic 1")
+    refused(":N:M:100:\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f\\x7f::/bin/x:", "exceeds 128")
+    refused(":N:Q::\\x7f::/bin/x:", "neither M nor E")
+    refused(":N:M::\\x7g::/bin/x:", "bad \\x escape")
+    refused(":N:M::\\x7f::/bin/x", "expected 7 fields")
+    let long = ":N:E::x::/" + String(repeating: "d", count: 1950) + ":"
+    refused(long, "at most 1920")
+    #expect(RegistrationFlags(letters: "C") == [.openBinary, .credentials])
+    #expect(throws: RegistrationError.self) { try plan({ $0.flags = [.preserveArgv0] }).registrations() }
+}
+
+@Test func entryStatusFilesParse() throws {
+    let text = """
+        enabled
+        interpreter /usr/libexec/runbottle
+        flags: POC
+        offset 0
+        magic 7f454c46
+        mask ffffff00
+
+        """
+    let entry = try EntryStatus(name: "X", parsing: text)
+    #expect(entry.enabled)
+    #expect(entry.flags == [.preserveArgv0, .openBinary, .credentials])
+    #expect(entry.kind == .magic(offset: 0, magic: [0x7f, 0x45, 0x4c, 0x46], mask: [0xff, 0xff, 0xff, 0]))
+    #expect(entry.matches(header: [0x7f, 0x45, 0x4c, 0x99, 0]))
+    #expect(!entry.matches(header: [0x7f, 0x45, 0x4d, 0x46]))
+    let ext = try EntryStatus(name: "E", parsing: "disabled\ninterpreter /bin/x\nflags: \nextension .py\n")
+    #expect(!ext.enabled && ext.flags.isEmpty && ext.kind == .extension("py"))
+    #expect(throws: RegistrationError.self) { try EntryStatus(name: "Y", parsing: "enabled\n") }
+}
+
+@Test func sealMatchDecodesOurMagicAndNotOthers() throws {
+    let registrations = try plan().registrations()
+    let ordinary = try #require(SealMatch(registrations[0].kind))
+    #expect(ordinary.elfClass == 64 && ordinary.bigEndian == false && ordinary.machine == 62)
+    #expect(ordinary.bottleNote && ordinary.noteType == 1)
+    #expect(ordinary.summary == "ELFCLASS64 little-endian x86_64 (e_machine 62), BOTTLE note type 1 (ordinary)")
+    #expect(SealMatch(registrations[1].kind)?.noteType == 2)
+    let qemu = try #require(SealMatch(.magic(offset: 0, magic: [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0] + [UInt8](repeating: 0, count: 10) + [0xb7, 0], mask: [])))
+    #expect(!qemu.bottleNote && qemu.machine == 183)
+    #expect(SealMatch(.extension("py")) == nil)
+}
+
+@Test func differencesNameEachChangedField() throws {
+    let old = try plan().registrations()[0]
+    var new = old
+    new.flags.insert(.credentials)
+    new.interpreter = "/opt/runbottle"
+    #expect(Installer.differences(old, new) == ["interpreter /usr/libexec/runbottle → /opt/runbottle", "flags PO → POC"])
+    #expect(Installer.differences(old, old).isEmpty)
+}
