@@ -1,0 +1,285 @@
+// Setting a file's DT_RPATH (and removing its DT_RUNPATH): the dynamic-section and string-table edit bottling needs.
+import Glibc
+
+/// How a run path edit changes the file.
+public enum RunPathMethod: String, Sendable, Equatable {
+    /// DT_RPATH already is the wanted string and there is no DT_RUNPATH.
+    case unchanged
+    /// The existing DT_RPATH/DT_RUNPATH entry retagged DT_RPATH, the string rewritten in its own bytes.
+    case inPlace = "in place"
+    /// Copies of the string table (plus the new string) and of the dynamic array (plus DT_RPATH)
+    /// written in the file padding right below the writable PT_LOAD, which is extended down over
+    /// them: the same pages are mapped, the program header table keeps its size.
+    case belowWritableSegment = "below the writable segment"
+    /// The same copies in a new writable PT_LOAD appended at the end of the file, taking the
+    /// program header slot of a PT_NULL or of a PT_NOTE that only repeats PT_GNU_PROPERTY.
+    case appendedSegment = "appended segment"
+
+    public static let all: Set<RunPathMethod> = [.unchanged, .inPlace, .belowWritableSegment, .appendedSegment]
+}
+
+/// The edit planned for one file: bytes to write over a copy of it, and its new size.
+public struct RunPathPlan: Sendable {
+    public var method: RunPathMethod
+    public var edits: [SealPlan.Edit]
+    public var newFileSize: UInt64
+}
+
+public enum RunPathEditor {
+    static let PT_GNU_PROPERTY: UInt32 = 0x6474_e553
+
+    /// Plans setting DT_RPATH of the ELF file `file` to `runPath`, removing any DT_RUNPATH (which
+    /// would make the loader ignore DT_RPATH). Leaves the program header table where it is, so
+    /// the file can still be sealed. Throws, naming why, when no method fits.
+    /// `methods` limits the methods tried (tests use it to exercise each one).
+    public static func plan(
+        _ file: ELFFile, _ image: ELFImage, runPath: String, methods: Set<RunPathMethod> = RunPathMethod.all
+    ) throws(ELFError) -> RunPathPlan {
+        let path = file.path, format = image.format
+        let table = try DynamicTable.read(file, image)
+        let wanted = Array(runPath.utf8)
+        guard !wanted.isEmpty, !wanted.contains(0) else { throw ELFError(path, .corrupt("empty run path")) }
+        let pathIndices = table.entries.indices.filter {
+            table.entries[$0].d_tag == ELF.DT_RPATH || table.entries[$0].d_tag == ELF.DT_RUNPATH
+        }
+        if pathIndices.count == 1, let only = pathIndices.first, table.entries[only].d_tag == ELF.DT_RPATH,
+           try table.string(file, at: table.entries[only].d_val) == wanted {
+            return RunPathPlan(method: .unchanged, edits: [], newFileSize: image.fileSize)
+        }
+        if methods.contains(.inPlace), let first = pathIndices.first, let edits = try inPlaceEdits(file, format, table, entryIndex: first, pathIndices, wanted) {
+            return RunPathPlan(method: .inPlace, edits: edits, newFileSize: image.fileSize)
+        }
+
+        // The new string table: the old one, the new string at its end.
+        let oldStrings = try table.stringTable(file)
+        let strings = oldStrings + wanted + [0]
+        var entries = table.entries.enumerated().filter { !pathIndices.dropFirst().contains($0.offset) }.map(\.element)
+        let rpath = DynamicEntry(d_tag: ELF.DT_RPATH, d_val: UInt64(oldStrings.count))
+        if let first = pathIndices.first {
+            entries[first] = rpath
+        } else {
+            entries.insert(rpath, at: entries.count - 1)
+        }
+        let wordSize = UInt64(format.elfClass == .elf64 ? 8 : 4)
+        let dynamicSize = UInt64(entries.count * format.elfClass.dynamicEntrySize)
+        let stringsSize = UInt64(strings.count)
+
+        // Where the copies go: (strings address, strings offset) for a layout with the dynamic
+        // array after the strings, word-aligned.
+        func payload(stringsAddress: UInt64) -> (bytes: [UInt8], dynamicAddress: UInt64, entries: [DynamicEntry]) {
+            let dynamicAddress = (stringsAddress + stringsSize + wordSize - 1) & ~(wordSize - 1)
+            var placed = entries
+            for i in placed.indices {
+                if placed[i].d_tag == ELF.DT_STRTAB { placed[i].d_val = stringsAddress }
+                if placed[i].d_tag == ELF.DT_STRSZ { placed[i].d_val = stringsSize }
+            }
+            var bytes = strings
+            bytes += [UInt8](repeating: 0, count: Int(dynamicAddress - stringsAddress - stringsSize))
+            bytes += format.encodeDynamicEntries(placed)
+            return (bytes, dynamicAddress, placed)
+        }
+
+        var programHeaders = image.programHeaders
+        let dynamicIndex = programHeaders.firstIndex { $0.p_type == ELF.PT_DYNAMIC }!
+        let method: RunPathMethod
+        let stringsAddress: UInt64, stringsOffset: UInt64
+        var newFileSize = image.fileSize
+        let needed = stringsSize + wordSize + dynamicSize
+        if methods.contains(.belowWritableSegment),
+           let (loadIndex, start, offset) = roomBelowWritableSegment(image, table, needed: needed, wordSize: wordSize) {
+            method = .belowWritableSegment
+            var load = programHeaders[loadIndex]
+            let grow = load.p_vaddr - start
+            stringsAddress = start
+            stringsOffset = offset
+            load.p_offset -= grow
+            load.p_vaddr -= grow
+            load.p_paddr = load.p_paddr &- grow
+            load.p_filesz += grow
+            load.p_memsz += grow
+            programHeaders[loadIndex] = load
+        } else if methods.contains(.appendedSegment), let slot = spareSlot(programHeaders) {
+            method = .appendedSegment
+            let page = SealPlan.segmentAlignment
+            let highest = image.loads.compactMap(\.memoryEnd).max() ?? 0
+            guard let address = alignUp(highest, page).flatMap({ checkedAdd($0, page) }),
+                  let offset = alignUp(image.fileSize, page),
+                  let end = checkedAdd(offset, needed), end <= format.maxWord,
+                  let addressEnd = checkedAdd(address, needed), addressEnd <= format.maxWord
+            else { throw ELFError(path, .unsupportedLayout("no room in the address space for a new segment")) }
+            stringsAddress = address
+            stringsOffset = offset
+            programHeaders.remove(at: slot)
+            let segment = ProgramHeader(
+                p_type: ELF.PT_LOAD, p_flags: ELF.PF_R | ELF.PF_W, p_offset: offset, p_vaddr: address,
+                p_paddr: address, p_filesz: 0, p_memsz: 0, p_align: page)
+            let lastLoad = programHeaders.lastIndex { $0.p_type == ELF.PT_LOAD } ?? programHeaders.count - 1
+            programHeaders.insert(segment, at: lastLoad + 1)
+        } else {
+            throw ELFError(path, .unsupportedLayout(
+                "adding DT_RPATH needs \(needed) bytes of padding below the writable PT_LOAD, or a spare program header "
+                    + "(a PT_NULL, or a PT_NOTE repeating PT_GNU_PROPERTY); this file has neither"))
+        }
+        let (bytes, dynamicAddress, _) = payload(stringsAddress: stringsAddress)
+        let dynamicOffset = stringsOffset + (dynamicAddress - stringsAddress)
+        if method == .appendedSegment {
+            let index = programHeaders.firstIndex { $0.p_type == ELF.PT_LOAD && $0.p_offset == stringsOffset && $0.p_filesz == 0 }!
+            programHeaders[index].p_filesz = UInt64(bytes.count)
+            programHeaders[index].p_memsz = UInt64(bytes.count)
+            newFileSize = stringsOffset + UInt64(bytes.count)
+        }
+        let dynamicIndexNow = programHeaders.firstIndex { $0.p_type == ELF.PT_DYNAMIC } ?? dynamicIndex
+        programHeaders[dynamicIndexNow].p_offset = dynamicOffset
+        programHeaders[dynamicIndexNow].p_vaddr = dynamicAddress
+        programHeaders[dynamicIndexNow].p_paddr = dynamicAddress
+        programHeaders[dynamicIndexNow].p_filesz = dynamicSize
+        programHeaders[dynamicIndexNow].p_memsz = dynamicSize
+
+        var edits = [SealPlan.Edit(offset: image.header.e_phoff, bytes: format.encodeProgramHeaders(programHeaders)),
+                     SealPlan.Edit(offset: stringsOffset, bytes: bytes)]
+        // The section headers follow, so that tools reading sections see the same tables.
+        let shsize = UInt64(SectionHeader.size(format.elfClass))
+        func moveSection(_ index: Int?, offset: UInt64, address: UInt64, size: UInt64) {
+            guard let index else { return }
+            var section = table.sections[index]
+            section.sh_offset = offset
+            section.sh_addr = address
+            section.sh_size = size
+            edits.append(.init(offset: table.sectionTableOffset + UInt64(index) * shsize, bytes: format.encodeSectionHeader(section)))
+        }
+        moveSection(table.dynamicSectionIndex, offset: dynamicOffset, address: dynamicAddress, size: dynamicSize)
+        moveSection(table.stringSectionIndex, offset: stringsOffset, address: stringsAddress, size: stringsSize)
+        if let index = table.dynamicSectionIndex {
+            edits += try table.symbolEdits(file, format: format, section: index, movedTo: dynamicAddress)
+        }
+        return RunPathPlan(method: method, edits: edits, newFileSize: newFileSize)
+    }
+
+    /// The in-place edit: the first run path entry becomes DT_RPATH naming `wanted`, written over
+    /// its old string when it fits and no other name shares those bytes (linkers merge string
+    /// tails); other run path entries are dropped. Nil when it does not fit.
+    private static func inPlaceEdits(
+        _ file: ELFFile, _ format: ELFFormat, _ table: DynamicTable, entryIndex: Int, _ pathIndices: [Int], _ wanted: [UInt8]
+    ) throws(ELFError) -> [SealPlan.Edit]? {
+        let index = table.entries[entryIndex].d_val
+        let old = try table.string(file, at: index)
+        // Another name starting inside the old string's bytes would be corrupted by the rewrite;
+        // one at its NUL stays the empty string.
+        guard wanted.count <= old.count,
+              let refs = try table.stringReferences(file, format: format, except: Set(pathIndices)),
+              !refs.contains(where: { $0 >= index && $0 < index + UInt64(old.count) })
+        else { return nil }
+        var entries = table.entries.enumerated().filter { !pathIndices.dropFirst().contains($0.offset) }.map(\.element)
+        entries[entryIndex].d_tag = ELF.DT_RPATH
+        while entries.count < table.capacity { entries.append(DynamicEntry(d_tag: ELF.DT_NULL, d_val: 0)) }
+        // Only the entries up to the old first DT_NULL are rewritten; removed ones leave DT_NULLs behind.
+        let rewritten = Array(entries.prefix(table.entries.count))
+        let string = wanted + [UInt8](repeating: 0, count: old.count + 1 - wanted.count)
+        return [SealPlan.Edit(offset: table.phdr.p_offset, bytes: format.encodeDynamicEntries(rewritten)),
+                SealPlan.Edit(offset: table.strtabOffset + index, bytes: string)]
+    }
+
+    /// The writable PT_LOAD holding PT_DYNAMIC, and the start address and offset of `needed`
+    /// bytes right below it that are file padding and already mapped with its first page:
+    /// no other segment or section uses them in the file or in memory.
+    private static func roomBelowWritableSegment(
+        _ image: ELFImage, _ table: DynamicTable, needed: UInt64, wordSize: UInt64
+    ) -> (Int, UInt64, UInt64)? {
+        let page = SealPlan.segmentAlignment
+        guard let loadIndex = image.programHeaders.firstIndex(where: {
+            $0.p_type == ELF.PT_LOAD && $0.p_flags & ELF.PF_W != 0 && $0.p_vaddr <= table.phdr.p_vaddr
+                && table.phdr.p_vaddr - $0.p_vaddr < $0.p_memsz
+        }) else { return nil }
+        let load = image.programHeaders[loadIndex]
+        guard load.p_vaddr % wordSize == 0, load.p_vaddr >= needed, load.p_offset >= needed else { return nil }
+        let start = load.p_vaddr - needed, offset = load.p_offset - needed
+        guard start >= load.p_vaddr & ~(page - 1) else { return nil }
+        let memory = start..<load.p_vaddr, bytes = offset..<load.p_offset
+        let headerEnd = UInt64(image.header.e_ehsize) + UInt64(image.tableBytes.count)
+        guard offset >= max(headerEnd, image.header.e_phoff + UInt64(image.tableBytes.count)) else { return nil }
+        for (i, p) in image.programHeaders.enumerated() where i != loadIndex {
+            if p.p_filesz > 0, let end = p.fileEnd, (p.p_offset..<end).overlaps(bytes) { return nil }
+            if p.p_type == ELF.PT_LOAD, p.p_memsz > 0, let end = p.memoryEnd, (p.p_vaddr..<end).overlaps(memory) { return nil }
+        }
+        for section in table.sections {
+            if let range = section.fileRange, range.overlaps(bytes) { return nil }
+            if let range = section.memoryRange, range.overlaps(memory) { return nil }
+        }
+        if !table.sections.isEmpty {
+            let shsize = UInt64(SectionHeader.size(image.format.elfClass))
+            let start = table.sectionTableOffset
+            if (start..<(start + UInt64(table.sections.count) * shsize)).overlaps(bytes) { return nil }
+        }
+        return (loadIndex, start, offset)
+    }
+
+    /// A program header the edit may take over: a PT_NULL, or a PT_NOTE covering exactly what
+    /// PT_GNU_PROPERTY covers (the kernel and glibc read the property through PT_GNU_PROPERTY).
+    private static func spareSlot(_ headers: [ProgramHeader]) -> Int? {
+        if let index = headers.firstIndex(where: { $0.p_type == ELF.PT_NULL }) { return index }
+        guard let property = headers.first(where: { $0.p_type == PT_GNU_PROPERTY }) else { return nil }
+        return headers.firstIndex {
+            $0.p_type == ELF.PT_NOTE && $0.p_offset == property.p_offset && $0.p_vaddr == property.p_vaddr
+                && $0.p_filesz == property.p_filesz && $0.p_memsz == property.p_memsz
+        }
+    }
+
+    /// Sets DT_RPATH of the file at `path` (a real path, replaced atomically) to `runPath`, and
+    /// checks the result before it replaces the file. Returns how it was done.
+    @discardableResult
+    public static func apply(
+        to path: String, runPath: String, methods: Set<RunPathMethod> = RunPathMethod.all
+    ) throws(ELFError) -> RunPathMethod {
+        let file = try ELFFile(path: path)
+        let image = try ELFImage.parse(file)
+        let before = try DynamicTable.read(file, image)
+        let plan = try plan(file, image, runPath: runPath, methods: methods)
+        if plan.method == .unchanged { return .unchanged }
+        let replacement = try AtomicReplacement(replacing: path, original: file.status)
+        do throws(ELFError) {
+            try replacement.copyContents(from: file.fd, count: image.fileSize)
+            if plan.newFileSize > image.fileSize { try replacement.truncate(to: plan.newFileSize) }
+            for edit in plan.edits { try replacement.write(edit.bytes, at: edit.offset) }
+            try replacement.copyMetadata(from: file.fd)
+            let written = try ELFFile(borrowing: replacement.fd, path: path)
+            try verify(written, original: file, before: before, runPath: runPath)
+        } catch {
+            replacement.discard()
+            throw error
+        }
+        try replacement.commit()
+        return plan.method
+    }
+
+    /// Re-reads an edited file: the run path is `runPath` in DT_RPATH alone, every other string
+    /// entry names the same string as before, PT_DYNAMIC lies in a writable PT_LOAD.
+    static func verify(_ written: ELFFile, original: ELFFile, before: DynamicTable, runPath: String) throws(ELFError) {
+        func fail(_ what: String) -> ELFError { ELFError(original.path, .verificationFailed("run path edit: \(what)")) }
+        let image: ELFImage, table: DynamicTable, info: DynamicInfo
+        do {
+            image = try ELFImage.parse(written)
+            table = try DynamicTable.read(written, image)
+            info = try DynamicInfo.read(written, image)
+        } catch { throw fail("the result does not parse: \(error.reason)") }
+        guard info.rpath == runPath.split(separator: ":").map(String.init), info.runpath.isEmpty else {
+            throw fail("DT_RPATH \(info.rpath), DT_RUNPATH \(info.runpath)")
+        }
+        guard image.loads.contains(where: {
+            $0.p_flags & ELF.PF_W != 0 && $0.p_vaddr <= table.phdr.p_vaddr
+                && table.phdr.p_vaddr + table.phdr.p_memsz <= $0.p_vaddr + $0.p_filesz
+        }) else { throw fail("PT_DYNAMIC is not inside a writable PT_LOAD") }
+        func strings(_ t: DynamicTable, _ f: ELFFile) throws(ELFError) -> [[UInt8]] {
+            var result: [[UInt8]] = []
+            for e in t.entries where DynamicTable.stringTags.contains(e.d_tag) && e.d_tag != ELF.DT_RPATH && e.d_tag != ELF.DT_RUNPATH {
+                result.append(try t.string(f, at: e.d_val))
+            }
+            return result
+        }
+        let old = try strings(before, original), new = try strings(table, written)
+        guard old == new else { throw fail("DT_NEEDED or DT_SONAME strings changed") }
+        let kept = { (t: DynamicTable) in
+            t.entries.filter { ![ELF.DT_RPATH, ELF.DT_RUNPATH, ELF.DT_STRTAB, ELF.DT_STRSZ, ELF.DT_NULL].contains($0.d_tag) }
+        }
+        guard kept(before) == kept(table) else { throw fail("other dynamic entries changed") }
+    }
+}

@@ -1,0 +1,115 @@
+// The DT_RPATH edit on programs the test compiles: each method, checked with readelf, patchelf, eu-elflint and by running.
+import ELFEngine
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct RunPathEditTests {
+    static let hello = #"#include <stdio.h>\#nint main(void) { puts("hello from a bottle"); return 0; }\#n"#
+
+    /// Compiles `source` with `compiler` and `flags` into `dir`/name.
+    static func compile(_ compiler: String, _ source: String, _ dir: TemporaryDirectory, name: String = "prog",
+                        ext: String = "c", flags: [String] = []) throws -> String {
+        let src = dir.file(name + "." + ext)
+        try source.write(toFile: src, atomically: true, encoding: .utf8)
+        let out = dir.file(name)
+        let result = try run([compiler, "-o", out, src] + flags)
+        try #require(result.succeeded, "\(compiler): \(result)")
+        return out
+    }
+
+    /// The DT_RPATH / DT_RUNPATH lines of `readelf -dW`.
+    static func runPathLines(_ path: String) throws -> [String] {
+        let result = try run(["readelf", "-dW", path])
+        try #require(result.succeeded, "\(result)")
+        return result.stdout.split(separator: "\n").map(String.init).filter { $0.contains("(RPATH)") || $0.contains("(RUNPATH)") }
+    }
+
+    /// eu-elflint --gnu-ld's complaints about `path`, with the file name taken out.
+    static func elflint(_ path: String) throws -> Set<String> {
+        let result = try run(["eu-elflint", "--gnu-ld", path])
+        return Set((result.stdout + result.stderr).split(separator: "\n").map { $0.replacingOccurrences(of: path, with: "FILE") })
+    }
+
+    /// Edits a copy of `program` with `methods`, and checks everything that must hold after.
+    static func checkEdit(_ program: String, _ dir: TemporaryDirectory, runPath: String,
+                          methods: Set<RunPathMethod>, expect method: RunPathMethod, output: String) throws {
+        let copy = program + ".edited"
+        try run(["cp", program, copy])
+        let done = try RunPathEditor.apply(to: copy, runPath: runPath, methods: methods)
+        #expect(done == method)
+        let lines = try runPathLines(copy)
+        #expect(lines.count == 1 && lines[0].contains("(RPATH)") && lines[0].hasSuffix("Library rpath: [\(runPath)]"), "\(lines)")
+        #expect(try run(["patchelf", "--print-rpath", copy]).stdout == runPath + "\n")
+        let added = try elflint(copy).subtracting(elflint(program))
+        #expect(added.isEmpty, "eu-elflint on the edited file: \(added.sorted())")
+        let ran = try run([copy])
+        #expect(ran.succeeded && ran.stdout == output, "\(ran)")
+        // The loader reads the new entry: an $ORIGIN path shows up in its search.
+        let debug = try run([copy], environment: ["LD_DEBUG": "libs"])
+        #expect(debug.stderr.contains("RPATH from file"), "\(debug.stderr.prefix(2000))")
+        // Idempotent: a second edit finds nothing to do.
+        #expect(try RunPathEditor.apply(to: copy, runPath: runPath) == .unchanged)
+    }
+
+    @Test func addsRunPathBelowTheWritableSegment() throws {
+        let dir = try TemporaryDirectory("rpath")
+        defer { dir.remove() }
+        let program = try Self.compile("cc", Self.hello, dir)
+        try Self.checkEdit(program, dir, runPath: "$ORIGIN/../lib", methods: [.belowWritableSegment],
+                           expect: .belowWritableSegment, output: "hello from a bottle\n")
+    }
+
+    @Test func addsRunPathInAnAppendedSegment() throws {
+        let dir = try TemporaryDirectory("rpath")
+        defer { dir.remove() }
+        let program = try Self.compile("cc", Self.hello, dir)
+        try Self.checkEdit(program, dir, runPath: "$ORIGIN/../lib", methods: [.appendedSegment],
+                           expect: .appendedSegment, output: "hello from a bottle\n")
+        let headers = try run(["readelf", "-lW", program + ".edited"]).stdout
+        #expect(headers.contains("RW  0x1000"), "\(headers)")
+    }
+
+    @Test func rewritesRunPathInPlace() throws {
+        let dir = try TemporaryDirectory("rpath")
+        defer { dir.remove() }
+        let program = try Self.compile("cc", Self.hello, dir, flags: ["-Wl,--enable-new-dtags,-rpath,/opt/some/long/library/directory"])
+        #expect(try Self.runPathLines(program).first?.contains("(RUNPATH)") == true)
+        try Self.checkEdit(program, dir, runPath: "$ORIGIN/../lib", methods: [.inPlace],
+                           expect: .inPlace, output: "hello from a bottle\n")
+    }
+
+    @Test func shortRunPathTakesACopy() throws {
+        let dir = try TemporaryDirectory("rpath")
+        defer { dir.remove() }
+        let program = try Self.compile("cc", Self.hello, dir, flags: ["-Wl,--enable-new-dtags,-rpath,/x"])
+        try Self.checkEdit(program, dir, runPath: "$ORIGIN/../lib", methods: RunPathMethod.all,
+                           expect: .belowWritableSegment, output: "hello from a bottle\n")
+    }
+
+    @Test func editsMuslAndCxxPrograms() throws {
+        let dir = try TemporaryDirectory("rpath")
+        defer { dir.remove() }
+        let musl = try Self.compile("musl-gcc", Self.hello, dir, name: "musl")
+        try Self.checkEditNoDebug(musl, output: "hello from a bottle\n")
+        let cxx = try Self.compile("c++", Self.throwing, dir, name: "cxx", ext: "cc")
+        try Self.checkEdit(cxx, dir, runPath: "$ORIGIN/../lib", methods: [.appendedSegment],
+                           expect: .appendedSegment, output: "caught 42\n")
+    }
+
+    static let throwing = #"#include <cstdio>\#n#include <stdexcept>\#nint main() { try { throw std::runtime_error("42"); } catch (const std::exception &e) { std::printf("caught %s\n", e.what()); } return 0; }\#n"#
+
+    /// musl's loader has no LD_DEBUG: the edit is checked with readelf and by running.
+    static func checkEditNoDebug(_ program: String, output: String) throws {
+        let copy = program + ".edited"
+        try run(["cp", program, copy])
+        let done = try RunPathEditor.apply(to: copy, runPath: "$ORIGIN/../lib")
+        #expect(done == .belowWritableSegment)
+        #expect(try runPathLines(copy).count == 1)
+        #expect(try run(["patchelf", "--print-rpath", copy]).stdout == "$ORIGIN/../lib\n")
+        let added = try elflint(copy).subtracting(elflint(program))
+        #expect(added.isEmpty, "eu-elflint on the edited file: \(added.sorted())")
+        let ran = try run([copy])
+        #expect(ran.succeeded && ran.stdout == output, "\(ran)")
+    }
+}
