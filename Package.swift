@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "ELFEngineTests", dependencies: ["ELFEngine", "TestSupport"]),
         .testTarget(name: "BinfmtMiscTests", dependencies: ["BinfmtMisc", "TestSupport"]),
         .testTarget(name: "RunbottleTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["TestSupport"]),
         .testTarget(name: "BottleTests", dependencies: ["ELFEngine", "TestSupport"]),
     ]
 )
