@@ -204,18 +204,19 @@ public struct CanaryRunner: Sendable {
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         var status: Int32 = 0
-        let deadline = 1000  // × 10 ms
-        var waited = 0
-        var exited = false
-        while !exited {
+        var start = timespec(), now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        var open = true
+        while waitpid(pid, &status, WNOHANG) != pid {
             var poller = pollfd(fd: pipeEnds[0], events: Int16(POLLIN), revents: 0)
-            if poll(&poller, 1, 10) > 0 {
+            if open && poll(&poller, 1, 10) > 0 {
                 let count = read(pipeEnds[0], &buffer, buffer.count)
-                if count > 0 { output += buffer[0..<count] }
+                if count > 0 { output += buffer[0..<count] } else { open = false }
+            } else if !open {
+                usleep(1000)
             }
-            if waitpid(pid, &status, WNOHANG) == pid { exited = true }
-            waited += 1
-            if waited > deadline {
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            if now.tv_sec - start.tv_sec > 10 {
                 kill(pid, SIGKILL)
                 waitpid(pid, &status, 0)
                 return .failure(SpawnFailure("the canary did not finish within 10 s (killed)"))

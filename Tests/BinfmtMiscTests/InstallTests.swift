@@ -48,7 +48,7 @@ import Testing
 
     @Test func aDifferentEntryOfTheSameNameIsReplacedSayingWhatChanged() throws {
         let result = try Sandbox.run("""
-            printf ':BOTTLE:M::\\x7fELF\\x02::/bin/true:P' > $D/register
+            printf ':BOTTLE:M::\\x7fBOT::/bin/true:P' > $D/register
             $B install --credentials
             cat $D/BOTTLE
             """)
@@ -87,7 +87,7 @@ import Testing
             """)
         #expect(result.succeeded, "\(result)")
         let parts = result.stdout.components(separatedBy: "---\n")
-        #expect(parts.count == 3)
+        try #require(parts.count == 3)
         #expect(parts[0].hasSuffix("""
             BOTTLE: removed
             BOTTLE-privileged: removed
@@ -140,7 +140,7 @@ import Testing
         defer { directory.remove() }
         let result = try Sandbox.run("""
             mkdir -p \(bottle.root)/proc
-            mount -t proc proc \(bottle.root)/proc
+            mount --rbind /proc \(bottle.root)/proc
             [ ! -e \(bottle.root)/usr/libexec/runbottle ]
             $B install --fix-binary --no-persist
             grep flags: $D/BOTTLE
@@ -151,9 +151,9 @@ import Testing
             """)
         #expect(result.succeeded, "\(result)")
         let parts = result.stdout.components(separatedBy: "---\n")
-        #expect(parts.count == 2)
+        try #require(parts.count == 2)
         #expect(parts[0].contains("flags: POF\n"))
-        #expect(parts[0].contains("exe=/bin/hello\nargv[0]=/bin/hello\nargv[1]=in-chroot\n"))
+        #expect(parts[0].contains("exe=/bin/hello\nloader=/lib/ld-linux-x86-64.so.2\nargv[0]=/bin/hello\nargv[1]=in-chroot\n"))
         #expect(parts[1].contains("BOTTLE: replaced: flags POF → PO"))
         #expect(parts[1].contains("without F: 127"))
     }

@@ -21,6 +21,34 @@ enum Sandbox {
              "bash", "-c", "set -euo pipefail\n" + body])
     }
 
+    /// Like `run`, with user and group 65534 mapped too, so that `setpriv --reuid=65534` gives an
+    /// ordinary user inside the namespace. The maps are written from outside (as root may).
+    static func runWithUnprivilegedUser(_ script: String) throws -> CommandResult {
+        let b = try BuiltTools.binfmtReg()
+        let inner = """
+            set -euo pipefail
+            while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.01; done
+            mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+            mount -t tmpfs tmpfs /usr/libexec
+            mount -t tmpfs tmpfs /etc/binfmt.d
+            B=\(b)
+            D=/proc/sys/fs/binfmt_misc
+            \(script)
+            """
+        let outer = """
+            set -euo pipefail
+            unshare --user --mount --propagation private bash -c "$INNER" &
+            child=$!
+            while [ "$(readlink /proc/$child/ns/user)" = "$(readlink /proc/self/ns/user)" ]; do sleep 0.01; done
+            # One write each (dd): the kernel takes a map in a single write; gid first, as the
+            # inner script waits on uid_map.
+            printf '0 0 1\\n65534 65534 1\\n' | dd of=/proc/$child/gid_map status=none
+            printf '0 0 1\\n65534 65534 1\\n' | dd of=/proc/$child/uid_map status=none
+            wait $child
+            """
+        return try TestSupport.run(["bash", "-c", outer], environment: ["INNER": inner, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+    }
+
     /// A sealed glibc bottle printing /proc/self/exe, the loader mapped (loader=PATH) and its
     /// argv; `label` names its temporary directory.
     static func bottle(_ label: String) throws -> (TemporaryDirectory, TestBottle) {
