@@ -11,5 +11,6 @@ struct BinfmtReg: ParsableCommand {
             SealCommand.self, UnsealCommand.self,
             InstallCommand.self, UninstallCommand.self, StatusCommand.self, EnableCommand.self,
             DisableCommand.self, LineCommand.self,
+            BottleCommand.self,
         ])
 }

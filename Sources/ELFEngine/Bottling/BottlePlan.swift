@@ -1,0 +1,211 @@
+// What a bottle holds: every file to produce under DIR and where it comes from, computed before anything is written.
+import Foundation
+
+/// What `binfmt-reg bottle` is asked to do.
+public struct BottleRequest: Sendable {
+    /// The programs: paths, or names looked up in PATH.
+    public var programs: [String]
+    /// The bottle directory.
+    public var output: String
+    /// Extra libraries (names the loader resolves, or paths), for those a program dlopens.
+    public var libraries: [String] = []
+    /// Files or directories copied in, at their path with /usr/local or /usr taken off.
+    public var includes: [String] = []
+
+    public init(programs: [String], output: String, libraries: [String] = [], includes: [String] = []) {
+        self.programs = programs
+        self.output = output
+        self.libraries = libraries
+        self.includes = includes
+    }
+}
+
+/// One file of the bottle, by its path relative to the bottle directory.
+struct BottleEntry: Equatable {
+    enum Kind: Equatable {
+        /// A program: copied, DT_RPATH set to $ORIGIN/../lib, sealed with `loader` (relative to bin/).
+        case program(loader: String)
+        /// A library: copied; a DT_RPATH/DT_RUNPATH of its own becomes DT_RPATH $ORIGIN.
+        case library
+        /// A loader, or a file from --include: copied as it is.
+        case file
+        /// A symbolic link holding `target`.
+        case symlink(target: String)
+        case directory
+    }
+
+    var path: String
+    var kind: Kind
+    /// The real path of the file it is made from (nil for links and directories).
+    var source: String?
+    /// Why it is in the bottle, for messages: the program that needs it, or the option.
+    var reason: String
+}
+
+/// The plan for one bottle: its entries, keyed by path, in the order they are produced.
+struct BottlePlan {
+    private(set) var entries: [BottleEntry] = []
+    private var index: [String: Int] = [:]
+
+    /// Adds `entry`; the same path twice must mean the same thing, or the plan fails naming both.
+    mutating func add(_ entry: BottleEntry) throws(BottleError) {
+        if let existing = index[entry.path].map({ entries[$0] }) {
+            if existing.kind == entry.kind && existing.source == entry.source { return }
+            if let a = existing.source, let b = entry.source, existing.kind == entry.kind, try sameContents(a, b) { return }
+            throw BottleError(entry.path, "two different files for one name: \(describe(existing)) and \(describe(entry))")
+        }
+        index[entry.path] = entries.count
+        entries.append(entry)
+    }
+
+    private func describe(_ entry: BottleEntry) -> String {
+        switch entry.kind {
+        case .symlink(let target): return "a link to \(target) (\(entry.reason))"
+        case .directory: return "a directory (\(entry.reason))"
+        default: return "\(entry.source ?? "?") (\(entry.reason))"
+        }
+    }
+
+    /// Plans the bottle for `request`: programs and their loaders and libraries, then includes.
+    static func make(_ request: BottleRequest) throws(BottleError) -> BottlePlan {
+        var plan = BottlePlan()
+        guard !request.programs.isEmpty else { throw BottleError(request.output, "no program to bottle") }
+        for name in request.programs {
+            let program = try locate(name)
+            let real = try realPath(program)
+            let opened: (file: ELFFile, image: ELFImage, realPath: String)
+            do throws(ELFError) {
+                opened = try Sealer.open(program)
+                try HostMachine.check(opened.image)
+            } catch { throw BottleError(error) }
+            guard let interpreter = opened.image.interpreter else {
+                throw BottleError(program, "statically linked (no PT_INTERP): it has no libraries or loader to bottle")
+            }
+            let loaderName = String(interpreter.split(separator: "/").last ?? "")
+            guard !loaderName.isEmpty else { throw BottleError(program, "PT_INTERP names no file") }
+            let loaderReal = try realPath(interpreter)
+            try plan.add(BottleEntry(path: "lib/" + loaderName, kind: .file, source: loaderReal, reason: "loader of \(program)"))
+
+            let flavour = LoaderList.flavour(of: interpreter)
+            var listed = try LoaderList.libraries(of: program, loader: interpreter,
+                                                  preload: flavour == .glibc ? request.libraries : [])
+            if flavour == .musl {
+                for library in request.libraries {
+                    guard library.contains("/") else {
+                        throw BottleError(library, "musl's loader has no preload in list mode: give --lib as a path")
+                    }
+                    listed.append(ListedLibrary(name: nil, path: library))
+                    listed += try LoaderList.libraries(of: library, loader: interpreter)
+                }
+            }
+            for library in listed {
+                let source = try realPath(library.path)
+                var fileName = try soname(of: source)
+                if let name = library.name, !name.contains("/") { fileName = name }
+                try plan.add(BottleEntry(path: "lib/" + fileName, kind: .library, source: source, reason: "needed by \(program)"))
+            }
+
+            let realName = String(real.split(separator: "/").last ?? "")
+            try plan.add(BottleEntry(path: "bin/" + realName, kind: .program(loader: "../lib/" + loaderName),
+                                     source: real, reason: program))
+            // Programs that dispatch on argv[0] (clang-21 → clang) keep the name they were called by.
+            let givenName = String(program.split(separator: "/").last ?? "")
+            if givenName != realName {
+                try plan.add(BottleEntry(path: "bin/" + givenName, kind: .symlink(target: realName), source: nil, reason: program))
+            }
+        }
+        try plan.dedupeLibraries()
+        for include in request.includes { try plan.addTree(include) }
+        return plan
+    }
+
+    /// A library reached under two names (a DT_NEEDED naming a dev symlink, say) is stored once;
+    /// the other names become links to it.
+    private mutating func dedupeLibraries() throws(BottleError) {
+        var firstBySource: [String: String] = [:]
+        for i in entries.indices where entries[i].kind == .library {
+            guard let source = entries[i].source else { continue }
+            if let first = firstBySource[source] {
+                entries[i].kind = .symlink(target: String(first.dropFirst("lib/".count)))
+                entries[i].source = nil
+            } else {
+                firstBySource[source] = entries[i].path
+            }
+        }
+    }
+
+    /// Adds the file or tree at `include`, at its absolute path with /usr/local or /usr taken off
+    /// (/usr/lib/python3.11 → lib/python3.11, /etc/ssl → etc/ssl). Symlinks are kept as they are.
+    private mutating func addTree(_ include: String) throws(BottleError) {
+        let absolute = include.hasPrefix("/") ? include : FileManager.default.currentDirectoryPath + "/" + include
+        let normalized = LoaderDiscovery.normalized(absolute)
+        var relative = String(normalized.dropFirst())
+        for prefix in ["usr/local/", "usr/"] where relative.hasPrefix(prefix) {
+            relative = String(relative.dropFirst(prefix.count))
+            break
+        }
+        guard !relative.isEmpty, !relative.split(separator: "/").contains("..") else {
+            throw BottleError(include, "--include needs a file or directory below /, /usr or /usr/local")
+        }
+        try addNode(normalized, as: relative, reason: "--include \(include)")
+    }
+
+    private mutating func addNode(_ path: String, as relative: String, reason: String) throws(BottleError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { throw BottleError(path, String(cString: strerror(errno)).lowercased()) }
+        switch st.st_mode & S_IFMT {
+        case S_IFLNK:
+            let target: String
+            do { target = try FileManager.default.destinationOfSymbolicLink(atPath: path) } catch {
+                throw BottleError(path, "cannot read the link")
+            }
+            try add(BottleEntry(path: relative, kind: .symlink(target: target), source: nil, reason: reason))
+        case S_IFDIR:
+            try add(BottleEntry(path: relative, kind: .directory, source: nil, reason: reason))
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
+                throw BottleError(path, "cannot list the directory")
+            }
+            for name in names { try addNode(path + "/" + name, as: relative + "/" + name, reason: reason) }
+        case S_IFREG:
+            try add(BottleEntry(path: relative, kind: .file, source: path, reason: reason))
+        default:
+            throw BottleError(path, "neither a file, a directory nor a symlink: cannot go into a bottle")
+        }
+    }
+
+    /// Finds a program given by name in PATH, as a shell would.
+    static func locate(_ name: String) throws(BottleError) -> String {
+        if name.contains("/") {
+            guard access(name, F_OK) == 0 else { throw BottleError(name, "no such file") }
+            return name
+        }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") where access("\(dir)/\(name)", X_OK) == 0 {
+            return "\(dir)/\(name)"
+        }
+        throw BottleError(name, "not found in PATH")
+    }
+
+    /// The DT_SONAME of the library at `path`, or its file name when it has none.
+    static func soname(of path: String) throws(BottleError) -> String {
+        do throws(ELFError) {
+            let file = try ELFFile(path: path)
+            let image = try ELFImage.parse(file)
+            if let name = try DynamicInfo.read(file, image).soname, !name.isEmpty, !name.contains("/") { return name }
+        } catch { throw BottleError(error) }
+        return String(path.split(separator: "/").last ?? "")
+    }
+}
+
+/// True when the files at `a` and `b` hold the same bytes.
+func sameContents(_ a: String, _ b: String) throws(BottleError) -> Bool {
+    guard let x = FileHandle(forReadingAtPath: a) else { throw BottleError(a, "cannot open") }
+    guard let y = FileHandle(forReadingAtPath: b) else { throw BottleError(b, "cannot open") }
+    defer { try? x.close(); try? y.close() }
+    while true {
+        let chunkA = x.readData(ofLength: 1 << 20), chunkB = y.readData(ofLength: 1 << 20)
+        if chunkA != chunkB { return false }
+        if chunkA.isEmpty { return true }
+    }
+}

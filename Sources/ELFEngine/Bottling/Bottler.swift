@@ -1,0 +1,247 @@
+// Making a bottle: every file produced in a staging directory beside DIR, compared with DIR, and only then moved in.
+import CLinuxIO
+import Foundation
+
+/// What happened to one path of the bottle.
+public struct BottleChange: Sendable, Equatable {
+    public enum Action: String, Sendable { case added, replaced, unchanged }
+    public var path: String
+    public var action: Action
+    /// For programs and libraries: how DT_RPATH was set (nil when the file was not edited).
+    public var runPath: RunPathMethod?
+}
+
+/// The outcome of one `Bottler.bottle` call.
+public struct BottleReport: Sendable {
+    public var directory: String
+    public var changes: [BottleChange]
+
+    public func count(_ action: BottleChange.Action) -> Int { changes.filter { $0.action == action }.count }
+}
+
+public enum Bottler {
+    /// The file in the bottle recording where each copied file came from, so that a later run can
+    /// tell a changed file (same source: replaced) from a name clash (another source: an error).
+    public static let manifestName = ".bottle-sources"
+
+    /// Makes or updates the bottle `request.output`. Nothing in it changes unless every file was
+    /// produced and checked; then new and changed files are renamed in, libraries before programs.
+    public static func bottle(_ request: BottleRequest) throws(BottleError) -> BottleReport {
+        let plan = try BottlePlan.make(request)
+        let output = LoaderDiscovery.normalized(request.output.hasPrefix("/")
+            ? request.output : FileManager.default.currentDirectoryPath + "/" + request.output)
+        let parent = LoaderDiscovery.directory(of: output)
+        let exists = FileManager.default.fileExists(atPath: output)
+        let manifest = exists ? try readManifest(output) : [:]
+        for entry in plan.entries {
+            if let source = entry.source, let previous = manifest[entry.path], previous != source,
+               FileManager.default.fileExists(atPath: previous), !(try sameContents(previous, source)) {
+                throw BottleError(output + "/" + entry.path,
+                                  "two different files for one name: \(previous) (already in the bottle) and \(source) (\(entry.reason))")
+            }
+        }
+
+        let stage = try makeStage(in: parent, for: output)
+        var committed = false
+        defer { if !committed { removeTree(stage) } }
+        var runPaths: [String: RunPathMethod] = [:]
+        for entry in plan.entries { runPaths[entry.path] = try produce(entry, in: stage) }
+
+        var changes: [BottleChange] = []
+        for entry in plan.entries {
+            let action: BottleChange.Action
+            if !exists || !pathExists(output + "/" + entry.path) {
+                action = .added
+            } else if try same(stage + "/" + entry.path, output + "/" + entry.path, entry.kind) {
+                action = .unchanged
+            } else {
+                action = .replaced
+            }
+            changes.append(BottleChange(path: entry.path, action: action, runPath: runPaths[entry.path] ?? nil))
+        }
+        var sources = manifest
+        for entry in plan.entries { sources[entry.path] = entry.source }
+        try writeManifest(sources, to: stage + "/" + manifestName)
+        // One syncfs makes every staged file durable before any of them is renamed into place.
+        let stageFD = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let synced = stageFD >= 0 && clinux_syncfs(stageFD) == 0
+        let syncError = errno
+        if stageFD >= 0 { close(stageFD) }
+        guard synced else { throw BottleError(stage, "syncfs: \(String(cString: strerror(syncError)))") }
+
+        if !exists {
+            guard rename(stage, output) == 0 else { throw BottleError(output, "rename from \(stage): \(String(cString: strerror(errno)))") }
+            committed = true
+            return BottleReport(directory: output, changes: changes)
+        }
+        // Libraries and the loader first, then links, then programs: a program moved in never
+        // points at a library that is not there yet.
+        func order(_ change: BottleChange) -> Int {
+            switch plan.entries.first(where: { $0.path == change.path })?.kind {
+            case .directory: return 0
+            case .library, .file: return 1
+            case .symlink: return 2
+            default: return 3
+            }
+        }
+        for change in changes.sorted(by: { order($0) < order($1) }) where change.action != .unchanged {
+            let target = output + "/" + change.path
+            if case .directory = plan.entries.first(where: { $0.path == change.path })?.kind {
+                try makeDirectory(target)
+                continue
+            }
+            try makeDirectory(LoaderDiscovery.directory(of: target))
+            guard rename(stage + "/" + change.path, target) == 0 else {
+                throw BottleError(target, "rename into the bottle: \(String(cString: strerror(errno)))")
+            }
+        }
+        let manifestPath = output + "/" + manifestName
+        var manifestChanged = !pathExists(manifestPath)
+        if !manifestChanged { manifestChanged = try !sameContents(stage + "/" + manifestName, manifestPath) }
+        if manifestChanged {
+            guard rename(stage + "/" + manifestName, manifestPath) == 0 else {
+                throw BottleError(manifestPath, "rename: \(String(cString: strerror(errno)))")
+            }
+        }
+        return BottleReport(directory: output, changes: changes)
+    }
+
+    /// Produces one entry inside `stage`; returns how a program's or library's run path was set.
+    private static func produce(_ entry: BottleEntry, in stage: String) throws(BottleError) -> RunPathMethod? {
+        let target = stage + "/" + entry.path
+        try makeDirectory(LoaderDiscovery.directory(of: target))
+        switch entry.kind {
+        case .directory:
+            try makeDirectory(target)
+            return nil
+        case .symlink(let destination):
+            guard symlink(destination, target) == 0 else { throw BottleError(target, "symlink: \(String(cString: strerror(errno)))") }
+            return nil
+        case .file:
+            try copyFile(entry.source ?? "", to: target)
+            return nil
+        case .library:
+            try copyFile(entry.source ?? "", to: target)
+            do throws(ELFError) {
+                let file = try ELFFile(path: target)
+                let info = try DynamicInfo.read(file, try ELFImage.parse(file))
+                guard !(info.rpath.isEmpty && info.runpath.isEmpty) else { return nil }
+                return try RunPathEditor.apply(to: target, runPath: "$ORIGIN")
+            } catch { throw BottleError(entry.source ?? target, error.reason.description) }
+        case .program(let loader):
+            try copyFile(entry.source ?? "", to: target)
+            do throws(ELFError) {
+                let method = try RunPathEditor.apply(to: target, runPath: "$ORIGIN/../lib")
+                let sealed = try Sealer.seal(target, SealOptions(loader: loader))
+                try sealed.replacement?.commit()
+                return method
+            } catch { throw BottleError(entry.source ?? target, error.reason.description) }
+        }
+    }
+
+    /// A fresh directory beside `output`, on the same file system so its files rename into place.
+    private static func makeStage(in parent: String, for output: String) throws(BottleError) -> String {
+        try makeDirectory(parent)
+        let name = output.split(separator: "/").last.map(String.init) ?? "bottle"
+        var template = Array("\(parent)/.\(name).staging-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw BottleError(parent, "cannot create a staging directory: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+
+    /// Copies the regular file `source` to `target` (new), keeping its permission bits but no
+    /// setuid, setgid or sticky bit: a bottle's files belong to whoever made it.
+    static func copyFile(_ source: String, to target: String) throws(BottleError) {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw BottleError(source, "open: \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        var st = stat()
+        guard fstat(input, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw BottleError(source, "not a regular file") }
+        let outputFD = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0o777)
+        guard outputFD >= 0 else { throw BottleError(target, "create: \(String(cString: strerror(errno)))") }
+        defer { close(outputFD) }
+        var inOffset: Int64 = 0, outOffset: Int64 = 0
+        var remaining = Int64(st.st_size)
+        while remaining > 0 {
+            let n = clinux_copy_file_range(input, &inOffset, outputFD, &outOffset, Int(min(remaining, 1 << 30)))
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP].contains(errno) {
+                try copyByReading(input, outputFD, target, from: inOffset)
+                break
+            }
+            guard n > 0 else { throw BottleError(source, "copy: \(n < 0 ? String(cString: strerror(errno)) : "file shrank")") }
+            remaining -= Int64(n)
+        }
+        guard fchmod(outputFD, st.st_mode & 0o777) == 0 else { throw BottleError(target, "chmod: \(String(cString: strerror(errno)))") }
+    }
+
+    private static func copyByReading(_ input: Int32, _ output: Int32, _ target: String, from start: Int64) throws(BottleError) {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset = start
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, $0.count, off_t(offset)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw BottleError(target, "read: \(String(cString: strerror(errno)))") }
+            if n == 0 { return }
+            var done = 0
+            while done < n {
+                let w = buffer.withUnsafeBytes { pwrite(output, $0.baseAddress! + done, n - done, off_t(offset) + off_t(done)) }
+                if w < 0 && errno == EINTR { continue }
+                guard w > 0 else { throw BottleError(target, "write: \(String(cString: strerror(errno)))") }
+                done += w
+            }
+            offset += Int64(n)
+        }
+    }
+
+    /// True when the staged entry at `a` is what the bottle already has at `b`.
+    private static func same(_ a: String, _ b: String, _ kind: BottleEntry.Kind) throws(BottleError) -> Bool {
+        var sa = stat(), sb = stat()
+        guard lstat(a, &sa) == 0, lstat(b, &sb) == 0, sa.st_mode & S_IFMT == sb.st_mode & S_IFMT else { return false }
+        switch sa.st_mode & S_IFMT {
+        case S_IFDIR: return true
+        case S_IFLNK:
+            return (try? FileManager.default.destinationOfSymbolicLink(atPath: a))
+                == (try? FileManager.default.destinationOfSymbolicLink(atPath: b))
+        default:
+            guard sa.st_mode & 0o7777 == sb.st_mode & 0o7777, sa.st_size == sb.st_size else { return false }
+            return try sameContents(a, b)
+        }
+    }
+
+    private static func pathExists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    static func makeDirectory(_ path: String) throws(BottleError) {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw BottleError(path, "cannot create the directory")
+        }
+    }
+
+    private static func removeTree(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// The manifest: one line per copied file, `PATH<TAB>SOURCE`.
+    static func readManifest(_ bottle: String) throws(BottleError) -> [String: String] {
+        let path = bottle + "/" + manifestName
+        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        var result: [String: String] = [:]
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: "\t", maxSplits: 1)
+            guard fields.count == 2 else { throw BottleError(path, "malformed line: \(line)") }
+            result[String(fields[0])] = String(fields[1])
+        }
+        return result
+    }
+
+    private static func writeManifest(_ sources: [String: String], to path: String) throws(BottleError) {
+        let text = sources.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined()
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+            throw BottleError(path, "cannot write")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+// binfmt-reg bottle: packs installed programs, their libraries and loader into a sealed, movable bottle.
+import ArgumentParser
+import ELFEngine
+
+struct BottleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bottle",
+        abstract: "Pack installed programs with their libraries and loader into a sealed, movable bottle.",
+        discussion: """
+            Programs go to DIR/bin (a program named through a symlink keeps that name as a link \
+            to the real file), the libraries the loader's list mode resolves for them and the \
+            loader itself to DIR/lib under their DT_NEEDED names. Each program gets \
+            DT_RPATH=$ORIGIN/../lib and is sealed; each library with a run path of its own \
+            gets DT_RPATH=$ORIGIN. --include copies a file or tree to its path with /usr/local \
+            or /usr taken off (/usr/lib/python3.11 → DIR/lib/python3.11). Running it again adds \
+            what is missing and replaces what changed; DIR/.bottle-sources records where each \
+            file came from, and a name from two different sources is an error. Nothing in DIR \
+            changes unless every file was produced: they are made in a staging directory beside DIR.
+            """)
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The bottle directory.", valueName: "dir"))
+    var output: String
+
+    @Option(name: .customLong("lib"), help: ArgumentHelp(
+        "A library a program loads with dlopen: a name the loader resolves, or a path (repeatable).",
+        valueName: "name-or-path"))
+    var libraries: [String] = []
+
+    @Option(name: .customLong("include"), help: ArgumentHelp(
+        "A file or directory to copy in, such as a program's data directory (repeatable).", valueName: "path"))
+    var includes: [String] = []
+
+    @Flag(name: .shortAndLong, help: "List every file, unchanged ones included.")
+    var verbose = false
+
+    @Argument(help: "The programs: paths, or names looked up in PATH.")
+    var programs: [String]
+
+    func run() throws {
+        try reportingFailures {
+            let request = BottleRequest(programs: programs, output: output, libraries: libraries, includes: includes)
+            let report = try Bottler.bottle(request)
+            for change in report.changes where verbose || change.action != .unchanged {
+                let how = change.runPath.map { $0 == .unchanged ? "" : "  (DT_RPATH: \($0.rawValue))" } ?? ""
+                print("\(change.action.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(change.path)\(how)")
+            }
+            print("bottle \(report.directory): \(report.count(.added)) added, \(report.count(.replaced)) replaced, "
+                  + "\(report.count(.unchanged)) unchanged")
+        }
+    }
+}
