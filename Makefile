@@ -33,3 +33,30 @@ test-deps:
 check: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# --- install and setup (binfmt-reg(8) FILES) ---
+# binfmt-reg writes runbottle and the binfmt.d file itself (install --root: the package layout,
+# /usr/libexec/runbottle and /usr/lib/binfmt.d/bottle.conf, nothing registered), so the file in
+# the package is byte for byte what binfmt-reg would register.
+BIN = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
+INSTALL_ROOT = $(if $(DESTDIR),$(abspath $(DESTDIR)),/)
+BASH_COMPLETIONS := $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONS := $(PREFIX)/share/zsh/vendor-completions
+FISH_COMPLETIONS := $(PREFIX)/share/fish/vendor_completions.d
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(BASH_COMPLETIONS) \
+	    $(DESTDIR)$(ZSH_COMPLETIONS) $(DESTDIR)$(FISH_COMPLETIONS)
+	install -m 0755 $(BIN)/binfmt-reg $(DESTDIR)$(PREFIX)/bin/binfmt-reg
+	$(BIN)/binfmt-reg install --root $(INSTALL_ROOT)
+	for page in $(wildcard man/*.5); do install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man5/; done
+	for page in $(wildcard man/*.8); do install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	$(BIN)/binfmt-reg --generate-completion-script bash > $(DESTDIR)$(BASH_COMPLETIONS)/binfmt-reg
+	$(BIN)/binfmt-reg --generate-completion-script zsh > $(DESTDIR)$(ZSH_COMPLETIONS)/_binfmt-reg
+	$(BIN)/binfmt-reg --generate-completion-script fish > $(DESTDIR)$(FISH_COMPLETIONS)/binfmt-reg.fish
+
+# The README's first command: build, install, register the entries, prove the chain.
+setup: deps install
+	$(DESTDIR)$(PREFIX)/bin/binfmt-reg install
+	$(DESTDIR)$(PREFIX)/bin/binfmt-reg status
