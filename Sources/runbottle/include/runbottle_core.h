@@ -18,6 +18,7 @@ enum rb_error {
     RB_ECORRUPT = -1006,     /* headers out of bounds, overlapping or misaligned segments */
     RB_ESTACK = -1007,       /* the initial stack is not what the kernel builds */
     RB_EUNTRUSTED = -1008,   /* under AT_SECURE, the loader or a directory above it is unsafe */
+    RB_ENOTREG = -1009,      /* a directory, FIFO or device where a file was expected */
 };
 
 /* A parsed BOTTLE note. loader points into the caller's buffer. */

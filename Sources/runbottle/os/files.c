@@ -33,7 +33,7 @@ int rb_read_image(struct rb_file *f, uint8_t *head, size_t headsz, size_t *got)
     if (r < 0)
         return (int)r;
     if ((stx.mode & RB_S_IFMT) != RB_S_IFREG)
-        return -EACCES;
+        return RB_ENOTREG;
     f->size = stx.size;
     f->mode = stx.mode;
     f->uid = stx.uid;

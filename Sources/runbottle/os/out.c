@@ -27,6 +27,7 @@ const char *rb_strerror(long err)
     case RB_ETYPE: return "not an executable (e_type)";
     case RB_ECORRUPT: return "corrupt ELF (program headers out of bounds, overlapping or misaligned)";
     case RB_ESTACK: return "unexpected initial stack";
+    case RB_ENOTREG: return "not a regular file";
     case RB_EUNTRUSTED: return "not root-owned or writable by group or others";
     default: return "unexpected error";
     }

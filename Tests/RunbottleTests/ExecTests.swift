@@ -1,0 +1,216 @@
+// runbottle exec'ing sealed bottles through a private binfmt_misc instance: the process must
+// look as if the kernel had loaded the program natively.
+import Foundation
+import Testing
+import TestSupport
+
+/// The checks every native-looking run must pass.
+private func expectNative(_ r: ProbeReport, program: String, argv: [String],
+                          sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(r.argv == argv, sourceLocation: sourceLocation)
+    #expect(r["exe"] == program, sourceLocation: sourceLocation)
+    #expect(r["cmdline"] == argv.joined(separator: " ") + " ", sourceLocation: sourceLocation)
+    #expect(r["auxv_execfd"] == "0", sourceLocation: sourceLocation)
+    #expect(r["auxv_entry_ok"] == "1", sourceLocation: sourceLocation)
+    #expect(r["auxv_phdr_ok"] == "1", sourceLocation: sourceLocation)
+    #expect(r["at_flags"] == "0", sourceLocation: sourceLocation)
+    #expect(r["leaked_fds"] == "0", sourceLocation: sourceLocation)
+    #expect(r["runbottle_maps"] == "0", sourceLocation: sourceLocation)
+    #expect(Int(r["anon_exec_maps"] ?? "") ?? 99 <= 1, sourceLocation: sourceLocation)
+    #expect(r["heap_after_program"] == "1", sourceLocation: sourceLocation)
+}
+
+@Test(arguments: [(TestBottle.Libc.glibc, true), (.glibc, false), (.musl, true), (.musl, false)])
+func runsASealedBottleNatively(libc: TestBottle.Libc, pie: Bool) throws {
+    let rig = try ExecRig("exec")
+    defer { rig.dir.remove() }
+    let b = try rig.bottle("probe", libc: libc, pie: pie)
+    // The host's musl loader is hidden: the bottle's own loader must be the one used.
+    let result = try rig.inBinfmt("""
+        mount --bind /dev/null /lib/ld-musl-x86_64.so.1
+        echo piped | PROBE_ENV=passed ./probe/bin/probe one 'two words' stdin exit=7
+        """)
+    #expect(result.status == 7, "\(result)")
+    let r = ProbeReport(result.stdout)
+    expectNative(r, program: b.program, argv: ["./probe/bin/probe", "one", "two words", "stdin", "exit=7"])
+    #expect(r["execfn"] == "./probe/bin/probe")
+    #expect(r["at_secure"] == "0")
+    #expect(r["env"] == "passed")
+    #expect(r["stdin"] == "piped")
+    #expect(result.stderr.isEmpty, "\(result)")
+}
+
+@Test func keepsArgv0OfASymlinkAndARelativePath() throws {
+    let rig = try ExecRig("argv0")
+    defer { rig.dir.remove() }
+    let b = try rig.bottle("probe")
+    let result = try rig.inBinfmt("""
+        ln -s probe/bin/probe link
+        ./link via-link
+        cd probe/lib && ../bin/probe via-relative
+        exec -a custom-argv0 ../bin/probe via-exec-a
+        """)
+    #expect(result.succeeded, "\(result)")
+    let runs = result.stdout.components(separatedBy: "argv[0]=").dropFirst().map { ProbeReport("argv[0]=" + $0) }
+    try #require(runs.count == 3, "\(result)")
+    expectNative(runs[0], program: b.program, argv: ["./link", "via-link"])
+    #expect(runs[0]["execfn"] == "./link")
+    expectNative(runs[1], program: b.program, argv: ["../bin/probe", "via-relative"])
+    expectNative(runs[2], program: b.program, argv: ["custom-argv0", "via-exec-a"])
+}
+
+@Test func passesExitCodesAndDeathBySignal() throws {
+    let rig = try ExecRig("status")
+    defer { rig.dir.remove() }
+    _ = try rig.bottle("probe")
+    let result = try rig.inBinfmt("""
+        set +e
+        ./probe/bin/probe exit=0 >/dev/null; echo "status=$?"
+        ./probe/bin/probe exit=42 >/dev/null; echo "status=$?"
+        ./probe/bin/probe kill >/dev/null; echo "status=$?"
+        """)
+    #expect(result.stdout == "status=0\nstatus=42\nstatus=143\n", "\(result)")
+}
+
+@Test func reexecsItselfThroughProcSelfExe() throws {
+    let rig = try ExecRig("reexec")
+    defer { rig.dir.remove() }
+    let b = try rig.bottle("probe")
+    let result = try rig.inBinfmt("./probe/bin/probe reexec")
+    #expect(result.succeeded, "\(result)")
+    let child = Array(result.stdout.components(separatedBy: "argv[0]=reexec-child").dropFirst())
+    try #require(child.count == 1, "\(result)")
+    let r = ProbeReport("argv[0]=reexec-child" + child[0])
+    expectNative(r, program: b.program, argv: ["reexec-child", "child-arg"])
+}
+
+private let plugin = "int plugin_value(void) { return 41 + 1; }\n"
+
+@Test func dlopensABottledLibraryAndHonoursLDLibraryPath() throws {
+    let rig = try ExecRig("dlopen")
+    defer { rig.dir.remove() }
+    let b = try rig.bottle("probe", flags: ["-ldl"])
+    _ = try Bottles.addLibrary(name: "plugin", source: plugin, to: b)
+    // A library only LD_LIBRARY_PATH can find: a secure-mode loader would ignore it.
+    let extra = rig.dir.file("extra")
+    try FileManager.default.createDirectory(atPath: extra, withIntermediateDirectories: true)
+    let built = try run(["cc", "-shared", "-fPIC", "-o", extra + "/libextra.so", "-x", "c", "-",
+                         ], stdin: "int plugin_value(void) { return 7; }\n")
+    try #require(built.succeeded, "\(built)")
+    let result = try rig.inBinfmt("""
+        ./probe/bin/probe dlopen=libplugin.so
+        LD_LIBRARY_PATH=\(extra) ./probe/bin/probe dlopen=libextra.so
+        """)
+    #expect(result.succeeded, "\(result)")
+    #expect(ProbeReport(result.stdout).all("dlopen") == ["42", "7"], "\(result)")
+}
+
+private let threads = #"""
+#include <pthread.h>
+#include <stdio.h>
+static __thread int tls = 5;
+static void *work(void *arg) { tls += (int)(long)arg; return (void *)(long)tls; }
+int main(void)
+{
+    pthread_t t[4];
+    long sum = 0;
+    for (long i = 0; i < 4; i++) pthread_create(&t[i], 0, work, (void *)i);
+    for (int i = 0; i < 4; i++) { void *r; pthread_join(t[i], &r); sum += (long)r; }
+    printf("threads=%ld main_tls=%d\n", sum, tls);
+    return 0;
+}
+"""#
+
+private let exceptions = #"""
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+static void thrower(int n) { if (n > 2) throw std::runtime_error("deep " + std::to_string(n)); thrower(n + 1); }
+int main() {
+    try { thrower(0); } catch (const std::exception &e) { std::printf("caught=%s\n", e.what()); }
+    return 0;
+}
+"""#
+
+@Test(arguments: [TestBottle.Libc.glibc, .musl])
+func runsThreadsWithThreadLocalStorage(libc: TestBottle.Libc) throws {
+    let rig = try ExecRig("threads")
+    defer { rig.dir.remove() }
+    _ = try rig.bottle("threads", libc: libc, source: threads, flags: ["-pthread"])
+    let result = try rig.inBinfmt("mount --bind /dev/null /lib/ld-musl-x86_64.so.1\n./threads/bin/threads")
+    #expect(result.stdout == "threads=26 main_tls=5\n", "\(result)")
+}
+
+@Test func catchesCPlusPlusExceptions() throws {
+    let rig = try ExecRig("cxx")
+    defer { rig.dir.remove() }
+    _ = try rig.bottle("cxx", source: exceptions, cxx: true)
+    let result = try rig.inBinfmt("./cxx/bin/cxx")
+    #expect(result.stdout == "caught=deep 3\n", "\(result)")
+}
+
+@Test func runsInDirectMode() throws {
+    let rig = try ExecRig("direct")
+    defer { rig.dir.remove() }
+    let b = try rig.bottle("probe")
+    // No binfmt_misc entry at all: runbottle opens the program itself.
+    let result = try run([rig.runbottle, "probe/bin/probe", "arg"], currentDirectory: rig.dir.path)
+    #expect(result.succeeded, "\(result)")
+    let r = ProbeReport(result.stdout)
+    expectNative(r, program: b.program, argv: ["probe/bin/probe", "arg"])
+    #expect(r["execfn"] == "probe/bin/probe")
+}
+
+/// A bottle whose program calls into a bottled library that crashes (or waits) there.
+private func debuggee(_ rig: ExecRig) throws -> TestBottle {
+    let lib = rig.dir.file("dbg/lib")
+    try FileManager.default.createDirectory(atPath: lib, withIntermediateDirectories: true)
+    let built = try run(["cc", "-g", "-shared", "-fPIC", "-o", lib + "/libdbglib.so", "-x", "c", "-"], stdin: """
+        #include <stdlib.h>
+        #include <unistd.h>
+        int in_library(int wait) { if (wait) { sleep(30); return 0; } abort(); }
+        """)
+    guard built.succeeded else { throw TestSupportError.launchFailed("cc libdbglib.so", built.description) }
+    return try rig.bottle("dbg", source: """
+        int in_library(int);
+        int main(int argc, char **argv) { int r = in_library(argc > 1); return r + 1; }
+        """, flags: ["-O0", "-L" + lib, "-ldbglib"])
+}
+
+private func expectBacktrace(_ out: String, _ b: TestBottle, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(out.contains("in_library ("), "\(out)", sourceLocation: sourceLocation)
+    #expect(out.contains("main (argc="), "\(out)", sourceLocation: sourceLocation)
+    #expect(out.contains(b.root + "/bin/../lib/libdbglib.so") || out.contains("libdbglib.c"),
+            "\(out)", sourceLocation: sourceLocation)
+}
+
+@Test func gdbAttachesWithTheProgramsLibrariesAndStraceFollows() throws {
+    let rig = try ExecRig("debuggers")
+    defer { rig.dir.remove() }
+    let b = try debuggee(rig)
+    // Attaching reads /proc/PID/exe and /proc/PID/auxv after runbottle fixed both.
+    let result = try rig.inBinfmt("""
+        \(b.program) wait & pid=$!
+        sleep 0.5
+        gdb -nx -batch -p $pid -ex 'info sharedlibrary' -ex bt 2>&1
+        kill $pid
+        set +e
+        strace -f -o strace.out \(b.program) 2>/dev/null; echo "strace_status=$?"
+        grep -q 'prctl(PR_SET_MM, PR_SET_MM_MAP' strace.out && echo strace_saw_prctl=1
+        """)
+    expectBacktrace(result.stdout, b)
+    #expect(result.stdout.contains("strace_status=134"), "\(result)")
+    #expect(result.stdout.contains("strace_saw_prctl=1"), "\(result)")
+}
+
+@Test func gdbRunFindsTheBottlesLibraries() throws {
+    let rig = try ExecRig("gdbrun")
+    defer { rig.dir.remove() }
+    let b = try debuggee(rig)
+    let result = try rig.inBinfmt("gdb -nx -batch -ex run -ex 'info sharedlibrary' -ex bt \(b.program) 2>&1")
+    // gdb reads /proc/PID/auxv at the exec stop, before runbottle runs: AT_BASE is 0 and
+    // AT_ENTRY is runbottle's, so its shared-library breakpoints land nowhere.
+    withKnownIssue("gdb -ex run takes runbottle's auxv from the exec stop") {
+        expectBacktrace(result.stdout, b)
+    }
+}
