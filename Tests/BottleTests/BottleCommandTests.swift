@@ -1,0 +1,355 @@
+// binfmt-reg bottle end to end: C, C++ and musl programs bottled, inspected with the loader's list mode, moved, run through runbottle, chrooted.
+import ELFEngine
+import Foundation
+import Testing
+import TestSupport
+
+/// A program that says hello with its argv[0] and, given "maps", prints the file behind every mapping.
+let probeC = #"""
+#include <stdio.h>
+#include <string.h>
+int main(int argc, char **argv) {
+    printf("hello argv0=%s\n", argv[0]);
+    if (argc > 1 && strcmp(argv[1], "maps") == 0) {
+        FILE *f = fopen("/proc/self/maps", "r");
+        char line[4096];
+        while (f && fgets(line, sizeof line, f)) {
+            char *path = strchr(line, '/');
+            if (path) printf("map=%s", path);
+        }
+    }
+    return 0;
+}
+"""#
+
+/// The same in C++, throwing and catching an exception first (libstdc++ and libgcc_s unwinding).
+let probeCxx = #"""
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+int main(int argc, char **argv) {
+    try { throw std::runtime_error("42"); } catch (const std::exception &e) { std::printf("caught %s\n", e.what()); }
+    std::printf("hello argv0=%s\n", argv[0]);
+    if (argc > 1 && std::strcmp(argv[1], "maps") == 0) {
+        FILE *f = std::fopen("/proc/self/maps", "r");
+        char line[4096];
+        while (f && std::fgets(line, sizeof line, f)) {
+            char *path = std::strchr(line, '/');
+            if (path) std::printf("map=%s", path);
+        }
+    }
+    return 0;
+}
+"""#
+
+/// A scratch area: sources and programs in src/, bottles beside it, runbottle and its entries.
+struct BottleRig {
+    let dir: TemporaryDirectory
+    var src: String { dir.path + "/src" }
+
+    init(_ label: String) throws {
+        dir = try TemporaryDirectory(label)
+        try FileManager.default.createDirectory(atPath: dir.path + "/src", withIntermediateDirectories: true)
+    }
+
+    /// Compiles `source` into src/name.
+    func compile(_ name: String, _ source: String, compiler: String = "cc", flags: [String] = []) throws -> String {
+        let ext = compiler == "c++" ? "cc" : "c"
+        let sourcePath = src + "/" + name + "." + ext
+        try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+        let output = src + "/" + name
+        let result = try run([compiler, "-O1", "-o", output, sourcePath] + flags)
+        try #require(result.succeeded, "\(compiler) \(name): \(result)")
+        return output
+    }
+
+    /// Runs `binfmt-reg bottle ARGS`.
+    func bottle(_ arguments: [String]) throws -> CommandResult {
+        try run([try BuiltTools.binfmtReg(), "bottle"] + arguments)
+    }
+
+    /// Runs `script` in a private binfmt_misc instance with runbottle's entries registered
+    /// (`fixBinary`: with F, so a chroot without runbottle still runs sealed programs).
+    func inBinfmt(_ script: String, fixBinary: Bool = false) throws -> CommandResult {
+        let runbottle = try BuiltTools.writeRunbottle(into: dir.path)
+        var argv = [try BuiltTools.binfmtReg(), "line", "--interpreter", runbottle]
+        if fixBinary { argv.append("--fix-binary") }
+        let lines = try run(argv)
+        try #require(lines.succeeded, "\(lines)")
+        let register = lines.stdout.split(separator: "\n")
+            .map { "printf '%s\\n' '\($0)' > /proc/sys/fs/binfmt_misc/register" }.joined(separator: "\n")
+        return try inPrivateBinfmt(register + "\n" + script)
+    }
+
+    /// Every file of the tree at `root`, with its inode, mtime and content hash.
+    func snapshot(_ root: String) throws -> String {
+        let result = try shell("cd \(root) && find . -printf '%p %y %i %T@ %l\\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum")
+        try #require(result.succeeded, "\(result)")
+        return result.stdout
+    }
+
+    /// The staging directories a run left beside `dir`'s bottles.
+    func leftovers() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".staging-") }
+    }
+}
+
+/// The files `ld.so --list` (the bottle's own loader) resolves for `program`.
+func listedPaths(loader: String, program: String) throws -> [String] {
+    let listed = try run([loader, "--list", program])
+    try #require(listed.succeeded, "\(listed)")
+    return listed.stdout.split(separator: "\n").compactMap { line in
+        guard let arrow = line.range(of: " => ") else { return nil }
+        return String(line[arrow.upperBound...].split(separator: " ").first ?? "")
+    }
+}
+
+/// The `map=` paths a probe printed.
+func mappedPaths(_ output: String) -> Set<String> {
+    Set(output.split(separator: "\n").filter { $0.hasPrefix("map=") }.map { String($0.dropFirst(4)) })
+}
+
+@Suite struct BottleCommandTests {
+    @Test func bottlesACProgram() throws {
+        let rig = try BottleRig("bottle-c")
+        defer { rig.dir.remove() }
+        let program = try rig.compile("probe", probeC)
+        let root = rig.dir.path + "/bottle"
+        let made = try rig.bottle([program, "-o", root])
+        #expect(made.succeeded, "\(made)")
+        #expect(made.stdout.contains("added     bin/probe"), "\(made.stdout)")
+        #expect(made.stdout.hasSuffix("bottle \(root): 3 added, 0 replaced, 0 unchanged\n"), "\(made.stdout)")
+        for file in ["bin/probe", "lib/libc.so.6", "lib/ld-linux-x86-64.so.2", Bottler.manifestName] {
+            #expect(FileManager.default.fileExists(atPath: root + "/" + file), "\(file) missing")
+        }
+        // ldd's equivalent, with the bottle's own loader: every library resolved inside the bottle.
+        let listed = try listedPaths(loader: root + "/lib/ld-linux-x86-64.so.2", program: root + "/bin/probe")
+        #expect(listed.contains(root + "/bin/../lib/libc.so.6"), "\(listed)")
+        #expect(!listed.isEmpty && listed.allSatisfy { $0.hasPrefix(root + "/") }, "\(listed)")
+        let dynamic = try run(["readelf", "-dW", root + "/bin/probe"]).stdout
+        #expect(dynamic.contains("(RPATH)") && dynamic.contains("Library rpath: [$ORIGIN/../lib]") && !dynamic.contains("RUNPATH"))
+        let (file, image, _) = try Sealer.open(root + "/bin/probe")
+        #expect(try SealedState.read(file, image).note?.loader == "../lib/ld-linux-x86-64.so.2")
+        // Runs with the bottle's loader named explicitly, no binfmt_misc needed.
+        let ran = try run([root + "/lib/ld-linux-x86-64.so.2", root + "/bin/probe", "maps"])
+        #expect(ran.succeeded && ran.stdout.hasPrefix("hello"), "\(ran)")
+        let maps = mappedPaths(ran.stdout)
+        #expect(maps.contains(root + "/lib/libc.so.6") && maps.allSatisfy { $0.hasPrefix(root + "/") }, "\(maps)")
+    }
+
+    /// A C++ bottle moved elsewhere runs through runbottle, with exceptions, mapping only bottle files.
+    @Test func movedCxxBottleRunsThroughRunbottle() throws {
+        let rig = try BottleRig("bottle-cxx")
+        defer { rig.dir.remove() }
+        let program = try rig.compile("probe", probeCxx, compiler: "c++")
+        let root = rig.dir.path + "/bottle"
+        let made = try rig.bottle([program, "-o", root])
+        #expect(made.succeeded, "\(made)")
+        for file in ["lib/libstdc++.so.6", "lib/libgcc_s.so.1", "lib/libm.so.6", "lib/libc.so.6"] {
+            #expect(FileManager.default.fileExists(atPath: root + "/" + file), "\(file) missing")
+        }
+        let moved = rig.dir.path + "/elsewhere/moved-bottle"
+        try FileManager.default.createDirectory(atPath: rig.dir.path + "/elsewhere", withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: root, toPath: moved)
+        let listed = try listedPaths(loader: moved + "/lib/ld-linux-x86-64.so.2", program: moved + "/bin/probe")
+        #expect(listed.count >= 4 && listed.allSatisfy { $0.hasPrefix(moved + "/") }, "\(listed)")
+        let ran = try rig.inBinfmt("\(moved)/bin/probe maps")
+        #expect(ran.succeeded, "\(ran)")
+        #expect(ran.stdout.hasPrefix("caught 42\nhello argv0=\(moved)/bin/probe\n"), "\(ran)")
+        let maps = mappedPaths(ran.stdout)
+        #expect(maps.contains(moved + "/lib/libstdc++.so.6") && maps.contains(moved + "/bin/probe"), "\(maps)")
+        #expect(maps.allSatisfy { $0.hasPrefix(moved + "/") }, "host files mapped: \(maps.filter { !$0.hasPrefix(moved + "/") })")
+    }
+
+    @Test func bottlesAMuslProgram() throws {
+        let rig = try BottleRig("bottle-musl")
+        defer { rig.dir.remove() }
+        let program = try rig.compile("probe", probeC, compiler: "musl-gcc")
+        let root = rig.dir.path + "/bottle"
+        let made = try rig.bottle([program, "-o", root])
+        #expect(made.succeeded, "\(made)")
+        // musl's loader is its libc: one file, which its list mode names for libc.so.
+        let entries = try FileManager.default.contentsOfDirectory(atPath: root + "/lib")
+        #expect(entries == ["ld-musl-x86_64.so.1"], "\(entries)")
+        // musl's list mode names itself by the program's PT_INTERP string, wherever it was run
+        // from: libc.so is the loader, and there is nothing else to resolve.
+        let listed = try run([root + "/lib/ld-musl-x86_64.so.1", "--list", root + "/bin/probe"])
+        let libraries = listed.stdout.split(separator: "\n").filter { $0.contains(" => ") }
+        #expect(listed.succeeded && libraries.count == 1 && libraries[0].contains("libc.so => /lib/ld-musl-x86_64.so.1"), "\(listed)")
+        let moved = rig.dir.path + "/moved"
+        try FileManager.default.moveItem(atPath: root, toPath: moved)
+        let ran = try rig.inBinfmt("\(moved)/bin/probe maps")
+        #expect(ran.succeeded && ran.stdout.hasPrefix("hello argv0=\(moved)/bin/probe\n"), "\(ran)")
+        let maps = mappedPaths(ran.stdout)
+        #expect(maps.contains(moved + "/lib/ld-musl-x86_64.so.1"), "\(maps)")
+        #expect(maps.allSatisfy { $0.hasPrefix(moved + "/") }, "host files mapped: \(maps.filter { !$0.hasPrefix(moved + "/") })")
+    }
+
+    /// FROM scratch: a chroot holding the bottle and /proc only, the entry registered with F.
+    @Test func runsInAChrootHoldingOnlyTheBottle() throws {
+        let rig = try BottleRig("bottle-chroot")
+        defer { rig.dir.remove() }
+        let program = try rig.compile("probe", probeC)
+        let root = rig.dir.path + "/bottle"
+        let made = try rig.bottle([program, "-o", root])
+        #expect(made.succeeded, "\(made)")
+        let ran = try rig.inBinfmt("""
+            mkdir \(root)/proc
+            mount --rbind /proc \(root)/proc
+            ls -A \(root)
+            echo ---
+            chroot \(root) /bin/probe maps
+            """, fixBinary: true)
+        #expect(ran.succeeded, "\(ran)")
+        let parts = ran.stdout.components(separatedBy: "---\n")
+        try #require(parts.count == 2, "\(ran)")
+        #expect(parts[0] == "\(Bottler.manifestName)\nbin\nlib\nproc\n")
+        #expect(parts[1].hasPrefix("hello argv0=/bin/probe\n"), "\(ran)")
+        let maps = mappedPaths(parts[1])
+        #expect(maps.isSuperset(of: ["/bin/probe", "/lib/libc.so.6", "/lib/ld-linux-x86-64.so.2"]), "\(maps)")
+        #expect(maps.allSatisfy { $0.hasPrefix("/bin/") || $0.hasPrefix("/lib/") }, "\(maps)")
+    }
+
+    /// A program called through a symlink keeps that name, as a link to the real file's name.
+    @Test func aliasNamesStayLinks() throws {
+        let rig = try BottleRig("bottle-alias")
+        defer { rig.dir.remove() }
+        let program = try rig.compile("probe-21", probeC)
+        let alias = rig.src + "/probe"
+        try FileManager.default.createSymbolicLink(atPath: alias, withDestinationPath: "probe-21")
+        let root = rig.dir.path + "/bottle"
+        let made = try rig.bottle([alias, "-o", root])
+        #expect(made.succeeded, "\(made)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/bin/probe") == "probe-21")
+        let ran = try rig.inBinfmt("\(root)/bin/probe; cd \(root)/bin && ./probe-21")
+        #expect(ran.stdout == "hello argv0=\(root)/bin/probe\nhello argv0=./probe-21\n", "\(ran)")
+        _ = program
+    }
+
+    /// Bottling again changes nothing; a new program is added; a changed source is replaced.
+    @Test func secondRunChangesNothingAndUpdatesWhatChanged() throws {
+        let rig = try BottleRig("bottle-again")
+        defer { rig.dir.remove() }
+        let program = try rig.compile("probe", probeC)
+        let root = rig.dir.path + "/bottle"
+        #expect(try rig.bottle([program, "-o", root]).succeeded)
+        let before = try rig.snapshot(root)
+        let again = try rig.bottle([program, "-o", root])
+        #expect(again.succeeded && again.stdout == "bottle \(root): 0 added, 0 replaced, 3 unchanged\n", "\(again)")
+        #expect(try rig.snapshot(root) == before)
+
+        let other = try rig.compile("other", probeCxx, compiler: "c++")
+        let added = try rig.bottle([program, other, "-o", root])
+        #expect(added.succeeded, "\(added)")
+        #expect(added.stdout.contains("added     bin/other") && added.stdout.contains("added     lib/libstdc++.so.6"))
+        #expect(added.stdout.hasSuffix(": 4 added, 0 replaced, 3 unchanged\n"), "\(added.stdout)")
+
+        _ = try rig.compile("probe", probeC.replacingOccurrences(of: "hello", with: "howdy"))
+        let replaced = try rig.bottle([program, "-o", root])
+        #expect(replaced.stdout == "replaced  bin/probe  (DT_RPATH: below the writable segment)\nbottle \(root): 0 added, 1 replaced, 2 unchanged\n", "\(replaced)")
+        let ran = try run([root + "/lib/ld-linux-x86-64.so.2", root + "/bin/probe"])
+        #expect(ran.stdout.hasPrefix("howdy"), "\(ran)")
+        #expect(try rig.leftovers().isEmpty)
+    }
+
+    /// Two libraries with one soname from two places: an error naming both, and no bottle.
+    @Test func sonameConflictNamesBothSources() throws {
+        let rig = try BottleRig("bottle-conflict")
+        defer { rig.dir.remove() }
+        var programs: [String] = []
+        for side in ["a", "b"] {
+            let dir = rig.src + "/" + side
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try "int dup(void) { return '\(side)'; }\n".write(toFile: dir + "/dup.c", atomically: true, encoding: .utf8)
+            let lib = try run(["cc", "-shared", "-fPIC", "-Wl,-soname,libdup.so.1", "-o", dir + "/libdup.so.1", dir + "/dup.c"])
+            try #require(lib.succeeded, "\(lib)")
+            programs.append(try rig.compile("use-" + side, "int dup(void);\nint main(void) { return dup() == 0; }\n",
+                                            flags: [dir + "/libdup.so.1", "-Wl,-rpath," + dir]))
+        }
+        let root = rig.dir.path + "/bottle"
+        let both = try rig.bottle(programs + ["-o", root])
+        #expect(!both.succeeded && both.stdout.isEmpty)
+        #expect(both.stderr.split(separator: "\n").count == 1, "\(both.stderr)")
+        #expect(both.stderr.hasPrefix("binfmt-reg: lib/libdup.so.1: two different files for one name: "), "\(both.stderr)")
+        #expect(both.stderr.contains(rig.src + "/a/libdup.so.1") && both.stderr.contains(rig.src + "/b/libdup.so.1"), "\(both.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root))
+
+        // The same across two runs: the bottle keeps what it had.
+        #expect(try rig.bottle([programs[0], "-o", root]).succeeded)
+        let before = try rig.snapshot(root)
+        let second = try rig.bottle([programs[1], "-o", root])
+        #expect(!second.succeeded && second.stderr.contains(rig.src + "/a/libdup.so.1") && second.stderr.contains(rig.src + "/b/libdup.so.1"), "\(second)")
+        #expect(try rig.snapshot(root) == before)
+        #expect(try rig.leftovers().isEmpty)
+    }
+
+    /// Not an ELF, a static program, a missing library: one line naming the file, nothing written.
+    @Test func badInputsGetOneLineAndLeaveNothing() throws {
+        let rig = try BottleRig("bottle-bad")
+        defer { rig.dir.remove() }
+        let script = rig.src + "/script"
+        try "#!/bin/sh\necho hi\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let staticProgram = try rig.compile("static", probeC, flags: ["-static"])
+        try "int gone(void) { return 0; }\n".write(toFile: rig.src + "/gone.c", atomically: true, encoding: .utf8)
+        #expect(try run(["cc", "-shared", "-fPIC", "-o", rig.src + "/libgone.so", rig.src + "/gone.c"]).succeeded)
+        let orphan = try rig.compile("orphan", "int gone(void);\nint main(void) { return gone(); }\n", flags: ["-L" + rig.src, "-lgone"])
+        try FileManager.default.removeItem(atPath: rig.src + "/libgone.so")
+        let good = try rig.compile("good", probeC)
+        let cases: [(String, String)] = [
+            (script, "binfmt-reg: \(script): not an ELF file"),
+            (staticProgram, "binfmt-reg: \(staticProgram): statically linked (no PT_INTERP): it has no libraries or loader to bottle"),
+            (orphan, "binfmt-reg: \(orphan): the loader cannot resolve its libraries: libgone.so: cannot open shared object file: No such file or directory"),
+            (rig.src + "/absent", "binfmt-reg: \(rig.src)/absent: no such file"),
+        ]
+        let root = rig.dir.path + "/bottle"
+        for (input, message) in cases {
+            let result = try rig.bottle([good, input, "-o", root])
+            #expect(result.status == 1 && result.stderr == message + "\n", "\(input): \(result)")
+            #expect(!FileManager.default.fileExists(atPath: root))
+        }
+        // Into an existing bottle: it stays as it was.
+        #expect(try rig.bottle([good, "-o", root]).succeeded)
+        let before = try rig.snapshot(root)
+        for (input, message) in cases {
+            let result = try rig.bottle([good, input, "-o", root])
+            #expect(result.status == 1 && result.stderr == message + "\n", "\(input): \(result)")
+        }
+        #expect(try rig.snapshot(root) == before)
+        #expect(try rig.leftovers().isEmpty)
+    }
+
+    /// --lib brings a dlopen'd library, --include a data tree at its path without /usr.
+    @Test func libAndIncludeOptions() throws {
+        let rig = try BottleRig("bottle-lib")
+        defer { rig.dir.remove() }
+        let program = try rig.compile("opener", #"""
+            #include <dlfcn.h>
+            #include <stdio.h>
+            #include <string.h>
+            int main(void) {
+                void *z = dlopen("libz.so.1", RTLD_NOW);
+                const char *(*version)(void) = z ? (const char *(*)(void))dlsym(z, "zlibVersion") : 0;
+                printf("zlib %s\n", version ? version() : "missing");
+                FILE *f = fopen("/proc/self/maps", "r");
+                char line[4096];
+                while (f && fgets(line, sizeof line, f)) { char *p = strchr(line, '/'); if (p && strstr(p, "libz")) printf("map=%s", p); }
+                return version == 0;
+            }
+            """#, flags: ["-ldl"])
+        let data = rig.src + "/share/opener"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try "data\n".write(toFile: data + "/file.txt", atomically: true, encoding: .utf8)
+        let root = rig.dir.path + "/bottle"
+        let made = try rig.bottle([program, "--lib", "libz.so.1", "--include", data, "-o", root])
+        #expect(made.succeeded, "\(made)")
+        #expect(FileManager.default.fileExists(atPath: root + "/lib/libz.so.1"))
+        let copied = root + "/" + String(data.dropFirst()) + "/file.txt"
+        #expect(FileManager.default.contents(atPath: copied) == Data("data\n".utf8), "\(copied)")
+        let ran = try rig.inBinfmt("\(root)/bin/opener")
+        #expect(ran.succeeded && ran.stdout.hasPrefix("zlib 1."), "\(ran)")
+        let maps = mappedPaths(ran.stdout)
+        #expect(maps == [root + "/lib/libz.so.1"], "\(maps)")
+        let missing = try rig.bottle([program, "--lib", "libnot-there.so.9", "-o", rig.dir.path + "/other"])
+        #expect(missing.status == 1 && missing.stderr == "binfmt-reg: libnot-there.so.9: --lib names a library the loader cannot find\n", "\(missing)")
+    }
+}
