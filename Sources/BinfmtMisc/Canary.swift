@@ -17,9 +17,15 @@ public struct CanaryCheck: Sendable, Codable {
 public struct CanaryResult: Sendable, Codable {
     /// The entry expected to take it.
     public var entry: String
+    /// The user it ran as, when not the caller (an unprivileged uid, to prove runbottle's
+    /// capability works for ordinary users).
+    public var user: UInt32?
     public var noteType: UInt32
     /// The canary loader ran (some interpreter got as far as our loader).
     public var reachedLoader: Bool
+    /// runbottle ran the loader in explicit mode (ld.so --argv0 ARGV0 PROGRAM): it could not set
+    /// /proc/self/exe, which then names runbottle.
+    public var explicitMode = false
     public var checks: [CanaryCheck]
     /// The first bytes of the sealed canary, for matching other entries against it.
     public var header: [UInt8]
@@ -27,10 +33,11 @@ public struct CanaryResult: Sendable, Codable {
     public var ok: Bool { reachedLoader && checks.allSatisfy(\.ok) }
     public var problems: [String] { checks.filter { !$0.ok }.map { "\($0.name): \($0.detail)" } }
 
-    enum CodingKeys: String, CodingKey { case entry, noteType, reachedLoader, checks }
+    enum CodingKeys: String, CodingKey { case entry, user, noteType, reachedLoader, explicitMode, checks }
 
-    public init(entry: String, noteType: UInt32, reachedLoader: Bool, checks: [CanaryCheck], header: [UInt8]) {
+    public init(entry: String, user: UInt32?, noteType: UInt32, reachedLoader: Bool, checks: [CanaryCheck], header: [UInt8]) {
         self.entry = entry
+        self.user = user
         self.noteType = noteType
         self.reachedLoader = reachedLoader
         self.checks = checks
@@ -40,8 +47,10 @@ public struct CanaryResult: Sendable, Codable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         entry = try container.decode(String.self, forKey: .entry)
+        user = try container.decodeIfPresent(UInt32.self, forKey: .user)
         noteType = try container.decode(UInt32.self, forKey: .noteType)
         reachedLoader = try container.decode(Bool.self, forKey: .reachedLoader)
+        explicitMode = try container.decode(Bool.self, forKey: .explicitMode)
         checks = try container.decode([CanaryCheck].self, forKey: .checks)
         header = []
     }
@@ -64,6 +73,21 @@ public struct CanaryRunner: Sendable {
         self.temporaryDirectory = temporaryDirectory ?? environment ?? "/tmp"
     }
 
+    /// An unprivileged user to run the canary as: 65534 (nobody) when we are root and it is
+    /// mapped in our user namespace (/proc/self/uid_map and gid_map), otherwise nil.
+    public static func unprivilegedUser() -> uid_t? {
+        guard geteuid() == 0 else { return nil }
+        let nobody: UInt64 = 65534
+        func mapped(_ file: String) -> Bool {
+            guard let bytes = try? Files.read(file) else { return false }
+            return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { line in
+                let fields = line.split(separator: " ").compactMap { UInt64($0) }
+                return fields.count == 3 && fields[0] <= nobody && nobody < fields[0] + fields[2]
+            }
+        }
+        return mapped("/proc/self/uid_map") && mapped("/proc/self/gid_map") ? uid_t(nobody) : nil
+    }
+
     /// The first bytes a file sealed for `entry` carries, when no canary was made: its magic,
     /// masked bytes zero.
     static func header(for entry: EntryStatus) -> [UInt8]? {
@@ -74,8 +98,8 @@ public struct CanaryRunner: Sendable {
     }
 
     /// Seals a fresh canary with `noteType`, runs it, and judges the loader's report.
-    public func run(noteType: SealFormat.NoteType, expectedEntry: String) -> CanaryResult {
-        var result = CanaryResult(entry: expectedEntry, noteType: noteType.rawValue,
+    public func run(noteType: SealFormat.NoteType, expectedEntry: String, user: uid_t? = nil) -> CanaryResult {
+        var result = CanaryResult(entry: expectedEntry, user: user, noteType: noteType.rawValue,
                                   reachedLoader: false, checks: [], header: [])
         func fail(_ name: String, _ detail: String) -> CanaryResult {
             result.checks.append(.init(name: name, ok: false, detail: detail))
@@ -87,6 +111,7 @@ public struct CanaryRunner: Sendable {
         }
         guard made else { return fail("setup", "\(temporaryDirectory): mkdtemp: \(Errno(rawValue: errno))") }
         let directory = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if user != nil { chmod(directory, 0o755) }
         let programPath = directory + "/" + Self.programName
         let loaderPath = directory + "/" + Self.loaderName
         defer {
@@ -104,7 +129,7 @@ public struct CanaryRunner: Sendable {
         }
 
         let output: String
-        switch Self.spawn(programPath, argv: Self.argv) {
+        switch Self.spawn(programPath, argv: Self.argv, user: user) {
         case .failure(let failure):
             return fail("exec", failure.reason)
         case .success(let (status, text)):
@@ -131,14 +156,22 @@ public struct CanaryRunner: Sendable {
             result.checks.append(.init(name: name, ok: ok, detail: detail))
         }
         let argv = values["argv"] ?? []
-        check("argv", argv == Self.argv, "loader saw \(argv), expected \(Self.argv)")
         let realProgram = Self.realPath(programPath) ?? programPath
-        check("/proc/self/exe", value("exe") == realProgram,
-              "names \(value("exe")), expected \(realProgram)")
-        check("loader", value("at_base") == value("self_base") && value("at_base") != "0x0",
-              "AT_BASE \(value("at_base")), the canary loader is at \(value("self_base"))")
-        check("program mapping", value("program_mapping") == "ok",
-              "AT_PHDR/AT_ENTRY/AT_PHNUM against the mapped program: \(value("program_mapping"))")
+        result.explicitMode = value("mode") == "explicit"
+        check("argv", argv == Self.argv, "loader saw \(argv), expected \(Self.argv)")
+        if result.explicitMode {
+            // runbottle could not set /proc/self/exe, so it ran the loader as a program with
+            // the binary's path: exe names runbottle, and the loader is not AT_BASE.
+            check("program path", value("program") == realProgram,
+                  "the loader was given \(value("program")), expected \(realProgram)")
+        } else {
+            check("/proc/self/exe", value("exe") == realProgram,
+                  "names \(value("exe")), expected \(realProgram)")
+            check("loader", value("at_base") == value("self_base") && value("at_base") != "0x0",
+                  "AT_BASE \(value("at_base")), the canary loader is at \(value("self_base"))")
+            check("program mapping", value("program_mapping") == "ok",
+                  "AT_PHDR/AT_ENTRY/AT_PHNUM against the mapped program: \(value("program_mapping"))")
+        }
         check("AT_EXECFD", value("at_execfd") == "absent", "AT_EXECFD is \(value("at_execfd")) in the loader's auxv")
         let leaked = (values["fd"] ?? []).filter { $0.hasSuffix(" " + realProgram) }
         check("descriptors", leaked.isEmpty, "the binary's descriptor leaked into the program: fd \(leaked.joined(separator: ", "))")
@@ -174,24 +207,30 @@ public struct CanaryRunner: Sendable {
     }
 
     /// Runs `path` with `argv` (argv[0] included), stdout captured, stdin /dev/null, killed after
-    /// ten seconds. Returns the wait status and the output.
-    static func spawn(_ path: String, argv: [String]) -> Result<(Int32, String), SpawnFailure> {
+    /// ten seconds, as `user` (uid and gid, no supplementary groups) when given. Returns the wait
+    /// status and the output.
+    static func spawn(_ path: String, argv: [String], user: uid_t? = nil) -> Result<(Int32, String), SpawnFailure> {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { return .failure(SpawnFailure("pipe: \(Errno(rawValue: errno))")) }
         _ = fcntl(pipeEnds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
         defer { close(pipeEnds[0]) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
-        var pid: pid_t = 0
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
         let cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("LC_ALL=C"), nil]
         defer { cEnv.forEach { free($0) } }
-        let rc = posix_spawn(&pid, path, &actions, nil, cArgs, cEnv)
+        var pid: pid_t = 0
+        var rc: Int32 = 0
+        if let user {
+            (pid, rc) = forkExec(path, cArgs, cEnv, stdout: pipeEnds[1], user: user)
+        } else {
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+            rc = posix_spawn(&pid, path, &actions, nil, cArgs, cEnv)
+        }
         close(pipeEnds[1])
         if rc != 0 {
             let error = Errno(rawValue: rc)
@@ -228,6 +267,54 @@ public struct CanaryRunner: Sendable {
             output += buffer[0..<count]
         }
         return .success((status, String(decoding: output, as: UTF8.self)))
+    }
+
+    /// fork, drop to `user`, execve: posix_spawn cannot change the user. The child calls only
+    /// async-signal-safe functions; an exec failure comes back through a close-on-exec pipe.
+    static func forkExec(
+        _ path: String, _ argv: [UnsafeMutablePointer<CChar>?], _ env: [UnsafeMutablePointer<CChar>?],
+        stdout: Int32, user: uid_t
+    ) -> (pid_t, Int32) {
+        var report: [Int32] = [0, 0]
+        guard pipe(&report) == 0 else { return (0, errno) }
+        _ = fcntl(report[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(report[1], F_SETFD, FD_CLOEXEC)
+        defer { close(report[0]) }
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if null >= 0 { close(null) } }
+        let pid = path.withCString { cPath in
+            argv.withUnsafeBufferPointer { cArgs in
+                env.withUnsafeBufferPointer { cEnv -> pid_t in
+                    guard let argvBase = cArgs.baseAddress, let envBase = cEnv.baseAddress else {
+                        errno = EINVAL
+                        return -1
+                    }
+                    let pid = fork()
+                    if pid == 0 {
+                        var failure: Int32 = 0
+                        if dup2(null, 0) < 0 || dup2(stdout, 1) < 0 || setgroups(0, nil) != 0
+                            || setgid(gid_t(user)) != 0 || setuid(user) != 0 {
+                            failure = errno
+                        } else {
+                            execve(cPath, argvBase, envBase)
+                            failure = errno
+                        }
+                        _ = withUnsafeBytes(of: &failure) { write(report[1], $0.baseAddress, 4) }
+                        _exit(127)
+                    }
+                    return pid
+                }
+            }
+        }
+        close(report[1])
+        if pid < 0 { return (0, errno) }
+        var failure: Int32 = 0
+        if withUnsafeMutableBytes(of: &failure, { read(report[0], $0.baseAddress, 4) }) == 4 {
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            return (pid, failure)
+        }
+        return (pid, 0)
     }
 
     struct SpawnFailure: Error {

@@ -203,6 +203,26 @@ public struct StatusProbe: Sendable {
                     problems.append("canary through \(status.name) failed: \(result.problems.joined(separator: "; "))")
                 }
             }
+            // As an ordinary user too, through entries without C: only runbottle's capability
+            // lets it fix /proc/self/exe for them. With C the kernel ignores that capability.
+            if let user = CanaryRunner.unprivilegedUser() {
+                for status in registered where status.enabled && !status.flags.contains(.credentials) {
+                    guard let type = SealMatch(status.kind)?.noteType.flatMap(SealFormat.NoteType.init(rawValue:))
+                    else { continue }
+                    let result = canary.run(noteType: type, expectedEntry: status.name, user: user)
+                    canaryResults.append(result)
+                    let capability = interpreters.first { $0.path == status.interpreter }?.capability
+                    if !result.ok {
+                        problems.append("canary through \(status.name) as uid \(user) failed: \(result.problems.joined(separator: "; "))")
+                    } else if result.explicitMode && capability != nil {
+                        problems.append("runbottle holds \(capability ?? "") but could not set /proc/self/exe for uid \(user) (a nosuid mount, or a capability from another user namespace?): it fell back to the loader's explicit mode")
+                    } else if result.explicitMode {
+                        warnings.append("for ordinary users (uid \(user)) /proc/self/exe names runbottle: it has no file capability, so it runs the loader in explicit mode (argv and $ORIGIN stay right)")
+                    }
+                }
+            } else {
+                warnings.append("the canary ran as uid \(geteuid()) only; run status as root where uid 65534 exists to check runbottle's capability for ordinary users")
+            }
         }
 
         var conflicts: [StatusReport.Conflict] = []

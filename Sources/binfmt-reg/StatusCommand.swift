@@ -74,7 +74,9 @@ struct StatusCommand: ParsableCommand {
             line("conflict: entry \(c.name) (\(c.interpreter)) matches \(c.overlaps.joined(separator: " and ")) sealed binaries" + (c.winning ? " and takes them first" : " (ours wins now)"))
         }
         for canary in report.canary {
-            line("canary through \(canary.entry): " + (canary.ok ? "ok (argv, /proc/self/exe, loader, auxv as native)" : "FAILED"))
+            line("canary through \(canary.entry)\(canary.user.map { " as uid \($0)" } ?? ""): " + (!canary.ok ? "FAILED" : canary.explicitMode
+                ? "ok in the loader's explicit mode (argv right, /proc/self/exe names runbottle)"
+                : "ok (argv, /proc/self/exe, loader, auxv as native)"))
             for check in canary.checks where !check.ok { line("  \(check.name): \(check.detail)") }
         }
         for warning in report.warnings { line("warning: \(warning)") }

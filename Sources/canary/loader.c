@@ -136,11 +136,22 @@ __attribute__((noreturn, used)) void canary_main(uintptr_t *sp)
     Elf64_auxv_t *aux = (Elf64_auxv_t *)(envp + 1);
 
     line("canary", "loader");
-    put("argc ");
-    put_dec((uint64_t)argc);
-    put_raw_newline();
-    for (long i = 0; i < argc; i++)
-        line("argv", argv[i]);
+    /* Explicit mode, as runbottle runs a loader it cannot give /proc/self/exe to:
+     * "LOADER --argv0 ARGV0 PROGRAM ARGS...". Report the argv a real ld.so would hand on. */
+    static const char opt[] = "--argv0";
+    int explicit_mode = argc >= 4;
+    for (int i = 0; explicit_mode && i < (int)sizeof opt; i++)
+        explicit_mode = argv[1][i] == opt[i];
+    line("mode", explicit_mode ? "explicit" : "native");
+    if (explicit_mode) {
+        line("program", argv[3]);
+        line("argv", argv[2]);
+        for (long i = 4; i < argc; i++)
+            line("argv", argv[i]);
+    } else {
+        for (long i = 0; i < argc; i++)
+            line("argv", argv[i]);
+    }
 
     uint64_t at_phdr = 0, at_phnum = 0, at_entry = 0, at_base = 0, at_secure = 0;
     int have_execfd = 0;

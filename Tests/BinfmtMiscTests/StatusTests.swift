@@ -120,4 +120,29 @@ private func problems(_ json: [String: Any]) -> [String] {
         #expect(result.stdout.contains("conflict: entry OLDER (/bin/echo) matches ordinary sealed binaries (ours wins now)\n"))
         #expect(result.stdout.hasSuffix("status: all well\n"))
     }
+
+    /// As root with uid 65534 mapped, status also runs the canary as that ordinary user: only
+    /// runbottle's capability lets /proc/self/exe be fixed for it.
+    @Test func anOrdinaryUserGetsANativeLookingProcess() throws {
+        let result = try Sandbox.runWithUnprivilegedUser("""
+            $B install >/dev/null
+            $B status
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout.contains("canary through BOTTLE as uid 65534: ok (argv, /proc/self/exe, loader, auxv as native)\n"))
+        #expect(result.stdout.hasSuffix("status: all well\n"))
+    }
+
+    /// Without the capability runbottle falls back to the loader's explicit mode: argv stays
+    /// right, /proc/self/exe names runbottle; status says so as a warning.
+    @Test func withoutTheCapabilityOrdinaryUsersGetExplicitMode() throws {
+        let result = try Sandbox.runWithUnprivilegedUser("""
+            $B install --capability none
+            $B status
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout.contains("/usr/libexec/runbottle: installed runbottle (no file capability)\n"))
+        #expect(result.stdout.contains("canary through BOTTLE as uid 65534: ok in the loader's explicit mode (argv right, /proc/self/exe names runbottle)\n"))
+        #expect(result.stdout.contains("warning: for ordinary users (uid 65534) /proc/self/exe names runbottle"))
+    }
 }
