@@ -17,6 +17,9 @@ public final class AtomicReplacement {
     private let baseName: String
     /// The temporary name when the file system has no O_TMPFILE; nil while unnamed.
     private var temporaryName: String?
+    /// Kept alive until the replacement's files are closed: the original's open descriptor, so
+    /// the rename does not free the replaced inode's blocks (slow on ext4); closing does, later.
+    public var retained: AnyObject?
     private var finished = false
     private var closed = false
 
@@ -68,6 +71,7 @@ public final class AtomicReplacement {
         closed = true
         try? fd.close()
         try? directory.close()
+        retained = nil
     }
 
     /// Copies bytes [0, count) of `source` in the kernel (copy_file_range, falling back to a
@@ -180,7 +184,8 @@ public final class AtomicReplacement {
 }
 
 /// Replacements committed together: their data made durable with one syncfs per file system
-/// (as durable as an fsync of each), then renamed one by one, then their directories synced.
+/// (as durable as an fsync of each), then renamed on a few threads (dropping the replaced inodes
+/// is the slow part), then their directories synced.
 public struct ReplacementBatch {
     public private(set) var pending: [AtomicReplacement] = []
 
@@ -190,39 +195,37 @@ public struct ReplacementBatch {
 
     public mutating func add(_ replacement: AtomicReplacement) { pending.append(replacement) }
 
-    /// Commits every pending replacement; returns each path's error, if any.
+    /// Commits every pending replacement; returns the error of each path that failed.
     public mutating func commit() -> [String: ELFError] {
-        var failures: [String: ELFError] = [:]
-        var synced: [UInt64: Result<Void, ELFError>] = [:]
+        var synced: [UInt64: ELFError.Reason?] = [:]
         for replacement in pending where synced[replacement.device] == nil {
             synced[replacement.device] = clinux_syncfs(replacement.fd.rawValue) == 0
-                ? .success(()) : .failure(ELFError(replacement.path, .system("syncfs", Errno(rawValue: errno))))
+                ? .some(nil) : .system("syncfs", Errno(rawValue: errno))
         }
-        var directories: [(path: String, fd: FileDescriptor)] = []
-        for replacement in pending {
-            if case .failure(let error) = synced[replacement.device] {
+        let outcomes = Concurrently.map(pending) { replacement -> ELFError? in
+            if case .some(.some(let reason)) = synced[replacement.device] {
                 replacement.discard()
-                failures[replacement.path] = ELFError(replacement.path, error.reason)
-                continue
+                return ELFError(replacement.path, reason)
             }
             do throws(ELFError) {
                 try replacement.rename()
-                directories.append((replacement.path, replacement.directoryDescriptor))
+                return nil
             } catch {
-                failures[replacement.path] = error
+                return error
             }
         }
-        var seen = Set<String>()
-        for directory in directories where seen.insert(parentOf(directory.path)).inserted {
-            _ = fsync(directory.fd.rawValue)
+        var failures: [String: ELFError] = [:]
+        var directories = Set<String>()
+        for (replacement, outcome) in zip(pending, outcomes) {
+            if let outcome {
+                failures[replacement.path] = outcome
+            } else if directories.insert(LoaderDiscovery.directory(of: replacement.path)).inserted {
+                _ = fsync(replacement.directoryDescriptor.rawValue)
+            }
         }
-        for replacement in pending { replacement.closeFiles() }
+        _ = Concurrently.map(pending) { $0.closeFiles() }
         pending.removeAll()
         return failures
-    }
-
-    private func parentOf(_ path: String) -> String {
-        path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
     }
 }
 

@@ -96,6 +96,7 @@ public enum Sealer {
         if options.dryRun { return PreparedChange(path: path, outcome: outcome) }
 
         let replacement = try AtomicReplacement(replacing: real, original: file.status)
+        replacement.retained = file
         do throws(ELFError) {
             try replacement.copyContents(from: file.fd, count: image.fileSize)
             for edit in plan.edits { try replacement.write(edit.bytes, at: edit.offset) }
@@ -134,6 +135,7 @@ public enum Sealer {
         if dryRun { return PreparedChange(path: path, outcome: .unsealed) }
 
         let replacement = try AtomicReplacement(replacing: real, original: file.status)
+        replacement.retained = file
         do throws(ELFError) {
             try replacement.copyContents(from: file.fd, count: record.originalSize)
             try replacement.write(record.originalHeader, at: 0)

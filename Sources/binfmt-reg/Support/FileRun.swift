@@ -45,55 +45,71 @@ struct FileRun {
             summary.failed += 1
         }
         var progress = ProgressLine(total: files.count)
-        var batch = ReplacementBatch()
-        var batched: [PreparedChange] = []
+        // While one batch is being synced and renamed on a thread of its own, the next is
+        // prepared: the two wait on the file system in different places.
+        var committing: (changes: [PreparedChange], job: BackgroundJob<[String: ELFError]>)?
 
-        func flush() {
-            let failures = batch.commit()
-            for change in batched {
+        func finishCommit() {
+            guard let (changes, job) = committing else { return }
+            let failures = job.join()
+            committing = nil
+            for change in changes {
                 if let error = failures[change.replacement?.path ?? ""] {
                     progress.clear()
                     report("binfmt-reg: \(change.path): \(error.reason)")
                     summary.failed += 1
                 } else {
                     summary.done += 1
-                    if verbose { say(describe(change)) }
+                    if verbose { progress.clear(); say(describe(change)) }
                 }
             }
-            batched.removeAll()
         }
 
-        for (index, operand) in files.enumerated() {
-            progress.update(done: index, label: operand.path)
-            do throws(ELFError) {
-                let change = try prepare(operand.path)
-                switch change.outcome {
-                case .sealed, .unsealed:
-                    if let replacement = change.replacement {
-                        batch.add(replacement)
-                        batched.append(change)
-                        if batch.count >= batchSize { flush() }
-                    } else {
-                        summary.done += 1
-                        if dryRun || verbose { progress.clear(); say(describe(change)) }
+        // Files are prepared a batch at a time on a few threads; messages keep the files' order.
+        var index = 0
+        while index < files.count {
+            let chunk = Array(files[index..<min(index + batchSize, files.count)])
+            progress.update(done: index, label: chunk[0].path)
+            let results = Concurrently.map(chunk) { operand in
+                Result { () throws(ELFError) in try prepare(operand.path) }
+            }
+            index += chunk.count
+            var batch = ReplacementBatch()
+            var batched: [PreparedChange] = []
+            for (operand, result) in zip(chunk, results) {
+                switch result {
+                case .success(let change):
+                    switch change.outcome {
+                    case .sealed, .unsealed:
+                        if let replacement = change.replacement {
+                            batch.add(replacement)
+                            batched.append(change)
+                        } else {
+                            summary.done += 1
+                            if dryRun || verbose { progress.clear(); say(describe(change)) }
+                        }
+                    case .alreadySealed, .notSealed:
+                        summary.unchanged += 1
+                        if operand.explicit || verbose { progress.clear(); say("\(change.path): \(words.unchanged), unchanged") }
                     }
-                case .alreadySealed, .notSealed:
-                    summary.unchanged += 1
-                    if operand.explicit || verbose { progress.clear(); say("\(change.path): \(words.unchanged), unchanged") }
-                }
-            } catch {
-                progress.clear()
-                let notELFNamed = operand.explicit && error.reason == .notELF
-                if (error.isSkip && !notELFNamed) || (!operand.explicit && skipInTrees(error)) {
-                    summary.skipped += 1
-                    report("binfmt-reg: \(operand.path): skipped: \(error.reason)")
-                } else {
-                    summary.failed += 1
-                    report("binfmt-reg: \(operand.path): \(error.reason)")
+                case .failure(let error):
+                    progress.clear()
+                    let notELFNamed = operand.explicit && error.reason == .notELF
+                    if (error.isSkip && !notELFNamed) || (!operand.explicit && skipInTrees(error)) {
+                        summary.skipped += 1
+                        report("binfmt-reg: \(operand.path): skipped: \(error.reason)")
+                    } else {
+                        summary.failed += 1
+                        report("binfmt-reg: \(operand.path): \(error.reason)")
+                    }
                 }
             }
+            finishCommit()
+            if batch.count > 0 {
+                committing = (batched, Concurrently.background { batch.commit() })
+            }
         }
-        flush()
+        finishCommit()
         progress.clear()
         return summary
     }

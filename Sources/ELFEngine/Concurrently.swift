@@ -1,0 +1,84 @@
+// Runs independent per-file work on a few threads: the cost of sealing many files is latency in
+// the file system (block allocation, freeing the replaced inodes), which overlaps well.
+import Glibc
+
+public enum Concurrently {
+    /// The threads used for per-file work: more than the cores, since the work mostly waits.
+    public static let defaultWidth = 8
+
+    /// `body` applied to every item on up to `width` threads; results in the items' order.
+    /// `body` must touch nothing shared but what is safe to share between threads.
+    public static func map<T, R>(_ items: [T], width: Int = defaultWidth, _ body: (T) -> R) -> [R] {
+        let workers = min(max(width, 1), items.count)
+        if workers <= 1 { return items.map(body) }
+        let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
+        results.initialize(repeating: nil)
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        withoutActuallyEscaping(body) { body in
+            var threads: [pthread_t] = []
+            for index in 0..<workers {
+                // Each worker takes every workers-th item: the result slots it writes are its own.
+                let worker = Worker {
+                    var i = index
+                    while i < items.count {
+                        results[i] = body(items[i])
+                        i += workers
+                    }
+                }
+                let context = Unmanaged.passRetained(worker).toOpaque()
+                var thread = pthread_t()
+                if pthread_create(&thread, nil, { raw in
+                    Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue().run()
+                    return nil
+                }, context) == 0 {
+                    threads.append(thread)
+                } else {
+                    Unmanaged<Worker>.fromOpaque(context).takeRetainedValue().run()
+                }
+            }
+            for thread in threads { pthread_join(thread, nil) }
+        }
+        return results.map { $0! }
+    }
+
+    /// Starts `body` on a thread of its own; `join()` waits for it and returns its result.
+    /// The caller must not touch what `body` uses until then.
+    public static func background<R>(_ body: @escaping () -> R) -> BackgroundJob<R> {
+        let job = BackgroundJob<R>()
+        let worker = Worker { job.result = body() }
+        let context = Unmanaged.passRetained(worker).toOpaque()
+        var thread = pthread_t()
+        if pthread_create(&thread, nil, { raw in
+            Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue().run()
+            return nil
+        }, context) == 0 {
+            job.thread = thread
+        } else {
+            Unmanaged<Worker>.fromOpaque(context).takeRetainedValue().run()
+        }
+        return job
+    }
+
+    fileprivate final class Worker {
+        let run: () -> Void
+        init(_ run: @escaping () -> Void) { self.run = run }
+    }
+}
+
+/// Work running on a thread of its own (see `Concurrently.background`).
+public final class BackgroundJob<R> {
+    fileprivate var thread: pthread_t?
+    fileprivate var result: R?
+
+    /// Waits for the work to finish and returns its result.
+    public func join() -> R {
+        if let thread {
+            pthread_join(thread, nil)
+            self.thread = nil
+        }
+        return result!
+    }
+}
