@@ -9,8 +9,9 @@ CONFIG ?= release
 BUILD_DEPS := libcap-dev gcc make
 TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb strace \
              libcap2-bin systemd util-linux g++ gcc-multilib file
+BENCH_DEPS := hyperfine patchelf time binutils
 
-.PHONY: all build deps test-deps check setup install
+.PHONY: all build deps test-deps bench-deps bench check setup install
 
 all: build
 
@@ -29,6 +30,13 @@ deps:
 
 test-deps:
 	$(call apt_install,$(TEST_DEPS))
+
+bench-deps:
+	$(call apt_install,$(BENCH_DEPS))
+
+# Benchmarks print ratios side by side; they are never timed tests.
+bench: bench-deps
+	bash Benchmarks/seal-vs-patchelf.sh
 
 check: test-deps
 	$(SWIFT) build --build-tests
