@@ -352,4 +352,28 @@ func mappedPaths(_ output: String) -> Set<String> {
         let missing = try rig.bottle([program, "--lib", "libnot-there.so.9", "-o", rig.dir.path + "/other"])
         #expect(missing.status == 1 && missing.stderr == "binfmt-reg: libnot-there.so.9: --lib names a library the loader cannot find\n", "\(missing)")
     }
+
+    /// Shared objects in an --include tree (a language's extension modules) bring their libraries.
+    @Test func includedSharedObjectsBringTheirLibraries() throws {
+        let rig = try BottleRig("bottle-ext")
+        defer { rig.dir.remove() }
+        let program = try rig.compile("probe", probeC)
+        let modules = rig.src + "/modules"
+        try FileManager.default.createDirectory(atPath: modules, withIntermediateDirectories: true)
+        try "const char *XML_ExpatVersion(void);\nconst char *ext(void) { return XML_ExpatVersion(); }\n".write(toFile: modules + "/ext.c", atomically: true, encoding: .utf8)
+        let built = try run(["cc", "-shared", "-fPIC", "-o", modules + "/ext.so", modules + "/ext.c", "/usr/lib/x86_64-linux-gnu/libexpat.so.1"])
+        try #require(built.succeeded, "\(built)")
+        let root = rig.dir.path + "/bottle"
+        let made = try rig.bottle([program, "--include", modules, "-o", root])
+        #expect(made.succeeded && made.stdout.contains("added     lib/libexpat.so.1\n"), "\(made)")
+        var st = stat()
+        #expect(stat(root, &st) == 0 && st.st_mode & 0o777 == 0o777 & ~currentUmask(), "bottle mode \(String(st.st_mode, radix: 8))")
+    }
+}
+
+/// The process's umask, read without changing it for long.
+func currentUmask() -> mode_t {
+    let mask = umask(0)
+    umask(mask)
+    return mask
 }

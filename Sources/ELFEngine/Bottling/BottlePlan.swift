@@ -95,15 +95,11 @@ struct BottlePlan {
                         throw BottleError(library, "musl's loader has no preload in list mode: give --lib as a path")
                     }
                     listed.append(ListedLibrary(name: nil, path: library))
-                    listed += try LoaderList.libraries(of: library, loader: interpreter)
+                    listed += try LoaderList.libraries(of: library, loader: interpreter, isProgram: false)
                 }
             }
-            for library in listed {
-                let source = try realPath(library.path)
-                var fileName = try soname(of: source)
-                if let name = library.name, !name.contains("/") { fileName = name }
-                try plan.add(BottleEntry(path: "lib/" + fileName, kind: .library, source: source, reason: "needed by \(program)"))
-            }
+            try plan.addLibraries(listed, reason: "needed by \(program)")
+            if plan.firstLoader == nil { plan.firstLoader = interpreter }
 
             let realName = String(real.split(separator: "/").last ?? "")
             try plan.add(BottleEntry(path: "bin/" + realName, kind: .program(loader: "../lib/" + loaderName),
@@ -114,9 +110,30 @@ struct BottlePlan {
                 try plan.add(BottleEntry(path: "bin/" + givenName, kind: .symlink(target: realName), source: nil, reason: program))
             }
         }
-        try plan.dedupeLibraries()
         for include in request.includes { try plan.addTree(include) }
+        // Shared objects among the included files (a language's extension modules) are dlopen'd
+        // by the programs: their libraries come along, found through the programs' DT_RPATH.
+        if let loader = plan.firstLoader {
+            for object in plan.includedObjects {
+                try plan.addLibraries(try LoaderList.libraries(of: object, loader: loader, isProgram: false), reason: "needed by \(object)")
+            }
+        }
+        try plan.dedupeLibraries()
         return plan
+    }
+
+    /// The loader of the first program, which lists the libraries of included shared objects.
+    private var firstLoader: String?
+    /// The included files that are dynamically linked ELF objects.
+    private var includedObjects: [String] = []
+
+    private mutating func addLibraries(_ listed: [ListedLibrary], reason: String) throws(BottleError) {
+        for library in listed {
+            let source = try realPath(library.path)
+            var fileName = try Self.soname(of: source)
+            if let name = library.name, !name.contains("/") { fileName = name }
+            try add(BottleEntry(path: "lib/" + fileName, kind: .library, source: source, reason: reason))
+        }
     }
 
     /// A library reached under two names (a DT_NEEDED naming a dev symlink, say) is stored once;
@@ -169,9 +186,16 @@ struct BottlePlan {
             for name in names { try addNode(path + "/" + name, as: relative + "/" + name, reason: reason) }
         case S_IFREG:
             try add(BottleEntry(path: relative, kind: .file, source: path, reason: reason))
+            if Self.isDynamicObject(path) { includedObjects.append(path) }
         default:
             throw BottleError(path, "neither a file, a directory nor a symlink: cannot go into a bottle")
         }
+    }
+
+    /// True for an ELF file with PT_DYNAMIC (a shared object or a dynamically linked program).
+    static func isDynamicObject(_ path: String) -> Bool {
+        guard let file = try? ELFFile(path: path), let image = try? ELFImage.parse(file) else { return false }
+        return image.first(ELF.PT_DYNAMIC) != nil
     }
 
     /// Finds a program given by name in PATH, as a shell would.

@@ -147,6 +147,10 @@ public enum Bottler {
         guard let made = mkdtemp(&template) else {
             throw BottleError(parent, "cannot create a staging directory: \(String(cString: strerror(errno)))")
         }
+        // mkdtemp makes it 0700; the bottle it becomes gets the mode any new directory would.
+        let mask = umask(0)
+        umask(mask)
+        chmod(made, 0o777 & ~mask)
         return String(cString: made)
     }
 

@@ -36,7 +36,11 @@ enum LoaderList {
 
     /// Runs `loader --list object` (glibc: with `--preload` for `preload`) and returns the
     /// libraries it mapped, the loader itself left out.
-    static func libraries(of object: String, loader: String, preload: [String] = []) throws(BottleError) -> [ListedLibrary] {
+    /// A shared object without DT_NEEDED, which list mode calls "statically linked", has none;
+    /// a program (`isProgram`) like that is an error.
+    static func libraries(
+        of object: String, loader: String, preload: [String] = [], isProgram: Bool = true
+    ) throws(BottleError) -> [ListedLibrary] {
         guard let flavour = flavour(of: loader) else {
             throw BottleError(object, "its loader \(loader) is neither glibc's nor musl's: no list mode to find its libraries")
         }
@@ -53,6 +57,7 @@ enum LoaderList {
         }
         let lines = stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         if lines.contains(where: { $0.hasPrefix("statically linked") || $0.hasPrefix("not a dynamic executable") }) {
+            if !isProgram { return [] }
             throw BottleError(object, "statically linked: it has no libraries or loader to bottle")
         }
         var result: [ListedLibrary] = []
