@@ -23,10 +23,7 @@ public struct SealedState: Sendable {
         let noteBytes = try file.read(at: ehsize, count: Int(min(available, UInt64(BottleNote.maxSize))), "BOTTLE note")
         let decoded = BottleNote.decode(noteBytes, image.format.byteOrder)
         let headers = image.programHeaders
-        // The sealed shape: the table moved, PT_PHDR first, PT_INTERP second, PT_NOTE at e_ehsize last.
-        let layout = image.header.e_phoff != ehsize && headers.count >= 3
-            && headers[0].p_type == ELF.PT_PHDR && headers[1].p_type == ELF.PT_INTERP
-            && headers.last.map { $0.p_type == ELF.PT_NOTE && $0.p_offset == ehsize } == true
+        let layout = hasSealedShape(image)
         var state = SealedState(status: .unsealed)
         if layout {
             state.slotOffset = headers[1].p_offset
@@ -55,6 +52,18 @@ public struct SealedState: Sendable {
             break
         }
         return state
+    }
+
+    /// True when the program headers have the sealed shape: the table moved, PT_PHDR first,
+    /// PT_INTERP second, and last a PT_NOTE at e_ehsize in the file or in memory (strip keeps the
+    /// address but zeroes the offset).
+    public static func hasSealedShape(_ image: ELFImage) -> Bool {
+        let ehsize = UInt64(image.header.e_ehsize), headers = image.programHeaders
+        guard image.header.e_phoff != ehsize, headers.count >= 3, headers[0].p_type == ELF.PT_PHDR,
+              headers[1].p_type == ELF.PT_INTERP, let last = headers.last, last.p_type == ELF.PT_NOTE
+        else { return false }
+        let firstLoad = headers.first { $0.p_type == ELF.PT_LOAD }
+        return last.p_offset == ehsize || last.p_vaddr == (firstLoad?.p_vaddr ?? 0) &+ ehsize
     }
 
     /// Reads and checks the seal record after the slot; the reason it is unusable otherwise.

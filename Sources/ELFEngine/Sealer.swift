@@ -46,12 +46,28 @@ public enum Sealer {
         return String(cString: resolved)
     }
 
-    /// Opens and parses `path` (following symlinks) and checks it is for this host.
+    /// Opens and parses `path` (following symlinks). A file whose headers no longer parse but
+    /// still have the sealed shape gets `.damagedSeal` rather than the parse error.
     public static func open(_ path: String) throws(ELFError) -> (file: ELFFile, image: ELFImage, realPath: String) {
         let real = try realPath(path)
         let file = try ELFFile(path: real, displayPath: path)
-        let image = try ELFImage.parse(file)
-        return (file, image, real)
+        return (file, try parse(file), real)
+    }
+
+    /// `ELFImage.parse`, telling a sealed file wrecked by strip or objcopy from plain corruption.
+    public static func parse(_ file: ELFFile) throws(ELFError) -> ELFImage {
+        do {
+            return try ELFImage.parse(file)
+        } catch {
+            switch error.reason {
+            case .corrupt(let why), .truncated(let why):
+                if let lenient = try? ELFImage.parse(file, lenient: true), SealedState.hasSealedShape(lenient) {
+                    throw ELFError(file.path, .damagedSeal("program headers invalid: \(why)"))
+                }
+            default: break
+            }
+            throw error
+        }
     }
 
     /// Seals the file at `path`: checks it, plans the seal, writes and verifies the replacement.

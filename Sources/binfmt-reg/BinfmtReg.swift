@@ -8,7 +8,7 @@ struct BinfmtReg: ParsableCommand {
         abstract: "Seal bottle binaries and register the binfmt_misc entry that runs them.",
         version: "0.1.0",
         subcommands: [
-            SealCommand.self, UnsealCommand.self,
+            SealCommand.self, UnsealCommand.self, InspectCommand.self,
             InstallCommand.self, UninstallCommand.self, StatusCommand.self, EnableCommand.self,
             DisableCommand.self, LineCommand.self,
             BottleCommand.self,

@@ -1,0 +1,128 @@
+// binfmt-reg inspect: whether files are sealed, what their note says, the loader it resolves to,
+// and which installed binfmt_misc entry would take them.
+import ArgumentParser
+import BinfmtMisc
+import ELFEngine
+import Foundation
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show whether files are sealed, their BOTTLE note, loader, and matching binfmt_misc entries.",
+        discussion: """
+            Exits non-zero when a file cannot be read or its seal is damaged (strip and objcopy \
+            destroy the note and the PT_INTERP slot: reseal from the unstripped file).
+            """)
+
+    @Flag(help: "Print one JSON array with an object per file.")
+    var json = false
+
+    @Option(help: ArgumentHelp("The binfmt_misc directory whose entries are matched.", valueName: "dir"))
+    var binfmtMisc = BinfmtMiscFS.defaultDirectory
+
+    @Argument(help: "ELF files.")
+    var files: [String]
+
+    /// One file's report, as printed in JSON.
+    struct Report: Encodable {
+        var path: String
+        var error: String?
+        var elf: String?
+        var forThisHost: Bool?
+        var status: String?
+        var damage: String?
+        var noteType: UInt32?
+        var privileged: Bool?
+        var formatVersion: UInt32?
+        var loader: String?
+        var loaderPath: String?
+        var loaderExists: Bool?
+        var slotOffset: UInt64?
+        var slot: String?
+        var matchingEntries: [String]?
+        var binfmtMisc: String?
+    }
+
+    func run() throws {
+        let entries = installedEntries()
+        var reports: [Report] = []
+        for path in files {
+            do throws(ELFError) {
+                reports.append(report(try Inspection.inspect(path), entries))
+            } catch {
+                reports.append(Report(path: path, error: error.reason.description))
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+        } else {
+            for report in reports { render(report) }
+        }
+        if reports.contains(where: { $0.error != nil || $0.damage != nil }) { throw ExitCode(1) }
+    }
+
+    /// The entries of the binfmt_misc mount, or why there are none to match.
+    private func installedEntries() -> Result<[EntryStatus], BinfmtMiscError> {
+        let fs = BinfmtMiscFS(directory: binfmtMisc)
+        guard fs.isMounted else { return .failure(.notMounted(path: binfmtMisc)) }
+        do throws(BinfmtMiscError) { return .success(try fs.entries()) } catch { return .failure(error) }
+    }
+
+    private func report(_ inspection: Inspection, _ entries: Result<[EntryStatus], BinfmtMiscError>) -> Report {
+        var report = Report(path: inspection.path)
+        let type = inspection.e_type == 2 ? "ET_EXEC" : inspection.e_type == 3 ? "ET_DYN" : "e_type \(inspection.e_type)"
+        report.elf = "\(inspection.kind), \(type)"
+        report.forThisHost = inspection.isForHost
+        let state = inspection.state
+        switch state.status {
+        case .sealed: report.status = "sealed"
+        case .unsealed: report.status = "not sealed"
+        case .damaged(let why):
+            report.status = "damaged"
+            report.damage = "\(why): reseal from the unstripped file"
+        }
+        if let note = state.note {
+            report.noteType = note.type.rawValue
+            report.privileged = note.type == .privileged
+            report.formatVersion = note.version
+            report.loader = note.loader
+            report.loaderPath = inspection.loaderPath
+            report.loaderExists = inspection.loaderExists
+        }
+        report.slotOffset = state.slotOffset
+        report.slot = state.slotOffset == nil ? nil : state.slotContents
+        switch entries {
+        case .success(let entries):
+            report.matchingEntries = entries.filter { $0.enabled && $0.matches(header: inspection.head) }.map(\.name)
+        case .failure(let error):
+            report.binfmtMisc = error.description
+        }
+        return report
+    }
+
+    private func render(_ report: Report) {
+        if let error = report.error {
+            Output.errorLine("binfmt-reg: \(report.path): \(error)")
+            return
+        }
+        print("\(report.path): \(report.status ?? "?")")
+        if let elf = report.elf { print("  ELF: \(elf)\(report.forThisHost == false ? " (not this host's)" : "")") }
+        if let damage = report.damage { print("  damage: \(damage)") }
+        if let type = report.noteType, let version = report.formatVersion {
+            print("  note: type \(type) (\(report.privileged == true ? "privileged: the POC entry" : "ordinary: the PO entry")), format version \(version)")
+        }
+        if let loader = report.loader, let path = report.loaderPath {
+            print("  loader: \(loader) -> \(path) (\(report.loaderExists == true ? "present" : "MISSING"))")
+        }
+        if let offset = report.slotOffset, let slot = report.slot {
+            print("  PT_INTERP slot at 0x\(String(offset, radix: 16)): \(slot.isEmpty ? "(empty)" : slot)")
+        }
+        if let matching = report.matchingEntries {
+            print("  binfmt_misc: " + (matching.isEmpty ? "no enabled entry matches" : "matched by " + matching.joined(separator: ", ")))
+        } else if let why = report.binfmtMisc {
+            print("  binfmt_misc: \(why)")
+        }
+    }
+}
