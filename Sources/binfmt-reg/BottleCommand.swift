@@ -40,12 +40,29 @@ struct BottleCommand: ParsableCommand {
         try reportingFailures {
             let request = BottleRequest(programs: programs, output: output, libraries: libraries, includes: includes)
             let report = try Bottler.bottle(request)
+            // An --include tree is one line per action unless --verbose: "added lib/python3.11/ (1508 files)".
+            var trees: [String: [BottleChange.Action: Int]] = [:], treeOrder: [String] = []
             for change in report.changes where verbose || change.action != .unchanged {
+                if let tree = change.tree, !verbose {
+                    if trees[tree] == nil { treeOrder.append(tree) }
+                    trees[tree, default: [:]][change.action, default: 0] += 1
+                    continue
+                }
                 let how = change.runPath.map { $0 == .unchanged ? "" : "  (DT_RPATH: \($0.rawValue))" } ?? ""
-                print("\(change.action.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(change.path)\(how)")
+                print(Self.column(change.action) + change.path + how)
+            }
+            for tree in treeOrder {
+                for action in [BottleChange.Action.added, .replaced] {
+                    guard let count = trees[tree]?[action] else { continue }
+                    print(Self.column(action) + tree + "/ (\(count) \(count == 1 ? "entry" : "entries"))")
+                }
             }
             print("bottle \(report.directory): \(report.count(.added)) added, \(report.count(.replaced)) replaced, "
                   + "\(report.count(.unchanged)) unchanged")
         }
+    }
+
+    private static func column(_ action: BottleChange.Action) -> String {
+        action.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + " "
     }
 }

@@ -315,6 +315,9 @@ func mappedPaths(_ output: String) -> Set<String> {
             #expect(result.status == 1 && result.stderr == message + "\n", "\(input): \(result)")
         }
         #expect(try rig.snapshot(root) == before)
+        // A program from a bottle is sealed already: its DT_RPATH and table are not the original's.
+        let sealed = try rig.bottle([root + "/bin/good", "-o", rig.dir.path + "/again"])
+        #expect(sealed.status == 1 && sealed.stderr == "binfmt-reg: \(root)/bin/good: already sealed: bottle the program it was sealed from\n", "\(sealed)")
         #expect(try rig.leftovers().isEmpty)
     }
 

@@ -40,6 +40,8 @@ struct BottleEntry: Equatable {
     var source: String?
     /// Why it is in the bottle, for messages: the program that needs it, or the option.
     var reason: String
+    /// For a file of an --include tree: the tree's path in the bottle.
+    var tree: String? = nil
 }
 
 /// The plan for one bottle: its entries, keyed by path, in the order they are produced.
@@ -78,6 +80,11 @@ struct BottlePlan {
                 opened = try Sealer.open(program)
                 try HostMachine.check(opened.image)
             } catch { throw BottleError(error) }
+            let state: SealedState
+            do throws(ELFError) { state = try SealedState.read(opened.file, opened.image) } catch { throw BottleError(error) }
+            guard state.status == .unsealed else {
+                throw BottleError(program, "already sealed: bottle the program it was sealed from")
+            }
             guard let interpreter = opened.image.interpreter else {
                 throw BottleError(program, "statically linked (no PT_INTERP): it has no libraries or loader to bottle")
             }
@@ -164,10 +171,10 @@ struct BottlePlan {
         guard !relative.isEmpty, !relative.split(separator: "/").contains("..") else {
             throw BottleError(include, "--include needs a file or directory below /, /usr or /usr/local")
         }
-        try addNode(normalized, as: relative, reason: "--include \(include)")
+        try addNode(normalized, as: relative, tree: relative, reason: "--include \(include)")
     }
 
-    private mutating func addNode(_ path: String, as relative: String, reason: String) throws(BottleError) {
+    private mutating func addNode(_ path: String, as relative: String, tree: String, reason: String) throws(BottleError) {
         var st = stat()
         guard lstat(path, &st) == 0 else { throw BottleError(path, String(cString: strerror(errno)).lowercased()) }
         switch st.st_mode & S_IFMT {
@@ -176,16 +183,16 @@ struct BottlePlan {
             do { target = try FileManager.default.destinationOfSymbolicLink(atPath: path) } catch {
                 throw BottleError(path, "cannot read the link")
             }
-            try add(BottleEntry(path: relative, kind: .symlink(target: target), source: nil, reason: reason))
+            try add(BottleEntry(path: relative, kind: .symlink(target: target), source: nil, reason: reason, tree: tree))
         case S_IFDIR:
-            try add(BottleEntry(path: relative, kind: .directory, source: nil, reason: reason))
+            try add(BottleEntry(path: relative, kind: .directory, source: nil, reason: reason, tree: tree))
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
                 throw BottleError(path, "cannot list the directory")
             }
-            for name in names { try addNode(path + "/" + name, as: relative + "/" + name, reason: reason) }
+            for name in names { try addNode(path + "/" + name, as: relative + "/" + name, tree: tree, reason: reason) }
         case S_IFREG:
-            try add(BottleEntry(path: relative, kind: .file, source: path, reason: reason))
+            try add(BottleEntry(path: relative, kind: .file, source: path, reason: reason, tree: tree))
             if Self.isDynamicObject(path) { includedObjects.append(path) }
         default:
             throw BottleError(path, "neither a file, a directory nor a symlink: cannot go into a bottle")

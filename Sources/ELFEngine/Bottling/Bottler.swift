@@ -9,6 +9,8 @@ public struct BottleChange: Sendable, Equatable {
     public var action: Action
     /// For programs and libraries: how DT_RPATH was set (nil when the file was not edited).
     public var runPath: RunPathMethod?
+    /// For a file of an --include tree: the tree's path in the bottle.
+    public var tree: String?
 }
 
 /// The outcome of one `Bottler.bottle` call.
@@ -57,7 +59,7 @@ public enum Bottler {
             } else {
                 action = .replaced
             }
-            changes.append(BottleChange(path: entry.path, action: action, runPath: runPaths[entry.path] ?? nil))
+            changes.append(BottleChange(path: entry.path, action: action, runPath: runPaths[entry.path] ?? nil, tree: entry.tree))
         }
         var sources = manifest
         for entry in plan.entries { sources[entry.path] = entry.source }
