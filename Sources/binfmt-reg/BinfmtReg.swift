@@ -11,6 +11,7 @@ struct BinfmtReg: ParsableCommand {
             SealCommand.self, UnsealCommand.self, InspectCommand.self,
             InstallCommand.self, UninstallCommand.self, StatusCommand.self, EnableCommand.self,
             DisableCommand.self, LineCommand.self,
+            RelocateCommand.self,
             BottleCommand.self,
         ])
 }

@@ -1,0 +1,152 @@
+// The PT_INTERP fallback: writes the absolute path of a sealed binary's bundled loader into the
+// reserved PT_INTERP slot, so the kernel runs the bottle natively where binfmt_misc is not there.
+import Glibc
+import SystemPackage
+
+/// What a sealed binary's PT_INTERP slot holds and what it should hold.
+public struct RelocationStatus: Sendable, Equatable {
+    /// The path as given.
+    public var path: String
+    /// The binary's real path (symlinks resolved): the loader is relative to its directory.
+    public var realPath: String
+    /// The absolute path of the bundled loader, the one the slot should name.
+    public var loader: String
+    /// The path the slot names now.
+    public var current: String
+    /// The slot's file offset.
+    public var slotOffset: UInt64
+    /// True when the slot's bytes are not exactly `loader` followed by NULs.
+    public var isStale: Bool
+}
+
+/// How a relocation went.
+public enum RelocationOutcome: Sendable, Equatable {
+    /// The slot already named the loader: nothing was written.
+    case current
+    /// One pwrite into the slot of the file itself.
+    case rewrittenInPlace
+    /// The file was busy (running: ETXTBSY) or read-only to its owner: a copy with the new slot
+    /// was renamed over it, keeping mode, owner and extended attributes.
+    case replaced
+}
+
+public enum Relocation {
+    /// Reads `path` and tells whether its slot is stale. Throws for an unsealed file, a damaged
+    /// seal, or a bundled loader that is missing.
+    public static func status(of path: String) throws(ELFError) -> RelocationStatus {
+        let file = try ELFFile(path: path)
+        return try status(of: file)
+    }
+
+    /// Brings the slot of `path` up to date: reads first and writes only when stale.
+    public static func relocate(_ path: String) throws(ELFError) -> (RelocationStatus, RelocationOutcome) {
+        let file = try ELFFile(path: path)
+        let status = try status(of: file)
+        guard status.isStale else { return (status, .current) }
+        let slot = slotBytes(status.loader)
+
+        let raw = open(status.realPath, O_WRONLY | O_CLOEXEC)
+        if raw < 0 {
+            let error = Errno(rawValue: errno)
+            // A running binary cannot be opened for writing (ETXTBSY, deny_write_access); a
+            // read-only file its owner may still replace through the directory.
+            let owned = file.status.st_uid == geteuid()
+            guard error == .textFileBusy || (error == .permissionDenied && owned) else {
+                throw ELFError(path, .system("open for writing", error))
+            }
+            try replace(file, status: status, slot: slot)
+            return (status, .replaced)
+        }
+        let writable = FileDescriptor(rawValue: raw)
+        defer { try? writable.close() }
+        var now = stat()
+        _ = try Errno.check("fstat", path) { fstat(raw, &now) }
+        guard now.st_dev == file.status.st_dev, now.st_ino == file.status.st_ino,
+              now.st_size == file.status.st_size
+        else { throw ELFError(path, .changedMeanwhile) }
+        // One pwrite of the whole slot: the slot never changes size, so no other byte moves.
+        let written = try Errno.check("write PT_INTERP slot", path) {
+            slot.withUnsafeBytes { pwrite(raw, $0.baseAddress, $0.count, off_t(status.slotOffset)) }
+        }
+        guard written == slot.count else {
+            throw ELFError(path, .system("write PT_INTERP slot (\(written) of \(slot.count) bytes)", .ioError))
+        }
+        return (status, .rewrittenInPlace)
+    }
+
+    /// The absolute loader path a slot should hold for a binary at `realPath` whose note names
+    /// `relative`: the real directory of the binary, then the relative path, with `.` and `..`
+    /// resolved by the file system (realpath of the loader's directory) as the kernel resolves
+    /// them; the loader's own name is kept, even when it is a symlink.
+    static func loaderPath(binary path: String, realPath: String, relative: String) throws(ELFError) -> String {
+        let candidate = directoryOf(realPath) + "/" + relative
+        // Messages name the loader without the `..` steps (the directory is a real path, so
+        // they cancel out lexically); the checks themselves go through the file system.
+        let shown = FilePath(candidate).lexicallyNormalized().string
+        var st = stat()
+        if stat(candidate, &st) != 0 {
+            let error = Errno(rawValue: errno)
+            throw ELFError(path, .system("bundled loader \(shown)", error))
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw ELFError(path, .badLoaderPath("bundled loader \(shown) is not a regular file"))
+        }
+        let directory = try realPathOf(directoryOf(candidate), for: path)
+        let name = candidate.split(separator: "/").last.map(String.init) ?? candidate
+        let absolute = (directory == "/" ? "" : directory) + "/" + name
+        guard absolute.utf8.count <= SealFormat.loaderPathMax else {
+            throw ELFError(path, .badLoaderPath(
+                "\(absolute) is \(absolute.utf8.count) bytes, more than the slot's \(SealFormat.loaderPathMax)"))
+        }
+        return absolute
+    }
+
+    /// The slot's bytes for `loader`: the path, then NULs up to BOTTLE_INTERP_SLOT_SIZE.
+    static func slotBytes(_ loader: String) -> [UInt8] {
+        let path = Array(loader.utf8)
+        return path + [UInt8](repeating: 0, count: SealFormat.interpSlotSize - path.count)
+    }
+
+    private static func status(of file: ELFFile) throws(ELFError) -> RelocationStatus {
+        let path = file.path
+        let image = try ELFImage.parse(file)
+        let sealed = try SealedState.read(file, image)
+        switch sealed.status {
+        case .unsealed: throw ELFError(path, .notSealed)
+        case .damaged(let why): throw ELFError(path, .damagedSeal(why))
+        case .sealed: break
+        }
+        guard let note = sealed.note, let slotOffset = sealed.slotOffset, let current = image.interpBytes else {
+            throw ELFError(path, .damagedSeal("no PT_INTERP slot"))
+        }
+
+        let realPath = try realPathOf(path, for: path)
+        let loader = try loaderPath(binary: path, realPath: realPath, relative: note.loader)
+        return RelocationStatus(
+            path: path, realPath: realPath, loader: loader,
+            current: String(decoding: current.prefix { $0 != 0 }, as: UTF8.self),
+            slotOffset: slotOffset, isStale: current != slotBytes(loader))
+    }
+
+    /// Replaces a busy file with a copy whose slot is rewritten, through the engine's atomic writer.
+    private static func replace(_ file: ELFFile, status: RelocationStatus, slot: [UInt8]) throws(ELFError) {
+        let replacement = try AtomicReplacement(replacing: status.realPath, original: file.status)
+        try replacement.copyContents(from: file.fd, count: file.size)
+        try replacement.write(slot, at: status.slotOffset)
+        try replacement.copyMetadata(from: file.fd)
+        try replacement.commit()
+    }
+
+    private static func directoryOf(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    private static func realPathOf(_ target: String, for path: String) throws(ELFError) -> String {
+        guard let resolved = realpath(target, nil) else {
+            throw ELFError(path, .system("realpath \(target)", Errno(rawValue: errno)))
+        }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

@@ -1,0 +1,178 @@
+// binfmt-reg relocate on real glibc and musl bottles, run by the kernel alone: every run happens in
+// a private binfmt_misc instance with no entry registered, so only PT_INTERP can find the loader.
+import Foundation
+import TestSupport
+import Testing
+
+/// Prints its /proc/self/exe and the loader mapped into it, both read at start; with "wait", says
+/// "started" and waits for its stdin to close before printing, so a test can act while it runs.
+private let whoami = """
+    #include <stdio.h>
+    #include <string.h>
+    #include <unistd.h>
+    int main(int argc, char **argv) {
+        char exe[4096], loader[8192] = "none\\n", line[8192];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n < 0) return 2;
+        exe[n] = 0;
+        FILE *maps = fopen("/proc/self/maps", "r");
+        while (maps && fgets(line, sizeof line, maps)) {
+            char *path = strchr(line, '/');
+            if (path && (strstr(path, "/ld-linux") || strstr(path, "/ld-musl"))) {
+                strcpy(loader, path);
+                break;
+            }
+        }
+        if (argc > 1 && strcmp(argv[1], "wait") == 0) {
+            printf("started\\n");
+            fflush(stdout);
+            while (getchar() != EOF) {}
+        }
+        printf("exe=%s\\nloader=%s", exe, loader);
+        return 0;
+    }
+    """
+
+@Suite struct RelocateTests {
+    @Test(arguments: [TestBottle.Libc.glibc, .musl])
+    func movedBottleFailsThenRunsAgainAfterRelocate(libc: TestBottle.Libc) throws {
+        let work = try TemporaryDirectory("relocate")
+        defer { work.remove() }
+        let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("a"), libc: libc)
+        let tool = try BuiltTools.binfmtReg()
+        let loaderName = URL(fileURLWithPath: bottle.loader).lastPathComponent
+        let a = work.file("a"), b = work.file("b")
+
+        // Freshly sealed, the slot still names the system loader: --check calls that stale.
+        let fresh = try run([tool, "relocate", "--check", a])
+        #expect(fresh.status == 1, "\(fresh)")
+        #expect(fresh.stdout.contains("stale: \(a)/bin/whoami: PT_INTERP names /"), "\(fresh)")
+        #expect(fresh.stdout.contains("1 stale, 0 current, 0 failed"), "\(fresh)")
+
+        let relocated = try run([tool, "relocate", a])
+        #expect(relocated.succeeded, "\(relocated)")
+        #expect(relocated.stdout.contains("relocated: \(a)/bin/whoami -> \(a)/lib/\(loaderName)"), "\(relocated)")
+        #expect(relocated.stdout.contains("1 relocated, 0 already current, 0 failed"), "\(relocated)")
+        let interp = try run(["readelf", "-lW", bottle.program])
+        #expect(interp.stdout.contains("[Requesting program interpreter: \(a)/lib/\(loaderName)]"), "\(interp)")
+        let current = try run([tool, "relocate", "--check", a])
+        #expect(current.status == 0 && current.stdout.contains("0 stale, 1 current, 0 failed"), "\(current)")
+
+        // The kernel alone runs it, with the bundled loader and the real binary as /proc/self/exe.
+        let ran = try inPrivateBinfmt("\(a)/bin/whoami")
+        #expect(ran.succeeded, "\(ran)")
+        #expect(ran.stdout == "exe=\(a)/bin/whoami\nloader=\(a)/lib/\(loaderName)\n", "\(ran)")
+
+        // Moved: the slot names a loader that is gone, and the kernel says so (ENOENT).
+        #expect(rename(a, b) == 0)
+        let moved = try inPrivateBinfmt("\(b)/bin/whoami")
+        #expect(!moved.succeeded && moved.stderr.contains("required file not found"), "\(moved)")
+        let stale = try run([tool, "relocate", "--check", b])
+        #expect(stale.status == 1, "\(stale)")
+        #expect(stale.stdout.contains(
+            "stale: \(b)/bin/whoami: PT_INTERP names \(a)/lib/\(loaderName), the bundled loader is \(b)/lib/\(loaderName)"),
+            "\(stale)")
+
+        let again = try run([tool, "relocate", b])
+        #expect(again.succeeded && again.stdout.contains("1 relocated"), "\(again)")
+        let movedRan = try inPrivateBinfmt("\(b)/bin/whoami")
+        #expect(movedRan.succeeded, "\(movedRan)")
+        #expect(movedRan.stdout == "exe=\(b)/bin/whoami\nloader=\(b)/lib/\(loaderName)\n", "\(movedRan)")
+    }
+
+    @Test func relocatingTwiceWritesNothingTheSecondTime() throws {
+        let work = try TemporaryDirectory("relocate")
+        defer { work.remove() }
+        let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("bottle"))
+        let tool = try BuiltTools.binfmtReg()
+        let first = try run([tool, "relocate", bottle.root])
+        #expect(first.succeeded && first.stdout.contains("1 relocated"), "\(first)")
+        // Inode, mtime and ctime (nanoseconds) of every file in the bottle: any write changes them.
+        let stamps = "find \(bottle.root) -type f -print0 | sort -z | xargs -0 stat -c '%n %i %y %z'"
+        let before = try shell(stamps)
+        let second = try run([tool, "relocate", bottle.root, bottle.program])
+        #expect(second.succeeded, "\(second)")
+        #expect(second.stdout == "relocate: 0 relocated, 2 already current, 0 failed\n", "\(second)")
+        let after = try shell(stamps)
+        #expect(before.succeeded && before.stdout.contains(bottle.program))
+        #expect(after.stdout == before.stdout)
+    }
+
+    @Test func aMissingLoaderIsNamedAndTheBinaryLeftUntouched() throws {
+        let work = try TemporaryDirectory("relocate")
+        defer { work.remove() }
+        let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("bottle"))
+        let tool = try BuiltTools.binfmtReg()
+        let original = try Data(contentsOf: URL(fileURLWithPath: bottle.program))
+        #expect(unlink(bottle.loader) == 0)
+        for arguments in [["relocate"], ["relocate", "--check"]] {
+            let result = try run([tool] + arguments + [bottle.root])
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains(
+                "binfmt-reg: \(bottle.program): bundled loader \(bottle.root)/lib/ld-linux-x86-64.so.2: "),
+                "\(result)")
+            #expect(result.stdout.hasSuffix(" 1 failed\n"), "\(result)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bottle.program)) == original)
+    }
+
+    @Test func aRunningBinaryIsReplacedNotCorrupted() throws {
+        let work = try TemporaryDirectory("relocate")
+        defer { work.remove() }
+        let a = work.file("a"), b = work.file("b")
+        _ = try Bottles.build(name: "whoami", source: whoami, in: a)
+        let tool = try BuiltTools.binfmtReg()
+        #expect(try run([tool, "relocate", a]).succeeded)
+        // Started at a/, moved to b/ while it runs, relocated there: its file is busy (ETXTBSY).
+        let result = try inPrivateBinfmt("""
+            mkfifo \(work.file("in"))
+            \(a)/bin/whoami wait < \(work.file("in")) > \(work.file("out")) &
+            pid=$!
+            exec 3> \(work.file("in"))
+            until grep -q started \(work.file("out")); do sleep 0.01; done
+            mv \(a) \(b)
+            inode=$(stat -c %i \(b)/bin/whoami)
+            ( exec 4>> \(b)/bin/whoami ) 2>/dev/null && { echo "the running file was writable"; exit 1; }
+            \(tool) relocate \(b)
+            [ "$(stat -c %i \(b)/bin/whoami)" != "$inode" ] || { echo "not replaced"; exit 1; }
+            exec 3>&-
+            wait $pid
+            cat \(work.file("out"))
+            \(b)/bin/whoami
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stderr.isEmpty, "\(result)")
+        #expect(result.stdout == """
+            relocated: \(b)/bin/whoami -> \(b)/lib/ld-linux-x86-64.so.2 (busy or read-only: replaced by a copy)
+            relocate: 1 relocated, 0 already current, 0 failed
+            started
+            exe=\(a)/bin/whoami
+            loader=\(a)/lib/ld-linux-x86-64.so.2
+            exe=\(b)/bin/whoami
+            loader=\(b)/lib/ld-linux-x86-64.so.2
+
+            """, "\(result)")
+    }
+
+    @Test func anUnprivilegedOwnerRelocatesTheirBottle() throws {
+        let work = try TemporaryDirectory("relocate")
+        defer { work.remove() }
+        let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("bottle"))
+        let tool = try BuiltTools.binfmtReg()
+        // As root, the bottle is handed to nobody and relocated as nobody; otherwise the test
+        // already runs as an unprivileged owner.
+        let asOwner: String
+        if geteuid() == 0 {
+            chmod(work.path, 0o755)
+            #expect(try run(["chown", "-R", "65534:65534", bottle.root]).succeeded)
+            asOwner = "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all"
+        } else {
+            asOwner = ""
+        }
+        let result = try shell("\(asOwner) \(tool) relocate \(bottle.root)")
+        #expect(result.succeeded && result.stdout.contains("1 relocated"), "\(result)")
+        #expect(try shell("stat -c %u \(bottle.program)").stdout == "\(geteuid() == 0 ? 65534 : geteuid())\n")
+        let ran = try inPrivateBinfmt(bottle.program)
+        #expect(ran.stdout.hasPrefix("exe=\(bottle.program)\n"), "\(ran)")
+    }
+}
