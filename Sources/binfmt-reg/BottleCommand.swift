@@ -12,7 +12,8 @@ struct BottleCommand: ParsableCommand {
             loader itself to DIR/lib under their DT_NEEDED names. Each program gets \
             DT_RPATH=$ORIGIN/../lib and is sealed; each library with a run path of its own \
             gets DT_RPATH=$ORIGIN. --include copies a file or tree to its path with /usr/local \
-            or /usr taken off (/usr/lib/python3.11 → DIR/lib/python3.11). Running it again adds \
+            or /usr taken off (/usr/lib/python3.11 → DIR/lib/python3.11), or at DEST for \
+            PATH=DEST. Shared objects in included trees bring their libraries. Running it again adds \
             what is missing and replaces what changed; DIR/.bottle-sources records where each \
             file came from, and a name from two different sources is an error. Nothing in DIR \
             changes unless every file was produced: they are made in a staging directory beside DIR.
@@ -27,7 +28,8 @@ struct BottleCommand: ParsableCommand {
     var libraries: [String] = []
 
     @Option(name: .customLong("include"), help: ArgumentHelp(
-        "A file or directory to copy in, such as a program's data directory (repeatable).", valueName: "path"))
+        "A file or directory to copy in, such as a program's data directory; PATH=DEST puts it at DEST in the bottle (repeatable).",
+        valueName: "path[=dest]"))
     var includes: [String] = []
 
     @Flag(name: .shortAndLong, help: "List every file, unchanged ones included.")

@@ -343,11 +343,14 @@ func mappedPaths(_ output: String) -> Set<String> {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try "data\n".write(toFile: data + "/file.txt", atomically: true, encoding: .utf8)
         let root = rig.dir.path + "/bottle"
-        let made = try rig.bottle([program, "--lib", "libz.so.1", "--include", data, "-o", root])
+        let made = try rig.bottle([program, "--lib", "libz.so.1", "--include", data, "--include", data + "=usr/share/opener",
+                                   "-o", root])
         #expect(made.succeeded, "\(made)")
         #expect(FileManager.default.fileExists(atPath: root + "/lib/libz.so.1"))
-        let copied = root + "/" + String(data.dropFirst()) + "/file.txt"
-        #expect(FileManager.default.contents(atPath: copied) == Data("data\n".utf8), "\(copied)")
+        for copied in [root + "/" + String(data.dropFirst()) + "/file.txt", root + "/usr/share/opener/file.txt"] {
+            #expect(FileManager.default.contents(atPath: copied) == Data("data\n".utf8), "\(copied)")
+        }
+        #expect(made.stdout.contains("added     usr/share/opener/ (2 entries)\n"), "\(made.stdout)")
         let ran = try rig.inBinfmt("\(root)/bin/opener")
         #expect(ran.succeeded && ran.stdout.hasPrefix("zlib 1."), "\(ran)")
         let maps = mappedPaths(ran.stdout)

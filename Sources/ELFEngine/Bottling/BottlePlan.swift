@@ -159,17 +159,26 @@ struct BottlePlan {
     }
 
     /// Adds the file or tree at `include`, at its absolute path with /usr/local or /usr taken off
-    /// (/usr/lib/python3.11 → lib/python3.11, /etc/ssl → etc/ssl). Symlinks are kept as they are.
+    /// (/usr/lib/python3.11 → lib/python3.11, /etc/ssl → etc/ssl), or at DEST for `PATH=DEST`
+    /// (a program with an absolute data path compiled in, run in a chroot of the bottle, wants
+    /// usr/ kept). Symlinks are kept as they are.
     private mutating func addTree(_ include: String) throws(BottleError) {
-        let absolute = include.hasPrefix("/") ? include : FileManager.default.currentDirectoryPath + "/" + include
+        var source = include
+        var destination: String?
+        if let equals = include.firstIndex(of: "=") {
+            source = String(include[..<equals])
+            destination = String(include[include.index(after: equals)...])
+        }
+        let absolute = source.hasPrefix("/") ? source : FileManager.default.currentDirectoryPath + "/" + source
         let normalized = LoaderDiscovery.normalized(absolute)
         var relative = String(normalized.dropFirst())
         for prefix in ["usr/local/", "usr/"] where relative.hasPrefix(prefix) {
             relative = String(relative.dropFirst(prefix.count))
             break
         }
+        if let destination { relative = String(LoaderDiscovery.normalized(destination).drop { $0 == "/" }) }
         guard !relative.isEmpty, !relative.split(separator: "/").contains("..") else {
-            throw BottleError(include, "--include needs a file or directory below /, /usr or /usr/local")
+            throw BottleError(include, "--include needs a file or directory below /, /usr or /usr/local, and a DEST inside the bottle")
         }
         try addNode(normalized, as: relative, tree: relative, reason: "--include \(include)")
     }
