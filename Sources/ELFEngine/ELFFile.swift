@@ -139,6 +139,13 @@ public struct ELFImage: Sendable {
         guard Int(header.e_phentsize) == elfClass.programHeaderSize else {
             throw corrupt("e_phentsize \(header.e_phentsize), expected \(elfClass.programHeaderSize)")
         }
+        // Sections are left alone, but a table past the end of the file means a truncated file.
+        if header.e_shoff != 0 && header.e_shnum != 0 && !lenient {
+            let (size, overflow) = UInt64(header.e_shnum).multipliedReportingOverflow(by: UInt64(header.e_shentsize))
+            guard !overflow, let end = checkedAdd(header.e_shoff, size), end <= file.size else {
+                throw ELFError(path, .truncated("section header table at e_shoff \(header.e_shoff) ends past the end of the file (\(file.size))"))
+            }
+        }
         let tableSize = Int(header.e_phnum) * elfClass.programHeaderSize
         guard tableSize <= maxTableSize else {
             throw corrupt("program header table of \(header.e_phnum) entries (\(tableSize) bytes) exceeds the kernel's limit of \(maxTableSize)")

@@ -72,7 +72,7 @@ public enum Sealer {
 
     /// Seals the file at `path`: checks it, plans the seal, writes and verifies the replacement.
     /// The original is untouched until the returned replacement is committed.
-    public static func seal(_ path: String, _ options: SealOptions) throws(ELFError) -> PreparedChange {
+    public static func seal(_ path: String, _ options: SealOptions = SealOptions()) throws(ELFError) -> PreparedChange {
         let (file, image, real) = try open(path)
         try HostMachine.check(image)
         let state = try SealedState.read(file, image)

@@ -1,39 +1,134 @@
-// Sealing real executables built here: they still run natively, and the layout is bottle(5)'s.
+// Sealing real executables built here: they still run natively, the layout is bottle(5)'s,
+// unseal restores them byte for byte, and resealing changes nothing.
 import ELFEngine
 import Foundation
 import Testing
 import TestSupport
 
 /// Seals `path` through the engine and commits the replacement.
+@discardableResult
 func sealNow(_ path: String, _ options: SealOptions = SealOptions()) throws -> PreparedChange {
     let change = try Sealer.seal(path, options)
     try change.replacement?.commit()
     return change
 }
 
-@Test func sealedPIEStillRunsAndHasTheNoteAtTheHeaderEnd() throws {
-    let bottle = try FixtureBottle("pie")
+/// The kinds of executable the toolchain here makes.
+enum Build: String, CaseIterable, CustomTestStringConvertible {
+    case pie64, nonPIE64, pie32, nonPIE32
+
+    var flags: [String] {
+        switch self {
+        case .pie64: return ["-pie", "-fPIE"]
+        case .nonPIE64: return ["-no-pie", "-fno-PIE"]
+        case .pie32: return ["-m32", "-pie", "-fPIE"]
+        case .nonPIE32: return ["-m32", "-no-pie", "-fno-PIE"]
+        }
+    }
+    var is64: Bool { self == .pie64 || self == .nonPIE64 }
+    var noteOffset: String { is64 ? "0x000040" : "0x000034" }
+    var loader: String { is64 ? "../lib/ld-linux-x86-64.so.2" : "../lib/ld-linux.so.2" }
+    var testDescription: String { rawValue }
+}
+
+@Test(arguments: Build.allCases)
+func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
+    let bottle = try FixtureBottle("seal-\(build.rawValue)")
     defer { bottle.remove() }
-    let program = try bottle.compile("hello", ["-pie", "-fPIE"])
-    let before = try expectSuccess(run([program, "x"]))
+    let program = try bottle.compile("hello", build.flags)
+    let original = try bytes(program)
+    let before = try expectSuccess(run([program, "x", "y"]))
 
     let change = try sealNow(program)
     guard case .sealed(let note, _) = change.outcome else {
         Issue.record("not sealed: \(change.outcome)")
         return
     }
-    #expect(note.loader == "../lib/ld-linux-x86-64.so.2")
+    #expect(note.loader == build.loader)
     #expect(note.type == .ordinary)
 
-    let after = try expectSuccess(run([program, "x"]))
+    // Still runs natively through its original PT_INTERP, with the same output.
+    let after = try expectSuccess(run([program, "x", "y"]))
     #expect(after.stdout == before.stdout)
 
+    // readelf's view: PT_PHDR first, the 4096-byte PT_INTERP slot second, the note last at e_ehsize.
     let segments = try readelfSegments(program)
     #expect(segments.first?.first == "PHDR")
     #expect(segments.dropFirst().first?.first == "INTERP")
-    let interp = try #require(segments.first { $0[0] == "INTERP" })
-    #expect(interp[4] == "0x001000")
-    let note64 = segments.filter { $0[0] == "NOTE" && $0[1] == "0x000040" }
-    #expect(note64.count == 1)
-    #expect(segments.last?[0] == "NOTE" && segments.last?[1] == "0x000040")
+    #expect(segments.first { $0[0] == "INTERP" }?[4] == (build.is64 ? "0x001000" : "0x01000"))
+    #expect(segments.last?[0] == "NOTE")
+    #expect(segments.last?[1] == build.noteOffset)
+    let loads = segments.filter { $0[0] == "LOAD" }.compactMap { UInt64($0[2].dropFirst(2), radix: 16) }
+    #expect(loads == loads.sorted())
+
+    // The engine's view agrees.
+    let file = try ELFFile(path: program)
+    let image = try ELFImage.parse(file)
+    let state = try SealedState.read(file, image)
+    #expect(state.status == .sealed)
+    #expect(state.note == note)
+    #expect(state.slotContents == (build.is64 ? "/lib64/ld-linux-x86-64.so.2" : "/lib/ld-linux.so.2"))
+    let first = try #require(image.loads.first), appended = try #require(image.loads.last)
+    // Congruent with the first PT_LOAD, so kernels before 5.18 compute AT_PHDR right.
+    #expect(appended.p_vaddr &- appended.p_offset == first.p_vaddr &- first.p_offset)
+    #expect(image.header.e_phoff == appended.p_offset)
+
+    // Resealing changes nothing, not even the modification time.
+    let sealedBytes = try bytes(program)
+    let mtime = try FileManager.default.attributesOfItem(atPath: program)[.modificationDate] as? Date
+    let again = try sealNow(program)
+    #expect(again.outcome == .alreadySealed(note))
+    #expect(try bytes(program) == sealedBytes)
+    #expect(try FileManager.default.attributesOfItem(atPath: program)[.modificationDate] as? Date == mtime)
+
+    // Unseal restores the original byte for byte.
+    let unsealed = try Sealer.unseal(program)
+    try unsealed.replacement?.commit()
+    #expect(unsealed.outcome == .unsealed)
+    #expect(try bytes(program) == original)
+    try expectSuccess(run(["cmp", program, program]))
+}
+
+/// Rewrites the PT_PHDR entry of a little-endian executable to PT_NULL: a file without PT_PHDR,
+/// as some linkers make for non-PIE programs (glibc needs none when the load bias is 0).
+func dropPHDR(_ path: String) throws {
+    var data = try bytes(path)
+    let is64 = data[4] == 2
+    let phoff = is64 ? Int(data[32]) | Int(data[33]) << 8 : Int(data[28]) | Int(data[29]) << 8
+    let phentsize = is64 ? 56 : 32
+    let phnum = is64 ? Int(data[56]) | Int(data[57]) << 8 : Int(data[44]) | Int(data[45]) << 8
+    for i in 0..<phnum where data[phoff + i * phentsize] == 6 {
+        data[phoff + i * phentsize] = 0
+    }
+    try Data(data).write(to: URL(fileURLWithPath: path))
+}
+
+@Test(arguments: [Build.nonPIE64, Build.nonPIE32])
+func executableWithoutPHDRGetsOne(_ build: Build) throws {
+    let bottle = try FixtureBottle("nophdr")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", build.flags)
+    try dropPHDR(program)
+    #expect(try readelfSegments(program).contains { $0[0] == "PHDR" } == false)
+    let before = try expectSuccess(run([program]))
+    let original = try bytes(program)
+
+    try sealNow(program)
+    let segments = try readelfSegments(program)
+    #expect(segments.first?.first == "PHDR")
+    #expect(segments.filter { $0[0] == "PHDR" }.count == 1)
+    #expect(try expectSuccess(run([program])).stdout == before.stdout)
+
+    try Sealer.unseal(program).replacement?.commit()
+    #expect(try bytes(program) == original)
+}
+
+@Test func sealedProgramRunsThroughItsNoteWithTheLoaderInvokedExplicitly() throws {
+    // The loader the note names, run explicitly on the sealed file, as runbottle's fallback does.
+    let bottle = try FixtureBottle("explicit")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    try sealNow(program)
+    let ran = try expectSuccess(run([bottle.lib + "/ld-linux-x86-64.so.2", program, "z"]))
+    #expect(ran.stdout.contains("with 2 arguments"))
 }
