@@ -12,7 +12,7 @@ cc=${RUNBOTTLE_CC:-cc}
 $cc -std=c11 -Os -g -Wall -Wextra -Werror \
     -ffreestanding -fno-builtin -fno-stack-protector -fno-asynchronous-unwind-tables \
     -fPIE -fvisibility=hidden -fno-plt -fcf-protection=none \
-    -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-z,noexecstack -Wl,-z,separate-code \
+    -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-z,noexecstack -Wl,-z,noseparate-code \
     -Wl,--build-id=none -Wl,-z,norelro \
     -I"$src/include" -I"$src/os/$arch" \
     -o "$out/runbottle.tmp" "$src"/core/*.c "$src"/os/*.c "$src/os/$arch"/*.S

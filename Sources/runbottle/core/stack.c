@@ -5,7 +5,8 @@
 
 int rb_stack_parse(uint64_t *sp, const uint64_t *end, struct rb_stack *st)
 {
-    if (sp >= end)
+    /* argc and argv's NULL at the least: end - sp < 2 would make the bound below wrap. */
+    if (sp >= end || end - sp < 2)
         return RB_ESTACK;
     uint64_t argc = sp[0];
     if (argc > (uint64_t)(end - sp) - 2)

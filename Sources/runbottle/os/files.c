@@ -7,7 +7,7 @@ long rb_stat_fd(int fd, struct rb_statx *stx)
     return rb_syscall6(RB_SYS_statx, fd, (long)"", RB_AT_EMPTY_PATH, RB_STATX_BASIC, (long)stx, 0);
 }
 
-static long pread_all(int fd, void *buf, size_t len, uint64_t off)
+long rb_pread(int fd, void *buf, size_t len, uint64_t off)
 {
     size_t got = 0;
     while (got < len) {
@@ -24,10 +24,11 @@ static long pread_all(int fd, void *buf, size_t len, uint64_t off)
     return (long)got;
 }
 
-/* Reads the head of the file (ELF header, and for the binary the BOTTLE note), then the
- * program headers, and validates both. head must hold at least 64 bytes. */
-int rb_read_image(struct rb_file *f, uint8_t *head, size_t headsz, size_t *got)
+/* Reads head_len bytes from offset 0 (the ELF header, and for the binary the start of the
+ * BOTTLE note), then the program headers when they lie beyond, and validates both. */
+int rb_read_image(struct rb_file *f, struct rb_scratch *s, size_t head_len, size_t *got)
 {
+    uint8_t *head = s->b;
     struct rb_statx stx;
     long r = rb_stat_fd(f->fd, &stx);
     if (r < 0)
@@ -35,9 +36,12 @@ int rb_read_image(struct rb_file *f, uint8_t *head, size_t headsz, size_t *got)
     if ((stx.mode & RB_S_IFMT) != RB_S_IFREG)
         return RB_ENOTREG;
     f->size = stx.size;
+    f->ino = stx.ino;
     f->mode = stx.mode;
     f->uid = stx.uid;
-    long n = pread_all(f->fd, head, headsz, 0);
+    f->dev_major = stx.dev_major;
+    f->dev_minor = stx.dev_minor;
+    long n = rb_pread(f->fd, head, head_len, 0);
     if (n < 0)
         return (int)n;
     *got = (size_t)n;
@@ -46,13 +50,13 @@ int rb_read_image(struct rb_file *f, uint8_t *head, size_t headsz, size_t *got)
     int rc = rb_elf_check_header(head, (size_t)n, f->size, RB_EM_HOST, &phoff, &phsize);
     if (rc)
         return rc;
-    if (phoff + phsize <= (uint64_t)n) {
-        for (uint32_t i = 0; i < phsize; i++)
-            f->ph[i] = head[phoff + i];
-    } else if (pread_all(f->fd, f->ph, phsize, phoff) != (long)phsize) {
-        return RB_ECORRUPT;
+    const uint8_t *ph = head + phoff;
+    if (phoff + phsize > (uint64_t)n) {
+        ph = s->b + RB_HEAD_MAX;
+        if (rb_pread(f->fd, s->b + RB_HEAD_MAX, phsize, phoff) != (long)phsize)
+            return RB_ECORRUPT;
     }
-    return rb_elf_plan(head, f->ph, phsize, f->size, &f->img);
+    return rb_elf_plan(head, ph, phsize, f->size, &f->img);
 }
 
 static int64_t readlink_cb(void *ctx, const char *path, char *buf, size_t bufsz)
@@ -87,6 +91,19 @@ long rb_real_path(int fd, const char *given, char *out)
     if (given[0] != '/' && rb_sys(RB_SYS_getcwd, (long)cwd, sizeof(cwd), 0) < 0)
         return -ENOENT;
     return rb_path_resolve(cwd, given, readlink_cb, 0, out);
+}
+
+/* True when path names f itself, not a symlink to it: then dirname(path) is a directory the
+ * binary is in, and the kernel resolves "dirname(path)/../lib/ld.so" exactly as it would from
+ * the binary's canonical path (".." after a symlinked directory goes to the target's parent).
+ * One statx instead of a readlink through /proc, which costs several times more. */
+int rb_same_file(const struct rb_file *f, const char *path)
+{
+    struct rb_statx stx;
+    long r = rb_syscall6(RB_SYS_statx, RB_AT_FDCWD, (long)path, RB_AT_SYMLINK_NOFOLLOW,
+                         RB_STATX_BASIC | 0x100u /* STATX_INO */, (long)&stx, 0);
+    return r == 0 && (stx.mode & RB_S_IFMT) == RB_S_IFREG && stx.ino == f->ino
+        && stx.dev_major == f->dev_major && stx.dev_minor == f->dev_minor;
 }
 
 static long check_trusted(int fd)

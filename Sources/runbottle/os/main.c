@@ -12,7 +12,11 @@
 #define CAP_SYS_ADMIN 21
 #define CAP_CHECKPOINT_RESTORE 40
 #define CAP_VERSION_3 0x20080522
-#define HEAD_SIZE (sizeof(Elf64_Ehdr) + BOTTLE_NOTE_MAX_SIZE)
+/* The binary's first read: ELF header and a BOTTLE note with a loader path of up to 160
+ * bytes; a longer note is read again whole. */
+#define BIN_HEAD 256u
+/* The loader's first read: ELF header and, usually, its program headers. */
+#define LD_HEAD RB_HEAD_MAX
 
 /* runbottle's own image, from the linker: unmapped before /proc/self/exe can change. */
 extern const char __ehdr_start[] __attribute__((visibility("hidden")));
@@ -25,8 +29,8 @@ struct run {
     struct rb_stack st;
     int binfmt;               /* started by binfmt_misc (AT_EXECFD), else direct mode */
     const char *name;         /* the path as given: execve's, or direct mode's argument */
-    char real[4096];          /* the binary's canonical path */
-    char loader_path[8192];
+    char *real;               /* the binary's canonical path, in paths */
+    char *loader_path;        /* beside it in paths */
     struct rb_file bin, ld;
     struct rb_note note;
     uint64_t secure_in;       /* AT_SECURE as the kernel set it for runbottle */
@@ -38,7 +42,9 @@ struct run {
     int drop_caps, set_dumpable;
     struct rb_tramp tramp;
     struct rb_mm_map mm;
-    char msg[512];
+    uint64_t rnd[2];          /* for the PIE's base and brk */
+    char msg[256];
+    char paths[4096 + 8192];  /* both paths, adjacent: usually one page of stack */
 };
 
 static int is_err(long r) { return (unsigned long)r > -4096ul; }
@@ -121,32 +127,63 @@ static void decide_privilege(struct run *r)
     uint32_t lo = (uint32_t)keep, hi = (uint32_t)(keep >> 32);
     r->keep[0] = (struct cap_data){ lo & r->caps[0].effective, lo, lo & r->caps[0].inheritable };
     r->keep[1] = (struct cap_data){ hi & r->caps[1].effective, hi, hi & r->caps[1].inheritable };
-    /* A native exec leaves an unreadable binary's process undumpable (would_dump()). */
-    r->set_dumpable = r->secure_in && !r->program_secure
-        && rb_syscall6(RB_SYS_faccessat, RB_AT_FDCWD, (long)r->real, 4, 0, 0, 0) == 0;
+    r->set_dumpable = r->secure_in && !r->program_secure;
     r->debug = !r->secure_in && env_debug(st);
 }
 
-static void open_binary(struct run *r)
+static void open_binary(struct run *r, struct rb_scratch *s)
 {
-    uint8_t head[HEAD_SIZE];
     size_t got;
-    int rc = rb_read_image(&r->bin, head, sizeof(head), &got);
+    int rc = rb_read_image(&r->bin, s, BIN_HEAD, &got);
     if (rc)
         fail(r, rc == -ENOENT ? -EIO : rc);
-    rc = rb_note_parse(head + sizeof(Elf64_Ehdr), got - sizeof(Elf64_Ehdr), 0, &r->note);
+    const uint8_t *note = s->b + sizeof(Elf64_Ehdr);
+    size_t have = got - sizeof(Elf64_Ehdr);
+    uint32_t descsz = (uint32_t)note[4] | (uint32_t)note[5] << 8 | (uint32_t)note[6] << 16
+                      | (uint32_t)note[7] << 24;
+    if (have >= BOTTLE_NOTE_HEADER_SIZE && descsz <= BOTTLE_NOTE_MAX_SIZE
+        && BOTTLE_NOTE_HEADER_SIZE + descsz > have) {
+        long n = rb_pread(r->bin.fd, s->b, BOTTLE_NOTE_HEADER_SIZE + descsz, sizeof(Elf64_Ehdr));
+        note = s->b;
+        have = n > 0 ? (size_t)n : 0;
+    }
+    rc = rb_note_parse(note, have, 0, &r->note);
     if (rc)
         fail(r, rc);
-    long n = rb_real_path(r->bin.fd, r->name, r->real);
-    if (n < 0)
-        rb_die(RB_EXIT_NOEXEC, r->name, "cannot find the binary's real path", rb_strerror(n));
-    if (rb_path_sibling(r->real, r->note.loader, r->loader_path, sizeof(r->loader_path)) < 0)
+    r->real = r->paths;
+    r->loader_path = r->paths + 4096;
+}
+
+/* The binary's canonical path is needed for the loader's path under AT_SECURE (the trusted
+ * walk), in explicit mode and for the dumpable check; otherwise the path as given does. */
+static void find_paths(struct run *r, int need_real)
+{
+    const char *base = r->name;
+    if (need_real || !rb_same_file(&r->bin, r->name)) {
+        long n = rb_real_path(r->bin.fd, r->name, r->real);
+        if (n < 0)
+            rb_die(RB_EXIT_NOEXEC, r->name, "cannot find the binary's real path", rb_strerror(n));
+        base = r->real;
+    } else {
+        r->real[0] = '\0';
+    }
+    if (rb_path_sibling(base, r->note.loader, r->loader_path, sizeof(r->paths) - 4096) < 0)
         rb_die(RB_EXIT_NOEXEC, r->name, "loader path too long", 0);
 }
 
-static void open_loader(struct run *r)
+/* Error messages name the loader by the binary's canonical directory, which find_paths may
+ * have skipped. */
+static void canonical_loader_path(struct run *r)
+{
+    if (r->real[0] == '\0')
+        find_paths(r, 1);
+}
+
+static void open_loader(struct run *r, struct rb_scratch *s)
 {
     long rc = rb_open_loader(r->loader_path, r->program_secure, &r->ld);
+    if (rc < 0)
+        canonical_loader_path(r);
     if (rc == -ENOENT)
         rb_die(RB_EXIT_NOTFOUND, r->name, "loader not found", r->loader_path);
     if (rc == RB_EUNTRUSTED || (rc == -ELOOP && r->program_secure))
@@ -155,12 +192,12 @@ static void open_loader(struct run *r)
                "root-owned, is group/other-writable, or is a symlink)", r->loader_path);
     if (rc < 0)
         rb_die(RB_EXIT_NOEXEC, r->name, rb_strerror(rc), r->loader_path);
-    uint8_t head[RB_PAGE_SIZE];
     size_t got;
-    rc = rb_read_image(&r->ld, head, sizeof(head), &got);
+    rc = rb_read_image(&r->ld, s, LD_HEAD, &got);
     if (rc == 0 && r->ld.img.type != ET_DYN)
         rc = RB_ETYPE;
     if (rc) {
+        canonical_loader_path(r);
         const char *parts[] = { "loader ", r->loader_path };
         char what[4200];
         rb_concat(what, sizeof(what), parts, 2);
@@ -168,11 +205,8 @@ static void open_loader(struct run *r)
     }
 }
 
-static uint64_t random_pages(int bits)
+static uint64_t random_pages(uint64_t v, int bits)
 {
-    uint64_t v = 0;
-    if (rb_sys(RB_SYS_getrandom, (long)&v, sizeof(v), 1 /* GRND_NONBLOCK */) != sizeof(v))
-        v = 0;
     return (v & ((1ull << bits) - 1)) * RB_PAGE_SIZE;
 }
 
@@ -186,7 +220,8 @@ static void map_program(struct run *r, int randomize)
         rc = rb_map_image(b, 0, 1);
     } else {
         for (int tries = 0; tries < 4 && rc == -EEXIST; tries++) {
-            uint64_t rnd = randomize ? random_pages(RB_MMAP_RND_BITS) : 0;
+            /* A retry after a collision moves the base by a fixed odd number of pages. */
+            uint64_t rnd = randomize ? random_pages(r->rnd[0] + tries * 0x9e37ull, RB_MMAP_RND_BITS) : 0;
             rc = rb_map_image(b, rb_dyn_bias(&b->img, RB_ELF_ET_DYN_BASE, rnd), 1);
         }
     }
@@ -264,6 +299,9 @@ static void set_mm_or_die(struct run *r)
 __attribute__((noreturn)) static void exec_native(struct run *r, int randomize)
 {
     struct rb_stack *st = &r->st;
+    if (!randomize || rb_sys(RB_SYS_getrandom, (long)r->rnd, sizeof(r->rnd), 1 /* GRND_NONBLOCK */)
+                          != sizeof(r->rnd))
+        r->rnd[0] = r->rnd[1] = 0;
     map_program(r, randomize);
     map_loader(r);
     const struct rb_image *bi = &r->bin.img;
@@ -293,7 +331,7 @@ __attribute__((noreturn)) static void exec_native(struct run *r, int randomize)
 
     uint64_t brk = PAGE_UP(bias + bi->brk);
     if (randomize)
-        brk += random_pages(13) % RB_BRK_RND_RANGE;
+        brk += random_pages(r->rnd[1], RB_BRK_RND_BITS);
     r->mm = (struct rb_mm_map){
         .start_code = bias + bi->start_code, .end_code = bias + bi->end_code,
         .start_data = bias + bi->start_data, .end_data = bias + bi->end_data,
@@ -360,6 +398,7 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
 {
     struct run run;
     struct run *r = &run;
+    struct rb_scratch scratch;
     if (rb_stack_parse(sp, sp + (1u << 24), &r->st) != RB_OK)
         rb_die(RB_EXIT_NOEXEC, 0, "unexpected initial stack", 0);
     struct rb_stack *st = &r->st;
@@ -384,9 +423,13 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
             fail(r, fd);
         r->bin.fd = (int)fd;
     }
-    open_binary(r);
+    open_binary(r, &scratch);
     decide_privilege(r);
-    open_loader(r);
+    find_paths(r, r->program_secure || r->set_dumpable || !r->exe_permitted);
+    /* A native exec leaves an unreadable binary's process undumpable (would_dump()). */
+    if (r->set_dumpable)
+        r->set_dumpable = rb_syscall6(RB_SYS_faccessat, RB_AT_FDCWD, (long)r->real, 4, 0, 0, 0) == 0;
+    open_loader(r, &scratch);
     int randomize = !(rb_sys(RB_SYS_personality, 0xffffffff, 0, 0) & ADDR_NO_RANDOMIZE);
     if (r->exe_permitted)
         exec_native(r, randomize);

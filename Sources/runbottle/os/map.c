@@ -18,11 +18,17 @@ static int is_err(long r) { return (unsigned long)r > -4096ul; }
 long rb_map_image(struct rb_file *f, uint64_t hint, int fixed)
 {
     struct rb_image *img = &f->img;
+    const struct rb_segment *first = &img->load[0];
     uint64_t span = img->max_vaddr - img->min_vaddr;
     uint64_t extra = img->align > RB_PAGE_SIZE && !fixed ? img->align : 0;
-    long flags = RB_MAP_PRIVATE | RB_MAP_ANONYMOUS | (fixed ? RB_MAP_FIXED_NOREPLACE : 0);
     uint64_t want = fixed ? hint + img->min_vaddr : 0;
-    long r = mmap6(want, span + extra, 0, flags, -1, 0);
+    long flags = RB_MAP_PRIVATE | (fixed ? RB_MAP_FIXED_NOREPLACE : 0);
+    /* Like elf_map() with total_size: the first segment's mapping spans the whole image and
+     * reserves it; the others are mapped over it. With an alignment above the page size the
+     * span is reserved anonymously first, larger, and trimmed to the alignment. */
+    int whole = !extra && first->filesz != 0;
+    long r = whole ? mmap6(want, span, first->prot, flags, f->fd, first->offset - (first->vaddr - img->min_vaddr))
+                   : mmap6(want, span + extra, 0, flags | RB_MAP_ANONYMOUS, -1, 0);
     if (is_err(r))
         return r;
     uint64_t start = (uint64_t)r;
@@ -35,8 +41,7 @@ long rb_map_image(struct rb_file *f, uint64_t hint, int fixed)
         uint64_t aligned = (start + img->align - 1) & ~(img->align - 1);
         if (aligned > start)
             rb_sys(RB_SYS_munmap, (long)start, (long)(aligned - start), 0);
-        if (aligned + span < start + span + extra)
-            rb_sys(RB_SYS_munmap, (long)(aligned + span), (long)(start + extra - aligned), 0);
+        rb_sys(RB_SYS_munmap, (long)(aligned + span), (long)(start + extra - aligned), 0);
         start = aligned;
     }
     uint64_t bias = start - img->min_vaddr;
@@ -50,15 +55,16 @@ long rb_map_image(struct rb_file *f, uint64_t hint, int fixed)
         if (pstart > prev_end)
             rb_sys(RB_SYS_munmap, (long)prev_end, (long)(pstart - prev_end), 0);
         if (s->filesz) {
-            r = mmap6(pstart, PAGE_UP(fend) - pstart, s->prot, RB_MAP_PRIVATE | RB_MAP_FIXED,
-                      f->fd, s->offset - (va - pstart));
-            if (is_err(r))
-                return r;
+            if (!(whole && i == 0)) {
+                r = mmap6(pstart, PAGE_UP(fend) - pstart, s->prot, RB_MAP_PRIVATE | RB_MAP_FIXED,
+                          f->fd, s->offset - (va - pstart));
+                if (is_err(r))
+                    return r;
+            }
             anon = PAGE_UP(fend);
             /* padzero(): only a writable segment gets its last file page's tail cleared. */
             if (s->memsz > s->filesz && (s->prot & RB_PROT_WRITE))
-                for (uint64_t a = fend; a < anon; a++)
-                    *(volatile char *)a = 0;
+                rb_zero((void *)fend, anon - fend);
         }
         if (PAGE_UP(mend) > anon) {
             r = mmap6(anon, PAGE_UP(mend) - anon, s->prot,

@@ -10,7 +10,8 @@
 
 #define RB_AT_FDCWD       (-100)
 #define RB_AT_EMPTY_PATH  0x1000
-#define RB_STATX_BASIC    (0x1u | 0x2u | 0x8u | 0x200u)   /* type, mode, uid, size */
+#define RB_AT_SYMLINK_NOFOLLOW 0x100
+#define RB_STATX_BASIC    (0x1u | 0x2u | 0x8u | 0x100u | 0x200u)   /* type, mode, uid, ino, size */
 #define RB_S_IFMT         0170000
 #define RB_S_IFREG        0100000
 #define RB_PROT_READ      1
@@ -33,8 +34,12 @@ struct rb_statx {
     uint32_t nlink, uid, gid;
     uint16_t mode, pad;
     uint64_t ino, size, blocks, attributes_mask;
-    uint8_t rest[192];
+    uint8_t times[64];
+    uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+    uint8_t rest[112];
 };
+
+_Static_assert(sizeof(struct rb_statx) == 256, "struct statx is 256 bytes");
 
 /* struct prctl_mm_map (include/uapi/linux/prctl.h). */
 struct rb_mm_map {
@@ -45,14 +50,20 @@ struct rb_mm_map {
     uint32_t auxv_size, exe_fd;
 };
 
-/* A binary or loader: its descriptor, its headers and its plan. */
+/* A binary or loader: its descriptor and its plan. */
 struct rb_file {
     int fd;
-    uint64_t size;
-    uint32_t mode, uid;
-    uint8_t ph[RB_PHDR_MAX_BYTES];
+    uint64_t size, ino;
+    uint32_t mode, uid, dev_major, dev_minor;
     struct rb_image img;
     uint64_t bias;
+};
+
+/* Scratch space for headers: what was read from offset 0, then room for a program header table
+ * that lies elsewhere. Every page of stack touched is a page fault on every exec. */
+#define RB_HEAD_MAX 512u
+struct rb_scratch {
+    uint8_t b[RB_HEAD_MAX + RB_PHDR_MAX_BYTES];
 };
 
 /* One call the trampoline makes; layout fixed by os/<arch>/start.S. */
@@ -68,6 +79,9 @@ struct rb_tramp {
     struct rb_tramp_call call[RB_TRAMP_MAX_CALLS];
 };
 
+/* Clears n bytes (the arch's fastest simple way). */
+static inline void rb_zero(void *p, uint64_t n) { rb_arch_zero(p, n); }
+
 /* out.c: messages on stderr. */
 const char *rb_strerror(long err);
 __attribute__((noreturn)) void rb_die(int status, const char *path, const char *what,
@@ -77,8 +91,10 @@ size_t rb_concat(char *out, size_t outsz, const char *const *parts, size_t npart
 
 /* files.c: opening and reading. */
 long rb_stat_fd(int fd, struct rb_statx *stx);
-int rb_read_image(struct rb_file *f, uint8_t *head, size_t headsz, size_t *got);
+int rb_read_image(struct rb_file *f, struct rb_scratch *s, size_t head_len, size_t *got);
+long rb_pread(int fd, void *buf, size_t len, uint64_t off);
 long rb_real_path(int fd, const char *given, char *out);
+int rb_same_file(const struct rb_file *f, const char *path);
 long rb_open_loader(const char *path, int trusted_only, struct rb_file *f);
 
 /* map.c: mapping an image the way fs/binfmt_elf.c does. */

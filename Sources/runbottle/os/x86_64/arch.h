@@ -8,9 +8,10 @@
 #define RB_ARCH_NAME      "x86-64"
 /* ELF_ET_DYN_BASE (arch/x86/include/asm/elf.h): 2/3 of the 47-bit DEFAULT_MAP_WINDOW. */
 #define RB_ELF_ET_DYN_BASE 0x555555554aaaull
-/* mmap_rnd_bits default (CONFIG_ARCH_MMAP_RND_BITS) and arch_randomize_brk's 32 MiB range. */
+/* mmap_rnd_bits default (CONFIG_ARCH_MMAP_RND_BITS) and arch_randomize_brk's 32 MiB range,
+ * in pages (2^13). */
 #define RB_MMAP_RND_BITS  28
-#define RB_BRK_RND_RANGE  0x02000000ull
+#define RB_BRK_RND_BITS   13
 
 /* open(2) flags: these differ between architectures. */
 #define RB_O_RDONLY    0
@@ -20,9 +21,7 @@
 #define RB_O_CLOEXEC   02000000
 #define RB_O_PATH      010000000
 
-#define RB_SYS_read        0
 #define RB_SYS_write       1
-#define RB_SYS_open        2
 #define RB_SYS_close       3
 #define RB_SYS_mmap        9
 #define RB_SYS_mprotect    10
@@ -57,6 +56,11 @@ static inline long rb_syscall6(long n, long a, long b, long c, long d, long e, l
                      : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
                      : "rcx", "r11", "memory");
     return ret;
+}
+
+static inline void rb_arch_zero(void *p, uint64_t n)
+{
+    __asm__ volatile("rep stosb" : "+D"(p), "+c"(n) : "a"(0) : "memory");
 }
 
 #endif

@@ -1,0 +1,108 @@
+#!/bin/bash
+# Exec-to-exit of a hello-world bottle, side by side in one hyperfine run per libc:
+#   runbottle   the sealed binary, taken by binfmt_misc to runbottle (userland exec)
+#   kernel      the same program with PT_INTERP naming the bottle's loader (the kernel's own path)
+#   explicit    the bottle's loader run explicitly: lib/ld.so bin/hello
+#   two-exec    a static stub that checks/rewrites the real binary's PT_INTERP, then execs it
+# Runs inside `unshare --user --map-root-user --mount` with a private binfmt_misc instance.
+# Usage: Benchmarks/exec-runbottle.sh [RUNS]   (from the package root, after `swift build`)
+set -euo pipefail
+runs=${1:-2000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ "${RB_BENCH_INSIDE:-}" != 1 ]; then
+    exec unshare --user --map-root-user --mount --propagation private \
+        env RB_BENCH_INSIDE=1 bash "$0" "$@"
+fi
+mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+
+binfmt_reg=${BINFMT_REG:-$(ls -t "$root"/.build*/debug/binfmt-reg "$root"/.build*/release/binfmt-reg 2>/dev/null | head -1)}
+[ -x "$binfmt_reg" ] || { echo "exec-runbottle: build binfmt-reg first (swift build)" >&2; exit 1; }
+work=$(mktemp -d /tmp/exec-runbottle-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+sh "$root/Sources/runbottle/build.sh" "$root/Sources/runbottle" "$work" >/dev/null
+"$binfmt_reg" line --interpreter "$work/runbottle" --no-privileged-entry > /proc/sys/fs/binfmt_misc/register
+
+cat > "$work/hello.c" <<'C'
+#include <stdio.h>
+int main(void) { puts("hello"); return 0; }
+C
+# The two-exec stub: finds the real binary beside itself, makes its PT_INTERP name the bottle's
+# loader (rewriting the slot only when the bottle moved), then execs it.
+cat > "$work/stub.c" <<'C'
+#include <elf.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char self[4096], dir[4096], real[4200], loader[4200], slot[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) return 127;
+    self[n] = 0;
+    strcpy(dir, self);
+    snprintf(real, sizeof real, "%s.real", self);
+    snprintf(loader, sizeof loader, "%s/../lib/" LOADER, dirname(dir));
+    int fd = open(real, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return 127;
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[64];
+    if (pread(fd, &eh, sizeof eh, 0) != sizeof eh || eh.e_phnum > 64) return 126;
+    pread(fd, ph, eh.e_phnum * sizeof *ph, eh.e_phoff);
+    for (int i = 0; i < eh.e_phnum; i++) {
+        if (ph[i].p_type != PT_INTERP || ph[i].p_filesz > sizeof slot) continue;
+        pread(fd, slot, ph[i].p_filesz, ph[i].p_offset);
+        if (strncmp(slot, loader, ph[i].p_filesz) != 0 && strlen(loader) < ph[i].p_filesz) {
+            memset(slot, 0, ph[i].p_filesz);
+            strcpy(slot, loader);
+            pwrite(fd, slot, ph[i].p_filesz, ph[i].p_offset);
+        }
+    }
+    close(fd);
+    execv(real, argv);
+    return 127;
+}
+C
+
+bottle() {   # bottle LIBC CC LOADER_SOURCE LOADER_NAME LIBS...
+    local libc=$1 cc=$2 ldsrc=$3 ldname=$4
+    shift 4
+    local b="$work/$libc"
+    mkdir -p "$b/bin" "$b/lib"
+    $cc -O2 -o "$b/bin/hello" "$work/hello.c" -Wl,--disable-new-dtags -Wl,-rpath,'$ORIGIN/../lib'
+    cp -L "$ldsrc" "$b/lib/$ldname"
+    for lib in "$@"; do cp -L "$lib" "$b/lib/"; done
+    cp "$b/bin/hello" "$b/bin/hello-kernel"
+    patchelf --set-interpreter "$b/lib/$ldname" "$b/bin/hello-kernel"
+    cp "$b/bin/hello" "$b/bin/hello-explicit"
+    "$binfmt_reg" seal "$b/bin/hello" >/dev/null
+    cp "$b/bin/hello" "$b/bin/stub.real"
+    cc -O2 -static -DLOADER="\"$ldname\"" -o "$b/bin/stub" "$work/stub.c"
+}
+bottle glibc cc /lib64/ld-linux-x86-64.so.2 ld-linux-x86-64.so.2 /lib/x86_64-linux-gnu/libc.so.6
+bottle musl musl-gcc /lib/x86_64-linux-musl/libc.so ld-musl-x86_64.so.1
+
+for libc in glibc musl; do
+    b="$work/$libc"
+    ld=$(ls "$b"/lib/ld-*)
+    # Every variant must print hello before it is timed.
+    for cmd in "$b/bin/hello" "$b/bin/hello-kernel" "$ld $b/bin/hello-explicit" "$b/bin/stub"; do
+        [ "$($cmd)" = hello ] || { echo "exec-runbottle: $cmd does not print hello" >&2; exit 1; }
+    done
+    hyperfine -N --style none --warmup 200 --runs "$runs" --export-json "$work/$libc.json" \
+        -n runbottle "$b/bin/hello" \
+        -n kernel "$b/bin/hello-kernel" \
+        -n explicit "$ld $b/bin/hello-explicit" \
+        -n two-exec "$b/bin/stub" >/dev/null
+    echo "== $libc ($runs runs each; ratio to the kernel's own path)"
+    jq -r '
+        (.results[] | select(.command == "kernel")) as $k
+        | .results[]
+        | [.command, (.mean * 1e6), (.min * 1e6), (.median * 1e6), (.mean / $k.mean), (.min / $k.min), (.median / $k.median)]
+        | @tsv' "$work/$libc.json" \
+    | awk -F'\t' 'BEGIN { printf "%-10s %9s %9s %9s %8s %8s %8s\n", "variant", "mean µs", "min µs", "median", "×mean", "×min", "×median" }
+                  { printf "%-10s %9.1f %9.1f %9.1f %8.3f %8.3f %8.3f\n", $1, $2, $3, $4, $5, $6, $7 }'
+done
