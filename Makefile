@@ -45,7 +45,9 @@ check: test-deps
 # --- install and setup (binfmt-reg(8) FILES) ---
 # binfmt-reg writes runbottle and the binfmt.d file itself (install --root: the package layout,
 # /usr/libexec/runbottle and /usr/lib/binfmt.d/bottle.conf, nothing registered), so the file in
-# the package is byte for byte what binfmt-reg would register.
+# the package is byte for byte what binfmt-reg would register. Without DESTDIR (a live system)
+# no /usr/lib/binfmt.d file is written: binfmt-reg install writes /etc/binfmt.d, and uninstall
+# removes it, so nothing re-registers the entries at boot behind uninstall's back.
 BIN = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
 INSTALL_ROOT = $(if $(DESTDIR),$(abspath $(DESTDIR)),/)
 BASH_COMPLETIONS := $(PREFIX)/share/bash-completion/completions
@@ -57,7 +59,7 @@ install: build
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(BASH_COMPLETIONS) \
 	    $(DESTDIR)$(ZSH_COMPLETIONS) $(DESTDIR)$(FISH_COMPLETIONS)
 	install -m 0755 $(BIN)/binfmt-reg $(DESTDIR)$(PREFIX)/bin/binfmt-reg
-	$(BIN)/binfmt-reg install --root $(INSTALL_ROOT)
+	$(BIN)/binfmt-reg install --root $(INSTALL_ROOT) $(if $(DESTDIR),,--no-persist)
 	for page in $(wildcard man/*.5); do install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man5/; done
 	for page in $(wildcard man/*.8); do install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man8/; done
 	$(BIN)/binfmt-reg --generate-completion-script bash > $(DESTDIR)$(BASH_COMPLETIONS)/binfmt-reg

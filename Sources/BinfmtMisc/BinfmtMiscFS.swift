@@ -49,15 +49,25 @@ public struct BinfmtMiscFS: Sendable {
     /// True when a binfmt_misc file system is mounted at the directory.
     public var isMounted: Bool {
         // mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS... - FSTYPE SOURCE SUPEROPTIONS".
-        guard let text = try? readRaw("/proc/self/mountinfo") else { return false }
-        // The last mount at the directory is the one on top, the one paths resolve to.
-        let top = text.split(separator: "\n").last { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 4 && fields[4] == directory
+        // A binfmt_misc mount listed at the directory may be hidden by a later mount over it or
+        // over a parent, so the directory's own device must be that mount's.
+        var info = stat()
+        guard stat(directory, &info) == 0, let text = try? readRaw("/proc/self/mountinfo") else {
+            return false
         }
-        guard let fields = top?.split(separator: " "), let dash = fields.firstIndex(of: "-"),
-              dash + 1 < fields.count else { return false }
-        return fields[dash + 1] == "binfmt_misc"
+        return text.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 4, fields[4] == directory, let dash = fields.firstIndex(of: "-"),
+                  dash + 1 < fields.count, fields[dash + 1] == "binfmt_misc" else { return false }
+            let numbers = fields[2].split(separator: ":").compactMap { UInt64($0) }
+            guard numbers.count == 2 else { return false }
+            return UInt64(info.st_dev) == Self.makeDevice(major: numbers[0], minor: numbers[1])
+        }
+    }
+
+    /// glibc's makedev: the device number stat reports for MAJ:MIN.
+    static func makeDevice(major: UInt64, minor: UInt64) -> UInt64 {
+        (minor & 0xff) | (major & 0xfff) << 8 | (minor & ~0xff) << 12 | (major & ~0xfff) << 32
     }
 
     /// Mounts binfmt_misc at the directory unless it is mounted already. Returns true if it mounted.

@@ -7,7 +7,7 @@ struct DisableCommand: ParsableCommand {
         commandName: "disable",
         abstract: "Disable the registered BOTTLE entries (sealed binaries then run natively, with the loader named in their PT_INTERP slot).")
 
-    @OptionGroup var entry: EntryOptions
+    @OptionGroup var entry: NameOption
 
     func run() throws {
         try reportingFailures {

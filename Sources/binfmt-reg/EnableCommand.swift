@@ -6,7 +6,7 @@ struct EnableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enable", abstract: "Enable the registered BOTTLE entries.")
 
-    @OptionGroup var entry: EntryOptions
+    @OptionGroup var entry: NameOption
 
     func run() throws {
         try reportingFailures {

@@ -59,6 +59,23 @@ struct EntryOptions: ParsableArguments {
     }
 }
 
+/// The options of the commands that act on registered entries by name only (uninstall, enable,
+/// disable, status).
+struct NameOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The entry's name; the privileged entry is NAME-privileged.", valueName: "name"))
+    var name = EntryPlan.defaultName
+
+    /// The default plan under that name (the entries it names, runbottle's path).
+    func plan() throws -> EntryPlan {
+        var plan = EntryPlan(architecture: (try? HostArchitecture.host())
+            ?? HostArchitecture(name: "unknown", machine: 0, is64Bit: true, bigEndian: false))
+        plan.name = name
+        _ = try plan.registrations()
+        return plan
+    }
+}
+
 /// Runs `body`; an error from the libraries becomes one line `binfmt-reg: <reason>` on stderr
 /// and exit status 1.
 func reportingFailures(_ body: () throws -> Void) throws {

@@ -11,8 +11,7 @@ struct StatusCommand: ParsableCommand {
         abstract: "Check binfmt_misc, the BOTTLE entries, runbottle and the binfmt.d file, and run a sealed canary through each entry.",
         discussion: "Exit status 0 when all is well, 1 when anything is wrong (each problem is listed).")
 
-    @Option(help: ArgumentHelp("The entry's name; the privileged entry is NAME-privileged.", valueName: "name"))
-    var name = EntryPlan.defaultName
+    @OptionGroup var entry: NameOption
 
     @Flag(help: "Do not expect a binfmt.d file (the entries were installed with --no-persist).")
     var noPersist = false
@@ -21,10 +20,11 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        var plan = EntryPlan(architecture: (try? HostArchitecture.host())
-            ?? HostArchitecture(name: "unknown", machine: 0, is64Bit: true, bigEndian: false))
-        plan.name = name
-        var installer = Installer(plan: plan)
+        var installer: Installer
+        do { installer = Installer(plan: try entry.plan()) } catch {
+            printToStandardError("binfmt-reg: \(error)")
+            throw ExitCode(1)
+        }
         installer.persist = !noPersist
         let canary = CanaryRunner(program: CanaryImage.program, loader: CanaryImage.loader)
         let report = StatusProbe(installer: installer, canary: canary).report()

@@ -7,7 +7,7 @@ struct UninstallCommand: ParsableCommand {
         commandName: "uninstall",
         abstract: "Remove the BOTTLE entries and the binfmt.d file (and runbottle with --remove-interpreter).")
 
-    @OptionGroup var entry: EntryOptions
+    @OptionGroup var entry: NameOption
 
     @Flag(help: "Also remove the interpreter file (/usr/libexec/runbottle).")
     var removeInterpreter = false
