@@ -7,6 +7,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "binfmt-reg", targets: ["binfmt-reg"]),
+        // What the fuzz targets in Fuzz/swift run on each input.
+        .library(name: "FuzzHarness", targets: ["FuzzHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,11 +52,17 @@ let package = Package(
         .target(name: "RunbottleImage", plugins: ["BuildRunbottle"]),
         .plugin(name: "BuildRunbottle", capability: .buildTool()),
 
+        // Fuzzing (Fuzz/run.sh): the properties each fuzz target checks, shared with the
+        // regression tests that replay every crash found.
+        .target(name: "FuzzChecks", dependencies: ["RunbottleCore"], path: "Fuzz/checks"),
+        .target(name: "FuzzHarness", dependencies: ["ELFEngine", "BinfmtMisc"], path: "Fuzz/harness"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzChecks", "FuzzHarness"]),
+
         .target(name: "TestSupport", dependencies: ["RunbottleImage"], path: "Tests/TestSupport"),
         .testTarget(name: "ELFEngineTests", dependencies: ["ELFEngine", "TestSupport"]),
         .testTarget(name: "BinfmtMiscTests", dependencies: ["BinfmtMisc", "TestSupport"]),
         .testTarget(name: "RunbottleTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"]),
-        .testTarget(name: "CorpusTests", dependencies: ["TestSupport"]),
         .testTarget(name: "BottleTests", dependencies: ["ELFEngine", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["TestSupport"]),
     ]
 )
