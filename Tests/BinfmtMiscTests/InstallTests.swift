@@ -157,4 +157,26 @@ import Testing
         #expect(parts[1].contains("BOTTLE: replaced: flags POF → PO"))
         #expect(parts[1].contains("without F: 127"))
     }
+
+    /// --interpreter registers that file as it is: no runbottle is installed, no capability set.
+    @Test func aGivenInterpreterIsRegisteredAsItIs() throws {
+        let (directory, bottle) = try Sandbox.bottle("given-interpreter")
+        defer { directory.remove() }
+        let runbottle = try BuiltTools.writeRunbottle(into: directory.path, name: "my-runbottle")
+        let result = try Sandbox.run("""
+            $B install --interpreter \(runbottle) --no-persist
+            find /usr/libexec /etc/binfmt.d -type f | wc -l
+            grep interpreter $D/BOTTLE
+            \(bottle.program) | grep loader=
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout == """
+            BOTTLE: registered (PO)
+            BOTTLE-privileged: registered (POC)
+            0
+            interpreter \(runbottle)
+            loader=\(bottle.loader)
+
+            """)
+    }
 }

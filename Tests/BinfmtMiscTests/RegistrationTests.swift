@@ -129,3 +129,14 @@ func badNamesAreRefused(name: String, reason: String) {
     #expect(Installer.differences(old, new) == ["interpreter /usr/libexec/runbottle → /opt/runbottle", "flags PO → POC"])
     #expect(Installer.differences(old, old).isEmpty)
 }
+
+/// Kernels before 5.9 (cap_last_cap < 40) lack CAP_CHECKPOINT_RESTORE: auto then installs no
+/// capability (runbottle falls back to the loader's explicit mode); sys_admin only on request.
+@Test func capabilityChoiceFollowsTheKernel() {
+    #expect(FileCapability.text(for: .auto, lastCapability: 40) == "cap_checkpoint_restore=ep")
+    #expect(FileCapability.text(for: .auto, lastCapability: 39) == nil)
+    #expect(FileCapability.text(for: .auto, lastCapability: nil) == nil)
+    #expect(FileCapability.text(for: .sysAdmin, lastCapability: 39) == "cap_sys_admin=ep")
+    #expect(FileCapability.text(for: .none, lastCapability: 40) == nil)
+    #expect(FileCapability.kernelLastCapability() ?? 0 >= 40, "this machine's kernel is 5.9 or later")
+}
