@@ -112,4 +112,37 @@ import TestSupport
         let ran = try run([copy])
         #expect(ran.succeeded && ran.stdout == output, "\(ran)")
     }
+
+    /// With no padding and no spare program header, a file about to be sealed gives PT_PHDR's
+    /// slot; the seal puts a PT_PHDR back first, and the sealed file runs (natively, through the
+    /// PT_INTERP slot the seal keeps), for glibc and musl PIEs.
+    @Test(arguments: ["cc", "musl-gcc"]) func takesThePHDRSlotWhenSealedNext(compiler: String) throws {
+        let dir = try TemporaryDirectory("rpath-phdr")
+        defer { dir.remove() }
+        let program = try Self.compile(compiler, Self.hello, dir)
+        let bin = dir.file("bin"), lib = dir.file("lib")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: lib, withIntermediateDirectories: true)
+        let loader = compiler == "cc" ? "ld-linux-x86-64.so.2" : "ld-musl-x86_64.so.1"
+        try run(["cp", "-L", (compiler == "cc" ? "/lib64/" : "/lib/") + loader, lib + "/" + loader])
+        let copy = bin + "/prog"
+        try run(["cp", program, copy])
+        if compiler == "musl-gcc" {
+            // musl-gcc output has no PT_NOTE at all: nothing but PT_PHDR to spare.
+            #expect(throws: ELFError.self) { try RunPathEditor.apply(to: copy, runPath: "$ORIGIN/../lib", methods: [.appendedSegment]) }
+        }
+        let done = try RunPathEditor.apply(to: copy, runPath: "$ORIGIN/../lib", methods: [.appendedSegmentBeforeSeal])
+        #expect(done == .appendedSegmentBeforeSeal)
+        #expect(try !run(["readelf", "-lW", copy]).stdout.contains("PHDR"))
+        let sealed = try Sealer.seal(copy, SealOptions(loader: "../lib/" + loader))
+        try sealed.replacement?.commit()
+        let headers = try run(["readelf", "-lW", copy]).stdout
+        let first = headers.split(separator: "\n").first { $0.hasPrefix("  ") && !$0.contains("Type") }
+        #expect(first?.hasPrefix("  PHDR") == true, "\(headers)")
+        let ran = try run([copy])
+        #expect(ran.succeeded && ran.stdout == "hello from a bottle\n", "\(ran)")
+        #expect(try run(["patchelf", "--print-rpath", copy]).stdout == "$ORIGIN/../lib\n")
+        let added = try Self.elflint(copy).subtracting(Self.elflint(program)).filter { !$0.contains("owner name 'BOTTLE'") }
+        #expect(added.isEmpty, "eu-elflint on the sealed file: \(added.sorted())")
+    }
 }

@@ -133,7 +133,7 @@ public enum Bottler {
         case .program(let loader):
             try copyFile(entry.source ?? "", to: target)
             do throws(ELFError) {
-                let method = try RunPathEditor.apply(to: target, runPath: "$ORIGIN/../lib")
+                let method = try RunPathEditor.apply(to: target, runPath: "$ORIGIN/../lib", methods: RunPathMethod.beforeSeal)
                 let sealed = try Sealer.seal(target, SealOptions(loader: loader))
                 try sealed.replacement?.commit()
                 return method

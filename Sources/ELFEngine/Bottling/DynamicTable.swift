@@ -233,9 +233,9 @@ struct DynamicTable {
         return refs
     }
 
-    /// Edits that move the symbols defined in section `section` (the dynamic array: _DYNAMIC)
-    /// by as much as the array moved to `address`, in .symtab and .dynsym, so that symbol
-    /// values keep naming the array PT_DYNAMIC points at.
+    /// Edits that move the symbols defined in section `section` (_DYNAMIC in the dynamic array,
+    /// section symbols) by as much as the section moved to `address`, in .symtab and .dynsym, so
+    /// that symbol values keep naming the copy the program headers point at.
     func symbolEdits(_ file: ELFFile, format: ELFFormat, section: Int, movedTo address: UInt64) throws(ELFError) -> [SealPlan.Edit] {
         let old = sections[section]
         let wide = format.elfClass == .elf64

@@ -14,8 +14,15 @@ public enum RunPathMethod: String, Sendable, Equatable {
     /// The same copies in a new writable PT_LOAD appended at the end of the file, taking the
     /// program header slot of a PT_NULL or of a PT_NOTE that only repeats PT_GNU_PROPERTY.
     case appendedSegment = "appended segment"
+    /// The appended segment taking PT_PHDR's slot, for a file about to be sealed: the seal puts
+    /// a PT_PHDR first in its new table. Until then a PIE does not run (glibc and musl find a
+    /// PIE's load address through PT_PHDR), so only a caller that seals right after asks for it.
+    case appendedSegmentBeforeSeal = "appended segment in PT_PHDR's slot, PT_PHDR re-added by the seal"
 
+    /// Every method that leaves a file that runs as it is.
     public static let all: Set<RunPathMethod> = [.unchanged, .inPlace, .belowWritableSegment, .appendedSegment]
+    /// Every method, for a file that is sealed next.
+    public static let beforeSeal: Set<RunPathMethod> = all.union([.appendedSegmentBeforeSeal])
 }
 
 /// The edit planned for one file: bytes to write over a copy of it, and its new size.
@@ -98,8 +105,8 @@ public enum RunPathEditor {
             load.p_filesz += grow
             load.p_memsz += grow
             programHeaders[loadIndex] = load
-        } else if methods.contains(.appendedSegment), let slot = spareSlot(programHeaders) {
-            method = .appendedSegment
+        } else if let (slot, slotMethod) = spareSlot(programHeaders, methods) {
+            method = slotMethod
             let page = SealPlan.segmentAlignment
             let highest = image.loads.compactMap(\.memoryEnd).max() ?? 0
             guard let address = alignUp(highest, page).flatMap({ checkedAdd($0, page) }),
@@ -118,11 +125,12 @@ public enum RunPathEditor {
         } else {
             throw ELFError(path, .unsupportedLayout(
                 "adding DT_RPATH needs \(needed) bytes of padding below the writable PT_LOAD, or a spare program header "
-                    + "(a PT_NULL, or a PT_NOTE repeating PT_GNU_PROPERTY); this file has neither"))
+                    + "(a PT_NULL, or a PT_NOTE repeating PT_GNU_PROPERTY\(methods.contains(.appendedSegmentBeforeSeal) ? ", or PT_PHDR" : "")); "
+                    + "this file has neither"))
         }
         let (bytes, dynamicAddress, _) = payload(stringsAddress: stringsAddress)
         let dynamicOffset = stringsOffset + (dynamicAddress - stringsAddress)
-        if method == .appendedSegment {
+        if method == .appendedSegment || method == .appendedSegmentBeforeSeal {
             let index = programHeaders.firstIndex { $0.p_type == ELF.PT_LOAD && $0.p_offset == stringsOffset && $0.p_filesz == 0 }!
             programHeaders[index].p_filesz = UInt64(bytes.count)
             programHeaders[index].p_memsz = UInt64(bytes.count)
@@ -149,8 +157,12 @@ public enum RunPathEditor {
         }
         moveSection(table.dynamicSectionIndex, offset: dynamicOffset, address: dynamicAddress, size: dynamicSize)
         moveSection(table.stringSectionIndex, offset: stringsOffset, address: stringsAddress, size: stringsSize)
+        // Symbols defined in the moved sections (_DYNAMIC, section symbols) move with them.
         if let index = table.dynamicSectionIndex {
             edits += try table.symbolEdits(file, format: format, section: index, movedTo: dynamicAddress)
+        }
+        if let index = table.stringSectionIndex {
+            edits += try table.symbolEdits(file, format: format, section: index, movedTo: stringsAddress)
         }
         return RunPathPlan(method: method, edits: edits, newFileSize: newFileSize)
     }
@@ -213,15 +225,21 @@ public enum RunPathEditor {
         return (loadIndex, start, offset)
     }
 
-    /// A program header the edit may take over: a PT_NULL, or a PT_NOTE covering exactly what
-    /// PT_GNU_PROPERTY covers (the kernel and glibc read the property through PT_GNU_PROPERTY).
-    private static func spareSlot(_ headers: [ProgramHeader]) -> Int? {
-        if let index = headers.firstIndex(where: { $0.p_type == ELF.PT_NULL }) { return index }
-        guard let property = headers.first(where: { $0.p_type == PT_GNU_PROPERTY }) else { return nil }
-        return headers.firstIndex {
-            $0.p_type == ELF.PT_NOTE && $0.p_offset == property.p_offset && $0.p_vaddr == property.p_vaddr
-                && $0.p_filesz == property.p_filesz && $0.p_memsz == property.p_memsz
+    /// A program header the edit may take over, and the method that names it: a PT_NULL, or a
+    /// PT_NOTE covering exactly what PT_GNU_PROPERTY covers (the kernel and glibc read the
+    /// property through PT_GNU_PROPERTY); for a file sealed next, PT_PHDR.
+    private static func spareSlot(_ headers: [ProgramHeader], _ methods: Set<RunPathMethod>) -> (Int, RunPathMethod)? {
+        if methods.contains(.appendedSegment) {
+            if let index = headers.firstIndex(where: { $0.p_type == ELF.PT_NULL }) { return (index, .appendedSegment) }
+            if let property = headers.first(where: { $0.p_type == PT_GNU_PROPERTY }), let index = headers.firstIndex(where: {
+                $0.p_type == ELF.PT_NOTE && $0.p_offset == property.p_offset && $0.p_vaddr == property.p_vaddr
+                    && $0.p_filesz == property.p_filesz && $0.p_memsz == property.p_memsz
+            }) { return (index, .appendedSegment) }
         }
+        if methods.contains(.appendedSegmentBeforeSeal), let index = headers.firstIndex(where: { $0.p_type == ELF.PT_PHDR }) {
+            return (index, .appendedSegmentBeforeSeal)
+        }
+        return nil
     }
 
     /// Sets DT_RPATH of the file at `path` (a real path, replaced atomically) to `runPath`, and
