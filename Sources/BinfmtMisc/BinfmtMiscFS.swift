@@ -131,9 +131,10 @@ public struct BinfmtMiscFS: Sendable {
         return result
     }
 
-    /// Writes the line to `register` in one write, as the kernel requires.
-    public func register(_ registration: Registration) throws(BinfmtMiscError) {
-        do { try registration.validate() } catch { throw .invalid(error) }
+    /// Writes the line to `register` in one write, as the kernel requires. `portable: false`
+    /// accepts what current kernels do (putting back another tool's entry).
+    public func register(_ registration: Registration, portable: Bool = true) throws(BinfmtMiscError) {
+        do { try registration.validate(portable: portable) } catch { throw .invalid(error) }
         try requireMounted()
         try write(registration.line, to: directory + "/register",
                   what: "register \(registration.name)")

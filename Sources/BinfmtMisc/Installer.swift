@@ -185,7 +185,7 @@ public struct Installer: Sendable {
                 }
                 try fs.remove(name)
                 undo.append {
-                    try? fs.register(old.registration)
+                    try? fs.register(old.registration, portable: false)
                     if !old.enabled { try? fs.setEnabled(name, false) }
                 }
                 try fs.register(registration)
@@ -199,7 +199,7 @@ public struct Installer: Sendable {
                 guard let old = previous[name] else { continue }
                 try fs.remove(name)
                 undo.append {
-                    try? fs.register(old.registration)
+                    try? fs.register(old.registration, portable: false)
                     if !old.enabled { try? fs.setEnabled(name, false) }
                 }
                 messages.append("\(name): removed (not part of this installation)")

@@ -103,8 +103,12 @@ public struct Registration: Sendable, Hashable {
         return text
     }
 
-    /// Checks everything the kernel would refuse, and our own portability limits.
-    public func validate() throws(RegistrationError) {
+    /// What binfmt_misc sees of a file since Linux 5.1 (BINPRM_BUF_SIZE).
+    public static let currentMagicEnd = 256
+
+    /// Checks everything the kernel would refuse, and with `portable` our limit for kernels
+    /// before 5.1 (magic within the first 128 bytes).
+    public func validate(portable: Bool = true) throws(RegistrationError) {
         if name.isEmpty { throw .invalid("the entry name is empty") }
         if Self.reservedNames.contains(name) {
             throw .invalid("entry name \"\(name)\" is reserved by binfmt_misc")
@@ -133,9 +137,10 @@ public struct Registration: Sendable, Hashable {
             if !mask.isEmpty && mask.count != magic.count {
                 throw .invalid("the mask has \(mask.count) bytes, the magic \(magic.count)")
             }
-            if offset < 0 || offset + magic.count > Self.portableMagicEnd {
+            let end = portable ? Self.portableMagicEnd : Self.currentMagicEnd
+            if offset < 0 || offset + magic.count > end {
                 throw .invalid(
-                    "offset \(offset) + magic \(magic.count) bytes exceeds \(Self.portableMagicEnd) (the first bytes binfmt_misc sees before Linux 5.1)")
+                    "offset \(offset) + magic \(magic.count) bytes exceeds \(end) (the first bytes binfmt_misc sees\(portable ? " before Linux 5.1" : ""))")
             }
         case .extension(let ext):
             if ext.isEmpty || ext.contains("/") || ext.contains(":") {
