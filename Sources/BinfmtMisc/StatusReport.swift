@@ -220,7 +220,7 @@ public struct StatusProbe: Sendable {
                         warnings.append("for ordinary users (uid \(user)) /proc/self/exe names runbottle: it has no file capability, so it runs the loader in explicit mode (argv and $ORIGIN stay right)")
                     }
                 }
-            } else {
+            } else if !canaryResults.isEmpty {
                 warnings.append("the canary ran as uid \(geteuid()) only; run status as root where uid 65534 exists to check runbottle's capability for ordinary users")
             }
         }
