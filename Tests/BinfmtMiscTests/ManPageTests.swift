@@ -41,3 +41,18 @@ private let page = URL(fileURLWithPath: #filePath)
         }
     }
 }
+
+@Test func manPageRendersWithMan() throws {
+    let rendered = try run(["man", "-l", "-P", "cat", page], environment: ["MANWIDTH": "80", "PATH": "/usr/bin:/bin"])
+    #expect(rendered.succeeded, "\(rendered)")
+    #expect(rendered.stdout.contains("THE TWO ENTRIES"))
+}
+
+@Test(arguments: ["bash", "zsh", "fish"])
+func completionScriptsNameTheEntryCommands(shell: String) throws {
+    let script = try run([try BuiltTools.binfmtReg(), "--generate-completion-script", shell])
+    #expect(script.succeeded, "\(script)")
+    for word in ["install", "uninstall", "status", "enable", "disable", "line", "fix-binary", "no-privileged-entry"] {
+        #expect(script.stdout.contains(word), "\(shell) completion lacks \(word)")
+    }
+}
