@@ -33,10 +33,17 @@ private func problems(_ json: [String: Any]) -> [String] {
 
     @Test func nothingInstalled() throws {
         let result = try Sandbox.run("""
+            $B status && exit 9 || echo "status $?"
+            echo ---
             $B status --json && exit 9 || true
             """)
         #expect(result.succeeded, "\(result)")
-        let json = try report(result.stdout)
+        let parts = result.stdout.components(separatedBy: "---\n")
+        try #require(parts.count == 2)
+        #expect(parts[0].contains("entry BOTTLE (ordinary): not registered\nentry BOTTLE-privileged (privileged): not registered\n"))
+        #expect(parts[0].contains("problem: BOTTLE is not registered (binfmt-reg install)\n"))
+        #expect(parts[0].hasSuffix("status: 2 problem(s)\nstatus 1\n"))
+        let json = try report(parts[1])
         let entries = try #require(json["entries"] as? [[String: Any]])
         #expect(entries.map { $0["registered"] as? Bool } == [false, false])
         #expect(problems(json).contains("BOTTLE is not registered (binfmt-reg install)"))
@@ -76,10 +83,18 @@ private func problems(_ json: [String: Any]) -> [String] {
         let result = try Sandbox.run("""
             $B install >/dev/null
             $B disable >/dev/null
+            $B status && exit 9 || echo "status $?"
+            echo ---
             $B status --json && exit 9 || true
             """)
         #expect(result.succeeded, "\(result)")
-        let json = try report(result.stdout)
+        let parts = result.stdout.components(separatedBy: "---\n")
+        try #require(parts.count == 2)
+        #expect(parts[0].contains("entry BOTTLE (ordinary): disabled\n"))
+        #expect(parts[0].contains("problem: BOTTLE is disabled (binfmt-reg enable)\n"))
+        #expect(!parts[0].contains("canary through"))
+        #expect(parts[0].hasSuffix("status 1\n"))
+        let json = try report(parts[1])
         #expect(problems(json).contains("BOTTLE is disabled (binfmt-reg enable)"))
         #expect(problems(json).contains("BOTTLE-privileged is disabled (binfmt-reg enable)"))
         #expect((json["canary"] as? [Any])?.isEmpty == true)
