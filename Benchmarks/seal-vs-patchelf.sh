@@ -47,8 +47,11 @@ largest_size=$(stat -c %s "$work/pristine/$largest")
 
 # Restoring writes the whole tree again; sync it out so that no run pays for the copy's writeback
 # (seal makes its own writes durable with syncfs, which would otherwise flush the copy too).
+# NO_SYNC=1 skips that, to show how much the numbers depend on the page cache's state.
+sync_tree="sync -f $work/tree"
+[ "${NO_SYNC:-0}" = 1 ] && sync_tree=true
 cat > "$work/reset.sh" <<EOF
-rm -rf "$work/tree" && cp -a "$work/pristine" "$work/tree" && sync -f "$work/tree"
+rm -rf "$work/tree" && cp -a "$work/pristine" "$work/tree" && $sync_tree
 EOF
 printf '%s\n' "${files[@]/#/$work/tree/}" > "$work/list"
 cat > "$work/per-file.sh" <<EOF
@@ -82,7 +85,7 @@ seal_peak=$(peak_kb "$seal_tool" seal "$work/tree/$largest")
 patchelf_peak=$(peak_kb patchelf --set-interpreter "$interp" "$work/tree/$largest")
 
 echo
-echo "files/s (median of $runs runs, tree restored and synced before each run):"
+echo "files/s (median of $runs runs, tree restored$([ "${NO_SYNC:-0}" = 1 ] || echo " and synced") before each run):"
 awk -F, -v n="$n" 'NR > 1 {
         gsub(/"/, "", $1); median[NR - 1] = $4; name[NR - 1] = $1
     }
