@@ -4,17 +4,21 @@ import Foundation
 import TestSupport
 
 enum Sandbox {
+    /// The lines every sandbox script starts with: the tmpfs mounts, `$B` and `$D`.
+    private static func prologue() throws -> String {
+        """
+        mount -t tmpfs tmpfs /usr/libexec
+        mount -t tmpfs tmpfs /etc/binfmt.d
+        B=\(try BuiltTools.binfmtReg())
+        D=/proc/sys/fs/binfmt_misc
+
+        """
+    }
+
     /// Runs `script` as root of a new user and mount namespace with a fresh binfmt_misc, tmpfs
     /// over /usr/libexec and /etc/binfmt.d, and `$B` naming the built binfmt-reg.
     static func run(_ script: String, mountBinfmtMisc: Bool = true) throws -> CommandResult {
-        let b = try BuiltTools.binfmtReg()
-        let body = """
-            mount -t tmpfs tmpfs /usr/libexec
-            mount -t tmpfs tmpfs /etc/binfmt.d
-            B=\(b)
-            D=/proc/sys/fs/binfmt_misc
-            \(script)
-            """
+        let body = try prologue() + script
         if mountBinfmtMisc { return try inPrivateBinfmt(body) }
         return try TestSupport.run(
             ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private",
@@ -24,17 +28,12 @@ enum Sandbox {
     /// Like `run`, with user and group 65534 mapped too, so that `setpriv --reuid=65534` gives an
     /// ordinary user inside the namespace. The maps are written from outside (as root may).
     static func runWithUnprivilegedUser(_ script: String) throws -> CommandResult {
-        let b = try BuiltTools.binfmtReg()
         let inner = """
             set -euo pipefail
             while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.01; done
             mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-            mount -t tmpfs tmpfs /usr/libexec
-            mount -t tmpfs tmpfs /etc/binfmt.d
-            B=\(b)
-            D=/proc/sys/fs/binfmt_misc
-            \(script)
-            """
+
+            """ + (try prologue()) + script
         let outer = """
             set -euo pipefail
             unshare --user --mount --propagation private bash -c "$INNER" &
