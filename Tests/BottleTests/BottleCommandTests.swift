@@ -315,6 +315,13 @@ func mappedPaths(_ output: String) -> Set<String> {
             #expect(result.status == 1 && result.stderr == message + "\n", "\(input): \(result)")
         }
         #expect(try rig.snapshot(root) == before)
+        // A directory that is no bottle is never written into; an empty one is fine.
+        let notBottle = try rig.bottle([good, "-o", rig.src])
+        #expect(notBottle.status == 1 && notBottle.stderr == "binfmt-reg: \(rig.src): exists and is not a bottle (\(Bottler.manifestName) missing): name a new or empty directory\n", "\(notBottle)")
+        let empty = rig.dir.path + "/empty"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
+        #expect(try rig.bottle([good, "-o", empty]).succeeded)
+        #expect(FileManager.default.fileExists(atPath: empty + "/bin/good"))
         // A program from a bottle is sealed already: its DT_RPATH and table are not the original's.
         let sealed = try rig.bottle([root + "/bin/good", "-o", rig.dir.path + "/again"])
         #expect(sealed.status == 1 && sealed.stderr == "binfmt-reg: \(root)/bin/good: already sealed: bottle the program it was sealed from\n", "\(sealed)")

@@ -33,7 +33,7 @@ public enum Bottler {
         let output = LoaderDiscovery.normalized(request.output.hasPrefix("/")
             ? request.output : FileManager.default.currentDirectoryPath + "/" + request.output)
         let parent = LoaderDiscovery.directory(of: output)
-        let exists = FileManager.default.fileExists(atPath: output)
+        let exists = try checkOutput(output)
         let manifest = exists ? try readManifest(output) : [:]
         for entry in plan.entries {
             if let source = entry.source, let previous = manifest[entry.path], previous != source,
@@ -106,6 +106,21 @@ public enum Bottler {
             }
         }
         return BottleReport(directory: output, changes: changes)
+    }
+
+    /// Checks that `output` is new, an empty directory, or a bottle (it has a manifest): never a
+    /// directory of other files such as / or /usr, whose files a bottle would replace. Returns
+    /// whether there is a bottle to update; an empty directory is replaced by the new bottle.
+    private static func checkOutput(_ output: String) throws(BottleError) -> Bool {
+        var st = stat()
+        guard lstat(output, &st) == 0 else { return false }
+        guard st.st_mode & S_IFMT == S_IFDIR else { throw BottleError(output, "exists and is not a directory") }
+        if pathExists(output + "/" + manifestName) { return true }
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? ["?"]
+        guard contents.isEmpty, output != "/" else {
+            throw BottleError(output, "exists and is not a bottle (\(manifestName) missing): name a new or empty directory")
+        }
+        return false
     }
 
     /// Produces one entry inside `stage`; returns how a program's or library's run path was set.
