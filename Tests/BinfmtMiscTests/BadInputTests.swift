@@ -18,8 +18,9 @@ import Testing
             $B install >/dev/null
             snapshot() { cat $D/BOTTLE $D/BOTTLE-privileged /etc/binfmt.d/bottle.conf; ls $D; stat -c %i /usr/libexec/runbottle; }
             before=$(snapshot)
-            $B install \(options) 2>err && exit 9 || echo "status $?"
-            cat err
+            err=$(mktemp)
+            $B install \(options) 2>$err && exit 9 || echo "status $?"
+            cat $err; rm -f $err
             [ "$before" = "$(snapshot)" ] && echo unchanged
             """)
         #expect(result.succeeded, "\(result)")
