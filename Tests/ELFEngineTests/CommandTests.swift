@@ -1,0 +1,216 @@
+// binfmt-reg seal, unseal and inspect as a user runs them: trees, notices, the summary line,
+// exit codes, dry runs, hard links, kept metadata, the progress line, matching entries.
+import ELFEngine
+import Foundation
+import Testing
+import TestSupport
+
+private func tool(_ arguments: [String]) throws -> CommandResult {
+    try run([try BuiltTools.binfmtReg()] + arguments)
+}
+
+/// A bottle with one dynamic program, a static one, a script, a library and a symlink.
+private func mixedBottle() throws -> (FixtureBottle, program: String) {
+    let bottle = try FixtureBottle("cli")
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    try bottle.compile("static", ["-static"])
+    try "#!/bin/sh\necho hi\n".write(toFile: bottle.bin + "/script.sh", atomically: true, encoding: .utf8)
+    try bottle.compile("libx.so", ["-shared", "-fPIC"], source: "int x(void) { return 1; }\n")
+    try FileManager.default.createSymbolicLink(atPath: bottle.bin + "/link", withDestinationPath: "hello")
+    return (bottle, program)
+}
+
+@Test func sealingATreeSkipsWithNoticesAndSummarises() throws {
+    let (bottle, program) = try mixedBottle()
+    defer { bottle.remove() }
+    let first = try tool(["seal", bottle.dir.path])
+    #expect(first.status == 0, "\(first)")
+    // hello sealed; the three C sources, the script, static, libx.so and the two loaders in lib/
+    // skipped; the symlink not visited.
+    #expect(first.stdout == "seal: 1 sealed, 0 already sealed, 8 skipped, 0 failed\n")
+    #expect(first.stderr.contains("binfmt-reg: \(bottle.bin)/script.sh: skipped: not an ELF file\n"))
+    #expect(first.stderr.contains("binfmt-reg: \(bottle.bin)/static: skipped: statically linked (no PT_INTERP)\n"))
+    #expect(first.stderr.contains("binfmt-reg: \(bottle.bin)/libx.so: skipped: a shared library"))
+    #expect(!first.stderr.contains("/link"))
+    #expect(try SealedStateProbe.status(program) == .sealed)
+
+    let second = try tool(["seal", bottle.dir.path])
+    #expect(second.status == 0)
+    #expect(second.stdout == "seal: 0 sealed, 1 already sealed, 8 skipped, 0 failed\n")
+
+    // Named on the command line: through the symlink, the target is what is sealed (already).
+    let named = try tool(["seal", bottle.bin + "/link"])
+    #expect(named.stdout.contains("\(bottle.bin)/link: already sealed, unchanged"))
+    #expect(FileManager.default.fileExists(atPath: bottle.bin + "/link"))
+    #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: bottle.bin + "/link")) == "hello")
+}
+
+@Test func aNamedFileThatIsNotELFFailsWithOneLine() throws {
+    let bottle = try FixtureBottle("notelf")
+    defer { bottle.remove() }
+    let text = bottle.dir.file("notes.txt")
+    try "plain text\n".write(toFile: text, atomically: true, encoding: .utf8)
+    let result = try tool(["seal", text, bottle.dir.file("missing")])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("binfmt-reg: \(text): not an ELF file\n"))
+    #expect(result.stderr.contains("binfmt-reg: \(bottle.dir.file("missing")): No such file or directory\n"))
+    #expect(result.stdout == "seal: 0 sealed, 0 already sealed, 0 skipped, 2 failed\n")
+    #expect(try String(contentsOfFile: text, encoding: .utf8) == "plain text\n")
+}
+
+@Test func dryRunChangesNothing() throws {
+    let bottle = try FixtureBottle("dry")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    let before = try bytes(program)
+    let result = try tool(["seal", "--dry-run", program])
+    #expect(result.status == 0)
+    #expect(result.stdout.contains("would seal \(program): loader ../lib/ld-linux-x86-64.so.2, note type 1"))
+    #expect(result.stdout.hasSuffix("seal: 1 would seal, 0 already sealed, 0 skipped, 0 failed\n"))
+    #expect(try bytes(program) == before)
+}
+
+@Test func hardLinksAreRefusedUnlessAllowed() throws {
+    let bottle = try FixtureBottle("links")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    let other = bottle.bin + "/hello-link"
+    try FileManager.default.linkItem(atPath: program, toPath: other)
+    let before = try bytes(program)
+    let refused = try tool(["seal", program])
+    #expect(refused.status == 1)
+    #expect(refused.stderr.contains("binfmt-reg: \(program): has 2 hard links"))
+    #expect(try bytes(program) == before)
+
+    let allowed = try tool(["seal", "--allow-hard-links", program])
+    #expect(allowed.status == 0, "\(allowed)")
+    #expect(try SealedStateProbe.status(program) == .sealed)
+    // The other name keeps the original file.
+    #expect(try bytes(other) == before)
+}
+
+@Test func ownerModeAndExtendedAttributesAreKept() throws {
+    let bottle = try FixtureBottle("meta")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    let plain = try bottle.compile("plain", Build.pie64.flags)
+    try expectSuccess(shell("""
+        chown 1234:5678 '\(program)'
+        chmod 6755 '\(program)'
+        setfattr -n user.bottle-test -v kept '\(program)'
+        setcap cap_net_raw+ep '\(program)'
+        chmod 0700 '\(plain)'
+        """))
+    let result = try tool(["seal", program, plain])
+    #expect(result.status == 0, "\(result)")
+    let after = try expectSuccess(shell("""
+        stat -c '%a %u %g' '\(program)' '\(plain)'
+        getfattr --only-values -n user.bottle-test '\(program)'; echo
+        getcap '\(program)'
+        """))
+    #expect(after.stdout == "6755 1234 5678\n700 0 0\nkept\n\(program) cap_net_raw=ep\n")
+    // Privileged programs get note type 2, the POC entry's; ordinary ones type 1.
+    #expect(try SealedStateProbe.note(program)?.type == .privileged)
+    #expect(try SealedStateProbe.note(plain)?.type == .ordinary)
+}
+
+@Test func unsealRestoresTheOriginalBytes() throws {
+    let (bottle, program) = try mixedBottle()
+    defer { bottle.remove() }
+    let original = bottle.dir.file("hello.orig")
+    try expectSuccess(run(["cp", "-p", program, original]))
+    try expectSuccess(tool(["seal", program]))
+    #expect(try bytes(program) != bytes(original))
+    let unsealed = try tool(["unseal", bottle.dir.path])
+    #expect(unsealed.status == 0, "\(unsealed)")
+    #expect(unsealed.stdout.hasPrefix("unseal: 1 unsealed, "))
+    try expectSuccess(run(["cmp", program, original]))
+    let again = try tool(["unseal", program])
+    #expect(again.status == 0)
+    #expect(again.stdout.contains("\(program): not sealed, unchanged"))
+}
+
+@Test func progressIsShownOnATerminalOnly() throws {
+    let bottle = try FixtureBottle("progress")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    for i in 0..<24 { try expectSuccess(run(["cp", program, program + "\(i)"])) }
+    let piped = try tool(["seal", "--dry-run", bottle.bin])
+    #expect(!piped.stderr.contains("\u{1B}[K"))
+    // script(1) gives the command a terminal.
+    let command = "'\(try BuiltTools.binfmtReg())' seal '\(bottle.bin)'"
+    let onTerminal = try expectSuccess(run(["script", "-qec", command, "/dev/null"]))
+    #expect(onTerminal.stdout.contains("\r\u{1B}[K[0/25] "))
+    #expect(onTerminal.stdout.contains("seal: 25 sealed, 0 already sealed, 0 skipped, 0 failed"))
+}
+
+@Test func inspectReportsSealNoteLoaderAndDamage() throws {
+    let bottle = try FixtureBottle("inspect")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    let unsealed = try tool(["inspect", program])
+    #expect(unsealed.status == 0)
+    #expect(unsealed.stdout.hasPrefix("\(program): not sealed\n"))
+
+    try expectSuccess(tool(["seal", program]))
+    let sealed = try tool(["inspect", "--json", program])
+    #expect(sealed.status == 0)
+    let reports = try #require(JSONSerialization.jsonObject(with: Data(sealed.stdout.utf8)) as? [[String: Any]])
+    let report = try #require(reports.first)
+    #expect(report["status"] as? String == "sealed")
+    #expect(report["noteType"] as? Int == 1)
+    #expect(report["loader"] as? String == "../lib/ld-linux-x86-64.so.2")
+    #expect(report["loaderExists"] as? Bool == true)
+    #expect(report["slot"] as? String == "/lib64/ld-linux-x86-64.so.2")
+
+    // strip and objcopy wreck the seal silently: inspect says so and how to fix it.
+    for wrecker in [["strip"], ["objcopy"]] {
+        let copy = bottle.dir.file("wrecked-\(wrecker[0])")
+        try expectSuccess(run(["cp", program, copy]))
+        try expectSuccess(run(wrecker + [copy]))
+        let damaged = try tool(["inspect", copy])
+        #expect(damaged.status == 1)
+        #expect(damaged.stdout.contains("\(copy): damaged"))
+        #expect(damaged.stdout.contains("reseal from the unstripped file"))
+        let reseal = try tool(["seal", copy])
+        #expect(reseal.status == 1)
+        #expect(reseal.stderr.contains("reseal from the unstripped file"))
+    }
+
+    // The loader missing is visible.
+    try FileManager.default.removeItem(atPath: bottle.lib + "/ld-linux-x86-64.so.2")
+    #expect(try tool(["inspect", program]).stdout.contains("(MISSING)"))
+}
+
+@Test func inspectNamesTheEntryThatWouldTakeTheFile() throws {
+    let bottle = try FixtureBottle("match")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    let original = bottle.dir.file("original")
+    try expectSuccess(run(["cp", program, original]))
+    try expectSuccess(tool(["seal", program]))
+    func escaped(_ bytes: [UInt8]) -> String { bytes.map { String(format: "\\x%02x", $0) }.joined() }
+    let (magic, mask) = SealFormat.binfmtMagic(is64Bit: true, bigEndian: false, machine: ELF.EM_X86_64, noteType: .ordinary)
+    let line = ":BOTTLE-inspect-test:M:0:\(escaped(magic)):\(escaped(mask)):/bin/true:PO"
+    let result = try inPrivateBinfmt("""
+        printf '%s\\n' '\(line)' > /proc/sys/fs/binfmt_misc/register
+        '\(try BuiltTools.binfmtReg())' inspect '\(program)' '\(original)'
+        """)
+    #expect(result.succeeded, "\(result)")
+    #expect(result.stdout.contains("\(program): sealed\n"))
+    #expect(result.stdout.contains("  binfmt_misc: matched by BOTTLE-inspect-test\n"))
+    #expect(result.stdout.contains("\(original): not sealed\n  ELF: x86-64 64-bit little-endian, ET_DYN\n  binfmt_misc: no enabled entry matches\n"))
+}
+
+/// Reading a file's seal through the engine.
+enum SealedStateProbe {
+    static func status(_ path: String) throws -> SealedState.Status {
+        let file = try ELFFile(path: path)
+        return try SealedState.read(file, ELFImage.parse(file)).status
+    }
+
+    static func note(_ path: String) throws -> BottleNote? {
+        let file = try ELFFile(path: path)
+        return try SealedState.read(file, ELFImage.parse(file)).note
+    }
+}
