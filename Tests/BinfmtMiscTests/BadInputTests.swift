@@ -32,10 +32,11 @@ import Testing
     @Test func aKernelRefusalRestoresThePreviousEntry() throws {
         let result = try Sandbox.run("""
             $B install >/dev/null
-            mkdir -p /tmp/noexec-$$ && mount -t tmpfs -o noexec tmpfs /tmp/noexec-$$
-            cp /usr/libexec/runbottle /tmp/noexec-$$/runbottle
+            noexec=$(mktemp -d) && trap 'umount $noexec; rmdir $noexec' EXIT
+            mount -t tmpfs -o noexec tmpfs $noexec
+            cp /usr/libexec/runbottle $noexec/runbottle
             before=$(cat $D/BOTTLE $D/BOTTLE-privileged)
-            $B install --fix-binary --interpreter /tmp/noexec-$$/runbottle 2>&1 && exit 9 || echo "status $?"
+            $B install --fix-binary --interpreter $noexec/runbottle 2>&1 && exit 9 || echo "status $?"
             [ "$before" = "$(cat $D/BOTTLE $D/BOTTLE-privileged)" ] && echo restored
             """)
         #expect(result.succeeded, "\(result)")
@@ -49,10 +50,11 @@ import Testing
         let result = try Sandbox.run("""
             printf ':BOTTLE:M:200:\\x7fBOT::/bin/true:P' > $D/register
             $B disable >/dev/null
-            mkdir -p /tmp/noexec-$$ && mount -t tmpfs -o noexec tmpfs /tmp/noexec-$$
-            cp \(try BuiltTools.binfmtReg()) /tmp/noexec-$$/interp
+            noexec=$(mktemp -d) && trap 'umount $noexec; rmdir $noexec' EXIT
+            mount -t tmpfs -o noexec tmpfs $noexec
+            cp \(try BuiltTools.binfmtReg()) $noexec/interp
             before=$(cat $D/BOTTLE)
-            $B install --fix-binary --no-privileged-entry --interpreter /tmp/noexec-$$/interp 2>&1 && exit 9 || echo "status $?"
+            $B install --fix-binary --no-privileged-entry --interpreter $noexec/interp 2>&1 && exit 9 || echo "status $?"
             [ "$before" = "$(cat $D/BOTTLE)" ] && echo restored
             head -1 $D/BOTTLE
             """)
