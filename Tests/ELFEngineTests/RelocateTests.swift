@@ -176,3 +176,30 @@ private let whoami = """
         #expect(ran.stdout.hasPrefix("exe=\(bottle.program)\n"), "\(ran)")
     }
 }
+
+@Suite struct RelocatedUnderRunbottleTests {
+    /// The same relocated file runs through runbottle where the entry is registered: after a move
+    /// the slot is stale, so only runbottle (which reads the note) can find the loader.
+    @Test func runbottleStillTakesARelocatedBinary() throws {
+        let work = try TemporaryDirectory("relocate")
+        defer { work.remove() }
+        let a = work.file("a"), b = work.file("b")
+        _ = try Bottles.build(name: "whoami", source: whoami, in: a)
+        let tool = try BuiltTools.binfmtReg()
+        #expect(try run([tool, "relocate", a]).succeeded)
+        let runbottle = try BuiltTools.writeRunbottle(into: work.path)
+        let line = try run([tool, "line", "--interpreter", runbottle])
+        try #require(line.succeeded, "\(line)")
+        let register = line.stdout.split(separator: "\n")
+            .map { "printf '%s\\n' '\($0)' > /proc/sys/fs/binfmt_misc/register" }.joined(separator: "\n")
+        #expect(rename(a, b) == 0)
+        let result = try inPrivateBinfmt("""
+            \(b)/bin/whoami 2>&1 || echo "kernel path failed as expected"
+            \(register)
+            \(b)/bin/whoami
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout.hasSuffix("exe=\(b)/bin/whoami\nloader=\(b)/lib/ld-linux-x86-64.so.2\n"), "\(result)")
+        #expect(result.stdout.contains("required file not found"), "\(result)")
+    }
+}
