@@ -176,15 +176,17 @@ public struct StatusProbe: Sendable {
 
         var persistence: StatusReport.Persistence?
         if installer.persist {
-            let path = installer.binfmtDPath
+            // systemd-binfmt reads the first file of a name in /etc, /run, /usr/local/lib,
+            // /usr/lib (binfmt.d(5)): that one is what a reboot registers.
+            let name = installer.binfmtDPath.split(separator: "/").last.map(String.init) ?? ""
+            let existing = ["/etc/binfmt.d", "/run/binfmt.d", "/usr/local/lib/binfmt.d", "/usr/lib/binfmt.d"]
+                .map { $0 + "/" + name }.filter(Files.exists)
+            let path = existing.first ?? installer.binfmtDPath
             let content = (try? Files.read(path)) ?? nil
             let expected = registered.map(\.registration.line).joined()
-            let others = ["/run/binfmt.d", "/usr/lib/binfmt.d", "/usr/local/lib/binfmt.d"]
-                .map { $0 + "/" + (path.split(separator: "/").last.map(String.init) ?? "") }
-                .filter { $0 != path && Files.exists($0) }
             persistence = .init(path: path, present: content != nil,
                                 matchesRegistered: content.map { $0 == Array(expected.utf8) } ?? false,
-                                otherFiles: others)
+                                otherFiles: Array(existing.dropFirst()))
             if content == nil {
                 problems.append("\(path) is missing: the entries will not come back after a reboot")
             } else if persistence?.matchesRegistered == false && !registered.isEmpty {

@@ -65,7 +65,7 @@ struct StatusCommand: ParsableCommand {
             line("persistence \(p.path): " + (p.present
                 ? (p.matchesRegistered ? "present, equal to the registered entries" : "present, differs from the registered entries")
                 : "missing"))
-            for other in p.otherFiles { line("  also: \(other)") }
+            for other in p.otherFiles { line("  overrides: \(other)") }
         }
         if report.conflicts.isEmpty {
             line("conflicts: none")

@@ -160,4 +160,26 @@ private func problems(_ json: [String: Any]) -> [String] {
         #expect(result.stdout.contains("canary through BOTTLE as uid 65534: ok in the loader's explicit mode (argv right, /proc/self/exe names runbottle)\n"))
         #expect(result.stdout.contains("warning: for ordinary users (uid 65534) /proc/self/exe names runbottle"))
     }
+
+    /// The persistence file is whichever bottle.conf systemd-binfmt reads first: a packaged
+    /// /usr/lib one counts, and an /etc one overrides it.
+    @Test func persistenceFollowsSystemdBinfmtPrecedence() throws {
+        let result = try Sandbox.run("""
+            mount -t tmpfs tmpfs /usr/lib/binfmt.d
+            $B install --no-persist >/dev/null
+            $B line > /usr/lib/binfmt.d/bottle.conf
+            $B status | grep -E '^persistence|^status'
+            $B line --no-privileged-entry > /etc/binfmt.d/bottle.conf
+            $B status | grep -E '^persistence|^  overrides|^problem' || true
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout == """
+            persistence /usr/lib/binfmt.d/bottle.conf: present, equal to the registered entries
+            status: all well
+            persistence /etc/binfmt.d/bottle.conf: present, differs from the registered entries
+              overrides: /usr/lib/binfmt.d/bottle.conf
+            problem: /etc/binfmt.d/bottle.conf differs from the registered entries: a reboot would register something else
+
+            """)
+    }
 }
