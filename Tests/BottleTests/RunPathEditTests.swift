@@ -145,4 +145,43 @@ import TestSupport
         let added = try Self.elflint(copy).subtracting(Self.elflint(program)).filter { !$0.contains("owner name 'BOTTLE'") }
         #expect(added.isEmpty, "eu-elflint on the sealed file: \(added.sorted())")
     }
+
+    /// Corrupt inputs, one field at a time (every section header's offset, size and link, every
+    /// dynamic entry's value, every program header's offset and size, set to extremes): the
+    /// planner throws or plans, and a plan it makes is checked before anything is replaced.
+    @Test func corruptFieldsAreRefusedNotCrashedOn() throws {
+        let dir = try TemporaryDirectory("rpath-corrupt")
+        defer { dir.remove() }
+        let program = try Self.compile("cc", Self.hello, dir)
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: program)))
+        func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(original[at + $1]) << (8 * UInt64($1)) } }
+        func u16(_ at: Int) -> Int { Int(original[at]) | Int(original[at + 1]) << 8 }
+        var fields: [(Int, Int)] = []  // (offset, width) of each field to corrupt
+        let shoff = Int(u64(40)), shnum = u16(60), phoff = Int(u64(32)), phnum = u16(56)
+        for i in 0..<shnum { fields += [(shoff + i * 64 + 24, 8), (shoff + i * 64 + 32, 8), (shoff + i * 64 + 40, 4)] }
+        for i in 0..<phnum { fields += [(phoff + i * 56 + 8, 8), (phoff + i * 56 + 32, 8)] }
+        let (file, image, _) = try Sealer.open(program)
+        if let dynamic = image.first(ELF.PT_DYNAMIC) {
+            for i in 0..<Int(dynamic.p_filesz / 16) { fields.append((Int(dynamic.p_offset) + i * 16 + 8, 8)) }
+        }
+        _ = file
+        var planned = 0, refused = 0
+        for (offset, width) in fields {
+            for value: UInt64 in [0, 1, 0x7fff_ffff, UInt64.max, UInt64(original.count)] {
+                var bytes = original
+                for b in 0..<width { bytes[offset + b] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(b))) }
+                let path = dir.file("corrupt")
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                do {
+                    let file = try ELFFile(path: path)
+                    let image = try ELFImage.parse(file)
+                    _ = try RunPathEditor.plan(file, image, runPath: "$ORIGIN/../lib", methods: RunPathMethod.beforeSeal)
+                    planned += 1
+                } catch {
+                    refused += 1
+                }
+            }
+        }
+        #expect(planned + refused == fields.count * 5 && planned > 0 && refused > 0, "planned \(planned), refused \(refused)")
+    }
 }

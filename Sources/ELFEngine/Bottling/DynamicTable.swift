@@ -182,6 +182,7 @@ struct DynamicTable {
             switch section.sh_type {
             case SectionHeader.SHT_DYNSYM:
                 let entsize = wide ? 24 : 16
+                guard section.sh_size <= file.size else { throw ELFError(file.path, .truncated("dynamic symbol table of \(section.sh_size) bytes")) }
                 let total = Int(section.sh_size) / entsize
                 var first = 0
                 let perRead = ELFFile.maxRead / entsize
@@ -242,6 +243,7 @@ struct DynamicTable {
         let entsize = wide ? 24 : 16
         var edits: [SealPlan.Edit] = []
         for table in sections where table.sh_type == SectionHeader.SHT_SYMTAB || table.sh_type == SectionHeader.SHT_DYNSYM {
+            guard table.sh_size <= file.size else { throw ELFError(file.path, .truncated("symbol table of \(table.sh_size) bytes")) }
             let total = Int(table.sh_size) / entsize
             let perRead = ELFFile.maxRead / entsize
             var first = 0

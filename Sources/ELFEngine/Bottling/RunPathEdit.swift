@@ -87,7 +87,7 @@ public enum RunPathEditor {
         }
 
         var programHeaders = image.programHeaders
-        let dynamicIndex = programHeaders.firstIndex { $0.p_type == ELF.PT_DYNAMIC }!
+        var segmentIndex: Int?
         let method: RunPathMethod
         let stringsAddress: UInt64, stringsOffset: UInt64
         var newFileSize = image.fileSize
@@ -120,8 +120,9 @@ public enum RunPathEditor {
             let segment = ProgramHeader(
                 p_type: ELF.PT_LOAD, p_flags: ELF.PF_R | ELF.PF_W, p_offset: offset, p_vaddr: address,
                 p_paddr: address, p_filesz: 0, p_memsz: 0, p_align: page)
-            let lastLoad = programHeaders.lastIndex { $0.p_type == ELF.PT_LOAD } ?? programHeaders.count - 1
-            programHeaders.insert(segment, at: lastLoad + 1)
+            let afterLastLoad = (programHeaders.lastIndex { $0.p_type == ELF.PT_LOAD } ?? programHeaders.count - 1) + 1
+            programHeaders.insert(segment, at: afterLastLoad)
+            segmentIndex = afterLastLoad
         } else {
             throw ELFError(path, .unsupportedLayout(
                 "adding DT_RPATH needs \(needed) bytes of padding below the writable PT_LOAD, or a spare program header "
@@ -130,18 +131,19 @@ public enum RunPathEditor {
         }
         let (bytes, dynamicAddress, _) = payload(stringsAddress: stringsAddress)
         let dynamicOffset = stringsOffset + (dynamicAddress - stringsAddress)
-        if method == .appendedSegment || method == .appendedSegmentBeforeSeal {
-            let index = programHeaders.firstIndex { $0.p_type == ELF.PT_LOAD && $0.p_offset == stringsOffset && $0.p_filesz == 0 }!
-            programHeaders[index].p_filesz = UInt64(bytes.count)
-            programHeaders[index].p_memsz = UInt64(bytes.count)
+        if let segmentIndex {
+            programHeaders[segmentIndex].p_filesz = UInt64(bytes.count)
+            programHeaders[segmentIndex].p_memsz = UInt64(bytes.count)
             newFileSize = stringsOffset + UInt64(bytes.count)
         }
-        let dynamicIndexNow = programHeaders.firstIndex { $0.p_type == ELF.PT_DYNAMIC } ?? dynamicIndex
-        programHeaders[dynamicIndexNow].p_offset = dynamicOffset
-        programHeaders[dynamicIndexNow].p_vaddr = dynamicAddress
-        programHeaders[dynamicIndexNow].p_paddr = dynamicAddress
-        programHeaders[dynamicIndexNow].p_filesz = dynamicSize
-        programHeaders[dynamicIndexNow].p_memsz = dynamicSize
+        guard let dynamicIndex = programHeaders.firstIndex(where: { $0.p_type == ELF.PT_DYNAMIC }) else {
+            throw ELFError(path, .corrupt("no PT_DYNAMIC"))
+        }
+        programHeaders[dynamicIndex].p_offset = dynamicOffset
+        programHeaders[dynamicIndex].p_vaddr = dynamicAddress
+        programHeaders[dynamicIndex].p_paddr = dynamicAddress
+        programHeaders[dynamicIndex].p_filesz = dynamicSize
+        programHeaders[dynamicIndex].p_memsz = dynamicSize
 
         var edits = [SealPlan.Edit(offset: image.header.e_phoff, bytes: format.encodeProgramHeaders(programHeaders)),
                      SealPlan.Edit(offset: stringsOffset, bytes: bytes)]
