@@ -4,6 +4,7 @@
 #   kernel      the same program with PT_INTERP naming the bottle's loader (the kernel's own path)
 #   explicit    the bottle's loader run explicitly: lib/ld.so bin/hello
 #   two-exec    a static stub that checks/rewrites the real binary's PT_INTERP, then execs it
+#   relocated   the sealed binary after `binfmt-reg relocate`, its entry disabled (the kernel's path)
 # Runs inside `unshare --user --map-root-user --mount` with a private binfmt_misc instance.
 # Usage: Benchmarks/exec-runbottle.sh [RUNS]   (from the package root, after `swift build`)
 set -euo pipefail
@@ -79,6 +80,8 @@ bottle() {   # bottle LIBC CC LOADER_SOURCE LOADER_NAME LIBS...
     patchelf --set-interpreter "$b/lib/$ldname" "$b/bin/hello-kernel"
     cp "$b/bin/hello" "$b/bin/hello-explicit"
     "$binfmt_reg" seal "$b/bin/hello" >/dev/null
+    cp "$b/bin/hello" "$b/bin/hello-relocated"
+    "$binfmt_reg" relocate "$b/bin/hello-relocated" >/dev/null
     cp "$b/bin/hello" "$b/bin/stub.real"
     cc -O2 -static -DLOADER="\"$ldname\"" -o "$b/bin/stub" "$work/stub.c"
 }
@@ -92,11 +95,19 @@ for libc in glibc musl; do
     for cmd in "$b/bin/hello" "$b/bin/hello-kernel" "$ld $b/bin/hello-explicit" "$b/bin/stub"; do
         [ "$($cmd)" = hello ] || { echo "exec-runbottle: $cmd does not print hello" >&2; exit 1; }
     done
+    echo 0 > /proc/sys/fs/binfmt_misc/BOTTLE
+    [ "$("$b/bin/hello-relocated")" = hello ] || { echo "exec-runbottle: relocated does not print hello" >&2; exit 1; }
+    echo 1 > /proc/sys/fs/binfmt_misc/BOTTLE
+    # One preparation per command: only the relocated row runs with the entry disabled.
+    on="sh -c 'echo 1 > /proc/sys/fs/binfmt_misc/BOTTLE'" off="sh -c 'echo 0 > /proc/sys/fs/binfmt_misc/BOTTLE'"
     hyperfine -N --style none --warmup 200 --runs "$runs" --export-json "$work/$libc.json" \
         -n runbottle "$b/bin/hello" \
         -n kernel "$b/bin/hello-kernel" \
         -n explicit "$ld $b/bin/hello-explicit" \
-        -n two-exec "$b/bin/stub" >/dev/null
+        -n two-exec "$b/bin/stub" \
+        -n relocated "$b/bin/hello-relocated" \
+        --prepare "$on" --prepare "$on" --prepare "$on" --prepare "$on" --prepare "$off" >/dev/null
+    echo 1 > /proc/sys/fs/binfmt_misc/BOTTLE
     echo "== $libc ($runs runs each; ratio to the kernel's own path)"
     jq -r '
         (.results[] | select(.command == "kernel")) as $k
