@@ -79,9 +79,11 @@ int main(int argc, char **argv)
     if (d) closedir(d);
     printf("leaked_fds=%d\n", leaked);
 
-    int rb_maps = 0, anon_exec = 0;
+    int rb_maps = 0, anon_exec = 0, first = 1;
     f = fopen("/proc/self/maps", "r");
     while (f && fgets(buf, sizeof buf, f)) {
+        if (first) printf("first_map=%.*s\n", (int)strcspn(buf, "-"), buf);
+        first = 0;
         if (strstr(buf, "runbottle")) rb_maps++;
         if (strstr(buf, " r-xp 00000000 00:00 0 ") && !strchr(buf, '[')) anon_exec++;
     }

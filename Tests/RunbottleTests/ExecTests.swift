@@ -59,6 +59,51 @@ func runsASealedBottleNatively(libc: TestBottle.Libc, pie: Bool) throws {
     expectNative(runs[2], program: b.program, argv: ["custom-argv0", "via-exec-a"])
 }
 
+@Test func honoursADDR_NO_RANDOMIZEAndRandomizesOtherwise() throws {
+    let rig = try ExecRig("aslr")
+    defer { rig.dir.remove() }
+    _ = try rig.bottle("probe")
+    let result = try rig.inBinfmt("""
+        setarch -R ./probe/bin/probe | grep first_map
+        for i in 1 2 3; do ./probe/bin/probe | grep first_map; done
+        """)
+    let bases = ProbeReport(result.stdout).all("first_map")
+    try #require(bases.count == 4, "\(result)")
+    // Where the kernel puts a PIE without randomization: ELF_ET_DYN_BASE.
+    #expect(bases[0] == "555555554000", "\(result)")
+    #expect(Set(bases.dropFirst()).count == 3, "three runs, three bases: \(result)")
+    for base in bases.dropFirst() {
+        let value = UInt64(base, radix: 16) ?? 0
+        #expect(value >= 0x5555_5555_4000 && value < 0x5555_5555_4000 + (1 << 40), "\(base)")
+    }
+}
+
+@Test func findsTheLoaderInAChrootWithoutProc() throws {
+    let rig = try ExecRig("chroot")
+    defer { rig.dir.remove() }
+    _ = try rig.bottle("probe")
+    // F: the kernel opens runbottle at registration, so the chroot need not contain it.
+    let fixed = try run([try BuiltTools.binfmtReg(), "line", "--interpreter", rig.runbottle,
+                         "--no-privileged-entry", "--fix-binary"])
+    try #require(fixed.succeeded, "\(fixed)")
+    let result = try inPrivateBinfmt("""
+        printf '%s\\n' '\(fixed.stdout.trimmingCharacters(in: .newlines))' > /proc/sys/fs/binfmt_misc/register
+        root=\(rig.dir.path)/root
+        mkdir -p $root/opt $root/usr/bin
+        cp -a \(rig.dir.path)/probe $root/opt/bottle
+        ln -s ../../opt/bottle/bin/probe $root/usr/bin/probe
+        test ! -e $root/proc
+        # glibc's loader finds $ORIGIN through /proc/self/exe too: without /proc, natively as
+        # here, the libraries need LD_LIBRARY_PATH. runbottle itself must manage without /proc.
+        LD_LIBRARY_PATH=/opt/bottle/lib chroot $root /usr/bin/probe in-chroot
+        """)
+    #expect(result.succeeded, "\(result)")
+    let r = ProbeReport(result.stdout)
+    #expect(r.argv == ["/usr/bin/probe", "in-chroot"], "\(result)")
+    // /proc/self/auxv is missing too; what the program reads from its own stack is right.
+    #expect(r["at_flags"] == "0" && r["execfn"] == "/usr/bin/probe", "\(result)")
+}
+
 @Test func passesExitCodesAndDeathBySignal() throws {
     let rig = try ExecRig("status")
     defer { rig.dir.remove() }
