@@ -186,7 +186,9 @@ static void open_loader(struct run *r, struct rb_scratch *s)
         canonical_loader_path(r);
     if (rc == -ENOENT)
         rb_die(RB_EXIT_NOTFOUND, r->name, "loader not found", r->loader_path);
-    if (rc == RB_EUNTRUSTED || (rc == -ELOOP && r->program_secure))
+    /* O_NOFOLLOW on the trusted walk: a symlinked file gives ELOOP, a symlinked directory
+     * ENOTDIR. */
+    if (rc == RB_EUNTRUSTED || (r->program_secure && (rc == -ELOOP || rc == -ENOTDIR)))
         rb_die(RB_EXIT_NOEXEC, r->name,
                "privileged program: untrusted loader (it or a directory above it is not "
                "root-owned, is group/other-writable, or is a symlink)", r->loader_path);
