@@ -78,8 +78,9 @@ public enum Bottler {
         }
         // Libraries and the loader first, then links, then programs: a program moved in never
         // points at a library that is not there yet.
+        let kinds = Dictionary(plan.entries.map { ($0.path, $0.kind) }, uniquingKeysWith: { first, _ in first })
         func order(_ change: BottleChange) -> Int {
-            switch plan.entries.first(where: { $0.path == change.path })?.kind {
+            switch kinds[change.path] {
             case .directory: return 0
             case .library, .file: return 1
             case .symlink: return 2
@@ -88,7 +89,7 @@ public enum Bottler {
         }
         for change in changes.sorted(by: { order($0) < order($1) }) where change.action != .unchanged {
             let target = output + "/" + change.path
-            if case .directory = plan.entries.first(where: { $0.path == change.path })?.kind {
+            if case .directory = kinds[change.path] {
                 try makeDirectory(target)
                 continue
             }
