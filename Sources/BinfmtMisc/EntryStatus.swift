@@ -56,16 +56,9 @@ public struct EntryStatus: Sendable, Hashable {
         Registration(name: name, kind: kind, interpreter: interpreter, flags: flags)
     }
 
-    /// Whether this entry's magic and mask take a file starting with `header` (the kernel's
-    /// check_file: every byte under the mask equal). Extension entries never match here.
+    /// Whether this entry takes a file starting with `header`.
     public func matches(header: [UInt8]) -> Bool {
-        guard case .magic(let offset, let magic, let mask) = kind else { return false }
-        guard offset + magic.count <= header.count else { return false }
-        for i in 0..<magic.count {
-            let m = mask.isEmpty ? 0xff : mask[i]
-            if (header[offset + i] ^ magic[i]) & m != 0 { return false }
-        }
-        return true
+        kind.matches(header: header)
     }
 
     static func hex(_ text: Substring) -> [UInt8]? {
@@ -81,6 +74,20 @@ public struct EntryStatus: Sendable, Hashable {
             index += 2
         }
         return bytes
+    }
+}
+
+extension Registration.Kind {
+    /// Whether this magic and mask take a file starting with `header` (the kernel's check_file:
+    /// every byte under the mask equal). Extension entries never match here.
+    public func matches(header: [UInt8]) -> Bool {
+        guard case .magic(let offset, let magic, let mask) = self else { return false }
+        guard offset + magic.count <= header.count else { return false }
+        for i in 0..<magic.count {
+            let m = mask.isEmpty ? 0xff : mask[i]
+            if (header[offset + i] ^ magic[i]) & m != 0 { return false }
+        }
+        return true
     }
 }
 

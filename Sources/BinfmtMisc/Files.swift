@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 enum Files {
-    /// The file's bytes, or nil when it does not exist.
-    static func read(_ path: String) throws(BinfmtMiscError) -> [UInt8]? {
+    /// The file's bytes (at most `limit` of them), or nil when it does not exist.
+    static func read(_ path: String, limit: Int = .max) throws(BinfmtMiscError) -> [UInt8]? {
         let fd: FileDescriptor
         do { fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec) } catch {
             let code = Errno.of(error)
@@ -22,7 +22,7 @@ enum Files {
             do { count = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) } } catch {
                 throw .from(Errno.of(error), path: path, what: "read")
             }
-            if count == 0 { return bytes }
+            if count == 0 || bytes.count >= limit { return Array(bytes.prefix(limit)) }
             bytes += buffer[0..<count]
         }
     }

@@ -71,6 +71,7 @@ public struct Installer: Sendable {
 
         var restoreInterpreter: (() -> Void)?
         var interpreterChanged = false
+        try refuseSelfMatch(registrations, interpreter: runbottle)
         if let runbottle {
             let result = try installInterpreter(runbottle)
             messages.append(result.message)
@@ -113,6 +114,21 @@ public struct Installer: Sendable {
         }
         if info.st_mode & S_IFMT != S_IFREG || info.st_mode & 0o111 == 0 {
             throw .failed(path: path, what: "interpreter", reason: "not an executable regular file")
+        }
+    }
+
+    /// An entry that matches its own interpreter makes every exec it takes fail with ELOOP (the
+    /// kernel hands the interpreter to the same entry again): refuse it before registering.
+    private func refuseSelfMatch(_ registrations: [Registration], interpreter bytes: [UInt8]?)
+        throws(BinfmtMiscError)
+    {
+        let path = layout.path(plan.interpreter)
+        let head = Registration.currentMagicEnd
+        guard let header = bytes.map({ Array($0.prefix(head)) }) ?? (try? Files.read(path, limit: head)) ?? nil
+        else { return }
+        for registration in registrations where registration.kind.matches(header: header) {
+            throw .failed(path: path, what: "interpreter",
+                          reason: "entry \(registration.name) would match its own interpreter (a sealed file): every exec it takes would fail with ELOOP")
         }
     }
 

@@ -12,10 +12,12 @@ import Testing
         ("--interpreter usr/bin/true", "binfmt-reg: invalid registration: interpreter \"usr/bin/true\" is not an absolute path"),
         ("--flags O", "binfmt-reg: invalid registration: flags O lack P or O: runbottle needs the original argv[0] (P) and the binary's descriptor, AT_EXECFD (O)"),
         ("--interpreter /nonexistent/runbottle", "binfmt-reg: /nonexistent/runbottle: interpreter: No such file or directory"),
+        ("--interpreter /usr/libexec/sealed", "binfmt-reg: /usr/libexec/sealed: interpreter: entry BOTTLE would match its own interpreter (a sealed file): every exec it takes would fail with ELOOP"),
     ])
     func refusedAndNothingChanged(options: String, message: String) throws {
         let result = try Sandbox.run("""
             $B install >/dev/null
+            cp /bin/true /usr/libexec/sealed && $B seal --loader runbottle /usr/libexec/sealed >/dev/null
             snapshot() { cat $D/BOTTLE $D/BOTTLE-privileged /etc/binfmt.d/bottle.conf; ls $D; stat -c %i /usr/libexec/runbottle; }
             before=$(snapshot)
             err=$(mktemp)
