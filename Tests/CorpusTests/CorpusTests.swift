@@ -25,20 +25,26 @@ import Testing
         chmod(work.path, 0o755)
 
         // Copies keep their directory name (usr/bin, usr/sbin: two programs may share a basename);
-        // the system loader is bundled at usr/lib, which seal finds through `../lib/`.
+        // the loaders they name are bundled at usr/lib, where seal finds them through `../lib/`.
         var items: [Item] = []
         for dir in ["usr/bin", "usr/sbin", "usr/lib"] {
             try FileManager.default.createDirectory(
                 atPath: work.file(dir), withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o755])
         }
-        try copy("/lib64/ld-linux-x86-64.so.2", to: work.file("usr/lib/ld-linux-x86-64.so.2"))
-        for original in corpus.dynamic {
+        // Each interpreter the corpus names is bundled under its basename.
+        for interpreter in Set(corpus.dynamic.map(\.interpreter)) {
+            let name = URL(fileURLWithPath: interpreter).lastPathComponent
+            if !FileManager.default.fileExists(atPath: work.file("usr/lib/" + name)) {
+                try copy(URL(fileURLWithPath: interpreter).resolvingSymlinksInPath().path, to: work.file("usr/lib/" + name))
+            }
+        }
+        for (original, interpreter) in corpus.dynamic {
             let url = URL(fileURLWithPath: original)
             let relative = url.deletingLastPathComponent().path.dropFirst() + "/" + url.lastPathComponent
             let copyPath = work.file(String(relative))
             try copy(original, to: copyPath)
-            items.append(Item(original: original, copy: copyPath))
+            items.append(Item(original: original, copy: copyPath, interpreter: interpreter))
         }
 
         // Before sealing: the oracles' view of each unsealed copy.
@@ -54,7 +60,7 @@ import Testing
         try #require(seal.succeeded, "binfmt-reg seal failed on the corpus:\n\(seal)")
 
         try parallel(&items) { item in
-            item.layoutProblems = try Layout.problems(item.copy)
+            item.layoutProblems = try Layout.problems(item.copy, interpreter: item.interpreter)
             item.lintAfter = try Lint.messages(item.copy)
         }
         for index in items.indices where items[index].runBefore?.exitedZero == true {
@@ -107,6 +113,8 @@ import Testing
 private struct Item: Sendable {
     var original: String
     var copy: String
+    /// The original's PT_INTERP, which the sealed copy must still name.
+    var interpreter: String
     var lintBefore: [String] = []
     var lintAfter: [String] = []
     var layoutProblems: [String] = []
@@ -145,7 +153,7 @@ private func parallel(_ items: inout [Item], _ body: @Sendable (inout Item) thro
 /// The regular files of some directories, sorted into what the corpus takes and what it skips.
 private struct Corpus {
     var scanned = 0, elf = 0, staticCount = 0, notELF = 0, duplicateLinks = 0
-    var dynamic: [String] = []
+    var dynamic: [(path: String, interpreter: String)] = []
 
     static func scan(_ directories: [String]) throws -> Corpus {
         var corpus = Corpus()
@@ -164,7 +172,7 @@ private struct Corpus {
                 switch try ELFKind.of(path) {
                 case .notELF: corpus.notELF += 1
                 case .staticELF: corpus.elf += 1; corpus.staticCount += 1
-                case .dynamicELF: corpus.elf += 1; corpus.dynamic.append(path)
+                case .dynamicELF(let interpreter): corpus.elf += 1; corpus.dynamic.append((path, interpreter))
                 }
             }
         }
@@ -175,7 +183,8 @@ private struct Corpus {
 /// Whether a file is ELF and has PT_INTERP, read straight from its headers (independent of the
 /// engine under test).
 private enum ELFKind {
-    case notELF, staticELF, dynamicELF
+    case notELF, staticELF
+    case dynamicELF(interpreter: String)
 
     static func of(_ path: String) throws -> ELFKind {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -196,14 +205,22 @@ private enum ELFKind {
         var table = [UInt8](repeating: 0, count: phentsize * phnum)
         guard pread(fd, &table, table.count, off_t(phoff)) == table.count else { return .staticELF }
         let ptInterp = 3
-        for index in 0..<phnum where u32(table, index * phentsize) == ptInterp { return .dynamicELF }
+        for index in 0..<phnum where u32(table, index * phentsize) == ptInterp {
+            let at = index * phentsize
+            let offset = is64 ? u64(table, at + 8) : u32(table, at + 4)
+            let size = is64 ? u64(table, at + 32) : u32(table, at + 16)
+            guard size > 1, size <= 4096 else { return .staticELF }
+            var bytes = [UInt8](repeating: 0, count: size)
+            guard pread(fd, &bytes, size, off_t(offset)) == size else { return .staticELF }
+            return .dynamicELF(interpreter: String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self))
+        }
         return .staticELF
     }
 }
 
 /// The seal layout as readelf (binutils, not our engine) and the raw bytes show it.
 private enum Layout {
-    static func problems(_ path: String) throws -> [String] {
+    static func problems(_ path: String, interpreter: String) throws -> [String] {
         var problems: [String] = []
         let readelf = try run(["readelf", "-lW", path])
         guard readelf.succeeded, readelf.stderr.isEmpty else {
@@ -216,8 +233,8 @@ private enum Layout {
         }
         if !noteAt64 { problems.append("readelf -lW shows no PT_NOTE at offset 0x40") }
         // The copy must still run natively with its original interpreter.
-        if !readelf.stdout.contains("[Requesting program interpreter: /lib64/ld-linux-x86-64.so.2]") {
-            problems.append("PT_INTERP no longer names /lib64/ld-linux-x86-64.so.2")
+        if !readelf.stdout.contains("[Requesting program interpreter: \(interpreter)]") {
+            problems.append("PT_INTERP no longer names \(interpreter)")
         }
         // namesz 7, type 1 (ordinary), name "BOTTLE\0\0" at offset 64 (bottle_format.h).
         guard let handle = FileHandle(forReadingAtPath: path) else { return problems + ["cannot open"] }
