@@ -58,40 +58,44 @@ public struct Installer: Sendable {
 
     // MARK: install
 
+    /// Checks everything first, then changes runbottle, the binfmt.d file and the entries in
+    /// that order; a failure puts back each part already changed.
     public func install() throws(BinfmtMiscError) -> [String] {
         let registrations: [Registration]
         do { registrations = try plan.registrations() } catch { throw .invalid(error) }
-        var messages: [String] = []
         let registering = layout == .system
+        try refuseSelfMatch(registrations, interpreter: runbottle)
+        if runbottle == nil && registering { try checkInterpreter() }
+        var messages: [String] = []
         if registering, try fs.mountIfNeeded() {
             messages.append("binfmt_misc: mounted at \(fs.directory)")
         }
         // Everything we may have to put back, read before anything changes.
         let previous: [String: EntryStatus] = registering ? try currentEntries(registrations) : [:]
 
-        var restoreInterpreter: (() -> Void)?
-        var interpreterChanged = false
-        try refuseSelfMatch(registrations, interpreter: runbottle)
-        if let runbottle {
-            let result = try installInterpreter(runbottle)
-            messages.append(result.message)
-            interpreterChanged = result.changed
-            restoreInterpreter = result.restore
-        } else if registering {
-            try checkInterpreter()
-        }
-
-        if registering {
-            do {
+        var undo: [() -> Void] = []
+        do {
+            var interpreterChanged = false
+            if let runbottle {
+                let result = try installInterpreter(runbottle)
+                messages.append(result.message)
+                interpreterChanged = result.changed
+                if let restore = result.restore { undo.append(restore) }
+            }
+            var persistence: String?
+            if persist {
+                let (message, restore) = try writePersistence(registrations)
+                persistence = message
+                if let restore { undo.append(restore) }
+            }
+            if registering {
                 messages += try apply(registrations, previous: previous,
                                       interpreterChanged: interpreterChanged)
-            } catch {
-                restoreInterpreter?()
-                throw error
             }
-        }
-        if persist {
-            messages.append(try writePersistence(registrations))
+            if let persistence { messages.append(persistence) }
+        } catch {
+            for step in undo.reversed() { step() }
+            throw error
         }
         return messages
     }
@@ -251,14 +255,19 @@ public struct Installer: Sendable {
         return changes
     }
 
-    private func writePersistence(_ registrations: [Registration]) throws(BinfmtMiscError) -> String {
-        let text = registrations.map(\.line).joined()
+    /// Writes the binfmt.d file unless it is right; returns what it did and how to undo it.
+    private func writePersistence(_ registrations: [Registration]) throws(BinfmtMiscError)
+        -> (String, (() -> Void)?)
+    {
+        let text = Array(registrations.map(\.line).joined().utf8)
         let path = binfmtDPath
-        if try Files.read(path) == Array(text.utf8) {
-            return "\(path): already up to date"
+        let old = try Files.read(path)
+        if old == text { return ("\(path): already up to date", nil) }
+        try Files.replace(path, with: text, mode: 0o644)
+        let restore: () -> Void = {
+            if let old { try? Files.replace(path, with: old, mode: 0o644) } else { _ = try? Files.remove(path) }
         }
-        try Files.replace(path, with: Array(text.utf8), mode: 0o644)
-        return "\(path): written (systemd-binfmt registers it at boot)"
+        return ("\(path): written (systemd-binfmt registers it at boot)", restore)
     }
 
     // MARK: uninstall, enable, disable

@@ -38,12 +38,15 @@ import Testing
             mount -t tmpfs -o noexec tmpfs $noexec
             cp /usr/libexec/runbottle $noexec/runbottle
             before=$(cat $D/BOTTLE $D/BOTTLE-privileged)
+            cp /etc/binfmt.d/bottle.conf /tmp/bottle.conf.$$
             $B install --fix-binary --interpreter $noexec/runbottle 2>&1 && exit 9 || echo "status $?"
             [ "$before" = "$(cat $D/BOTTLE $D/BOTTLE-privileged)" ] && echo restored
+            cmp /etc/binfmt.d/bottle.conf /tmp/bottle.conf.$$ && echo "same file"
+            rm /tmp/bottle.conf.$$
             """)
         #expect(result.succeeded, "\(result)")
         #expect(result.stdout.hasPrefix("binfmt-reg: /proc/sys/fs/binfmt_misc/register: register BOTTLE: the kernel cannot execute the interpreter; with F it opens it at registration"))
-        #expect(result.stdout.hasSuffix("status 1\nrestored\n"))
+        #expect(result.stdout.hasSuffix("status 1\nrestored\nsame file\n"))
     }
 
     /// The entry put back may be another tool's that only current kernels accept (magic beyond
@@ -89,7 +92,7 @@ import Testing
             """)
         #expect(result.succeeded, "\(result)")
         #expect(result.stdout == """
-            binfmt-reg: /proc/sys/fs/binfmt_misc/BOTTLE: remove BOTTLE: permission denied (run as root)
+            binfmt-reg: /etc/binfmt.d/bottle.conf: create temporary file: permission denied (run as root)
             status 1
             binfmt-reg: /proc/sys/fs/binfmt_misc/BOTTLE: remove BOTTLE: permission denied (run as root)
             status 1

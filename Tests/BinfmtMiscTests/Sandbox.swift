@@ -7,8 +7,8 @@ enum Sandbox {
     /// The lines every sandbox script starts with: the tmpfs mounts, `$B` and `$D`.
     private static func prologue() throws -> String {
         """
-        mount -t tmpfs tmpfs /usr/libexec
-        mount -t tmpfs tmpfs /etc/binfmt.d
+        mount -t tmpfs -o mode=0755 tmpfs /usr/libexec
+        mount -t tmpfs -o mode=0755 tmpfs /etc/binfmt.d
         B=\(try BuiltTools.binfmtReg())
         D=/proc/sys/fs/binfmt_misc
 
