@@ -52,8 +52,10 @@ int rb_read_image(struct rb_file *f, struct rb_scratch *s, size_t head_len, size
         return rc;
     const uint8_t *ph = head + phoff;
     if (phoff + phsize > (uint64_t)n) {
-        ph = s->b + RB_HEAD_MAX;
-        if (rb_pread(f->fd, s->b + RB_HEAD_MAX, phsize, phoff) != (long)phsize)
+        /* Right after the head, so that both usually share one page of stack. */
+        uint8_t *at = s->b + ((head_len + 7) & ~(size_t)7);
+        ph = at;
+        if (rb_pread(f->fd, at, phsize, phoff) != (long)phsize)
             return RB_ECORRUPT;
     }
     return rb_elf_plan(head, ph, phsize, f->size, &f->img);

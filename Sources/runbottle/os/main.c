@@ -151,7 +151,6 @@ static void open_binary(struct run *r, struct rb_scratch *s)
     if (rc)
         fail(r, rc);
     r->real = r->paths;
-    r->loader_path = r->paths + 4096;
 }
 
 /* The binary's canonical path is needed for the loader's path under AT_SECURE (the trusted
@@ -159,15 +158,20 @@ static void open_binary(struct run *r, struct rb_scratch *s)
 static void find_paths(struct run *r, int need_real)
 {
     const char *base = r->name;
+    size_t used = 0;
     if (need_real || !rb_same_file(&r->bin, r->name)) {
         long n = rb_real_path(r->bin.fd, r->name, r->real);
         if (n < 0)
             rb_die(RB_EXIT_NOEXEC, r->name, "cannot find the binary's real path", rb_strerror(n));
         base = r->real;
+        used = (size_t)n + 1;
     } else {
         r->real[0] = '\0';
+        used = 1;
     }
-    if (rb_path_sibling(base, r->note.loader, r->loader_path, sizeof(r->paths) - 4096) < 0)
+    /* Right after the real path: the bytes touched stay on as few stack pages as possible. */
+    r->loader_path = r->paths + used;
+    if (rb_path_sibling(base, r->note.loader, r->loader_path, sizeof(r->paths) - used) < 0)
         rb_die(RB_EXIT_NOEXEC, r->name, "loader path too long", 0);
 }
 
