@@ -34,14 +34,14 @@ public enum Relocation {
     /// Reads `path` and tells whether its slot is stale. Throws for an unsealed file, a damaged
     /// seal, or a bundled loader that is missing.
     public static func status(of path: String) throws(ELFError) -> RelocationStatus {
-        let file = try ELFFile(path: path)
-        return try status(of: file)
+        try status(opened: Sealer.open(path))
     }
 
     /// Brings the slot of `path` up to date: reads first and writes only when stale.
     public static func relocate(_ path: String) throws(ELFError) -> (RelocationStatus, RelocationOutcome) {
-        let file = try ELFFile(path: path)
-        let status = try status(of: file)
+        let opened = try Sealer.open(path)
+        let file = opened.file
+        let status = try status(opened: opened)
         guard status.isStale else { return (status, .current) }
         let slot = slotBytes(status.loader)
 
@@ -91,7 +91,7 @@ public enum Relocation {
         guard st.st_mode & S_IFMT == S_IFREG else {
             throw ELFError(path, .badLoaderPath("bundled loader \(shown) is not a regular file"))
         }
-        let directory = try realPathOf(directoryOf(candidate), for: path)
+        let directory = try Sealer.realPath(directoryOf(candidate))
         let name = candidate.split(separator: "/").last.map(String.init) ?? candidate
         let absolute = (directory == "/" ? "" : directory) + "/" + name
         guard absolute.utf8.count <= SealFormat.loaderPathMax else {
@@ -107,9 +107,12 @@ public enum Relocation {
         return path + [UInt8](repeating: 0, count: SealFormat.interpSlotSize - path.count)
     }
 
-    private static func status(of file: ELFFile) throws(ELFError) -> RelocationStatus {
+    /// `opened` is what `Sealer.open` returns: it tells a seal wrecked by strip from corruption.
+    private static func status(
+        opened: (file: ELFFile, image: ELFImage, realPath: String)
+    ) throws(ELFError) -> RelocationStatus {
+        let (file, image, realPath) = opened
         let path = file.path
-        let image = try ELFImage.parse(file)
         let sealed = try SealedState.read(file, image)
         switch sealed.status {
         case .unsealed: throw ELFError(path, .notSealed)
@@ -120,7 +123,6 @@ public enum Relocation {
             throw ELFError(path, .damagedSeal("no PT_INTERP slot"))
         }
 
-        let realPath = try realPathOf(path, for: path)
         let loader = try loaderPath(binary: path, realPath: realPath, relative: note.loader)
         return RelocationStatus(
             path: path, realPath: realPath, loader: loader,
@@ -140,13 +142,5 @@ public enum Relocation {
     private static func directoryOf(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
-    private static func realPathOf(_ target: String, for path: String) throws(ELFError) -> String {
-        guard let resolved = realpath(target, nil) else {
-            throw ELFError(path, .system("realpath \(target)", Errno(rawValue: errno)))
-        }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 }

@@ -53,6 +53,8 @@ private let whoami = """
         #expect(relocated.succeeded, "\(relocated)")
         #expect(relocated.stdout.contains("relocated: \(a)/bin/whoami -> \(a)/lib/\(loaderName)"), "\(relocated)")
         #expect(relocated.stdout.contains("1 relocated, 0 already current, 0 failed"), "\(relocated)")
+        // The bottle's libraries and loader are passed over without a word.
+        #expect(relocated.stderr.isEmpty, "\(relocated)")
         let interp = try run(["readelf", "-lW", bottle.program])
         #expect(interp.stdout.contains("[Requesting program interpreter: \(a)/lib/\(loaderName)]"), "\(interp)")
         let current = try run([tool, "relocate", "--check", a])
@@ -114,6 +116,22 @@ private let whoami = """
             #expect(result.stdout.hasSuffix(" 1 failed\n"), "\(result)")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: bottle.program)) == original)
+    }
+
+    @Test func aStrippedSealedBinaryIsReportedNotRewritten() throws {
+        let work = try TemporaryDirectory("relocate")
+        defer { work.remove() }
+        let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("bottle"))
+        let tool = try BuiltTools.binfmtReg()
+        // strip keeps the sealed program headers but loses the note and the slot (no section covers them).
+        let stripped = try run(["strip", bottle.program])
+        try #require(stripped.succeeded, "\(stripped)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: bottle.program))
+        let result = try run([tool, "relocate", bottle.root])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.hasPrefix("binfmt-reg: \(bottle.program): sealed layout damaged"), "\(result)")
+        #expect(result.stdout == "relocate: 0 relocated, 0 already current, 1 failed\n", "\(result)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bottle.program)) == before)
     }
 
     @Test func aRunningBinaryIsReplacedNotCorrupted() throws {
