@@ -63,6 +63,15 @@ struct BottleRig {
         return output
     }
 
+    /// Compiles `source` into src/probe and bottles it into bottle/, which must succeed.
+    func bottleProbe(_ source: String, compiler: String = "cc") throws -> (root: String, made: CommandResult) {
+        let program = try compile("probe", source, compiler: compiler)
+        let root = dir.path + "/bottle"
+        let made = try bottle([program, "-o", root])
+        #expect(made.succeeded, "\(made)")
+        return (root, made)
+    }
+
     /// Runs `binfmt-reg bottle ARGS`.
     func bottle(_ arguments: [String]) throws -> CommandResult {
         try run([try BuiltTools.binfmtReg(), "bottle"] + arguments)
@@ -113,10 +122,7 @@ func mappedPaths(_ output: String) -> Set<String> {
     @Test func bottlesACProgram() throws {
         let rig = try BottleRig("bottle-c")
         defer { rig.dir.remove() }
-        let program = try rig.compile("probe", probeC)
-        let root = rig.dir.path + "/bottle"
-        let made = try rig.bottle([program, "-o", root])
-        #expect(made.succeeded, "\(made)")
+        let (root, made) = try rig.bottleProbe(probeC)
         #expect(made.stdout.contains("added     bin/probe"), "\(made.stdout)")
         #expect(made.stdout.hasSuffix("bottle \(root): 3 added, 0 replaced, 0 unchanged\n"), "\(made.stdout)")
         for file in ["bin/probe", "lib/libc.so.6", "lib/ld-linux-x86-64.so.2", Bottler.manifestName] {
@@ -141,10 +147,7 @@ func mappedPaths(_ output: String) -> Set<String> {
     @Test func movedCxxBottleRunsThroughRunbottle() throws {
         let rig = try BottleRig("bottle-cxx")
         defer { rig.dir.remove() }
-        let program = try rig.compile("probe", probeCxx, compiler: "c++")
-        let root = rig.dir.path + "/bottle"
-        let made = try rig.bottle([program, "-o", root])
-        #expect(made.succeeded, "\(made)")
+        let (root, made) = try rig.bottleProbe(probeCxx, compiler: "c++")
         for file in ["lib/libstdc++.so.6", "lib/libgcc_s.so.1", "lib/libm.so.6", "lib/libc.so.6"] {
             #expect(FileManager.default.fileExists(atPath: root + "/" + file), "\(file) missing")
         }
@@ -164,10 +167,7 @@ func mappedPaths(_ output: String) -> Set<String> {
     @Test func bottlesAMuslProgram() throws {
         let rig = try BottleRig("bottle-musl")
         defer { rig.dir.remove() }
-        let program = try rig.compile("probe", probeC, compiler: "musl-gcc")
-        let root = rig.dir.path + "/bottle"
-        let made = try rig.bottle([program, "-o", root])
-        #expect(made.succeeded, "\(made)")
+        let (root, made) = try rig.bottleProbe(probeC, compiler: "musl-gcc")
         // musl's loader is its libc: one file, which its list mode names for libc.so.
         let entries = try FileManager.default.contentsOfDirectory(atPath: root + "/lib")
         #expect(entries == ["ld-musl-x86_64.so.1"], "\(entries)")
@@ -189,10 +189,7 @@ func mappedPaths(_ output: String) -> Set<String> {
     @Test func runsInAChrootHoldingOnlyTheBottle() throws {
         let rig = try BottleRig("bottle-chroot")
         defer { rig.dir.remove() }
-        let program = try rig.compile("probe", probeC)
-        let root = rig.dir.path + "/bottle"
-        let made = try rig.bottle([program, "-o", root])
-        #expect(made.succeeded, "\(made)")
+        let (root, made) = try rig.bottleProbe(probeC)
         let ran = try rig.inBinfmt("""
             mkdir \(root)/proc
             mount --rbind /proc \(root)/proc
