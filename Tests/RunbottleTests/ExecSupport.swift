@@ -15,6 +15,7 @@ let probeSource = #"""
 #include <sys/auxv.h>
 #include <unistd.h>
 #include <dlfcn.h>
+#include <sys/prctl.h>
 extern char _start[];
 extern char end[];
 
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
     show_file("status", "/proc/self/status", "CapEff");
     show_file("status", "/proc/self/status", "Uid");
     printf("env=%s\n", getenv("PROBE_ENV") ? getenv("PROBE_ENV") : "(unset)");
+    printf("dumpable=%d\n", prctl(PR_GET_DUMPABLE));
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "stdin") == 0 && fgets(buf, sizeof buf, stdin))

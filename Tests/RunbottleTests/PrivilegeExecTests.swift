@@ -36,6 +36,7 @@ import TestSupport
     #expect(r.all("status").contains("CapEff:\t0000000000000000"), "\(result)")
     #expect(r.all("status").contains("Uid:\t65534\t65534\t65534\t65534"), "\(result)")
     #expect(r["at_secure"] == "0", "\(result)")
+    #expect(r["dumpable"] == "1", "\(result)")
     #expect(r["dlopen"] == "7", "LD_LIBRARY_PATH must count: \(result)")
     #expect(r.argv == ["./probe/bin/probe", "dlopen=libextra.so"])
     #expect(r["leaked_fds"] == "0" && r["runbottle_maps"] == "0", "\(result)")
@@ -96,6 +97,7 @@ func withoutTheCapabilityTheLoaderRunsInExplicitMode(libc: TestBottle.Libc) thro
     #expect(r["trusted_status"] == "0", "\(result)")
     #expect(r.all("status").contains("Uid:\t65534\t0\t0\t0"), "\(result)")
     #expect(r["at_secure"] == "1", "\(result)")
+    #expect(r["dumpable"] == "0", "a setuid program stays undumpable: \(result)")
     #expect(r["exe"] == "/mnt/bottle/bin/probe", "\(result)")
     // The hard link: its loader is the user's, so runbottle refuses before running anything.
     #expect(r["attack_status"] == "126", "\(result)")
