@@ -363,6 +363,37 @@ func mappedPaths(_ output: String) -> Set<String> {
         #expect(missing.status == 1 && missing.stderr == "binfmt-reg: libnot-there.so.9: --lib names a library the loader cannot find\n", "\(missing)")
     }
 
+    /// A library with a DT_RUNPATH of its own (which the loader would follow out of the bottle for
+    /// its own dependencies) gets DT_RPATH $ORIGIN; the chain resolves inside the bottle after the
+    /// originals are gone.
+    @Test func librariesWithRunPathsPointAtTheBottle() throws {
+        let rig = try BottleRig("bottle-runpath")
+        defer { rig.dir.remove() }
+        let libs = rig.src + "/libs"
+        try FileManager.default.createDirectory(atPath: libs, withIntermediateDirectories: true)
+        try "int inner(void) { return 7; }\n".write(toFile: libs + "/inner.c", atomically: true, encoding: .utf8)
+        try "int inner(void);\nint outer(void) { return inner() * 6; }\n".write(toFile: libs + "/outer.c", atomically: true, encoding: .utf8)
+        for argv in [["cc", "-shared", "-fPIC", "-Wl,-soname,libinner.so.1", "-o", libs + "/libinner.so.1", libs + "/inner.c"],
+                     ["cc", "-shared", "-fPIC", "-Wl,-soname,libouter.so.1", "-o", libs + "/libouter.so.1", libs + "/outer.c",
+                      libs + "/libinner.so.1", "-Wl,--enable-new-dtags,-rpath," + libs]] {
+            let built = try run(argv)
+            try #require(built.succeeded, "\(built)")
+        }
+        let program = try rig.compile("answer", "#include <stdio.h>\nint outer(void);\nint main(void) { printf(\"%d\\n\", outer()); return 0; }\n",
+                                      flags: [libs + "/libouter.so.1", "-Wl,--enable-new-dtags,-rpath," + libs])
+        let root = rig.dir.path + "/bottle"
+        let made = try rig.bottle([program, "-o", root])
+        #expect(made.stdout.contains("added     lib/libouter.so.1  (DT_RPATH: in place)\n"), "\(made)")
+        #expect(made.stdout.contains("added     lib/libinner.so.1\n"), "\(made)")
+        let outer = try run(["readelf", "-dW", root + "/lib/libouter.so.1"]).stdout
+        #expect(outer.contains("Library rpath: [$ORIGIN]") && !outer.contains("RUNPATH"), "\(outer)")
+        try FileManager.default.removeItem(atPath: libs)
+        let listed = try listedPaths(loader: root + "/lib/ld-linux-x86-64.so.2", program: root + "/bin/answer")
+        #expect(listed.contains(root + "/bin/../lib/libinner.so.1") && listed.allSatisfy { $0.hasPrefix(root + "/") }, "\(listed)")
+        let ran = try rig.inBinfmt("\(root)/bin/answer")
+        #expect(ran.succeeded && ran.stdout == "42\n", "\(ran)")
+    }
+
     /// Shared objects in an --include tree (a language's extension modules) bring their libraries.
     @Test func includedSharedObjectsBringTheirLibraries() throws {
         let rig = try BottleRig("bottle-ext")
