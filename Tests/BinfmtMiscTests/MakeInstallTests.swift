@@ -1,0 +1,43 @@
+// The Makefile's install target for packagers: with DESTDIR and PREFIX it puts binfmt-reg,
+// runbottle (with its capability), the binfmt.d file, the man pages and the completions where
+// a Debian package would, and nothing elsewhere.
+import Foundation
+import TestSupport
+import Testing
+
+private let repository = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+@Test func makeInstallFillsAPackageTree() throws {
+    let destination = try TemporaryDirectory("destdir")
+    defer { destination.remove() }
+    // A stand-in for swift: the build already happened (these tests run from it), so `build`
+    // does nothing and --show-bin-path names the tested products.
+    let swift = destination.path + "-swift"
+    try """
+        #!/bin/sh
+        case "$*" in *--show-bin-path*) echo '\(BuiltTools.productsDirectory)' ;; esac
+        """.write(toFile: swift, atomically: true, encoding: .utf8)
+    chmod(swift, 0o755)
+    defer { unlink(swift) }
+    let made = try run(["make", "-C", repository, "install", "DESTDIR=\(destination.path)",
+                        "PREFIX=/usr", "SWIFT=\(swift)"])
+    #expect(made.succeeded, "\(made)")
+    let listing = try shell("cd \(destination.path) && find . -type f -printf '%P %m\\n' | sort")
+    let manPages = try FileManager.default.contentsOfDirectory(atPath: repository + "/man").sorted()
+    var expected = [
+        "usr/bin/binfmt-reg 755", "usr/lib/binfmt.d/bottle.conf 644", "usr/libexec/runbottle 755",
+        "usr/share/bash-completion/completions/binfmt-reg 644",
+        "usr/share/fish/vendor_completions.d/binfmt-reg.fish 644",
+        "usr/share/zsh/vendor-completions/_binfmt-reg 644",
+    ]
+    for page in manPages {
+        expected.append("usr/share/man/man\(page.split(separator: ".").last ?? "?")/\(page) 644")
+    }
+    #expect(listing.stdout.split(separator: "\n").map(String.init) == expected.sorted())
+    let conf = try String(contentsOfFile: destination.file("usr/lib/binfmt.d/bottle.conf"), encoding: .utf8)
+    let line = try run([try BuiltTools.binfmtReg(), "line"])
+    #expect(conf == line.stdout)
+    let caps = try run(["getcap", destination.file("usr/libexec/runbottle")])
+    #expect(caps.stdout.contains("cap_checkpoint_restore=ep"), "\(caps)")
+}
