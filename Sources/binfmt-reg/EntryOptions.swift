@@ -1,5 +1,5 @@
-// The options every entry command shares (install, uninstall, status, enable, disable, line),
-// and how those commands report a failure.
+// The options of the entry commands: the full set for install and line, the name alone for
+// uninstall, enable, disable and status; and how those commands report a failure.
 import ArgumentParser
 import BinfmtMisc
 #if canImport(Glibc)
