@@ -104,6 +104,28 @@ func runsASealedBottleNatively(libc: TestBottle.Libc, pie: Bool) throws {
     #expect(r["at_flags"] == "0" && r["execfn"] == "/usr/bin/probe", "\(result)")
 }
 
+@Test func honoursPTGNUStackAsTheKernelDoes() throws {
+    let rig = try ExecRig("execstack")
+    defer { rig.dir.remove() }
+    let source = """
+        #include <stdio.h>
+        #include <string.h>
+        int main(void)
+        {
+            char line[512];
+            FILE *f = fopen("/proc/self/maps", "r");
+            while (fgets(line, sizeof line, f))
+                if (strstr(line, "[stack]")) fputs(strchr(line, ' ') + 1, stdout);
+            return 0;
+        }
+        """
+    _ = try rig.bottle("exec", source: source, flags: ["-z", "execstack"])
+    _ = try rig.bottle("noexec", source: source)
+    let result = try rig.inBinfmt("./exec/bin/exec; ./noexec/bin/noexec")
+    #expect(result.stdout.hasPrefix("rwxp "), "\(result)")
+    #expect(result.stdout.split(separator: "\n").last?.hasPrefix("rw-p ") == true, "\(result)")
+}
+
 @Test func passesExitCodesAndDeathBySignal() throws {
     let rig = try ExecRig("status")
     defer { rig.dir.remove() }
