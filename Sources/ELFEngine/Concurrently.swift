@@ -18,28 +18,17 @@ public enum Concurrently {
             results.deallocate()
         }
         withoutActuallyEscaping(body) { body in
-            var threads: [pthread_t] = []
-            for index in 0..<workers {
-                // Each worker takes every workers-th item: the result slots it writes are its own.
-                let worker = Worker {
+            // Each worker takes every workers-th item: the result slots it writes are its own.
+            let jobs = (0..<workers).map { index in
+                background {
                     var i = index
                     while i < items.count {
                         results[i] = body(items[i])
                         i += workers
                     }
                 }
-                let context = Unmanaged.passRetained(worker).toOpaque()
-                var thread = pthread_t()
-                if pthread_create(&thread, nil, { raw in
-                    Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue().run()
-                    return nil
-                }, context) == 0 {
-                    threads.append(thread)
-                } else {
-                    Unmanaged<Worker>.fromOpaque(context).takeRetainedValue().run()
-                }
             }
-            for thread in threads { pthread_join(thread, nil) }
+            for job in jobs { job.join() }
         }
         return results.map { $0! }
     }
