@@ -106,6 +106,9 @@ public final class AtomicReplacement {
 
     /// Writes `bytes` at `offset` of the new file.
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(ELFError) {
+        guard let end = checkedAdd(offset, UInt64(bytes.count)), end <= UInt64(Int64.max) else {
+            throw ELFError(path, .system("write at offset \(offset)", .fileTooLarge))
+        }
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { raw in
@@ -119,6 +122,7 @@ public final class AtomicReplacement {
 
     /// Sets the new file's size; growing it leaves a hole, not written zeros.
     public func truncate(to size: UInt64) throws(ELFError) {
+        guard size <= UInt64(Int64.max) else { throw ELFError(path, .system("ftruncate to \(size)", .fileTooLarge)) }
         _ = try Errno.check("ftruncate", path) { ftruncate(fd.rawValue, off_t(size)) }
     }
 

@@ -95,7 +95,8 @@ public struct SealPlan: Sendable {
               let segmentOffset = alignUp(max(image.fileSize, minVaddr - min(minVaddr, delta)), align),
               let segmentVaddr = checkedAdd(segmentOffset, delta),
               let segmentEnd = checkedAdd(segmentVaddr, segmentSize), segmentEnd <= format.maxWord,
-              let newFileSize = checkedAdd(segmentOffset, segmentSize), newFileSize <= format.maxWord
+              let newFileSize = checkedAdd(segmentOffset, segmentSize), newFileSize <= format.maxWord,
+              newFileSize <= UInt64(Int64.max)
         else { throw refuse("no room for a new segment in the \(elfClass.name) address space") }
 
         let wordAlign = UInt64(elfClass == .elf64 ? 8 : 4)

@@ -93,3 +93,15 @@ func planKeepsTheFirstLoadsDeltaAndLeavesAGap(base: UInt64) throws {
         #expect(BottleNote.decode(bytes, order) == .note(note, size: bytes.count))
     }
 }
+
+@Test func planRefusesASegmentBeyondWhatAFileOffsetHolds() {
+    // Found by the mutation test: a PT_LOAD whose p_memsz reaches 2^63 put the new segment at a
+    // file offset off_t cannot hold, and the write trapped.
+    let image = syntheticImage(base: 0, bss: 0x7fff_ffff_ffff_f000)
+    #expect {
+        try SealPlan.make(image, note: BottleNote(type: .ordinary, loader: "ld.so"))
+    } throws: { error in
+        guard let error = error as? ELFError, case .unsupportedLayout(let why) = error.reason else { return false }
+        return why.contains("no room")
+    }
+}
