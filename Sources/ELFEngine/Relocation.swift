@@ -64,7 +64,8 @@ public enum Relocation {
         guard now.st_dev == file.status.st_dev, now.st_ino == file.status.st_ino,
               now.st_size == file.status.st_size
         else { throw ELFError(path, .changedMeanwhile) }
-        // One pwrite of the whole slot: the slot never changes size, so no other byte moves.
+        // One pwrite of the whole slot: the slot never changes size, so no other byte moves. No
+        // fsync: a slot torn by a crash is only stale, and the next relocate rewrites it whole.
         let written = try Errno.check("write PT_INTERP slot", path) {
             slot.withUnsafeBytes { pwrite(raw, $0.baseAddress, $0.count, off_t(status.slotOffset)) }
         }
