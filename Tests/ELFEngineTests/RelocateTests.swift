@@ -87,17 +87,44 @@ private let whoami = """
         defer { work.remove() }
         let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("bottle"))
         let tool = try BuiltTools.binfmtReg()
-        let first = try run([tool, "relocate", bottle.root])
+        // strace records every open for writing and every write: the first run makes exactly
+        // one, a 4096-byte pwrite at the slot's offset.
+        let traced = "strace -f -qq -e trace=pwrite64,write,openat -e signal=none -o"
+        // readelf -lW: "  INTERP  0x006348 ...", the slot's file offset.
+        let slot = try run(["readelf", "-lW", bottle.program]).stdout.split(separator: "\n")
+            .first { $0.contains("INTERP") }?.split(separator: " ").dropFirst().first
+            .flatMap { Int($0.dropFirst(2), radix: 16) }
+        let first = try shell("\(traced) \(work.file("first.trace")) \(tool) relocate \(bottle.root)")
         #expect(first.succeeded && first.stdout.contains("1 relocated"), "\(first)")
+        let firstWrites = try writes(in: work.file("first.trace"))
+        #expect(firstWrites.count == 2, "\(firstWrites)")
+        #expect(firstWrites.first?.contains("O_WRONLY") == true, "\(firstWrites)")
+        let slotWrite = try #require(slot.map { ", 4096, \($0)) = 4096" })
+        #expect(firstWrites.last.map { $0.hasPrefix("pwrite64(") && $0.hasSuffix(slotWrite) } == true, "\(firstWrites)")
+
         // Inode, mtime and ctime (nanoseconds) of every file in the bottle: any write changes them.
         let stamps = "find \(bottle.root) -type f -print0 | sort -z | xargs -0 stat -c '%n %i %y %z'"
         let before = try shell(stamps)
-        let second = try run([tool, "relocate", bottle.root, bottle.program])
+        let second = try shell("\(traced) \(work.file("second.trace")) \(tool) relocate \(bottle.root) \(bottle.program)")
         #expect(second.succeeded, "\(second)")
         #expect(second.stdout == "relocate: 0 relocated, 2 already current, 0 failed\n", "\(second)")
+        #expect(try writes(in: work.file("second.trace")).isEmpty)
         let after = try shell(stamps)
         #expect(before.succeeded && before.stdout.contains(bottle.program))
         #expect(after.stdout == before.stdout)
+    }
+
+    /// The opens for writing and the writes to files in an strace log (not those to stdout).
+    private func writes(in log: String) throws -> [String] {
+        try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").compactMap { line in
+            // "PID call(args) = result": drop the PID.
+            guard let space = line.firstIndex(of: " ") else { return nil }
+            let call = String(line[line.index(after: space)...])
+            if call.hasPrefix("openat("), call.contains("O_WRONLY") || call.contains("O_RDWR") { return call }
+            if call.hasPrefix("pwrite64(") { return call }
+            if call.hasPrefix("write("), !call.hasPrefix("write(1,"), !call.hasPrefix("write(2,") { return call }
+            return nil
+        }
     }
 
     @Test func aMissingLoaderIsNamedAndTheBinaryLeftUntouched() throws {
