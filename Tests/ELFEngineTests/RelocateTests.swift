@@ -219,6 +219,20 @@ private let whoami = """
         #expect(try shell("stat -c %u \(bottle.program)").stdout == "\(geteuid() == 0 ? 65534 : geteuid())\n")
         let ran = try inPrivateBinfmt(bottle.program)
         #expect(ran.stdout.hasPrefix("exe=\(bottle.program)\n"), "\(ran)")
+
+        // Moved, with the program read-only (0555) to its owner: it cannot be opened for writing,
+        // so it is replaced through its directory, keeping owner and mode.
+        let moved = work.file("moved")
+        #expect(rename(bottle.root, moved) == 0)
+        chmod(moved + "/bin/whoami", 0o555)
+        let readOnly = try shell("\(asOwner) \(tool) relocate \(moved)")
+        #expect(readOnly.succeeded, "\(readOnly)")
+        #expect(readOnly.stdout.hasPrefix(
+            "relocated: \(moved)/bin/whoami -> \(moved)/lib/ld-linux-x86-64.so.2 (busy or read-only: replaced by a copy)\n"),
+            "\(readOnly)")
+        #expect(try shell("stat -c '%u %a' \(moved)/bin/whoami").stdout == "\(geteuid() == 0 ? 65534 : geteuid()) 555\n")
+        let movedRan = try inPrivateBinfmt(moved + "/bin/whoami")
+        #expect(movedRan.stdout.hasPrefix("exe=\(moved)/bin/whoami\n"), "\(movedRan)")
     }
 }
 
