@@ -18,6 +18,8 @@ ssize_t clinux_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *
 
 int clinux_syncfs(int fd) { return syncfs(fd); }
 
+int clinux_start_writeback(int fd) { return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
+
 /* An unnamed file in dirfd's file system, linked in only once complete: an interrupted run
  * leaves nothing behind. */
 int clinux_open_tmpfile(int dirfd, unsigned mode)

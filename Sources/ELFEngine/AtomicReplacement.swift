@@ -140,6 +140,12 @@ public final class AtomicReplacement {
         }
     }
 
+    /// Starts writing the new file's contents to disk without waiting, so that the sync before
+    /// the rename (fsync, or a batch's syncfs) finds most of them written. Only a hint.
+    public func startWriteback() {
+        _ = clinux_start_writeback(fd.rawValue)
+    }
+
     /// Makes the new file's contents durable (fsync) and renames it over the original.
     public func commit() throws(ELFError) {
         _ = try Errno.check("fsync", path) { fsync(fd.rawValue) }

@@ -4,7 +4,7 @@ import Glibc
 
 public enum Concurrently {
     /// The threads used for per-file work: more than the cores, since the work mostly waits.
-    public static let defaultWidth = 8
+    public static let defaultWidth = 16
 
     /// `body` applied to every item on up to `width` threads; results in the items' order.
     /// `body` must touch nothing shared but what is safe to share between threads.

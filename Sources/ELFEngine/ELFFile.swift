@@ -74,6 +74,22 @@ public final class ELFFile {
     }
 }
 
+extension ELFFile {
+    /// True when bytes [start, end) of this file and of `other` are equal; reads both in
+    /// 64 KiB chunks, so memory stays bounded whatever the size.
+    public func sameBytes(as other: ELFFile, from start: UInt64, to end: UInt64) throws(ELFError) -> Bool {
+        var offset = start
+        while offset < end {
+            let count = Int(min(end - offset, 1 << 16))
+            guard try read(at: offset, count: count, "contents") == other.read(at: offset, count: count, "contents") else {
+                return false
+            }
+            offset += UInt64(count)
+        }
+        return true
+    }
+}
+
 /// The parsed head of an ELF file: header, program headers and interpreter, with their raw bytes.
 public struct ELFImage: Sendable {
     public var path: String

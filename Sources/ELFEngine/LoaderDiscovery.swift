@@ -40,30 +40,43 @@ public enum LoaderDiscovery {
     /// The directories searched for the loader, relative to the binary's directory, in order:
     /// the $ORIGIN entries of DT_RPATH and DT_RUNPATH, then ../lib, then ../lib/*/ sorted.
     public static func searchDirectories(_ dynamic: DynamicInfo, forBinaryAt binary: String) -> [String] {
+        var seen = Set<String>()
+        return (originDirectories(dynamic) + ["../lib"] + libSubdirectories(forBinaryAt: binary))
+            .filter { seen.insert($0).inserted }
+    }
+
+    /// The $ORIGIN entries of DT_RPATH and DT_RUNPATH, relative to the binary's directory.
+    static func originDirectories(_ dynamic: DynamicInfo) -> [String] {
         var result: [String] = []
         for entry in dynamic.rpath + dynamic.runpath {
             for prefix in ["$ORIGIN", "${ORIGIN}"] where entry == prefix || entry.hasPrefix(prefix + "/") {
                 result.append(normalized(String(entry.dropFirst(prefix.count + 1))))
             }
         }
-        result.append("../lib")
+        return result
+    }
+
+    /// ../lib/*/, sorted: the directories under the bottle's lib.
+    static func libSubdirectories(forBinaryAt binary: String) -> [String] {
         let lib = normalized(directory(of: binary) + "/../lib")
-        if let dir = opendir(lib) {
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                var st = stat()
-                if name != ".", name != "..", stat(lib + "/" + name, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
-                    names.append(name)
-                }
+        guard let dir = opendir(lib) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            closedir(dir)
-            result += names.sorted().map { "../lib/" + $0 }
+            guard name != ".", name != ".." else { continue }
+            // d_type saves a stat per entry where the file system fills it in.
+            let type = entry.pointee.d_type
+            if type == UInt8(DT_DIR) {
+                names.append(name)
+            } else if type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK) {
+                var st = stat()
+                if stat(lib + "/" + name, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { names.append(name) }
+            }
         }
-        var seen = Set<String>()
-        return result.filter { seen.insert($0).inserted }
+        return names.sorted().map { "../lib/" + $0 }
     }
 
     /// Finds the loader named by the basename of `interpreter` for the binary at real path
@@ -71,11 +84,17 @@ public enum LoaderDiscovery {
     public static func find(interpreter: String, dynamic: DynamicInfo, forBinaryAt binary: String) throws(ELFError) -> String {
         let basename = String(interpreter.split(separator: "/").last ?? "")
         guard !basename.isEmpty else { throw ELFError(binary, .corrupt("PT_INTERP names no file")) }
-        let directories = searchDirectories(dynamic, forBinaryAt: binary)
-        for dir in directories {
-            let candidate = normalized(dir.isEmpty ? basename : dir + "/" + basename)
-            if isRegularFile(resolve(candidate, forBinaryAt: binary)) { return candidate }
+        func probe(_ dirs: [String]) -> String? {
+            for dir in dirs {
+                let candidate = normalized(dir.isEmpty ? basename : dir + "/" + basename)
+                if isRegularFile(resolve(candidate, forBinaryAt: binary)) { return candidate }
+            }
+            return nil
         }
+        // ../lib/*/ is listed only when the cheaper places do not have the loader.
+        if let found = probe(originDirectories(dynamic) + ["../lib"]) { return found }
+        let directories = searchDirectories(dynamic, forBinaryAt: binary)
+        if let found = probe(directories) { return found }
         throw ELFError(binary, .loaderNotFound(basename: basename, searched: directories.map { $0.isEmpty ? "$ORIGIN" : "$ORIGIN/" + $0 }))
     }
 }

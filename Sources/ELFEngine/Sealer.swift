@@ -120,6 +120,7 @@ public enum Sealer {
             try replacement.copyMetadata(from: file.fd)
             let written = try ELFFile(borrowing: replacement.fd, path: path)
             try SealVerifier.verify(written, plan: plan, original: image, originalFile: file)
+            replacement.startWriteback()
         } catch {
             replacement.discard()
             throw ELFError(path, error.reason)
@@ -159,8 +160,11 @@ public enum Sealer {
             try replacement.copyMetadata(from: file.fd)
             let written = try ELFFile(borrowing: replacement.fd, path: path)
             let restored = try ELFImage.parse(written)
+            let tableEnd = record.originalPhoff + UInt64(record.originalTable.count)
             guard written.size == record.originalSize, restored.headerBytes == record.originalHeader,
                   restored.tableBytes == record.originalTable,
+                  try written.sameBytes(as: file, from: UInt64(image.headerBytes.count), to: record.originalPhoff),
+                  try written.sameBytes(as: file, from: tableEnd, to: record.originalSize),
                   try SealedState.read(written, restored).status == .unsealed
             else { throw ELFError(path, .verificationFailed("the restored file does not match the seal record")) }
         } catch {

@@ -9,6 +9,8 @@
 /* Each returns what the libc call returns (-1 and errno on failure). */
 ssize_t clinux_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len);
 int clinux_syncfs(int fd);
+/* Starts writeback of every dirty page of fd without waiting for it (sync_file_range). */
+int clinux_start_writeback(int fd);
 int clinux_open_tmpfile(int dirfd, unsigned mode);
 /* Gives the unnamed file fd the name dirfd/name: through /proc/self/fd (no privilege needed),
  * else with AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH). */

@@ -29,7 +29,7 @@ struct FileRun {
     var dryRun: Bool
     var verbose: Bool
     /// Replacements committed together: one syncfs for the lot instead of an fsync each.
-    var batchSize = 64
+    var batchSize = 128
 
     /// Applies `prepare` to every file `paths` name and commits the replacements it writes.
     /// Files found in directories whose error `isSkip` (or that `skipInTrees` accepts) are
