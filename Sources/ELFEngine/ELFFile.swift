@@ -76,17 +76,39 @@ public final class ELFFile {
 
 extension ELFFile {
     /// True when bytes [start, end) of this file and of `other` are equal; reads both in
-    /// 64 KiB chunks, so memory stays bounded whatever the size.
+    /// 64 KiB chunks into two reused buffers, so memory stays bounded whatever the size.
     public func sameBytes(as other: ELFFile, from start: UInt64, to end: UInt64) throws(ELFError) -> Bool {
+        let chunk = 1 << 16
+        let mine = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        let theirs = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        defer {
+            mine.deallocate()
+            theirs.deallocate()
+        }
         var offset = start
         while offset < end {
-            let count = Int(min(end - offset, 1 << 16))
-            guard try read(at: offset, count: count, "contents") == other.read(at: offset, count: count, "contents") else {
-                return false
-            }
+            let count = Int(min(end - offset, UInt64(chunk)))
+            try readExactly(into: mine, count: count, at: offset)
+            try other.readExactly(into: theirs, count: count, at: offset)
+            if memcmp(mine.baseAddress!, theirs.baseAddress!, count) != 0 { return false }
             offset += UInt64(count)
         }
         return true
+    }
+
+    /// Fills the first `count` bytes of `buffer` from `offset`; a short file is truncation.
+    private func readExactly(into buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: UInt64) throws(ELFError) {
+        guard let end = checkedAdd(offset, UInt64(count)), end <= size, end <= UInt64(Int64.max) else {
+            throw ELFError(path, .truncated("contents (bytes \(offset)..<\(offset &+ UInt64(count)) of \(size))"))
+        }
+        var done = 0
+        while done < count {
+            let n = pread(fd.rawValue, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw ELFError(path, .system("read contents", Errno(rawValue: errno))) }
+            if n == 0 { throw ELFError(path, .truncated("contents (file shrank while reading)")) }
+            done += n
+        }
     }
 }
 
