@@ -214,3 +214,13 @@ enum SealedStateProbe {
         return try SealedState.read(file, ELFImage.parse(file)).note
     }
 }
+
+@Test func aFileReachedTwiceIsSealedOnce() throws {
+    let bottle = try FixtureBottle("twice")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    let result = try tool(["seal", program, bottle.bin, program, bottle.bin + "/../bin/hello"])
+    #expect(result.status == 0, "\(result)")
+    #expect(result.stdout == "seal: 1 sealed, 0 already sealed, 0 skipped, 0 failed\n")
+    #expect(try SealedStateProbe.status(program) == .sealed)
+}

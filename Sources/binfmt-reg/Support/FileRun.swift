@@ -39,7 +39,9 @@ struct FileRun {
         _ prepare: (String) throws(ELFError) -> PreparedChange
     ) -> RunSummary {
         var summary = RunSummary()
-        let (files, missing) = TreeWalk.expand(paths)
+        // A file rewritten twice at once would make the second rewrite find it changed.
+        let (operands, missing) = TreeWalk.expand(paths)
+        let files = operands.uniqueFiles()
         for (path, reason) in missing {
             report("binfmt-reg: \(path): \(reason)")
             summary.failed += 1

@@ -57,3 +57,16 @@ enum TreeWalk {
         return result.sorted()
     }
 }
+
+extension [Operand] {
+    /// The operands with each file kept once, at its first appearance (a file named twice,
+    /// inside two operands, or reached through a symlink, by its real path).
+    func uniqueFiles() -> [Operand] {
+        var seen = Set<String>()
+        return filter { operand in
+            guard let real = realpath(operand.path, nil) else { return true }
+            defer { free(real) }
+            return seen.insert(String(cString: real)).inserted
+        }
+    }
+}
