@@ -37,11 +37,12 @@ public final class AtomicReplacement {
         var raw = clinux_open_tmpfile(dirfd, 0o600)
         if raw < 0 && [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) {
             // No O_TMPFILE on this file system: a named temporary, removed on failure.
-            for _ in 0..<16 {
-                let name = ".\(baseName).bottle-\(UInt32.random(in: 0...UInt32.max))"
+            let name = AtomicReplacement.temporaryName(for: baseName)
+            for _ in 0..<2 {
                 raw = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
                 if raw >= 0 { temporaryName = name; break }
                 if errno != EEXIST { break }
+                unlinkat(dirfd, name, 0)
             }
         }
         if raw < 0 {
@@ -165,14 +166,16 @@ public final class AtomicReplacement {
             throw ELFError(path, .changedMeanwhile)
         }
         if temporaryName == nil {
-            // Give the unnamed file a name through /proc, where linkat needs no privilege.
-            for _ in 0..<16 {
-                let name = ".\(baseName).bottle-\(UInt32.random(in: 0...UInt32.max))"
+            // Give the unnamed file a name through /proc, where linkat needs no privilege. A file
+            // already there is a leftover of a run killed between link and rename.
+            let name = AtomicReplacement.temporaryName(for: baseName)
+            for _ in 0..<2 {
                 if clinux_link_fd(fd.rawValue, directory.rawValue, name) == 0 {
                     temporaryName = name
                     break
                 }
                 if errno != EEXIST { break }
+                unlinkat(directory.rawValue, name, 0)
             }
             guard temporaryName != nil else {
                 let error = Errno(rawValue: errno)
@@ -187,6 +190,20 @@ public final class AtomicReplacement {
             throw ELFError(path, .system("rename", error))
         }
         finished = true
+    }
+
+    /// What every temporary name ends with; tree walks pass such files over.
+    public static let temporarySuffix = ".bottle-tmp"
+
+    /// The one name a replacement of `baseName` is linked under just before the rename. Fixed,
+    /// not random: a run killed between the link and the rename leaves it behind (no syscall
+    /// links an unnamed file over an existing name), and the next replacement of the same file
+    /// removes it. Long names are shortened and told apart by a hash, within NAME_MAX.
+    public static func temporaryName(for baseName: String) -> String {
+        let bytes = Array(baseName.utf8)
+        let stem = bytes.count <= 200 ? baseName
+            : String(decoding: bytes.prefix(180), as: UTF8.self) + "-" + String(fnv1a(bytes), radix: 16)
+        return "." + stem + temporarySuffix
     }
 
     var device: UInt64 { UInt64(original.st_dev) }

@@ -224,3 +224,25 @@ enum SealedStateProbe {
     #expect(result.stdout == "seal: 1 sealed, 0 already sealed, 0 skipped, 0 failed\n")
     #expect(try SealedStateProbe.status(program) == .sealed)
 }
+
+@Test func aRunKilledBeforeTheRenameIsFinishedByTheNext() throws {
+    let bottle = try FixtureBottle("killed")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    let original = try bytes(program)
+    let leftover = bottle.bin + "/" + AtomicReplacement.temporaryName(for: "hello")
+    // Killed at the rename: the complete replacement is linked under its temporary name.
+    let killed = try run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "inject=renameat,renameat2:signal=KILL",
+                          try BuiltTools.binfmtReg(), "seal", program])
+    #expect(killed.signaled || killed.status == 137, "\(killed)")
+    #expect(try bytes(program) == original)
+    #expect(FileManager.default.fileExists(atPath: leftover))
+
+    // A walk passes the leftover over; sealing again replaces it and leaves nothing behind.
+    let again = try tool(["seal", bottle.bin])
+    #expect(again.status == 0, "\(again)")
+    #expect(again.stdout == "seal: 1 sealed, 0 already sealed, 0 skipped, 0 failed\n")
+    #expect(try SealedStateProbe.status(program) == .sealed)
+    #expect(!FileManager.default.fileExists(atPath: leftover))
+    #expect(AtomicReplacement.temporaryName(for: String(repeating: "n", count: 250)).utf8.count <= 255)
+}

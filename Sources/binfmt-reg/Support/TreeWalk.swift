@@ -1,5 +1,6 @@
 // Expands command-line operands into the files a command works on: files as named, directories
 // walked recursively without following symlinks.
+import ELFEngine
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,7 +49,9 @@ enum TreeWalk {
                 guard lstat(child, &st) == 0 else { continue }
                 switch st.st_mode & S_IFMT {
                 case S_IFDIR: pending.append(child)
-                case S_IFREG: result.append(child)
+                case S_IFREG:
+                    // A replacement left by a run killed between link and rename: not a program.
+                    if !(name.hasPrefix(".") && name.hasSuffix(AtomicReplacement.temporarySuffix)) { result.append(child) }
                 default: continue
                 }
             }
