@@ -71,3 +71,15 @@ func readelfSegments(_ path: String) throws -> [[String]] {
     }
     return rows
 }
+
+/// Runs a program this process has just written. Tests run in parallel threads that spawn
+/// processes: a child forked while the new file's descriptor was open holds a copy of it until
+/// its own exec, and executing the file meanwhile fails with ETXTBSY. Retried a few times.
+func runWritten(_ argv: [String]) throws -> CommandResult {
+    var result = try run(argv)
+    for _ in 0..<20 where result.status == 126 && result.stderr.contains("Text file busy") {
+        usleep(50_000)
+        result = try run(argv)
+    }
+    return result
+}

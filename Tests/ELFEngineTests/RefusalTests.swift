@@ -50,7 +50,7 @@ func expectRefused(
     try expectRefused(libc) { $0 == .sharedLibrary }
     let change = try sealNow(libc, SealOptions(sharedLibraries: true))
     guard case .sealed = change.outcome else { Issue.record("not sealed"); return }
-    #expect(try expectSuccess(run([libc])).stdout.contains("GNU C Library"))
+    #expect(try expectSuccess(runWritten([libc])).stdout.contains("GNU C Library"))
 }
 
 @Test func corruptInputsAreRefusedWithTheirReason() throws {

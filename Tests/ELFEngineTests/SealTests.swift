@@ -48,7 +48,7 @@ func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
     #expect(note.type == .ordinary)
 
     // Still runs natively through its original PT_INTERP, with the same output.
-    let after = try expectSuccess(run([program, "x", "y"]))
+    let after = try expectSuccess(runWritten([program, "x", "y"]))
     #expect(after.stdout == before.stdout)
 
     // readelf's view: PT_PHDR first, the 4096-byte PT_INTERP slot second, the note last at e_ehsize.
@@ -117,7 +117,7 @@ func executableWithoutPHDRGetsOne(_ build: Build) throws {
     let segments = try readelfSegments(program)
     #expect(segments.first?.first == "PHDR")
     #expect(segments.filter { $0[0] == "PHDR" }.count == 1)
-    #expect(try expectSuccess(run([program])).stdout == before.stdout)
+    #expect(try expectSuccess(runWritten([program])).stdout == before.stdout)
 
     try Sealer.unseal(program).replacement?.commit()
     #expect(try bytes(program) == original)
@@ -129,6 +129,6 @@ func executableWithoutPHDRGetsOne(_ build: Build) throws {
     defer { bottle.remove() }
     let program = try bottle.compile("hello", Build.pie64.flags)
     try sealNow(program)
-    let ran = try expectSuccess(run([bottle.lib + "/ld-linux-x86-64.so.2", program, "z"]))
+    let ran = try expectSuccess(runWritten([bottle.lib + "/ld-linux-x86-64.so.2", program, "z"]))
     #expect(ran.stdout.contains("with 2 arguments"))
 }
