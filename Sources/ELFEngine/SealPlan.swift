@@ -69,7 +69,8 @@ public struct SealPlan: Sendable {
         let align = segmentAlignment
         // Kernels before 5.18 compute AT_PHDR as the first PT_LOAD's p_vaddr - p_offset + e_phoff:
         // the new segment keeps the first PT_LOAD's vaddr - offset so that formula stays right.
-        let delta = firstLoad.p_vaddr  // - firstLoad.p_offset, which is 0
+        // The first PT_LOAD starts at offset 0 (checked above): its p_vaddr is the difference.
+        let delta = firstLoad.p_vaddr
         guard delta % align == 0 else {
             throw refuse("the first PT_LOAD's address 0x\(String(delta, radix: 16)) is not aligned to 0x\(String(align, radix: 16))")
         }
