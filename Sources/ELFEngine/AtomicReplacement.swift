@@ -22,6 +22,7 @@ public final class AtomicReplacement {
     public var retained: AnyObject?
     private var finished = false
     private var closed = false
+    private var writerClosed = false
 
     /// Begins replacing `path`, whose current status is `original`.
     public init(replacing path: String, original: stat) throws(ELFError) {
@@ -70,9 +71,17 @@ public final class AtomicReplacement {
     func closeFiles() {
         guard !closed else { return }
         closed = true
-        try? fd.close()
+        closeWriter()
         try? directory.close()
         retained = nil
+    }
+
+    /// Closes the new file's writable descriptor; from the rename on, an exec of the path
+    /// would otherwise fail with ETXTBSY.
+    private func closeWriter() {
+        guard !writerClosed else { return }
+        writerClosed = true
+        try? fd.close()
     }
 
     /// Copies bytes [0, count) of `source` in the kernel (copy_file_range, falling back to a
@@ -184,6 +193,7 @@ public final class AtomicReplacement {
             }
         }
         guard let name = temporaryName else { return }
+        closeWriter()
         if renameat(directory.rawValue, name, directory.rawValue, baseName) != 0 {
             let error = Errno(rawValue: errno)
             discard()
