@@ -62,6 +62,8 @@ let package = Package(
         .testTarget(name: "ELFEngineTests", dependencies: ["ELFEngine", "TestSupport"]),
         .testTarget(name: "BinfmtMiscTests", dependencies: ["BinfmtMisc", "TestSupport"]),
         .testTarget(name: "RunbottleTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"]),
+        .testTarget(name: "CrashSafetyTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "HardeningTests", dependencies: ["TestSupport"]),
         .testTarget(name: "BottleTests", dependencies: ["ELFEngine", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["TestSupport"]),
     ]

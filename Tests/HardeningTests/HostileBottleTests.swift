@@ -1,0 +1,118 @@
+// Hostile bottles: sealed binaries and loaders damaged one way at a time. runbottle must answer
+// each with its documented one-line error and exit status, within a time limit: never a crash,
+// never a hang, never a program that runs on a wrong plan.
+import Foundation
+import TestSupport
+import Testing
+
+/// Bytes of a file, and little-endian field access for the ELF64 header and program headers.
+private struct Image {
+    var bytes: [UInt8]
+
+    init(_ path: String) throws { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
+
+    func write(_ path: String) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+
+    func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * $1) } }
+    func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+    func u32(_ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[at + $1]) << (8 * $1) } }
+    mutating func put64(_ at: Int, _ value: UInt64) { for i in 0..<8 { bytes[at + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) } }
+    mutating func put32(_ at: Int, _ value: UInt32) { for i in 0..<4 { bytes[at + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) } }
+
+    /// File offsets of the PT_LOAD program headers, in table order.
+    var loadHeaders: [Int] {
+        let phoff = Int(u64(32)), phnum = u16(56)
+        return (0..<phnum).map { phoff + $0 * 56 }.filter { u32($0) == 1 }
+    }
+}
+
+/// A way to damage a sealed bottle, and what runbottle must then say.
+private struct Damage: CustomStringConvertible, Sendable {
+    var name: String
+    var status: Int32
+    /// What stderr must contain after "runbottle: PROGRAM: ".
+    var reason: String
+    var apply: @Sendable (TestBottle) throws -> Void
+    var description: String { name }
+}
+
+private let noteDesc = 64 + 20   // the note's descriptor: version, loader_len, path
+
+private let damages: [Damage] = [
+    Damage(name: "an empty loader path", status: 126, reason: "corrupt BOTTLE note") { b in
+        var image = try Image(b.program)
+        image.put32(noteDesc + 4, 0)
+        try image.write(b.program)
+    },
+    Damage(name: "an absolute loader path", status: 126, reason: "corrupt BOTTLE note") { b in
+        var image = try Image(b.program)
+        image.bytes[noteDesc + 8] = UInt8(ascii: "/")
+        try image.write(b.program)
+    },
+    Damage(name: "a loader path longer than PATH_MAX", status: 126, reason: "corrupt BOTTLE note") { b in
+        var image = try Image(b.program)
+        image.put32(noteDesc + 4, 5000)
+        try image.write(b.program)
+    },
+    Damage(name: "an enormous descriptor", status: 126, reason: "corrupt BOTTLE note") { b in
+        var image = try Image(b.program)
+        image.put32(64 + 4, 0xffff_fff0)
+        try image.write(b.program)
+    },
+    Damage(name: "a program header table outside the file", status: 126, reason: "corrupt ELF") { b in
+        var image = try Image(b.program)
+        image.put64(32, UInt64(image.bytes.count + 4096))
+        try image.write(b.program)
+    },
+    Damage(name: "overlapping PT_LOAD segments", status: 126, reason: "corrupt ELF") { b in
+        var image = try Image(b.program)
+        let loads = image.loadHeaders
+        image.put64(loads[1] + 16, image.u64(loads[0] + 16))           // p_vaddr of the second = the first's
+        image.put64(loads[1] + 8, image.u64(loads[0] + 8))             // and its p_offset, so it stays congruent
+        try image.write(b.program)
+    },
+    Damage(name: "a zero-length program", status: 126, reason: "not an ELF file") { b in
+        try Data().write(to: URL(fileURLWithPath: b.program))
+    },
+    Damage(name: "a loader that is not an ELF", status: 126, reason: "loader") { b in
+        try "#!/bin/sh\necho hijacked\n".write(toFile: b.loader, atomically: false, encoding: .utf8)
+    },
+    Damage(name: "a loader for another architecture", status: 126, reason: "loader") { b in
+        try FileManager.default.removeItem(atPath: b.loader)
+        try FileManager.default.copyItem(atPath: "/lib/ld-linux.so.2", toPath: b.loader)
+    },
+    Damage(name: "a loop of symlinks as the loader", status: 126, reason: "Too many levels of symbolic links") { b in
+        try FileManager.default.removeItem(atPath: b.loader)
+        try FileManager.default.createSymbolicLink(atPath: b.loader, withDestinationPath: "loop-b")
+        try FileManager.default.createSymbolicLink(atPath: b.root + "/lib/loop-b", withDestinationPath: URL(fileURLWithPath: b.loader).lastPathComponent)
+    },
+    Damage(name: "a 4 GiB p_memsz on a PT_LOAD", status: 126, reason: "corrupt ELF") { b in
+        var image = try Image(b.program)
+        let last = image.loadHeaders.filter { image.u32($0 + 4) & 2 != 0 }.last ?? image.loadHeaders[0]
+        image.put64(last + 40, image.u64(last + 40) + (1 << 32) * 1024)   // 4 TiB beyond: past TASK_SIZE for a PIE base
+        try image.write(b.program)
+    },
+]
+
+@Suite(.serialized) struct HostileBottleTests {
+    @Test(arguments: damages)
+    fileprivate func runbottleRefusesWithItsDocumentedError(_ damage: Damage) throws {
+        let dir = try TemporaryDirectory("hostile")
+        defer { dir.remove() }
+        let runbottle = try BuiltTools.writeRunbottle(into: dir.path)
+        let bottle = try Bottles.build(
+            name: "victim", source: "#include <stdio.h>\nint main(void){puts(\"ran\");return 0;}\n",
+            in: dir.file("bottle"))
+        let healthy = try run(["timeout", "10", runbottle, bottle.program])
+        #expect(healthy.succeeded && healthy.stdout == "ran\n", "the undamaged bottle must run: \(healthy)")
+
+        try damage.apply(bottle)
+        let result = try run(["timeout", "10", runbottle, bottle.program])
+        #expect(!result.signaled && result.status != 124, "\(damage): crashed or hung: \(result)")
+        #expect(result.status == damage.status, "\(damage): \(result)")
+        #expect(result.stdout.isEmpty, "\(damage): the program must not run: \(result)")
+        let prefix = "runbottle: \(bottle.program): "
+        #expect(result.stderr.hasPrefix(prefix + damage.reason) && result.stderr.filter { $0 == "\n" }.count == 1,
+                "\(damage): expected one line starting \"\(prefix + damage.reason)\", got: \(result.stderr)")
+    }
+}
