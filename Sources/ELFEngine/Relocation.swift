@@ -80,7 +80,7 @@ public enum Relocation {
     /// resolved by the file system (realpath of the loader's directory) as the kernel resolves
     /// them; the loader's own name is kept, even when it is a symlink.
     static func loaderPath(binary path: String, realPath: String, relative: String) throws(ELFError) -> String {
-        let candidate = directoryOf(realPath) + "/" + relative
+        let candidate = LoaderDiscovery.directory(of: realPath) + "/" + relative
         // Messages name the loader without the `..` steps (the directory is a real path, so
         // they cancel out lexically); the checks themselves go through the file system.
         let shown = FilePath(candidate).lexicallyNormalized().string
@@ -92,7 +92,7 @@ public enum Relocation {
         guard st.st_mode & S_IFMT == S_IFREG else {
             throw ELFError(path, .badLoaderPath("bundled loader \(shown) is not a regular file"))
         }
-        let directory = try Sealer.realPath(directoryOf(candidate))
+        let directory = try Sealer.realPath(LoaderDiscovery.directory(of: candidate))
         let name = candidate.split(separator: "/").last.map(String.init) ?? candidate
         let absolute = (directory == "/" ? "" : directory) + "/" + name
         guard absolute.utf8.count <= SealFormat.loaderPathMax else {
@@ -138,10 +138,5 @@ public enum Relocation {
         try replacement.write(slot, at: status.slotOffset)
         try replacement.copyMetadata(from: file.fd)
         try replacement.commit()
-    }
-
-    private static func directoryOf(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 }
