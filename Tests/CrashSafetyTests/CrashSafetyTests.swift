@@ -75,14 +75,15 @@ private func killAtEveryPoint(
     _ command: [String], original: String, finished: Tree, scratch: String
 ) throws -> KillReport {
     let before = try snapshot(original)
-    let probe = scratch + "/probe"
-    try copyTree(original, to: probe)
-    let counts = try syscallCounts(command + [probe], scratch: scratch)
+    // Every run works at the same path: relocate's result names it.
+    let work = scratch + "/work"
+    try copyTree(original, to: work)
+    let counts = try syscallCounts(command + [work], scratch: scratch)
+    _ = try run(["rm", "-rf", work])
     #expect(!counts.isEmpty, "strace saw none of the write-path syscalls")
     var report = KillReport()
     for (syscall, count) in counts.sorted(by: { $0.key < $1.key }) {
         for n in samples(upTo: count) {
-            let work = scratch + "/work-\(syscall)-\(n)"
             try copyTree(original, to: work)
             let injected = try run(
                 ["strace", "-f", "-qq", "-o", "/dev/null",
@@ -147,6 +148,55 @@ private func makeTree(in directory: String) throws -> String {
                                           scratch: scratch.path)
         #expect(report.killed > 20, "too few kills landed: \(report)")
         print("crash-safety seal: \(report)")
+    }
+
+    @Test func relocateSurvivesSIGKILLAtEveryWriteStep() throws {
+        let scratch = try TemporaryDirectory("crash-relocate")
+        defer { scratch.remove() }
+        let tool = try BuiltTools.binfmtReg()
+        // A sealed bottle built elsewhere: every slot is stale at the work path.
+        let built = try makeTree(in: scratch.path)
+        let sealing = try run([tool, "seal", built])
+        #expect(sealing.succeeded, "\(sealing)")
+        let original = scratch.path + "/moved"
+        try copyTree(built, to: original)
+
+        let reference = scratch.path + "/work"
+        try copyTree(original, to: reference)
+        let relocated = try run([tool, "relocate", reference])
+        #expect(relocated.succeeded, "\(relocated)")
+        let finished = try snapshot(reference)
+        _ = try run(["rm", "-rf", reference])
+        #expect(finished != (try snapshot(original)), "relocating changed nothing")
+
+        let report = try killAtEveryPoint([tool, "relocate"], original: original, finished: finished,
+                                          scratch: scratch.path)
+        #expect(report.killed > 10, "too few kills landed: \(report)")
+        print("crash-safety relocate: \(report)")
+    }
+
+    @Test func bottleSurvivesSIGKILLAtEveryWriteStep() throws {
+        let scratch = try TemporaryDirectory("crash-bottle")
+        defer { scratch.remove() }
+        let tool = try BuiltTools.binfmtReg()
+        let program = try Bottles.build(
+            name: "hello", source: "#include <stdio.h>\nint main(void){puts(\"hello\");return 0;}\n",
+            in: scratch.path + "/source", seal: false).program
+        let original = scratch.path + "/empty"
+        try FileManager.default.createDirectory(atPath: original, withIntermediateDirectories: false)
+
+        let reference = scratch.path + "/work"
+        try copyTree(original, to: reference)
+        let bottled = try run([tool, "bottle", program, "-o", reference])
+        #expect(bottled.succeeded, "\(bottled)")
+        let finished = try snapshot(reference)
+        _ = try run(["rm", "-rf", reference])
+        #expect(!finished.isEmpty)
+
+        let report = try killAtEveryPoint([tool, "bottle", program, "-o"], original: original,
+                                          finished: finished, scratch: scratch.path)
+        #expect(report.killed > 10, "too few kills landed: \(report)")
+        print("crash-safety bottle: \(report)")
     }
 
     @Test func unsealSurvivesSIGKILLAtEveryWriteStep() throws {
