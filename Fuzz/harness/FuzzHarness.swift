@@ -8,7 +8,7 @@ import SystemPackage
 
 public enum FuzzHarness {
     /// Every ELF engine parser on one file: headers, program headers, the dynamic section, the
-    /// sealed state and seal record, and the seal plan built from them.
+    /// sealed state and seal record, and the seal and DT_RPATH plans built from them.
     public static func elf(_ bytes: UnsafeBufferPointer<UInt8>, scratch: FileDescriptor) {
         guard ftruncate(scratch.rawValue, 0) == 0,
               pwrite(scratch.rawValue, bytes.baseAddress, bytes.count, 0) == bytes.count
@@ -20,6 +20,8 @@ public enum FuzzHarness {
             _ = try? state.record(file, image)
         }
         _ = try? SealPlan.make(image, note: BottleNote(type: .ordinary, loader: "../lib/ld.so"))
+        // bottle's dynamic array, string table and section reader, through its DT_RPATH plan.
+        _ = try? RunPathEditor.plan(file, image, runPath: "$ORIGIN/../lib", methods: RunPathMethod.beforeSeal)
     }
 
     /// The registration line parser and the entry status parser. A line that parses must
