@@ -12,6 +12,7 @@ import Testing
         let tool = try BuiltTools.binfmtReg()
         let runbottle = try BuiltTools.writeRunbottle(into: dir.path)
         let result = try inPrivateBinfmt("""
+            cd '\(dir.path)'
             bm=/proc/sys/fs/binfmt_misc
             install=('\(tool)' install --interpreter '\(runbottle)' --no-persist)
             entries="BOTTLE BOTTLE-privileged"
