@@ -75,8 +75,7 @@ private func killAtEveryPoint(
     _ command: [String], original: String, finished: Tree, scratch: String
 ) throws -> KillReport {
     let before = try snapshot(original)
-    // Every run works at the same path: relocate's result names it.
-    let work = scratch + "/work"
+    let work = workPath(scratch)
     try copyTree(original, to: work)
     let counts = try syscallCounts(command + [work], scratch: scratch)
     _ = try run(["rm", "-rf", work])
@@ -118,6 +117,20 @@ private func killAtEveryPoint(
     return report
 }
 
+/// Where every run works: relocate's result names this path, so the complete result and each
+/// killed run must be made at the same one.
+private func workPath(_ scratch: String) -> String { scratch + "/work" }
+
+/// The tree one complete, unkilled run of `command` makes from a copy of `original`.
+private func completeRun(_ command: [String], on original: String, scratch: String) throws -> Tree {
+    let work = workPath(scratch)
+    try copyTree(original, to: work)
+    defer { _ = try? run(["rm", "-rf", work]) }
+    let result = try run(command + [work])
+    #expect(result.succeeded, "\(command.joined(separator: " ")): \(result)")
+    return try snapshot(work)
+}
+
 /// A bottle with several sealable programs and the libraries seal must skip.
 private func makeTree(in directory: String) throws -> String {
     let root = directory + "/bottle"
@@ -137,11 +150,7 @@ private func makeTree(in directory: String) throws -> String {
         let tool = try BuiltTools.binfmtReg()
         let original = try makeTree(in: scratch.path)
 
-        let reference = scratch.path + "/reference"
-        try copyTree(original, to: reference)
-        let sealed = try run([tool, "seal", reference])
-        #expect(sealed.succeeded, "\(sealed)")
-        let finished = try snapshot(reference)
+        let finished = try completeRun([tool, "seal"], on: original, scratch: scratch.path)
         #expect(finished != (try snapshot(original)), "sealing changed nothing")
 
         let report = try killAtEveryPoint([tool, "seal"], original: original, finished: finished,
@@ -161,12 +170,7 @@ private func makeTree(in directory: String) throws -> String {
         let original = scratch.path + "/moved"
         try copyTree(built, to: original)
 
-        let reference = scratch.path + "/work"
-        try copyTree(original, to: reference)
-        let relocated = try run([tool, "relocate", reference])
-        #expect(relocated.succeeded, "\(relocated)")
-        let finished = try snapshot(reference)
-        _ = try run(["rm", "-rf", reference])
+        let finished = try completeRun([tool, "relocate"], on: original, scratch: scratch.path)
         #expect(finished != (try snapshot(original)), "relocating changed nothing")
 
         let report = try killAtEveryPoint([tool, "relocate"], original: original, finished: finished,
@@ -185,12 +189,7 @@ private func makeTree(in directory: String) throws -> String {
         let original = scratch.path + "/empty"
         try FileManager.default.createDirectory(atPath: original, withIntermediateDirectories: false)
 
-        let reference = scratch.path + "/work"
-        try copyTree(original, to: reference)
-        let bottled = try run([tool, "bottle", program, "-o", reference])
-        #expect(bottled.succeeded, "\(bottled)")
-        let finished = try snapshot(reference)
-        _ = try run(["rm", "-rf", reference])
+        let finished = try completeRun([tool, "bottle", program, "-o"], on: original, scratch: scratch.path)
         #expect(!finished.isEmpty)
 
         let report = try killAtEveryPoint([tool, "bottle", program, "-o"], original: original,
