@@ -263,8 +263,8 @@ __attribute__((noreturn)) static void leave(struct run *r, uint64_t *sp, uint64_
      * EBUSY while any mapping of the old exe remains), then exe, fds, privileges. */
     t->ncalls = 0;
     add_call(r, RB_SYS_munmap, (long)self, (long)(PAGE_UP((uint64_t)_end) - self), 0, 0, 0);
-    add_call(r, RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&r->mm, sizeof(r->mm),
-             r->mm.exe_fd != (uint32_t)-1);
+    if (r->mm.exe_fd != (uint32_t)-1)
+        add_call(r, RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&r->mm, sizeof(r->mm), 1);
     add_call(r, RB_SYS_close, r->bin.fd, 0, 0, 0, 0);
     add_call(r, RB_SYS_close, r->ld.fd, 0, 0, 0, 0);
     if (r->drop_caps)
@@ -348,6 +348,7 @@ __attribute__((noreturn)) static void exec_native(struct run *r, int randomize)
     /* The same map without exe_fd first: every field is checked now, while an error can still
      * be reported; after the trampoline unmaps us only exe_fd can fail. */
     set_mm_or_die(r);
+    rb_debug_state();
     r->mm.exe_fd = (uint32_t)r->bin.fd;
     leave(r, sp, r->ld.bias + r->ld.img.entry);
 }
@@ -394,6 +395,9 @@ __attribute__((noreturn, noinline)) static void exec_explicit(struct run *r)
     };
     /* ps and /proc/PID/cmdline show the program's argv, not the loader's options. */
     mm_strings(r, st->argv + skip - 1, st->argc - skip + 1, (char **)(sp + 1 + argc + 1));
+    /* Not fatal: a refusal leaves cmdline showing the loader's options, nothing worse. */
+    rb_syscall6(RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&r->mm, sizeof(r->mm), 0, 0);
+    rb_debug_state();
     if (r->debug)
         rb_say(r->name, "/proc/self/exe names runbottle: no CAP_CHECKPOINT_RESTORE, running "
                "the loader in explicit mode", r->loader_path);

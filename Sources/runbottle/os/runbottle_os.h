@@ -100,7 +100,8 @@ long rb_open_loader(const char *path, int trusted_only, struct rb_file *f);
 /* map.c: mapping an image the way fs/binfmt_elf.c does. */
 long rb_map_image(struct rb_file *f, uint64_t hint, int fixed);
 
-/* The trampoline in os/<arch>/start.S. */
+/* The trampoline and the debugger rendezvous in os/<arch>/start.S. */
 extern const char rb_trampoline[], rb_trampoline_end[];
+void rb_debug_state(void);
 
 #endif

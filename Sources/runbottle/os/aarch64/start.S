@@ -58,4 +58,14 @@ rb_trampoline:
     brk #0
 rb_trampoline_end:
 
+/* The debugger rendezvous and its note: see x86_64/start.S. */
+    .globl rb_debug_state
+    .hidden rb_debug_state
+    .type rb_debug_state, %function
+rb_debug_state:
+    ret
+    .size rb_debug_state, . - rb_debug_state
+
+#include "../debug_note.inc"
+
     .section .note.GNU-stack, "", %progbits
