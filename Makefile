@@ -53,13 +53,17 @@ INSTALL_ROOT = $(if $(DESTDIR),$(abspath $(DESTDIR)),/)
 BASH_COMPLETIONS := $(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETIONS := $(PREFIX)/share/zsh/vendor-completions
 FISH_COMPLETIONS := $(PREFIX)/share/fish/vendor_completions.d
+# gdb's system-wide gdbinit directory (Debian's gdb: --with-system-gdbinit-dir): every gdb reads
+# runbottle.py from there, which lets `gdb -ex run` follow runbottle's userland exec.
+GDBINITDIR ?= /etc/gdb/gdbinit.d
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(BASH_COMPLETIONS) \
-	    $(DESTDIR)$(ZSH_COMPLETIONS) $(DESTDIR)$(FISH_COMPLETIONS)
+	    $(DESTDIR)$(ZSH_COMPLETIONS) $(DESTDIR)$(FISH_COMPLETIONS) $(DESTDIR)$(GDBINITDIR)
 	install -m 0755 $(BIN)/binfmt-reg $(DESTDIR)$(PREFIX)/bin/binfmt-reg
 	$(BIN)/binfmt-reg install --root $(INSTALL_ROOT) $(if $(DESTDIR),,--no-persist)
+	install -m 0644 gdb/runbottle.py $(DESTDIR)$(GDBINITDIR)/runbottle.py
 	for page in $(wildcard man/*.5); do install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man5/; done
 	for page in $(wildcard man/*.8); do install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man8/; done
 	$(BIN)/binfmt-reg --generate-completion-script bash > $(DESTDIR)$(BASH_COMPLETIONS)/binfmt-reg
