@@ -45,6 +45,14 @@ long rb_map_image(struct rb_file *f, uint64_t hint, int fixed)
         start = aligned;
     }
     uint64_t bias = start - img->min_vaddr;
+    if (whole) {
+        /* elf_map() again: keep the first segment's pages and give the rest of the span back,
+         * so that the other segments go into a hole. Mapping them over the reservation instead
+         * would split and unmap it once per segment, which costs several times more. */
+        uint64_t keep = PAGE_UP(bias + first->vaddr + first->filesz);
+        if (keep < start + span)
+            rb_sys(RB_SYS_munmap, (long)keep, (long)(start + span - keep), 0);
+    }
     uint64_t prev_end = start;
     for (uint32_t i = 0; i < img->nload; i++) {
         const struct rb_segment *s = &img->load[i];
@@ -52,7 +60,7 @@ long rb_map_image(struct rb_file *f, uint64_t hint, int fixed)
         uint64_t fend = va + s->filesz, mend = va + s->memsz;
         uint64_t anon = pstart;
         /* The gaps between segments are left unmapped, as the kernel leaves them. */
-        if (pstart > prev_end)
+        if (!whole && pstart > prev_end)
             rb_sys(RB_SYS_munmap, (long)prev_end, (long)(pstart - prev_end), 0);
         if (s->filesz) {
             if (!(whole && i == 0)) {
