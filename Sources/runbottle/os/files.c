@@ -26,9 +26,8 @@ long rb_pread(int fd, void *buf, size_t len, uint64_t off)
 
 /* Reads head_len bytes from offset 0 (the ELF header, and for the binary the start of the
  * BOTTLE note), then the program headers when they lie beyond, and validates both. */
-int rb_read_image(struct rb_file *f, struct rb_scratch *s, size_t head_len, size_t *got)
+int rb_read_image(struct rb_file *f, uint8_t *head, size_t head_len, size_t *got)
 {
-    uint8_t *head = s->b;
     struct rb_statx stx;
     long r = rb_stat_fd(f->fd, &stx);
     if (r < 0)
@@ -50,14 +49,13 @@ int rb_read_image(struct rb_file *f, struct rb_scratch *s, size_t head_len, size
     int rc = rb_elf_check_header(head, (size_t)n, f->size, RB_EM_HOST, &phoff, &phsize);
     if (rc)
         return rc;
-    const uint8_t *ph = head + phoff;
-    if (phoff + phsize > (uint64_t)n) {
-        /* Right after the head, so that both usually share one page of stack. */
-        uint8_t *at = s->b + ((head_len + 7) & ~(size_t)7);
-        ph = at;
-        if (rb_pread(f->fd, at, phsize, phoff) != (long)phsize)
-            return RB_ECORRUPT;
-    }
+    if (phoff + phsize <= (uint64_t)n)
+        return rb_elf_plan(head, head + phoff, phsize, f->size, &f->img);
+    /* A sealed binary's table is at its end: read into a buffer of its own size (at most
+     * RB_PHDR_MAX_BYTES, checked above), gone once the plan is made. */
+    uint8_t ph[phsize] __attribute__((aligned(8)));
+    if (rb_pread(f->fd, ph, phsize, phoff) != (long)phsize)
+        return RB_ECORRUPT;
     return rb_elf_plan(head, ph, phsize, f->size, &f->img);
 }
 
@@ -69,7 +67,7 @@ static int64_t readlink_cb(void *ctx, const char *path, char *buf, size_t bufsz)
 
 /* The binary's canonical path: /proc/self/fd/N when /proc is there (the kernel resolved it);
  * otherwise the path given to execve, resolved here (a bare chroot has no /proc). */
-long rb_real_path(int fd, const char *given, char *out)
+long rb_real_path(int fd, const char *given, char *out, size_t outsz)
 {
     char link[32] = "/proc/self/fd/";
     size_t n = 14;
@@ -83,11 +81,14 @@ long rb_real_path(int fd, const char *given, char *out)
     while (nd)
         link[n++] = digits[--nd];
     link[n] = '\0';
-    long r = rb_syscall6(RB_SYS_readlinkat, RB_AT_FDCWD, (long)link, (long)out, 4095, 0, 0);
-    if (r > 0 && out[0] == '/') {
+    long r = rb_syscall6(RB_SYS_readlinkat, RB_AT_FDCWD, (long)link, (long)out, (long)outsz - 1, 0, 0);
+    if (r > 0 && out[0] == '/' && (size_t)r < outsz - 1) {
         out[r] = '\0';
         return r;
     }
+    /* Perhaps truncated, or no /proc: the caller retries with 4096 bytes. */
+    if (outsz < 4096)
+        return -ENAMETOOLONG;
     char cwd[4096];
     cwd[0] = '\0';
     if (given[0] != '/' && rb_sys(RB_SYS_getcwd, (long)cwd, sizeof(cwd), 0) < 0)

@@ -12,11 +12,6 @@
 #define CAP_SYS_ADMIN 21
 #define CAP_CHECKPOINT_RESTORE 40
 #define CAP_VERSION_3 0x20080522
-/* The binary's first read: ELF header and a BOTTLE note with a loader path of up to 160
- * bytes; a longer note is read again whole. */
-#define BIN_HEAD 256u
-/* The loader's first read: ELF header and, usually, its program headers. */
-#define LD_HEAD RB_HEAD_MAX
 
 /* runbottle's own image, from the linker: unmapped before /proc/self/exe can change. */
 extern const char __ehdr_start[] __attribute__((visibility("hidden")));
@@ -40,11 +35,13 @@ struct run {
     struct cap_header caph;
     struct cap_data caps[2], keep[2];
     int drop_caps, set_dumpable;
+    int ld_opened;            /* the loader was opened: a failure is about its contents */
     struct rb_tramp tramp;
     struct rb_mm_map mm;
     uint64_t rnd[2];          /* for the PIE's base and brk */
     char msg[256];
-    char paths[4096 + 8192];  /* both paths, adjacent: usually one page of stack */
+    char *paths;              /* both paths, adjacent: rb_main's buffer */
+    size_t paths_size;
 };
 
 static int is_err(long r) { return (unsigned long)r > -4096ul; }
@@ -131,36 +128,47 @@ static void decide_privilege(struct run *r)
     r->debug = !r->secure_in && env_debug(st);
 }
 
-static void open_binary(struct run *r, struct rb_scratch *s)
+/* Reads the binary's head and its note. Returns 0, or the size of the whole note when it
+ * does not fit in the head: the caller reads it into a buffer that size (open_long_note). */
+static size_t open_binary(struct run *r, uint8_t *head)
 {
     size_t got;
-    int rc = rb_read_image(&r->bin, s, BIN_HEAD, &got);
+    int rc = rb_read_image(&r->bin, head, RB_BIN_HEAD, &got);
     if (rc)
         fail(r, rc == -ENOENT ? -EIO : rc);
-    const uint8_t *note = s->b + sizeof(Elf64_Ehdr);
+    const uint8_t *note = head + sizeof(Elf64_Ehdr);
     size_t have = got - sizeof(Elf64_Ehdr);
     uint32_t descsz = (uint32_t)note[4] | (uint32_t)note[5] << 8 | (uint32_t)note[6] << 16
                       | (uint32_t)note[7] << 24;
     if (have >= BOTTLE_NOTE_HEADER_SIZE && descsz <= BOTTLE_NOTE_MAX_SIZE
-        && BOTTLE_NOTE_HEADER_SIZE + descsz > have) {
-        long n = rb_pread(r->bin.fd, s->b, BOTTLE_NOTE_HEADER_SIZE + descsz, sizeof(Elf64_Ehdr));
-        note = s->b;
-        have = n > 0 ? (size_t)n : 0;
-    }
+        && BOTTLE_NOTE_HEADER_SIZE + descsz > have)
+        return BOTTLE_NOTE_HEADER_SIZE + descsz;
     rc = rb_note_parse(note, have, 0, &r->note);
     if (rc)
         fail(r, rc);
-    r->real = r->paths;
+    return 0;
+}
+
+static void open_long_note(struct run *r, uint8_t *buf, size_t size)
+{
+    long n = rb_pread(r->bin.fd, buf, size, sizeof(Elf64_Ehdr));
+    int rc = rb_note_parse(buf, n > 0 ? (size_t)n : 0, 0, &r->note);
+    if (rc)
+        fail(r, rc);
 }
 
 /* The binary's canonical path is needed for the loader's path under AT_SECURE (the trusted
- * walk), in explicit mode and for the dumpable check; otherwise the path as given does. */
-static void find_paths(struct run *r, int need_real)
+ * walk), in explicit mode and for the dumpable check; otherwise the path as given does.
+ * Returns -ENAMETOOLONG when r->paths is too small; the caller retries with RB_PATHS_MAX. */
+static long find_paths(struct run *r, int need_real)
 {
     const char *base = r->name;
     size_t used = 0;
-    if (need_real || !rb_same_file(&r->bin, r->name)) {
-        long n = rb_real_path(r->bin.fd, r->name, r->real);
+    r->real = r->paths;
+    if (need_real) {
+        long n = rb_real_path(r->bin.fd, r->name, r->real, r->paths_size);
+        if (n == -ENAMETOOLONG && r->paths_size < RB_PATHS_MAX)
+            return n;
         if (n < 0)
             rb_die(RB_EXIT_NOEXEC, r->name, "cannot find the binary's real path", rb_strerror(n));
         base = r->real;
@@ -171,23 +179,30 @@ static void find_paths(struct run *r, int need_real)
     }
     /* Right after the real path: the bytes touched stay on as few stack pages as possible. */
     r->loader_path = r->paths + used;
-    if (rb_path_sibling(base, r->note.loader, r->loader_path, sizeof(r->paths) - used) < 0)
+    if (rb_path_sibling(base, r->note.loader, r->loader_path, r->paths_size - used) < 0) {
+        if (r->paths_size < RB_PATHS_MAX)
+            return -ENAMETOOLONG;
         rb_die(RB_EXIT_NOEXEC, r->name, "loader path too long", 0);
+    }
+    return 0;
 }
 
-/* Error messages name the loader by the binary's canonical directory, which find_paths may
- * have skipped. */
-static void canonical_loader_path(struct run *r)
+/* A loader that cannot be used: the message names it by the binary's canonical directory,
+ * which find_paths may have skipped. */
+__attribute__((noreturn, noinline)) static void loader_failed(struct run *r, long rc)
 {
-    if (r->real[0] == '\0')
+    char paths[RB_PATHS_MAX];
+    if (r->real[0] == '\0') {
+        r->paths = paths;
+        r->paths_size = sizeof(paths);
         find_paths(r, 1);
-}
-
-static void open_loader(struct run *r, struct rb_scratch *s)
-{
-    long rc = rb_open_loader(r->loader_path, r->program_secure, &r->ld);
-    if (rc < 0)
-        canonical_loader_path(r);
+    }
+    if (r->ld_opened) {
+        const char *parts[] = { "loader ", r->loader_path };
+        char what[4200];
+        rb_concat(what, sizeof(what), parts, 2);
+        rb_die(RB_EXIT_NOEXEC, r->name, what, rb_strerror(rc));
+    }
     if (rc == -ENOENT)
         rb_die(RB_EXIT_NOTFOUND, r->name, "loader not found", r->loader_path);
     /* O_NOFOLLOW on the trusted walk: a symlinked file gives ELOOP, a symlinked directory
@@ -196,18 +211,23 @@ static void open_loader(struct run *r, struct rb_scratch *s)
         rb_die(RB_EXIT_NOEXEC, r->name,
                "privileged program: untrusted loader (it or a directory above it is not "
                "root-owned, is group/other-writable, or is a symlink)", r->loader_path);
+    rb_die(RB_EXIT_NOEXEC, r->name, rb_strerror(rc), r->loader_path);
+}
+
+static void open_loader(struct run *r)
+{
+    long rc = rb_open_loader(r->loader_path, r->program_secure, &r->ld);
     if (rc < 0)
-        rb_die(RB_EXIT_NOEXEC, r->name, rb_strerror(rc), r->loader_path);
+        loader_failed(r, rc);
+    /* Its own buffer: the binary's head holds the note that r->note.loader points into. */
+    uint8_t head[RB_LD_HEAD] __attribute__((aligned(8)));
     size_t got;
-    rc = rb_read_image(&r->ld, s, LD_HEAD, &got);
+    rc = rb_read_image(&r->ld, head, sizeof(head), &got);
     if (rc == 0 && r->ld.img.type != ET_DYN)
         rc = RB_ETYPE;
     if (rc) {
-        canonical_loader_path(r);
-        const char *parts[] = { "loader ", r->loader_path };
-        char what[4200];
-        rb_concat(what, sizeof(what), parts, 2);
-        rb_die(RB_EXIT_NOEXEC, r->name, what, rb_strerror(rc));
+        r->ld_opened = 1;
+        loader_failed(r, rc);
     }
 }
 
@@ -278,8 +298,9 @@ __attribute__((noreturn)) static void leave(struct run *r, uint64_t *sp, uint64_
     t->sp = (uint64_t)sp;
     t->entry = entry;
 
+    /* Populated by the kernel: cheaper than the page fault the copy would take. */
     long page = rb_syscall6(RB_SYS_mmap, 0, RB_PAGE_SIZE, RB_PROT_READ | RB_PROT_WRITE,
-                            RB_MAP_PRIVATE | RB_MAP_ANONYMOUS, -1, 0);
+                            RB_MAP_PRIVATE | RB_MAP_ANONYMOUS | RB_MAP_POPULATE, -1, 0);
     if (is_err(page))
         rb_die(RB_EXIT_NOEXEC, r->name, "cannot map the trampoline", rb_strerror(page));
     size_t len = (size_t)(rb_trampoline_end - rb_trampoline);
@@ -408,7 +429,7 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
 {
     struct run run;
     struct run *r = &run;
-    struct rb_scratch scratch;
+    uint8_t head[RB_BIN_HEAD] __attribute__((aligned(8)));
     if (rb_stack_parse(sp, sp + (1u << 24), &r->st) != RB_OK)
         rb_die(RB_EXIT_NOEXEC, 0, "unexpected initial stack", 0);
     struct rb_stack *st = &r->st;
@@ -433,13 +454,28 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
             fail(r, fd);
         r->bin.fd = (int)fd;
     }
-    open_binary(r, &scratch);
+    r->ld_opened = 0;
+    size_t long_note = open_binary(r, head);
+    uint8_t note[long_note ? long_note : 1] __attribute__((aligned(8)));
+    if (long_note)
+        open_long_note(r, note, long_note);
     decide_privilege(r);
-    find_paths(r, r->program_secure || r->set_dumpable || !r->exe_permitted);
+    int need_real = r->program_secure || r->set_dumpable || !r->exe_permitted
+                    || !rb_same_file(&r->bin, r->name);
+    char usual[RB_PATHS_USUAL];
+    r->paths = usual;
+    r->paths_size = sizeof(usual);
+    long too_long = find_paths(r, need_real);
+    char big[too_long ? RB_PATHS_MAX : 1];
+    if (too_long) {
+        r->paths = big;
+        r->paths_size = sizeof(big);
+        find_paths(r, need_real);
+    }
     /* A native exec leaves an unreadable binary's process undumpable (would_dump()). */
     if (r->set_dumpable)
         r->set_dumpable = rb_syscall6(RB_SYS_faccessat, RB_AT_FDCWD, (long)r->real, 4, 0, 0, 0) == 0;
-    open_loader(r, &scratch);
+    open_loader(r);
     int randomize = !(rb_sys(RB_SYS_personality, 0xffffffff, 0, 0) & ADDR_NO_RANDOMIZE);
     if (r->exe_permitted)
         exec_native(r, randomize);

@@ -22,6 +22,7 @@
 #define RB_MAP_FIXED      0x10
 #define RB_MAP_ANONYMOUS  0x20
 #define RB_MAP_FIXED_NOREPLACE 0x100000
+#define RB_MAP_POPULATE   0x8000
 #define RB_EXIT_NOEXEC    126
 #define RB_EXIT_NOTFOUND  127
 
@@ -59,12 +60,16 @@ struct rb_file {
     uint64_t bias;
 };
 
-/* Scratch space for headers: what was read from offset 0, then room for a program header table
- * that lies elsewhere. Every page of stack touched is a page fault on every exec. */
-#define RB_HEAD_MAX 512u
-struct rb_scratch {
-    uint8_t b[RB_HEAD_MAX + RB_PHDR_MAX_BYTES];
-};
+/* Every page of stack runbottle touches is a page fault on every exec (several microseconds
+ * each where faults trap to a hypervisor), so buffers are sized for the usual case and grow
+ * only when a file needs more. RB_BIN_HEAD: the binary's first read, the ELF header and a
+ * BOTTLE note with a loader path of up to 160 bytes. RB_LD_HEAD: the loader's, its ELF header
+ * and up to 12 program headers. */
+#define RB_BIN_HEAD 256u
+#define RB_LD_HEAD 768u
+/* Both paths (the binary's canonical path and the loader's), when they fit; else RB_PATHS_MAX. */
+#define RB_PATHS_USUAL 512u
+#define RB_PATHS_MAX (4096u + 8192u)
 
 /* One call the trampoline makes; layout fixed by os/<arch>/start.S. */
 struct rb_tramp_call {
@@ -91,9 +96,9 @@ size_t rb_concat(char *out, size_t outsz, const char *const *parts, size_t npart
 
 /* files.c: opening and reading. */
 long rb_stat_fd(int fd, struct rb_statx *stx);
-int rb_read_image(struct rb_file *f, struct rb_scratch *s, size_t head_len, size_t *got);
+int rb_read_image(struct rb_file *f, uint8_t *head, size_t head_len, size_t *got);
 long rb_pread(int fd, void *buf, size_t len, uint64_t off);
-long rb_real_path(int fd, const char *given, char *out);
+long rb_real_path(int fd, const char *given, char *out, size_t outsz);
 int rb_same_file(const struct rb_file *f, const char *path);
 long rb_open_loader(const char *path, int trusted_only, struct rb_file *f);
 
