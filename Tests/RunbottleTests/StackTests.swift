@@ -132,3 +132,21 @@ private let kernelAuxv: [(UInt64, UInt64)] = [
         }
     }
 }
+
+@Test func anUnrandomizedLayoutIsToldByWhereExecfnEnds() {
+    let top: UInt64 = 0x7fff_ffff_f000
+    let tops: [UInt64] = [1 << 39, top]
+    let name = "/bin/prog"
+    let len = UInt64(name.utf8.count)
+    // setup_arg_pages() without randomization: the string and its NUL end one pointer below STACK_TOP.
+    let unrandomized = top - 8 - (len + 1)
+    #expect(rb_layout_randomized(unrandomized, len, tops, tops.count) == 0)
+    // Randomized tops are page multiples below STACK_TOP, never one of the listed values.
+    for shift: UInt64 in [1, 2, 0x3fffff] {
+        #expect(rb_layout_randomized(unrandomized - shift * 4096, len, tops, tops.count) == 1)
+    }
+    #expect(rb_layout_randomized(unrandomized + 1, len, tops, tops.count) == 1)
+    // No AT_EXECFN, or a length that would wrap: randomize, as before.
+    #expect(rb_layout_randomized(0, 0, tops, tops.count) == 1)
+    #expect(rb_layout_randomized(unrandomized, UInt64.max - 4, tops, tops.count) == 1)
+}

@@ -109,3 +109,14 @@ int64_t rb_stack_build(const struct rb_stack *st, char *const *prefix, uint64_t 
     w += 2 * st->auxc;
     return (int64_t)(w - dst);
 }
+
+int rb_layout_randomized(uint64_t execfn, uint64_t execfn_len, const uint64_t *tops, size_t ntops)
+{
+    if (execfn == 0 || execfn_len > ~(uint64_t)0 - execfn - 16)
+        return 1;
+    uint64_t top = execfn + execfn_len + 1 + sizeof(uint64_t);
+    for (size_t i = 0; i < ntops; i++)
+        if (top == tops[i])
+            return 0;
+    return 1;
+}

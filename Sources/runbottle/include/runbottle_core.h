@@ -98,6 +98,12 @@ struct rb_stack {
 /* Parses the stack at sp, reading no word at or beyond end. */
 int rb_stack_parse(uint64_t *sp, const uint64_t *end, struct rb_stack *out);
 
+/* Whether the kernel randomized the layout of this exec, from where the AT_EXECFN string
+ * (execfn_len bytes and its NUL) ends: setup_arg_pages() puts an unrandomized stack's top at
+ * STACK_TOP exactly, and the string ends one pointer below it. tops: the arch's possible
+ * STACK_TOP values. Catches both ADDR_NO_RANDOMIZE and kernel.randomize_va_space = 0. */
+int rb_layout_randomized(uint64_t execfn, uint64_t execfn_len, const uint64_t *tops, size_t ntops);
+
 /* The auxv value for type, or dflt when absent. */
 uint64_t rb_auxv_get(const struct rb_stack *st, uint64_t type, uint64_t dflt);
 

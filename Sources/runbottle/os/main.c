@@ -425,6 +425,16 @@ __attribute__((noreturn, noinline)) static void exec_explicit(struct run *r)
     leave(r, sp, r->ld.bias + li->entry);
 }
 
+/* Whether the kernel randomized this exec's layout (not under ADDR_NO_RANDOMIZE nor with
+ * kernel.randomize_va_space = 0): the program's layout follows suit. */
+static int layout_randomized(const struct rb_stack *st)
+{
+    static const uint64_t tops[] = RB_STACK_TOPS;
+    const char *execfn = (const char *)rb_auxv_get(st, AT_EXECFN, 0);
+    return rb_layout_randomized((uint64_t)execfn, execfn ? rb_strlen(execfn) : 0, tops,
+                                sizeof(tops) / sizeof(tops[0]));
+}
+
 __attribute__((noreturn)) void rb_main(uint64_t *sp)
 {
     struct run run;
@@ -476,7 +486,8 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
     if (r->set_dumpable)
         r->set_dumpable = rb_syscall6(RB_SYS_faccessat, RB_AT_FDCWD, (long)r->real, 4, 0, 0, 0) == 0;
     open_loader(r);
-    int randomize = !(rb_sys(RB_SYS_personality, 0xffffffff, 0, 0) & ADDR_NO_RANDOMIZE);
+    int randomize = layout_randomized(st)
+                    && !(rb_sys(RB_SYS_personality, 0xffffffff, 0, 0) & ADDR_NO_RANDOMIZE);
     if (r->exe_permitted)
         exec_native(r, randomize);
     exec_explicit(r);

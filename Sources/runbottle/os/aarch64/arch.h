@@ -12,6 +12,8 @@
 /* CONFIG_ARCH_MMAP_RND_BITS default 18; arch_randomize_brk: 1 GiB for 64-bit tasks. */
 #define RB_MMAP_RND_BITS  18
 #define RB_BRK_RND_BITS   18
+/* STACK_TOP of a 64-bit task: DEFAULT_MAP_WINDOW_64, 1 << VA_BITS up to 48 bits. */
+#define RB_STACK_TOPS     { 1ull << 39, 1ull << 42, 1ull << 47, 1ull << 48 }
 
 /* open(2) flags: these differ between architectures. */
 #define RB_O_RDONLY    0

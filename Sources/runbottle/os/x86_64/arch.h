@@ -12,6 +12,8 @@
  * in pages (2^13). */
 #define RB_MMAP_RND_BITS  28
 #define RB_BRK_RND_BITS   13
+/* STACK_TOP of a 64-bit task (TASK_SIZE_LOW, also with 5-level paging). */
+#define RB_STACK_TOPS     { 0x7ffffffff000ull }
 
 /* open(2) flags: these differ between architectures. */
 #define RB_O_RDONLY    0
