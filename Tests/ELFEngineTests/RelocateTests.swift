@@ -117,9 +117,10 @@ private let whoami = """
     /// The opens for writing and the writes to files in an strace log (not those to stdout).
     private func writes(in log: String) throws -> [String] {
         try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").compactMap { line in
-            // "PID call(args) = result": drop the PID.
+            // "PID call(args) = result": drop the PID and the blanks after it (strace pads it
+            // to five columns: "2884  openat(...").
             guard let space = line.firstIndex(of: " ") else { return nil }
-            let call = String(line[line.index(after: space)...])
+            let call = String(line[space...].drop { $0 == " " })
             if call.hasPrefix("openat("), call.contains("O_WRONLY") || call.contains("O_RDWR") { return call }
             if call.hasPrefix("pwrite64(") { return call }
             if call.hasPrefix("write("), !call.hasPrefix("write(1,"), !call.hasPrefix("write(2,") { return call }
