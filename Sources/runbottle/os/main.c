@@ -35,7 +35,6 @@ struct run {
     struct cap_header caph;
     struct cap_data caps[2], keep[2];
     int drop_caps, set_dumpable;
-    int ld_opened;            /* the loader was opened: a failure is about its contents */
     struct rb_tramp tramp;
     struct rb_mm_map mm;
     uint64_t rnd[2];          /* for the PIE's base and brk */
@@ -187,9 +186,9 @@ static long find_paths(struct run *r, int need_real)
     return 0;
 }
 
-/* A loader that cannot be used: the message names it by the binary's canonical directory,
- * which find_paths may have skipped. */
-__attribute__((noreturn, noinline)) static void loader_failed(struct run *r, long rc)
+/* A loader that cannot be used (opened: it was, and its contents are wrong): the message names
+ * it by the binary's canonical directory, which find_paths may have skipped. */
+__attribute__((noreturn, noinline)) static void loader_failed(struct run *r, long rc, int opened)
 {
     char paths[RB_PATHS_MAX];
     if (r->real[0] == '\0') {
@@ -197,7 +196,7 @@ __attribute__((noreturn, noinline)) static void loader_failed(struct run *r, lon
         r->paths_size = sizeof(paths);
         find_paths(r, 1);
     }
-    if (r->ld_opened) {
+    if (opened) {
         const char *parts[] = { "loader ", r->loader_path };
         char what[4200];
         rb_concat(what, sizeof(what), parts, 2);
@@ -218,17 +217,15 @@ static void open_loader(struct run *r)
 {
     long rc = rb_open_loader(r->loader_path, r->program_secure, &r->ld);
     if (rc < 0)
-        loader_failed(r, rc);
+        loader_failed(r, rc, 0);
     /* Its own buffer: the binary's head holds the note that r->note.loader points into. */
     uint8_t head[RB_LD_HEAD] __attribute__((aligned(8)));
     size_t got;
     rc = rb_read_image(&r->ld, head, sizeof(head), &got);
     if (rc == 0 && r->ld.img.type != ET_DYN)
         rc = RB_ETYPE;
-    if (rc) {
-        r->ld_opened = 1;
-        loader_failed(r, rc);
-    }
+    if (rc)
+        loader_failed(r, rc, 1);
 }
 
 static uint64_t random_pages(uint64_t v, int bits)
@@ -312,10 +309,14 @@ __attribute__((noreturn)) static void leave(struct run *r, uint64_t *sp, uint64_
     __builtin_unreachable();
 }
 
+static long set_mm(struct run *r)
+{
+    return rb_syscall6(RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&r->mm, sizeof(r->mm), 0, 0);
+}
+
 static void set_mm_or_die(struct run *r)
 {
-    long rc = rb_syscall6(RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&r->mm, sizeof(r->mm),
-                          0, 0);
+    long rc = set_mm(r);
     if (rc < 0)
         rb_die(RB_EXIT_NOEXEC, r->name, "prctl(PR_SET_MM_MAP) refused the program's layout",
                rb_strerror(rc));
@@ -417,7 +418,7 @@ __attribute__((noreturn, noinline)) static void exec_explicit(struct run *r)
     /* ps and /proc/PID/cmdline show the program's argv, not the loader's options. */
     mm_strings(r, st->argv + skip - 1, st->argc - skip + 1, (char **)(sp + 1 + argc + 1));
     /* Not fatal: a refusal leaves cmdline showing the loader's options, nothing worse. */
-    rb_syscall6(RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&r->mm, sizeof(r->mm), 0, 0);
+    set_mm(r);
     rb_debug_state();
     if (r->debug)
         rb_say(r->name, "/proc/self/exe names runbottle: no CAP_CHECKPOINT_RESTORE, running "
@@ -464,7 +465,6 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
             fail(r, fd);
         r->bin.fd = (int)fd;
     }
-    r->ld_opened = 0;
     size_t long_note = open_binary(r, head);
     uint8_t note[long_note ? long_note : 1] __attribute__((aligned(8)));
     if (long_note)
