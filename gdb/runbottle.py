@@ -15,6 +15,8 @@ import gdb
 AT_EXECFD, AT_ENTRY, AT_BASE = 2, 9, 7
 NT_RUNBOTTLE_DEBUG_STATE = 1
 BOTTLE_NOTE_NAME = b"BOTTLE\0"
+# A remote target, a process gone, a file unreadable: gdb keeps its own view.
+_NO_VIEW = (OSError, gdb.error, struct.error)
 
 
 def _read(path, offset, size):
@@ -153,8 +155,7 @@ def _on_new_objfile(event):
             pid = gdb.selected_inferior().pid
             if pid:
                 _break_at_rendezvous(pid)
-    except (OSError, gdb.error, struct.error):
-        # A remote target, a process gone, a file unreadable: gdb keeps its own view.
+    except _NO_VIEW:
         return
 
 
@@ -164,5 +165,5 @@ gdb.events.new_objfile.connect(_on_new_objfile)
 if gdb.current_progspace().filename:
     try:
         _search_beside_loader(gdb.current_progspace().filename)
-    except (OSError, gdb.error, struct.error):
+    except _NO_VIEW:
         pass
