@@ -33,6 +33,16 @@ private let whoami = """
     }
     """
 
+/// A whoami bottle built at work/a and relocated there; b is where a test may move it.
+private func relocatedBottle(in work: TemporaryDirectory) throws -> (a: String, b: String, tool: String) {
+    let a = work.file("a"), b = work.file("b")
+    _ = try Bottles.build(name: "whoami", source: whoami, in: a)
+    let tool = try BuiltTools.binfmtReg()
+    let relocated = try run([tool, "relocate", a])
+    #expect(relocated.succeeded, "\(relocated)")
+    return (a, b, tool)
+}
+
 @Suite struct RelocateTests {
     @Test(arguments: [TestBottle.Libc.glibc, .musl])
     func movedBottleFailsThenRunsAgainAfterRelocate(libc: TestBottle.Libc) throws {
@@ -165,10 +175,7 @@ private let whoami = """
     @Test func aRunningBinaryIsReplacedNotCorrupted() throws {
         let work = try TemporaryDirectory("relocate")
         defer { work.remove() }
-        let a = work.file("a"), b = work.file("b")
-        _ = try Bottles.build(name: "whoami", source: whoami, in: a)
-        let tool = try BuiltTools.binfmtReg()
-        #expect(try run([tool, "relocate", a]).succeeded)
+        let (a, b, tool) = try relocatedBottle(in: work)
         // Started at a/, moved to b/ while it runs, relocated there: its file is busy (ETXTBSY).
         let result = try inPrivateBinfmt("""
             mkfifo \(work.file("in"))
@@ -243,10 +250,7 @@ private let whoami = """
     @Test func runbottleStillTakesARelocatedBinary() throws {
         let work = try TemporaryDirectory("relocate")
         defer { work.remove() }
-        let a = work.file("a"), b = work.file("b")
-        _ = try Bottles.build(name: "whoami", source: whoami, in: a)
-        let tool = try BuiltTools.binfmtReg()
-        #expect(try run([tool, "relocate", a]).succeeded)
+        let (a, b, tool) = try relocatedBottle(in: work)
         let runbottle = try BuiltTools.writeRunbottle(into: work.path)
         let line = try run([tool, "line", "--interpreter", runbottle])
         try #require(line.succeeded, "\(line)")
