@@ -13,13 +13,20 @@ $cc -std=c11 -Os -g -Wall -Wextra -Werror \
     -ffreestanding -fno-builtin -fno-stack-protector -fno-asynchronous-unwind-tables \
     -fPIE -fvisibility=hidden -fno-plt -fcf-protection=none \
     -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-z,noexecstack -Wl,-z,noseparate-code \
-    -Wl,--build-id=none -Wl,-z,norelro \
+    -Wl,--build-id=none -Wl,-z,norelro -Wl,-T,"$src/runbottle.ld" \
     -I"$src/include" -I"$src/os/$arch" \
     -o "$out/runbottle.tmp" "$src"/core/*.c "$src"/os/*.c "$src/os/$arch"/*.S
 
 if readelf -rW "$out/runbottle.tmp" | grep -q 'R_'; then
     echo "runbottle: the freestanding build has relocations; it would crash before main" >&2
     readelf -rW "$out/runbottle.tmp" >&2
+    exit 1
+fi
+# runbottle.ld: one R+X PT_LOAD, nothing writable.
+loads=$(readelf -lW "$out/runbottle.tmp" | grep '^ *LOAD ')
+if [ "$(printf '%s\n' "$loads" | wc -l)" != 1 ] || ! printf '%s\n' "$loads" | grep -q ' R E '; then
+    echo "runbottle: the image must be one read-only, executable PT_LOAD (runbottle.ld)" >&2
+    readelf -lW "$out/runbottle.tmp" >&2
     exit 1
 fi
 mv "$out/runbottle.tmp" "$out/runbottle"

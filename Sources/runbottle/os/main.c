@@ -14,8 +14,8 @@
 #define CAP_VERSION_3 0x20080522
 
 /* runbottle's own image, from the linker: unmapped before /proc/self/exe can change. */
-extern const char __ehdr_start[] __attribute__((visibility("hidden")));
-extern const char _end[] __attribute__((visibility("hidden")));
+extern const char __ehdr_start[] RB_HIDDEN;
+extern const char _end[] RB_HIDDEN;
 
 struct cap_header { uint32_t version; int pid; };
 struct cap_data { uint32_t effective, permitted, inheritable; };

@@ -105,8 +105,10 @@ long rb_open_loader(const char *path, int trusted_only, struct rb_file *f);
 /* map.c: mapping an image the way fs/binfmt_elf.c does. */
 long rb_map_image(struct rb_file *f, uint64_t hint, int fixed);
 
-/* The trampoline and the debugger rendezvous in os/<arch>/start.S. */
-extern const char rb_trampoline[], rb_trampoline_end[];
-void rb_debug_state(void);
+/* The trampoline and the debugger rendezvous in os/<arch>/start.S. Hidden: referenced
+ * PC-relative, not through a GOT entry that nothing here would relocate. */
+#define RB_HIDDEN __attribute__((visibility("hidden")))
+extern const char rb_trampoline[] RB_HIDDEN, rb_trampoline_end[] RB_HIDDEN;
+RB_HIDDEN void rb_debug_state(void);
 
 #endif
