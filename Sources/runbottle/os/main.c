@@ -8,7 +8,6 @@
 #define PR_SET_DUMPABLE 4
 #define PR_SET_MM 35
 #define PR_SET_MM_MAP 14
-#define ADDR_NO_RANDOMIZE 0x0040000
 #define CAP_SYS_ADMIN 21
 #define CAP_CHECKPOINT_RESTORE 40
 #define CAP_VERSION_3 0x20080522
@@ -427,7 +426,9 @@ __attribute__((noreturn, noinline)) static void exec_explicit(struct run *r)
 }
 
 /* Whether the kernel randomized this exec's layout (not under ADDR_NO_RANDOMIZE nor with
- * kernel.randomize_va_space = 0): the program's layout follows suit. */
+ * kernel.randomize_va_space = 0): the program's layout follows suit. Both leave runbottle's
+ * stack top unrandomized (load_elf_binary sets PF_RANDOMIZE only without either), so the
+ * stack tells, with no personality() call on every exec. */
 static int layout_randomized(const struct rb_stack *st)
 {
     static const uint64_t tops[] = RB_STACK_TOPS;
@@ -486,8 +487,7 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
     if (r->set_dumpable)
         r->set_dumpable = rb_syscall6(RB_SYS_faccessat, RB_AT_FDCWD, (long)r->real, 4, 0, 0, 0) == 0;
     open_loader(r);
-    int randomize = layout_randomized(st)
-                    && !(rb_sys(RB_SYS_personality, 0xffffffff, 0, 0) & ADDR_NO_RANDOMIZE);
+    int randomize = layout_randomized(st);
     if (r->exe_permitted)
         exec_native(r, randomize);
     exec_explicit(r);

@@ -34,7 +34,6 @@
 #define RB_SYS_getcwd      17
 #define RB_SYS_capget      90
 #define RB_SYS_capset      91
-#define RB_SYS_personality 92
 #define RB_SYS_prctl       167
 #define RB_SYS_fgetxattr   10
 #define RB_SYS_exit_group  94

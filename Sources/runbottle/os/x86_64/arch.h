@@ -37,7 +37,6 @@
 #define RB_SYS_getegid     108
 #define RB_SYS_capget      125
 #define RB_SYS_capset      126
-#define RB_SYS_personality 135
 #define RB_SYS_prctl       157
 #define RB_SYS_fgetxattr   193
 #define RB_SYS_exit_group  231
