@@ -1,5 +1,6 @@
 #!/bin/bash
-# Exec-to-exit of a hello-world bottle, side by side in one hyperfine run per libc:
+# Exec-to-exit of a hello-world bottle, side by side in one run per libc (exec-loop.c: rounds
+# interleave the variants, so a VM's drifting speed falls on all of them alike):
 #   runbottle   the sealed binary, taken by binfmt_misc to runbottle (userland exec)
 #   kernel      the same program with PT_INTERP naming the bottle's loader (the kernel's own path)
 #   explicit    the bottle's loader run explicitly: lib/ld.so bin/hello
@@ -7,8 +8,10 @@
 #   relocated   the sealed binary after `binfmt-reg relocate`, its entry disabled (the kernel's path)
 # Runs inside `unshare --user --map-root-user --mount` with a private binfmt_misc instance.
 # Usage: Benchmarks/exec-runbottle.sh [RUNS]   (from the package root, after `swift build`)
+# RUNS execs of each variant, in 20 rounds.
 set -euo pipefail
 runs=${1:-2000}
+rounds=20
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 if [ "${RB_BENCH_INSIDE:-}" != 1 ]; then
@@ -24,6 +27,7 @@ trap 'rm -rf "$work"' EXIT
 sh "$root/Sources/runbottle/build.sh" "$root/Sources/runbottle" "$work" >/dev/null
 "$binfmt_reg" line --interpreter "$work/runbottle" --no-privileged-entry > /proc/sys/fs/binfmt_misc/register
 
+cc -O2 -o "$work/exec-loop" "$root/Benchmarks/exec-loop.c"
 cat > "$work/hello.c" <<'C'
 #include <stdio.h>
 int main(void) { puts("hello"); return 0; }
@@ -98,22 +102,11 @@ for libc in glibc musl; do
     echo 0 > /proc/sys/fs/binfmt_misc/BOTTLE
     [ "$("$b/bin/hello-relocated")" = hello ] || { echo "exec-runbottle: relocated does not print hello" >&2; exit 1; }
     echo 1 > /proc/sys/fs/binfmt_misc/BOTTLE
-    # One preparation per command: only the relocated row runs with the entry disabled.
-    on="sh -c 'echo 1 > /proc/sys/fs/binfmt_misc/BOTTLE'" off="sh -c 'echo 0 > /proc/sys/fs/binfmt_misc/BOTTLE'"
-    hyperfine -N --style none --warmup 200 --runs "$runs" --export-json "$work/$libc.json" \
-        -n runbottle "$b/bin/hello" \
-        -n kernel "$b/bin/hello-kernel" \
-        -n explicit "$ld $b/bin/hello-explicit" \
-        -n two-exec "$b/bin/stub" \
-        -n relocated "$b/bin/hello-relocated" \
-        --prepare "$on" --prepare "$on" --prepare "$on" --prepare "$on" --prepare "$off" >/dev/null
-    echo 1 > /proc/sys/fs/binfmt_misc/BOTTLE
-    echo "== $libc ($runs runs each; ratio to the kernel's own path)"
-    jq -r '
-        (.results[] | select(.command == "kernel")) as $k
-        | .results[]
-        | [.command, (.mean * 1e6), (.min * 1e6), (.median * 1e6), (.mean / $k.mean), (.min / $k.min), (.median / $k.median)]
-        | @tsv' "$work/$libc.json" \
-    | awk -F'\t' 'BEGIN { printf "%-10s %9s %9s %9s %8s %8s %8s\n", "variant", "mean µs", "min µs", "median", "×mean", "×min", "×median" }
-                  { printf "%-10s %9.1f %9.1f %9.1f %8.3f %8.3f %8.3f\n", $1, $2, $3, $4, $5, $6, $7 }'
+    echo "== $libc ($runs runs each, $rounds rounds; ratio to the kernel's own path)"
+    EXEC_LOOP_OFF=/proc/sys/fs/binfmt_misc/BOTTLE "$work/exec-loop" "$rounds" $((runs / rounds)) kernel \
+        "runbottle=$b/bin/hello" \
+        "kernel=$b/bin/hello-kernel" \
+        "explicit=$ld $b/bin/hello-explicit" \
+        "two-exec=$b/bin/stub" \
+        "!relocated=$b/bin/hello-relocated"
 done
