@@ -15,6 +15,13 @@ import gdb
 AT_EXECFD, AT_ENTRY, AT_BASE = 2, 9, 7
 NT_RUNBOTTLE_DEBUG_STATE = 1
 BOTTLE_NOTE_NAME = b"BOTTLE\0"
+# gdb (13 here) cannot follow a program its loader runs in explicit mode, even when started as
+# `gdb --args ld.so PROGRAM`: main's symbols and the libraries stay unknown.
+EXPLICIT_MODE = (
+    "runbottle: %s runs through its loader's explicit mode, which gdb cannot follow: this exec "
+    "got no CAP_CHECKPOINT_RESTORE. Under a tracer without CAP_SYS_PTRACE (gdb run by an "
+    "ordinary user) the kernel grants no file capability. Attach to the running program "
+    "instead (gdb -p PID), or run gdb as root.\n")
 # A remote target, a process gone, a file unreadable: gdb keeps its own view.
 _NO_VIEW = (OSError, gdb.error, struct.error)
 
@@ -114,10 +121,14 @@ class _RunbottleRendezvous(gdb.Command):
 
     def invoke(self, argument, from_tty):
         pid = gdb.selected_inferior().pid
+        if not pid:
+            return
         # In explicit mode (no capability) AT_BASE stays 0 and the auxv is the loader's: gdb
-        # would mistake the loader for the program, so leave its view alone.
-        if pid and _auxv(pid).get(AT_BASE, 0) != 0:
+        # would mistake the loader for the program, so leave its view alone and say why.
+        if _auxv(pid).get(AT_BASE, 0) != 0:
             _reread_auxv()
+        else:
+            gdb.write(EXPLICIT_MODE % gdb.current_progspace().filename, gdb.STDERR)
 
 
 def _search_beside_loader(program):

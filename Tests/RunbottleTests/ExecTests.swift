@@ -277,11 +277,12 @@ private let repository = URL(fileURLWithPath: #filePath)
 
 /// gdb as a user runs it (no -nx), with gdb/runbottle.py where `make install` puts it: gdb's
 /// system gdbinit directory, bound over the host's in the test's mount namespace.
-private func plainGDB(_ rig: ExecRig, _ commands: String, _ program: String, prelude: String = "") throws -> CommandResult {
+private func plainGDB(_ rig: ExecRig, _ commands: String, _ program: String, prelude: String = "",
+                      wrapper: String = "") throws -> CommandResult {
     try rig.inBinfmt("""
         mount --bind \(repository)/gdb /etc/gdb/gdbinit.d
         \(prelude)
-        HOME=\(rig.dir.path) gdb -batch \(commands) \(program) 2>&1
+        HOME=\(rig.dir.path) \(wrapper) gdb -batch \(commands) \(program) 2>&1
         """)
 }
 
@@ -298,6 +299,20 @@ private func plainGDB(_ rig: ExecRig, _ commands: String, _ program: String, pre
     #expect(stopped.stdout.contains("Breakpoint 1, in_library (wait=0)"), "\(stopped)")
     #expect(stopped.stdout.contains(b.root + "/bin/../lib/libc.so.6"), "\(stopped)")
     #expect(stopped.stdout.contains("exe = '\(b.program)'"), "\(stopped)")
+}
+
+@Test func gdbRunWithoutTheCapabilitySaysWhyInsteadOfAWrongBacktrace() throws {
+    let rig = try ExecRig("gdbexplicit")
+    defer { rig.dir.remove() }
+    let b = try debuggee(rig)
+    // What an ordinary user's gdb gets (the kernel grants no file capability under its
+    // ptrace): runbottle without CAP_CHECKPOINT_RESTORE, so explicit mode.
+    let result = try plainGDB(rig, "-ex run -ex bt", b.program,
+                              wrapper: "setpriv --bounding-set -checkpoint_restore,-sys_admin --")
+    let hint = "runbottle: \(b.program) runs through its loader's explicit mode, which gdb cannot follow"
+    #expect(result.stdout.components(separatedBy: hint).count == 2, "\(result)")
+    #expect(result.stdout.contains("gdb -p PID"), "\(result)")
+    #expect(result.stdout.contains("Program received signal SIGABRT"), "\(result)")
 }
 
 @Test func gdbRunFindsAMuslBottlesLoaderWhereTheHostHasNone() throws {
