@@ -1,17 +1,19 @@
 #!/bin/sh
 # Builds runbottle freestanding and static-pie, then writes its bytes as a Swift source for the
 # RunbottleImage module. Called by the BuildRunbottle plugin: build.sh SOURCE_DIR OUTPUT_DIR.
+# RUNBOTTLE_CC and RUNBOTTLE_ARCH (an os/<arch> directory) select another compiler and target:
+# RunbottleTests cross-builds the aarch64 sources with the Swift toolchain's clang and ld.lld.
 set -eu
 src=$1
 out=$2
-arch=$(uname -m)
+arch=${RUNBOTTLE_ARCH:-$(uname -m)}
 cc=${RUNBOTTLE_CC:-cc}
 
 # -static-pie without rcrt1.o: nothing relocates us, so the code must not need relocations
 # (checked below); no stack protector: fs is 0 when the kernel hands us control.
 $cc -std=c11 -Os -g -Wall -Wextra -Werror \
     -ffreestanding -fno-builtin -fno-stack-protector -fno-asynchronous-unwind-tables \
-    -fPIE -fvisibility=hidden -fno-plt -fcf-protection=none \
+    -fPIE -fvisibility=hidden -fcf-protection=none \
     -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-z,noexecstack -Wl,-z,noseparate-code \
     -Wl,--build-id=none -Wl,-z,norelro -Wl,-T,"$src/runbottle.ld" \
     -I"$src/include" -I"$src/os/$arch" \

@@ -1,0 +1,48 @@
+// runbottle's build (Sources/runbottle/build.sh): the image every sealed exec pays for, and the
+// aarch64 sources, which this x86-64 machine can compile and link but not run.
+import Foundation
+import Testing
+import TestSupport
+
+private let sources = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appending(path: "Sources/runbottle").path
+
+private func readelf(_ path: String) throws -> String {
+    let result = try run(["readelf", "-hlrW", path])
+    #expect(result.succeeded, "\(result)")
+    return result.stdout
+}
+
+private func loadLines(_ readelf: String) -> [String] {
+    readelf.split(separator: "\n").map(String.init)
+        .filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("LOAD ") }
+}
+
+@Test func theInstalledImageIsOneReadOnlyExecutableSegmentWithNoRelocations() throws {
+    let dir = try TemporaryDirectory("image")
+    defer { dir.remove() }
+    let out = try readelf(try BuiltTools.writeRunbottle(into: dir.path))
+    let loads = loadLines(out)
+    #expect(loads.count == 1 && loads[0].contains(" R E "), "\(out)")
+    #expect(out.contains("There are no relocations in this file."), "\(out)")
+    #expect(out.contains("Position-Independent Executable"), "\(out)")
+}
+
+@Test func theAArch64SourcesBuildFreestandingWithClangAndLLD() throws {
+    let dir = try TemporaryDirectory("aarch64")
+    defer { dir.remove() }
+    // clang and ld.lld come with the Swift toolchain; build.sh's own checks (no relocations,
+    // one R+X PT_LOAD, no writable data) apply to this build too.
+    var environment = ProcessInfo.processInfo.environment
+    environment["RUNBOTTLE_ARCH"] = "aarch64"
+    environment["RUNBOTTLE_CC"] = "clang --target=aarch64-linux-gnu -fuse-ld=lld"
+    let built = try run(["sh", sources + "/build.sh", sources, dir.path], environment: environment)
+    #expect(built.succeeded, "\(built)")
+    let out = try readelf(dir.file("runbottle"))
+    #expect(out.contains("AArch64"), "\(out)")
+    let loads = loadLines(out)
+    #expect(loads.count == 1 && loads[0].contains(" R E "), "\(out)")
+    #expect(out.contains("There are no relocations in this file."), "\(out)")
+    #expect(try readelf(dir.file("canary-loader")).contains("AArch64"))
+}
