@@ -6,18 +6,22 @@
 #   explicit    the bottle's loader run explicitly: lib/ld.so bin/hello
 #   two-exec    a static stub that checks/rewrites the real binary's PT_INTERP, then execs it
 #   relocated   the sealed binary after `binfmt-reg relocate`, its entry disabled (the kernel's path)
+# With --stages, where runbottle's cost goes instead: runbottle builds that exit at each stage
+# (RB_STAGE in Sources/runbottle/os/runbottle_os.h), each row's step being its cost.
 # Runs inside `unshare --user --map-root-user --mount` with a private binfmt_misc instance.
-# Usage: Benchmarks/exec-runbottle.sh [RUNS]   (from the package root, after `swift build`)
-# RUNS execs of each variant, in 20 rounds.
+# Usage: Benchmarks/exec-runbottle.sh [--stages] [RUNS]   (from the package root, after
+# `swift build`). RUNS execs of each variant, in 20 rounds.
 set -euo pipefail
-runs=${1:-2000}
-rounds=20
-root=$(cd "$(dirname "$0")/.." && pwd)
-
 if [ "${RB_BENCH_INSIDE:-}" != 1 ]; then
     exec unshare --user --map-root-user --mount --propagation private \
         env RB_BENCH_INSIDE=1 bash "$0" "$@"
 fi
+stages=0
+if [ "${1:-}" = --stages ]; then stages=1; shift; fi
+runs=${1:-2000}
+rounds=20
+root=$(cd "$(dirname "$0")/.." && pwd)
+
 mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 
 binfmt_reg=${BINFMT_REG:-$(ls -t "$root"/.build*/debug/binfmt-reg "$root"/.build*/release/binfmt-reg 2>/dev/null | head -1)}
@@ -28,6 +32,15 @@ sh "$root/Sources/runbottle/build.sh" "$root/Sources/runbottle" "$work" >/dev/nu
 "$binfmt_reg" line --interpreter "$work/runbottle" --no-privileged-entry > /proc/sys/fs/binfmt_misc/register
 
 cc -O2 -o "$work/exec-loop" "$root/Benchmarks/exec-loop.c"
+if [ $stages = 1 ]; then
+    # Highest entries first: each stage build takes the files named *.stageN.
+    for n in 1 2 3 4 5 6; do
+        mkdir "$work/stage$n"
+        RUNBOTTLE_CC="cc -DRB_BENCH_STAGE=$n" \
+            sh "$root/Sources/runbottle/build.sh" "$root/Sources/runbottle" "$work/stage$n" >/dev/null
+        echo ":STAGE$n:E::stage$n::$work/stage$n/runbottle:PO" > /proc/sys/fs/binfmt_misc/register
+    done
+fi
 cat > "$work/hello.c" <<'C'
 #include <stdio.h>
 int main(void) { puts("hello"); return 0; }
@@ -102,6 +115,26 @@ for libc in glibc musl; do
     echo 0 > /proc/sys/fs/binfmt_misc/BOTTLE
     [ "$("$b/bin/hello-relocated")" = hello ] || { echo "exec-runbottle: relocated does not print hello" >&2; exit 1; }
     echo 1 > /proc/sys/fs/binfmt_misc/BOTTLE
+    if [ $stages = 1 ]; then
+        for n in 1 2 3 4 5 6; do cp "$b/bin/hello" "$b/bin/hello.stage$n"; done
+        echo "== $libc: where runbottle's time goes ($runs runs each, $rounds rounds; step: this row minus the one above)"
+        "$work/exec-loop" "$rounds" $((runs / rounds)) kernel \
+            "interp=$work/stage1/runbottle" \
+            "detour=$b/bin/hello.stage1" \
+            "read=$b/bin/hello.stage2" \
+            "mapped=$b/bin/hello.stage3" \
+            "mm=$b/bin/hello.stage4" \
+            "tramp=$b/bin/hello.stage5" \
+            "switched=$b/bin/hello.stage6" \
+            "full=$b/bin/hello" \
+            "kernel=$b/bin/hello-kernel" \
+        | awk 'NR == 1 { printf "%-10s %9s %9s %11s %11s\n", "variant", "median µs", "cpu µs", "step median", "step cpu"; next }
+               { step = NR > 2 && $1 != "kernel"; printf "%-10s %9.1f %9.1f", $1, $4, $5
+                 if (step) printf " %11.1f %11.1f", $4 - m, $5 - c
+                 printf "\n"; if ($1 == "full") { fm = $4; fc = $5 }; m = $4; c = $5 }
+               END { printf "%-10s %9.1f %9.1f   (full minus kernel)\n", "overhead", fm - m, fc - c }'
+        continue
+    fi
     echo "== $libc ($runs runs each, $rounds rounds; ratio to the kernel's own path)"
     EXEC_LOOP_OFF=/proc/sys/fs/binfmt_misc/BOTTLE "$work/exec-loop" "$rounds" $((runs / rounds)) kernel \
         "runbottle=$b/bin/hello" \

@@ -304,6 +304,7 @@ __attribute__((noreturn)) static void leave(struct run *r, uint64_t *sp, uint64_
     for (size_t i = 0; i < len; i++)
         dst[i] = rb_trampoline[i];
     rb_sys(RB_SYS_mprotect, page, RB_PAGE_SIZE, RB_PROT_READ | RB_PROT_EXEC);
+    RB_STAGE(5);
     ((void (*)(struct rb_tramp *))page)(t);
     __builtin_unreachable();
 }
@@ -331,6 +332,7 @@ __attribute__((noreturn)) static void exec_native(struct run *r, int randomize)
         r->rnd[0] = r->rnd[1] = 0;
     map_program(r, randomize);
     map_loader(r);
+    RB_STAGE(3);
     const struct rb_image *bi = &r->bin.img;
     uint64_t bias = r->bin.bias;
     if (bi->exec_stack)
@@ -370,6 +372,7 @@ __attribute__((noreturn)) static void exec_native(struct run *r, int randomize)
      * be reported; after the trampoline unmaps us only exe_fd can fail. */
     set_mm_or_die(r);
     rb_debug_state();
+    RB_STAGE(4);
     r->mm.exe_fd = (uint32_t)r->bin.fd;
     leave(r, sp, r->ld.bias + r->ld.img.entry);
 }
@@ -442,6 +445,7 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
     struct run run;
     struct run *r = &run;
     uint8_t head[RB_BIN_HEAD] __attribute__((aligned(8)));
+    RB_STAGE(1);
     if (rb_stack_parse(sp, sp + (1u << 24), &r->st) != RB_OK)
         rb_die(RB_EXIT_NOEXEC, 0, "unexpected initial stack", 0);
     struct rb_stack *st = &r->st;
@@ -487,6 +491,7 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
     if (r->set_dumpable)
         r->set_dumpable = rb_syscall6(RB_SYS_faccessat, RB_AT_FDCWD, (long)r->real, 4, 0, 0, 0) == 0;
     open_loader(r);
+    RB_STAGE(2);
     int randomize = layout_randomized(st);
     if (r->exe_permitted)
         exec_native(r, randomize);

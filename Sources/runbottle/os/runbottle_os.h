@@ -105,6 +105,16 @@ long rb_open_loader(const char *path, int trusted_only, struct rb_file *f);
 /* map.c: mapping an image the way fs/binfmt_elf.c does. */
 long rb_map_image(struct rb_file *f, uint64_t hint, int fixed);
 
+/* Benchmarks/exec-stages.sh builds runbottle with RB_BENCH_STAGE=N to exit at stage N, so each
+ * stage's cost shows as a difference between builds. Nothing in a normal build. Stages: 1 entry,
+ * 2 both files read and checked, 3 program and loader mapped, 4 the program's mm fields
+ * installed, 5 the trampoline page ready, 6 (start.S) its calls made: exe switched. */
+#ifdef RB_BENCH_STAGE
+#define RB_STAGE(n) do { if ((n) == RB_BENCH_STAGE) rb_sys(RB_SYS_exit_group, 0, 0, 0); } while (0)
+#else
+#define RB_STAGE(n) do { } while (0)
+#endif
+
 /* The trampoline and the debugger rendezvous in os/<arch>/start.S. Hidden: referenced
  * PC-relative, not through a GOT entry that nothing here would relocate. */
 #define RB_HIDDEN __attribute__((visibility("hidden")))

@@ -39,7 +39,13 @@ rb_trampoline:
 2:  add $64, %r13
     dec %r12
     jmp 1b
-3:  mov 24(%rbx), %rsp
+3:
+#if RB_BENCH_STAGE == 6
+    mov $231, %eax              /* exit_group(0): see RB_STAGE in os/runbottle_os.h */
+    xor %edi, %edi
+    syscall
+#endif
+    mov 24(%rbx), %rsp
     mov 32(%rbx), %rcx
     xor %eax, %eax
     xor %ebx, %ebx
