@@ -38,12 +38,9 @@ public final class AtomicReplacement {
         var raw = clinux_open_tmpfile(dirfd, 0o600)
         if raw < 0 && [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) {
             // No O_TMPFILE on this file system: a named temporary, removed on failure.
-            let name = AtomicReplacement.temporaryName(for: baseName)
-            for _ in 0..<2 {
+            temporaryName = AtomicReplacement.claimTemporaryName(for: baseName, in: dirfd) { name in
                 raw = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-                if raw >= 0 { temporaryName = name; break }
-                if errno != EEXIST { break }
-                unlinkat(dirfd, name, 0)
+                return raw >= 0
             }
         }
         if raw < 0 {
@@ -175,16 +172,9 @@ public final class AtomicReplacement {
             throw ELFError(path, .changedMeanwhile)
         }
         if temporaryName == nil {
-            // Give the unnamed file a name through /proc, where linkat needs no privilege. A file
-            // already there is a leftover of a run killed between link and rename.
-            let name = AtomicReplacement.temporaryName(for: baseName)
-            for _ in 0..<2 {
-                if clinux_link_fd(fd.rawValue, directory.rawValue, name) == 0 {
-                    temporaryName = name
-                    break
-                }
-                if errno != EEXIST { break }
-                unlinkat(directory.rawValue, name, 0)
+            // Give the unnamed file a name through /proc, where linkat needs no privilege.
+            temporaryName = AtomicReplacement.claimTemporaryName(for: baseName, in: directory.rawValue) { name in
+                clinux_link_fd(fd.rawValue, directory.rawValue, name) == 0
             }
             guard temporaryName != nil else {
                 let error = Errno(rawValue: errno)
@@ -214,6 +204,20 @@ public final class AtomicReplacement {
         let stem = bytes.count <= 200 ? baseName
             : String(decoding: bytes.prefix(180), as: UTF8.self) + "-" + String(fnv1a(bytes), radix: 16)
         return "." + stem + temporarySuffix
+    }
+
+    /// Creates the temporary name of `baseName` in `dirfd` with `create` (false and errno on
+    /// failure), once more after removing a file already there: the leftover of a run killed
+    /// between link and rename. Returns the name, or nil with errno set.
+    private static func claimTemporaryName(for baseName: String, in dirfd: Int32,
+                                           _ create: (String) -> Bool) -> String? {
+        let name = temporaryName(for: baseName)
+        for _ in 0..<2 {
+            if create(name) { return name }
+            if errno != EEXIST { return nil }
+            unlinkat(dirfd, name, 0)
+        }
+        return nil
     }
 
     var device: UInt64 { UInt64(original.st_dev) }
