@@ -92,9 +92,10 @@ public enum LoaderDiscovery {
             return nil
         }
         // ../lib/*/ is listed only when the cheaper places do not have the loader.
-        if let found = probe(originDirectories(dynamic) + ["../lib"]) { return found }
+        let nearby = originDirectories(dynamic) + ["../lib"]
+        if let found = probe(nearby) { return found }
         let directories = searchDirectories(dynamic, forBinaryAt: binary)
-        if let found = probe(directories) { return found }
+        if let found = probe(directories.filter { !nearby.contains($0) }) { return found }
         throw ELFError(binary, .loaderNotFound(basename: basename, searched: directories.map { $0.isEmpty ? "$ORIGIN" : "$ORIGIN/" + $0 }))
     }
 }
