@@ -69,11 +69,13 @@ private struct KillReport: CustomStringConvertible {
 }
 
 /// Runs `command` on copies of `original` killed at each sampled syscall; checks each file is
-/// in `original` or `finished` (a leftover temporary aside), and that a second, unkilled run
-/// reaches `finished` exactly, leftovers removed.
+/// in `original` or `finished` (a leftover temporary aside), that a second, unkilled run
+/// reaches `finished` exactly, leftovers removed, and that more than `minimumKills` of the
+/// injections killed the run. Prints the report under `label`.
 private func killAtEveryPoint(
-    _ command: [String], original: String, finished: Tree, scratch: String
-) throws -> KillReport {
+    _ label: String, _ command: [String], original: String, finished: Tree, scratch: String,
+    minimumKills: Int, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     let before = try snapshot(original)
     let work = workPath(scratch)
     try copyTree(original, to: work)
@@ -114,7 +116,8 @@ private func killAtEveryPoint(
             _ = try run(["rm", "-rf", work])
         }
     }
-    return report
+    #expect(report.killed > minimumKills, "too few kills landed: \(report)", sourceLocation: sourceLocation)
+    print("crash-safety \(label): \(report)")
 }
 
 /// Where every run works: relocate's result names this path, so the complete result and each
@@ -153,10 +156,8 @@ private func makeTree(in directory: String) throws -> String {
         let finished = try completeRun([tool, "seal"], on: original, scratch: scratch.path)
         #expect(finished != (try snapshot(original)), "sealing changed nothing")
 
-        let report = try killAtEveryPoint([tool, "seal"], original: original, finished: finished,
-                                          scratch: scratch.path)
-        #expect(report.killed > 20, "too few kills landed: \(report)")
-        print("crash-safety seal: \(report)")
+        try killAtEveryPoint("seal", [tool, "seal"], original: original, finished: finished,
+                             scratch: scratch.path, minimumKills: 20)
     }
 
     @Test func relocateSurvivesSIGKILLAtEveryWriteStep() throws {
@@ -173,10 +174,8 @@ private func makeTree(in directory: String) throws -> String {
         let finished = try completeRun([tool, "relocate"], on: original, scratch: scratch.path)
         #expect(finished != (try snapshot(original)), "relocating changed nothing")
 
-        let report = try killAtEveryPoint([tool, "relocate"], original: original, finished: finished,
-                                          scratch: scratch.path)
-        #expect(report.killed > 10, "too few kills landed: \(report)")
-        print("crash-safety relocate: \(report)")
+        try killAtEveryPoint("relocate", [tool, "relocate"], original: original, finished: finished,
+                             scratch: scratch.path, minimumKills: 10)
     }
 
     @Test func bottleSurvivesSIGKILLAtEveryWriteStep() throws {
@@ -192,10 +191,8 @@ private func makeTree(in directory: String) throws -> String {
         let finished = try completeRun([tool, "bottle", program, "-o"], on: original, scratch: scratch.path)
         #expect(!finished.isEmpty)
 
-        let report = try killAtEveryPoint([tool, "bottle", program, "-o"], original: original,
-                                          finished: finished, scratch: scratch.path)
-        #expect(report.killed > 10, "too few kills landed: \(report)")
-        print("crash-safety bottle: \(report)")
+        try killAtEveryPoint("bottle", [tool, "bottle", program, "-o"], original: original,
+                             finished: finished, scratch: scratch.path, minimumKills: 10)
     }
 
     @Test func unsealSurvivesSIGKILLAtEveryWriteStep() throws {
@@ -209,9 +206,7 @@ private func makeTree(in directory: String) throws -> String {
         let sealing = try run([tool, "seal", sealed])
         #expect(sealing.succeeded, "\(sealing)")
 
-        let report = try killAtEveryPoint([tool, "unseal"], original: sealed, finished: finished,
-                                          scratch: scratch.path)
-        #expect(report.killed > 20, "too few kills landed: \(report)")
-        print("crash-safety unseal: \(report)")
+        try killAtEveryPoint("unseal", [tool, "unseal"], original: sealed, finished: finished,
+                             scratch: scratch.path, minimumKills: 20)
     }
 }
