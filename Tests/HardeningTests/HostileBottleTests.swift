@@ -38,38 +38,45 @@ private struct Damage: CustomStringConvertible, Sendable {
 
 private let noteDesc = 64 + 20   // the note's descriptor: version, loader_len, path
 
+/// Rewrites the bottle's program with `edit` applied to its bytes.
+private func editProgram(_ b: TestBottle, _ edit: (inout Image) -> Void) throws {
+    var image = try Image(b.program)
+    edit(&image)
+    try image.write(b.program)
+}
+
 private let damages: [Damage] = [
     Damage(name: "an empty loader path", status: 126, reason: "corrupt BOTTLE note") { b in
-        var image = try Image(b.program)
-        image.put32(noteDesc + 4, 0)
-        try image.write(b.program)
+        try editProgram(b) { image in
+            image.put32(noteDesc + 4, 0)
+        }
     },
     Damage(name: "an absolute loader path", status: 126, reason: "corrupt BOTTLE note") { b in
-        var image = try Image(b.program)
-        image.bytes[noteDesc + 8] = UInt8(ascii: "/")
-        try image.write(b.program)
+        try editProgram(b) { image in
+            image.bytes[noteDesc + 8] = UInt8(ascii: "/")
+        }
     },
     Damage(name: "a loader path longer than PATH_MAX", status: 126, reason: "corrupt BOTTLE note") { b in
-        var image = try Image(b.program)
-        image.put32(noteDesc + 4, 5000)
-        try image.write(b.program)
+        try editProgram(b) { image in
+            image.put32(noteDesc + 4, 5000)
+        }
     },
     Damage(name: "an enormous descriptor", status: 126, reason: "corrupt BOTTLE note") { b in
-        var image = try Image(b.program)
-        image.put32(64 + 4, 0xffff_fff0)
-        try image.write(b.program)
+        try editProgram(b) { image in
+            image.put32(64 + 4, 0xffff_fff0)
+        }
     },
     Damage(name: "a program header table outside the file", status: 126, reason: "corrupt ELF") { b in
-        var image = try Image(b.program)
-        image.put64(32, UInt64(image.bytes.count + 4096))
-        try image.write(b.program)
+        try editProgram(b) { image in
+            image.put64(32, UInt64(image.bytes.count + 4096))
+        }
     },
     Damage(name: "overlapping PT_LOAD segments", status: 126, reason: "corrupt ELF") { b in
-        var image = try Image(b.program)
-        let loads = image.loadHeaders
-        image.put64(loads[1] + 16, image.u64(loads[0] + 16))           // p_vaddr of the second = the first's
-        image.put64(loads[1] + 8, image.u64(loads[0] + 8))             // and its p_offset, so it stays congruent
-        try image.write(b.program)
+        try editProgram(b) { image in
+            let loads = image.loadHeaders
+            image.put64(loads[1] + 16, image.u64(loads[0] + 16))           // p_vaddr of the second = the first's
+            image.put64(loads[1] + 8, image.u64(loads[0] + 8))             // and its p_offset, so it stays congruent
+        }
     },
     Damage(name: "a zero-length program", status: 126, reason: "not an ELF file") { b in
         try Data().write(to: URL(fileURLWithPath: b.program))
@@ -87,10 +94,10 @@ private let damages: [Damage] = [
         try FileManager.default.createSymbolicLink(atPath: b.root + "/lib/loop-b", withDestinationPath: URL(fileURLWithPath: b.loader).lastPathComponent)
     },
     Damage(name: "a 4 GiB p_memsz on a PT_LOAD", status: 126, reason: "corrupt ELF") { b in
-        var image = try Image(b.program)
-        let last = image.loadHeaders.filter { image.u32($0 + 4) & 2 != 0 }.last ?? image.loadHeaders[0]
-        image.put64(last + 40, image.u64(last + 40) + (1 << 32) * 1024)   // 4 TiB beyond: past TASK_SIZE for a PIE base
-        try image.write(b.program)
+        try editProgram(b) { image in
+            let last = image.loadHeaders.filter { image.u32($0 + 4) & 2 != 0 }.last ?? image.loadHeaders[0]
+            image.put64(last + 40, image.u64(last + 40) + (1 << 32) * 1024)   // 4 TiB beyond: past TASK_SIZE for a PIE base
+        }
     },
 ]
 
