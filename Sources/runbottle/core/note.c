@@ -21,7 +21,7 @@ int rb_note_parse(const uint8_t *buf, size_t len, int big_endian, struct rb_note
     for (uint32_t i = 0; i < BOTTLE_NOTE_NAME_PADDED; i++)
         if (buf[12 + i] != (uint8_t)name[i])
             return RB_ENOTSEALED;
-    if (type != BOTTLE_NT_SEAL && type != BOTTLE_NT_SEAL_PRIVILEGED)
+    if (type != BOTTLE_NT_SEAL && type != BOTTLE_NT_SEAL_PRIVILEGED && type != BOTTLE_NT_SEAL_INTERP)
         return RB_ENOTSEALED;
 
     if (descsz < BOTTLE_DESC_HEADER_SIZE + 4 || descsz % 4 != 0

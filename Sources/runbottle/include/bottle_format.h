@@ -24,12 +24,21 @@
 #define BOTTLE_DESC_HEADER_SIZE    8u    /* version, loader_len */
 #define BOTTLE_FORMAT_VERSION      1u
 
-/* The note type tells binfmt_misc which entry takes the binary: an ordinary program goes to
- * the entry with flags PO (runbottle keeps its own file capability and can fix
- * /proc/self/exe); a setuid, setgid or file-capability program goes to the entry with POC
- * (credentials computed from the binary, as a native exec would). */
+/* The note type is the dispatch: whether binfmt_misc takes the binary. BOTTLE_NT_SEAL and
+ * BOTTLE_NT_SEAL_PRIVILEGED are matched by the BOTTLE and BOTTLE-privileged entries (binfmt
+ * dispatch; both entries have flag C since format 1's second revision, so the two types now
+ * differ only in which entry matches them). No entry matches BOTTLE_NT_SEAL_INTERP: the
+ * kernel's own ELF loader execs the binary natively and starts the program interpreter its
+ * PT_INTERP slot names, runbottle at BOTTLE_RUNBOTTLE_PATH (PT_INTERP dispatch). Every seal
+ * writes that path into the slot, so a binfmt-dispatched binary still runs where no entry is
+ * registered. */
 #define BOTTLE_NT_SEAL             1u
 #define BOTTLE_NT_SEAL_PRIVILEGED  2u
+#define BOTTLE_NT_SEAL_INTERP      3u
+
+/* Where runbottle is installed: the one absolute path a PT_INTERP slot can name whatever
+ * directory the bottle is in. */
+#define BOTTLE_RUNBOTTLE_PATH      "/usr/libexec/runbottle"
 
 /* PATH_MAX: the reserved PT_INTERP slot is exactly this many bytes. The kernel refuses a
  * PT_INTERP with p_filesz > PATH_MAX (ENOEXEC) and requires its last byte to be NUL. */

@@ -23,7 +23,7 @@ enum rb_error {
 
 /* A parsed BOTTLE note. loader points into the caller's buffer. */
 struct rb_note {
-    uint32_t type;           /* BOTTLE_NT_SEAL or BOTTLE_NT_SEAL_PRIVILEGED */
+    uint32_t type;           /* BOTTLE_NT_SEAL, _PRIVILEGED or _INTERP */
     uint32_t version;
     uint32_t loader_len;
     const char *loader;      /* NUL-terminated, relative */

@@ -65,8 +65,26 @@ static int64_t readlink_cb(void *ctx, const char *path, char *buf, size_t bufsz)
     return rb_syscall6(RB_SYS_readlinkat, RB_AT_FDCWD, (long)path, (long)buf, (long)bufsz, 0, 0);
 }
 
-/* The binary's canonical path: /proc/self/fd/N when /proc is there (the kernel resolved it);
- * otherwise the path given to execve, resolved here (a bare chroot has no /proc). */
+/* A canonical path from a /proc magic link (the kernel resolved it); otherwise the path given
+ * to execve, resolved here (a bare chroot has no /proc). */
+static long resolve(const char *link, const char *given, char *out, size_t outsz)
+{
+    long r = rb_syscall6(RB_SYS_readlinkat, RB_AT_FDCWD, (long)link, (long)out, (long)outsz - 1, 0, 0);
+    if (r > 0 && out[0] == '/' && (size_t)r < outsz - 1) {
+        out[r] = '\0';
+        return r;
+    }
+    /* Perhaps truncated, or no /proc: the caller retries with 4096 bytes. */
+    if (outsz < 4096)
+        return -ENAMETOOLONG;
+    char cwd[4096];
+    cwd[0] = '\0';
+    if (given[0] != '/' && rb_sys(RB_SYS_getcwd, (long)cwd, sizeof(cwd), 0) < 0)
+        return -ENOENT;
+    return rb_path_resolve(cwd, given, readlink_cb, 0, out);
+}
+
+/* The binary's canonical path, through AT_EXECFD's /proc/self/fd/N. */
 long rb_real_path(int fd, const char *given, char *out, size_t outsz)
 {
     char link[32] = "/proc/self/fd/";
@@ -81,19 +99,14 @@ long rb_real_path(int fd, const char *given, char *out, size_t outsz)
     while (nd)
         link[n++] = digits[--nd];
     link[n] = '\0';
-    long r = rb_syscall6(RB_SYS_readlinkat, RB_AT_FDCWD, (long)link, (long)out, (long)outsz - 1, 0, 0);
-    if (r > 0 && out[0] == '/' && (size_t)r < outsz - 1) {
-        out[r] = '\0';
-        return r;
-    }
-    /* Perhaps truncated, or no /proc: the caller retries with 4096 bytes. */
-    if (outsz < 4096)
-        return -ENAMETOOLONG;
-    char cwd[4096];
-    cwd[0] = '\0';
-    if (given[0] != '/' && rb_sys(RB_SYS_getcwd, (long)cwd, sizeof(cwd), 0) < 0)
-        return -ENOENT;
-    return rb_path_resolve(cwd, given, readlink_cb, 0, out);
+    return resolve(link, given, out, outsz);
+}
+
+/* The running program's canonical path: under the PT_INTERP dispatch /proc/self/exe already
+ * names the program, as the kernel exec'd it. */
+long rb_exe_path(const char *given, char *out, size_t outsz)
+{
+    return resolve("/proc/self/exe", given, out, outsz);
 }
 
 /* True when path names f itself, not a symlink to it: then dirname(path) is a directory the
@@ -182,4 +195,26 @@ long rb_open_loader(const char *path, int trusted_only, struct rb_file *f)
         return fd;
     f->fd = (int)fd;
     return 0;
+}
+
+void rb_loader_failed(const char *name, const char *loader_path, long rc, int opened, int secure)
+{
+    if (opened) {
+        const char *parts[] = { "loader ", loader_path };
+        char what[4200];
+        rb_concat(what, sizeof(what), parts, 2);
+        rb_die(RB_EXIT_NOEXEC, name, what, rb_strerror(rc));
+    }
+    if (rc == -ENOENT)
+        rb_die(RB_EXIT_NOTFOUND, name, "loader not found", loader_path);
+    /* O_NOFOLLOW on the trusted walk: a symlinked file gives ELOOP, a symlinked directory
+     * ENOTDIR. */
+    if (rc == RB_EUNTRUSTED || (secure && (rc == -ELOOP || rc == -ENOTDIR)))
+        rb_die(RB_EXIT_NOEXEC, name,
+               "privileged program: untrusted loader (it or a directory above it is not "
+               "root-owned, is group/other-writable, or is a symlink)", loader_path);
+    if (rc == -EMFILE)
+        rb_die(RB_EXIT_NOEXEC, name, "cannot open the loader: no descriptor free under "
+               "RLIMIT_NOFILE", loader_path);
+    rb_die(RB_EXIT_NOEXEC, name, rb_strerror(rc), loader_path);
 }

@@ -31,9 +31,7 @@ struct run {
     int program_secure;       /* AT_SECURE the program deserves */
     int debug;
     int exe_permitted;
-    struct cap_header caph;
-    struct cap_data caps[2], keep[2];
-    int drop_caps, set_dumpable;
+    long tramp_page;          /* the trampoline's executable copy, when exe is to change */
     struct rb_tramp tramp;
     struct rb_mm_map mm;
     uint64_t rnd[2];          /* for the PIE's base and brk */
@@ -44,11 +42,6 @@ struct run {
 
 static int is_err(long r) { return (unsigned long)r > -4096ul; }
 
-static uint64_t cap64(const struct cap_data *d, int which)
-{
-    return which ? (uint64_t)d[0].permitted | (uint64_t)d[1].permitted << 32
-                 : (uint64_t)d[0].effective | (uint64_t)d[1].effective << 32;
-}
 
 static void fail(struct run *r, long err)
 {
@@ -57,6 +50,8 @@ static void fail(struct run *r, long err)
 
 static void add_call(struct run *r, long nr, long a, long b, long c, long d, int fatal)
 {
+    if (r->tramp.ncalls == RB_TRAMP_MAX_CALLS)
+        __builtin_trap();
     struct rb_tramp_call *c0 = &r->tramp.call[r->tramp.ncalls++];
     c0->nr = (uint64_t)nr;
     c0->a[0] = (uint64_t)a;
@@ -81,49 +76,19 @@ static int env_debug(const struct rb_stack *st)
     return 0;
 }
 
-/* What the program is entitled to, as a native exec would have decided (see runbottle(8),
- * SECURITY). Without C the kernel gave runbottle its own file capability: it must all go.
- * With C and a privileged binary, credentials and capabilities are the program's. */
+/* Every entry has flag C, so the kernel computed this exec's credentials from the binary as a
+ * native exec does, and runbottle holds no file capability of its own: whatever runbottle holds
+ * is the program's (runbottle(8), SECURITY). What is left to know is whether it may set
+ * /proc/self/exe: CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in its user namespace. */
 static void decide_privilege(struct run *r)
 {
-    const struct rb_stack *st = &r->st;
-    uint64_t uid = rb_auxv_get(st, AT_UID, 0), euid = rb_auxv_get(st, AT_EUID, 0);
-    uint64_t gid = rb_auxv_get(st, AT_GID, 0), egid = rb_auxv_get(st, AT_EGID, 0);
-    int idchange = uid != euid || gid != egid;
-
-    r->caph.version = CAP_VERSION_3;
-    r->caph.pid = 0;
-    if (rb_sys(RB_SYS_capget, (long)&r->caph, (long)r->caps, 0) < 0)
-        r->caps[0] = r->caps[1] = (struct cap_data){ 0, 0, 0 };
-    uint64_t eff = cap64(r->caps, 0), prm = cap64(r->caps, 1);
+    struct cap_header caph = { CAP_VERSION_3, 0 };
+    struct cap_data caps[2];
+    if (rb_sys(RB_SYS_capget, (long)&caph, (long)caps, 0) < 0)
+        caps[0] = caps[1] = (struct cap_data){ 0, 0, 0 };
+    uint64_t eff = (uint64_t)caps[0].effective | (uint64_t)caps[1].effective << 32;
     r->exe_permitted = (eff >> CAP_CHECKPOINT_RESTORE & 1) || (eff >> CAP_SYS_ADMIN & 1);
-
-    uint64_t keep = prm;
-    if (r->secure_in) {
-        if (r->note.type == BOTTLE_NT_SEAL_PRIVILEGED) {
-            uint64_t entitled = ~(uint64_t)0;
-            if (!(idchange && euid == 0)) {
-                uint8_t x[24];
-                long n = rb_syscall6(RB_SYS_fgetxattr, r->bin.fd, (long)"security.capability",
-                                     (long)x, sizeof(x), 0, 0);
-                entitled = n > 0 ? rb_vfs_cap_permitted(x, (size_t)n) : 0;
-            }
-            keep = prm & entitled;
-            r->program_secure = idchange || keep != 0;
-        } else {
-            if (idchange)
-                rb_die(RB_EXIT_NOEXEC, r->name,
-                       "a setuid or setgid binary sealed as ordinary: reseal it", 0);
-            keep = 0;
-            r->program_secure = 0;
-        }
-    }
-    r->drop_caps = r->secure_in && keep != prm;
-    uint32_t lo = (uint32_t)keep, hi = (uint32_t)(keep >> 32);
-    r->keep[0] = (struct cap_data){ lo & r->caps[0].effective, lo, lo & r->caps[0].inheritable };
-    r->keep[1] = (struct cap_data){ hi & r->caps[1].effective, hi, hi & r->caps[1].inheritable };
-    r->set_dumpable = r->secure_in && !r->program_secure;
-    r->debug = !r->secure_in && env_debug(st);
+    r->debug = !r->secure_in && env_debug(&r->st);
 }
 
 /* Reads the binary's head and its note. Returns 0, or the size of the whole note when it
@@ -195,21 +160,7 @@ __attribute__((noreturn, noinline)) static void loader_failed(struct run *r, lon
         r->paths_size = sizeof(paths);
         find_paths(r, 1);
     }
-    if (opened) {
-        const char *parts[] = { "loader ", r->loader_path };
-        char what[4200];
-        rb_concat(what, sizeof(what), parts, 2);
-        rb_die(RB_EXIT_NOEXEC, r->name, what, rb_strerror(rc));
-    }
-    if (rc == -ENOENT)
-        rb_die(RB_EXIT_NOTFOUND, r->name, "loader not found", r->loader_path);
-    /* O_NOFOLLOW on the trusted walk: a symlinked file gives ELOOP, a symlinked directory
-     * ENOTDIR. */
-    if (rc == RB_EUNTRUSTED || (r->program_secure && (rc == -ELOOP || rc == -ENOTDIR)))
-        rb_die(RB_EXIT_NOEXEC, r->name,
-               "privileged program: untrusted loader (it or a directory above it is not "
-               "root-owned, is group/other-writable, or is a symlink)", r->loader_path);
-    rb_die(RB_EXIT_NOEXEC, r->name, rb_strerror(rc), r->loader_path);
+    rb_loader_failed(r->name, r->loader_path, rc, opened, r->program_secure);
 }
 
 static void open_loader(struct run *r)
@@ -270,42 +221,49 @@ static void mm_strings(struct run *r, char **argv, uint64_t argc, char **envp)
     r->mm.env_end = envc ? string_end(envp[envc - 1]) : r->mm.arg_end;
 }
 
-/* Copies the trampoline into one anonymous page (our own image is about to go) and enters it. */
+/* The trampoline's executable copy outside runbottle's image, which it unmaps: a memfd mapped
+ * read and execute, never anonymous memory made executable after being written, which
+ * memory-deny-write-execute refuses (PR_SET_MDWE, systemd's MemoryDenyWriteExecute= seccomp
+ * filter). Returns the page, or a negative errno: then /proc/self/exe cannot move. */
+static long trampoline_page(void)
+{
+    long fd = rb_sys(RB_SYS_memfd_create, (long)"runbottle", RB_MFD_CLOEXEC | RB_MFD_EXEC, 0);
+    if (fd == -EINVAL) /* before Linux 6.3, no MFD_EXEC: every memfd is executable */
+        fd = rb_sys(RB_SYS_memfd_create, (long)"runbottle", RB_MFD_CLOEXEC, 0);
+    if (fd < 0)
+        return fd;
+    long len = (long)(rb_trampoline_end - rb_trampoline);
+    long n = rb_syscall6(RB_SYS_pwrite64, fd, (long)rb_trampoline, len, 0, 0, 0);
+    long page = n != len ? (n < 0 ? n : -EIO)
+        : rb_syscall6(RB_SYS_mmap, 0, RB_PAGE_SIZE, RB_PROT_READ | RB_PROT_EXEC,
+                      RB_MAP_PRIVATE | RB_MAP_POPULATE, fd, 0);
+    rb_sys(RB_SYS_close, fd, 0, 0);
+    return page;
+}
+
+/* Leaves through the trampoline: from its copy when /proc/self/exe changes (runbottle's image
+ * must be gone first: PR_SET_MM_MAP's exe_fd is EBUSY while any mapping of the old exe
+ * remains), else in place, runbottle staying mapped. */
 __attribute__((noreturn)) static void leave(struct run *r, uint64_t *sp, uint64_t entry)
 {
     uint64_t self = (uint64_t)__ehdr_start & ~(uint64_t)(RB_PAGE_SIZE - 1);
     struct rb_tramp *t = &r->tramp;
-    /* Everything left to do, in order: runbottle's image first (PR_SET_MM_MAP's exe_fd is
-     * EBUSY while any mapping of the old exe remains), then exe, fds, privileges. */
+    int exe = r->mm.exe_fd != (uint32_t)-1;
     t->ncalls = 0;
-    add_call(r, RB_SYS_munmap, (long)self, (long)(PAGE_UP((uint64_t)_end) - self), 0, 0, 0);
-    if (r->mm.exe_fd != (uint32_t)-1)
+    if (exe) {
+        add_call(r, RB_SYS_munmap, (long)self, (long)(PAGE_UP((uint64_t)_end) - self), 0, 0, 0);
         add_call(r, RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&r->mm, sizeof(r->mm), 1);
+    }
     add_call(r, RB_SYS_close, r->bin.fd, 0, 0, 0, 0);
     add_call(r, RB_SYS_close, r->ld.fd, 0, 0, 0, 0);
-    if (r->drop_caps)
-        add_call(r, RB_SYS_capset, (long)&r->caph, (long)r->keep, 0, 0, 1);
-    if (r->set_dumpable)
-        add_call(r, RB_SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
-    const char *parts[] = { "runbottle: ", r->name, ": cannot set /proc/self/exe or drop "
-                            "capabilities\n" };
+    const char *parts[] = { "runbottle: ", r->name, ": cannot set /proc/self/exe\n" };
     t->msglen = rb_concat(r->msg, sizeof(r->msg), parts, 3);
     t->msg = (uint64_t)r->msg;
     t->sp = (uint64_t)sp;
     t->entry = entry;
-
-    /* Populated by the kernel: cheaper than the page fault the copy would take. */
-    long page = rb_syscall6(RB_SYS_mmap, 0, RB_PAGE_SIZE, RB_PROT_READ | RB_PROT_WRITE,
-                            RB_MAP_PRIVATE | RB_MAP_ANONYMOUS | RB_MAP_POPULATE, -1, 0);
-    if (is_err(page))
-        rb_die(RB_EXIT_NOEXEC, r->name, "cannot map the trampoline", rb_strerror(page));
-    size_t len = (size_t)(rb_trampoline_end - rb_trampoline);
-    char *dst = (char *)page;
-    for (size_t i = 0; i < len; i++)
-        dst[i] = rb_trampoline[i];
-    rb_sys(RB_SYS_mprotect, page, RB_PAGE_SIZE, RB_PROT_READ | RB_PROT_EXEC);
     RB_STAGE(5);
-    ((void (*)(struct rb_tramp *))page)(t);
+    const char *code = exe ? (const char *)r->tramp_page : rb_trampoline;
+    ((void (*)(struct rb_tramp *))(uintptr_t)code)(t);
     __builtin_unreachable();
 }
 
@@ -450,6 +408,9 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
         rb_die(RB_EXIT_NOEXEC, 0, "unexpected initial stack", 0);
     struct rb_stack *st = &r->st;
     uint64_t execfd = rb_auxv_get(st, AT_EXECFD, ~(uint64_t)0);
+    /* Started as the program's PT_INTERP: the kernel gave AT_BASE our own address. */
+    if (execfd == ~(uint64_t)0 && rb_auxv_get(st, AT_BASE, 0) == (uint64_t)__ehdr_start)
+        rb_exec_interp(st);
     r->secure_in = rb_auxv_get(st, AT_SECURE, 0);
     r->program_secure = (int)r->secure_in;
     r->binfmt = execfd != ~(uint64_t)0;
@@ -475,7 +436,16 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
     if (long_note)
         open_long_note(r, note, long_note);
     decide_privilege(r);
-    int need_real = r->program_secure || r->set_dumpable || !r->exe_permitted
+    if (r->exe_permitted) {
+        r->tramp_page = trampoline_page();
+        if (is_err(r->tramp_page)) {
+            if (r->debug)
+                rb_say(r->name, "cannot map the trampoline, running the loader in explicit mode",
+                       rb_strerror(r->tramp_page));
+            r->exe_permitted = 0;
+        }
+    }
+    int need_real = r->program_secure || !r->exe_permitted
                     || !rb_same_file(&r->bin, r->name);
     char usual[RB_PATHS_USUAL];
     r->paths = usual;
@@ -487,9 +457,6 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
         r->paths_size = sizeof(big);
         find_paths(r, need_real);
     }
-    /* A native exec leaves an unreadable binary's process undumpable (would_dump()). */
-    if (r->set_dumpable)
-        r->set_dumpable = rb_syscall6(RB_SYS_faccessat, RB_AT_FDCWD, (long)r->real, 4, 0, 0, 0) == 0;
     open_loader(r);
     RB_STAGE(2);
     int randomize = layout_randomized(st);

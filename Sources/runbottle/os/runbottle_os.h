@@ -23,6 +23,9 @@
 #define RB_MAP_ANONYMOUS  0x20
 #define RB_MAP_FIXED_NOREPLACE 0x100000
 #define RB_MAP_POPULATE   0x8000
+/* memfd_create(2) flags; MFD_EXEC since Linux 6.3 (vm.memfd_noexec). */
+#define RB_MFD_CLOEXEC    0x1
+#define RB_MFD_EXEC       0x10
 #define RB_EXIT_NOEXEC    126
 #define RB_EXIT_NOTFOUND  127
 
@@ -99,8 +102,15 @@ long rb_stat_fd(int fd, struct rb_statx *stx);
 int rb_read_image(struct rb_file *f, uint8_t *head, size_t head_len, size_t *got);
 long rb_pread(int fd, void *buf, size_t len, uint64_t off);
 long rb_real_path(int fd, const char *given, char *out, size_t outsz);
+long rb_exe_path(const char *given, char *out, size_t outsz);
+/* Reports a loader that cannot be opened (opened 0) or used (opened 1), and exits. */
+__attribute__((noreturn)) void rb_loader_failed(const char *name, const char *loader_path, long rc,
+                                                int opened, int secure);
 int rb_same_file(const struct rb_file *f, const char *path);
 long rb_open_loader(const char *path, int trusted_only, struct rb_file *f);
+
+/* interp.c: the PT_INTERP dispatch. */
+__attribute__((noreturn)) void rb_exec_interp(struct rb_stack *st);
 
 /* map.c: mapping an image the way fs/binfmt_elf.c does. */
 long rb_map_image(struct rb_file *f, uint64_t hint, int fixed);

@@ -42,6 +42,8 @@
 #define RB_SYS_faccessat   48
 #define RB_SYS_getrandom   278
 #define RB_SYS_statx       291
+#define RB_SYS_pwrite64      68
+#define RB_SYS_memfd_create  279
 
 static inline long rb_syscall6(long n, long a, long b, long c, long d, long e, long f)
 {

@@ -45,6 +45,8 @@
 #define RB_SYS_faccessat   269
 #define RB_SYS_getrandom   318
 #define RB_SYS_statx       332
+#define RB_SYS_pwrite64      18
+#define RB_SYS_memfd_create  319
 
 static inline long rb_syscall6(long n, long a, long b, long c, long d, long e, long f)
 {
