@@ -147,10 +147,6 @@ int64_t rb_path_resolve(const char *cwd, const char *path, rb_readlink_fn rl, vo
 
 /* ---- Privilege ---- */
 
-/* The permitted capability set a security.capability xattr grants (VFS_CAP_REVISION_2/3);
- * 0 when the value is malformed. */
-uint64_t rb_vfs_cap_permitted(const uint8_t *xattr, size_t len);
-
 /* A file or directory trusted under AT_SECURE: root-owned, not writable by group or others. */
 int rb_trusted_owner_mode(uint32_t uid, uint32_t mode);
 

@@ -109,6 +109,17 @@ long rb_exe_path(const char *given, char *out, size_t outsz)
     return resolve("/proc/self/exe", given, out, outsz);
 }
 
+/* True when path is a regular file itself, not a symlink to one: then dirname(path) holds the
+ * binary, and the kernel resolves "dirname(path)/../lib/ld.so" as from its canonical path. One
+ * statx instead of a readlink through /proc, which builds the new process's /proc entries. */
+int rb_is_regular(const char *path)
+{
+    struct rb_statx stx;
+    long r = rb_syscall6(RB_SYS_statx, RB_AT_FDCWD, (long)path, RB_AT_SYMLINK_NOFOLLOW,
+                         0x1u /* STATX_TYPE */, (long)&stx, 0);
+    return r == 0 && (stx.mode & RB_S_IFMT) == RB_S_IFREG;
+}
+
 /* True when path names f itself, not a symlink to it: then dirname(path) is a directory the
  * binary is in, and the kernel resolves "dirname(path)/../lib/ld.so" exactly as it would from
  * the binary's canonical path (".." after a symlinked directory goes to the target's parent).

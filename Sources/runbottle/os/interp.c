@@ -78,6 +78,34 @@ static long save_auxv(const struct rb_stack *st, const struct program *p)
     return rb_syscall6(RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&mm, sizeof(mm), 0, 0);
 }
 
+/* Writes the loader's path, relative to the binary's directory, into buf: 0, or -ENAMETOOLONG
+ * when buf is too small, or another negative errno. Under AT_SECURE only the kernel's record of
+ * what it executed counts (/proc/self/exe): AT_EXECFN is the caller's string, and what it
+ * names may have changed since. */
+static long loader_beside(const char *name, int secure, const struct rb_note *note, char *buf,
+                          size_t size)
+{
+    const char *base = name;
+    size_t used = 0;
+    if (secure || !rb_is_regular(name)) {
+        long n = rb_exe_path(name, buf, size);
+        if (n < 0)
+            return n;
+        base = buf;
+        used = (size_t)n + 1;
+    }
+    if (rb_path_sibling(base, note->loader, buf + used, size - used) < 0)
+        return -ENAMETOOLONG;
+    /* The loader's path goes to the start of buf, over the real path it was made from. */
+    if (used) {
+        size_t i = 0;
+        for (; buf[used + i]; i++)
+            buf[i] = buf[used + i];
+        buf[i] = '\0';
+    }
+    return 0;
+}
+
 __attribute__((noreturn)) void rb_exec_interp(struct rb_stack *st)
 {
     struct program prog;
@@ -90,20 +118,17 @@ __attribute__((noreturn)) void rb_exec_interp(struct rb_stack *st)
         rb_die(RB_EXIT_NOEXEC, name, "started as PT_INTERP", rb_strerror(rc));
 
     char usual[RB_PATHS_USUAL];
-    char *paths = usual;
-    size_t size = sizeof(usual);
-    long n = rb_exe_path(name, paths, size);
+    const char *loader_path = usual;
+    long n = loader_beside(name, secure, &prog.note, usual, sizeof(usual));
     char big[n == -ENAMETOOLONG ? RB_PATHS_MAX : 1];
     if (n == -ENAMETOOLONG) {
-        paths = big;
-        size = sizeof(big);
-        n = rb_exe_path(name, paths, size);
+        loader_path = big;
+        n = loader_beside(name, secure, &prog.note, big, sizeof(big));
     }
+    if (n == -ENAMETOOLONG)
+        rb_die(RB_EXIT_NOEXEC, name, "loader path too long", 0);
     if (n < 0)
         rb_die(RB_EXIT_NOEXEC, name, "cannot find the binary's real path", rb_strerror(n));
-    char *loader_path = paths + n + 1;
-    if (rb_path_sibling(paths, prog.note.loader, loader_path, size - (size_t)n - 1) < 0)
-        rb_die(RB_EXIT_NOEXEC, name, "loader path too long", 0);
 
     struct rb_file ld;
     long r = rb_open_loader(loader_path, secure, &ld);

@@ -398,19 +398,16 @@ static int layout_randomized(const struct rb_stack *st)
                                 sizeof(tops) / sizeof(tops[0]));
 }
 
-__attribute__((noreturn)) void rb_main(uint64_t *sp)
+/* binfmt_misc's interpreter, or direct mode. Its own frame: the PT_INTERP dispatch never
+ * touches the stack pages struct run needs. */
+__attribute__((noreturn, noinline)) static void exec_userland(struct rb_stack *stack)
 {
     struct run run;
     struct run *r = &run;
     uint8_t head[RB_BIN_HEAD] __attribute__((aligned(8)));
-    RB_STAGE(1);
-    if (rb_stack_parse(sp, sp + (1u << 24), &r->st) != RB_OK)
-        rb_die(RB_EXIT_NOEXEC, 0, "unexpected initial stack", 0);
+    r->st = *stack;
     struct rb_stack *st = &r->st;
     uint64_t execfd = rb_auxv_get(st, AT_EXECFD, ~(uint64_t)0);
-    /* Started as the program's PT_INTERP: the kernel gave AT_BASE our own address. */
-    if (execfd == ~(uint64_t)0 && rb_auxv_get(st, AT_BASE, 0) == (uint64_t)__ehdr_start)
-        rb_exec_interp(st);
     r->secure_in = rb_auxv_get(st, AT_SECURE, 0);
     r->program_secure = (int)r->secure_in;
     r->binfmt = execfd != ~(uint64_t)0;
@@ -463,4 +460,17 @@ __attribute__((noreturn)) void rb_main(uint64_t *sp)
     if (r->exe_permitted)
         exec_native(r, randomize);
     exec_explicit(r);
+}
+
+__attribute__((noreturn)) void rb_main(uint64_t *sp)
+{
+    struct rb_stack st;
+    RB_STAGE(1);
+    if (rb_stack_parse(sp, sp + (1u << 24), &st) != RB_OK)
+        rb_die(RB_EXIT_NOEXEC, 0, "unexpected initial stack", 0);
+    /* Started as the program's PT_INTERP: the kernel gave AT_BASE our own address. */
+    if (rb_auxv_get(&st, AT_EXECFD, ~(uint64_t)0) == ~(uint64_t)0
+        && rb_auxv_get(&st, AT_BASE, 0) == (uint64_t)__ehdr_start)
+        rb_exec_interp(&st);
+    exec_userland(&st);
 }

@@ -103,6 +103,7 @@ int rb_read_image(struct rb_file *f, uint8_t *head, size_t head_len, size_t *got
 long rb_pread(int fd, void *buf, size_t len, uint64_t off);
 long rb_real_path(int fd, const char *given, char *out, size_t outsz);
 long rb_exe_path(const char *given, char *out, size_t outsz);
+int rb_is_regular(const char *path);
 /* Reports a loader that cannot be opened (opened 0) or used (opened 1), and exits. */
 __attribute__((noreturn)) void rb_loader_failed(const char *name, const char *loader_path, long rc,
                                                 int opened, int secure);
