@@ -8,7 +8,7 @@ import SystemPackage
 
 public enum FuzzHarness {
     /// Every ELF engine parser on one file: headers, program headers, the dynamic section, the
-    /// sealed state and seal record, and the seal and DT_RPATH plans built from them.
+    /// sealed state and seal record, and the seal, update and DT_RPATH plans built from them.
     public static func elf(_ bytes: UnsafeBufferPointer<UInt8>, scratch: FileDescriptor) {
         guard ftruncate(scratch.rawValue, 0) == 0,
               pwrite(scratch.rawValue, bytes.baseAddress, bytes.count, 0) == bytes.count
@@ -18,6 +18,9 @@ public enum FuzzHarness {
         _ = try? DynamicInfo.read(file, image)
         if let state = try? SealedState.read(file, image) {
             _ = try? state.record(file, image)
+            _ = state.originalInterpreter(file, image)
+            // What seal would rewrite in a sealed file of another dispatch or revision.
+            _ = try? SealUpdate.make(image, state: state, type: .interp, interpreter: SealFormat.runbottlePath)
         }
         _ = try? SealPlan.make(image, note: BottleNote(type: .ordinary, loader: "../lib/ld.so"))
         // bottle's dynamic array, string table and section reader, through its DT_RPATH plan.

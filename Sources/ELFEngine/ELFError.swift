@@ -33,6 +33,8 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
         case noteDoesNotFit(need: Int, have: Int)
         case loaderNotFound(basename: String, searched: [String])
         case badLoaderPath(String)
+        /// A program interpreter (--interpreter) the PT_INTERP slot cannot name.
+        case badInterpreter(String)
         case alreadySealed
         case notSealed
         /// A sealed layout whose note or PT_INTERP slot was destroyed (by strip or objcopy).
@@ -60,6 +62,7 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
                 return "no loader \(name) found (searched \(searched.joined(separator: ", "))); "
                     + "name it with --loader"
             case .badLoaderPath(let what): return "bad loader path: \(what)"
+            case .badInterpreter(let what): return "bad interpreter path: \(what)"
             case .alreadySealed: return "already sealed"
             case .notSealed: return "not sealed"
             case .damagedSeal(let what):

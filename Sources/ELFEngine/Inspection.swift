@@ -14,6 +14,24 @@ public struct Inspection: Sendable {
     /// The file's first bytes (up to 256, binfmt_misc's BINPRM_BUF_SIZE): what an entry's
     /// magic and mask are matched against.
     public var head: [UInt8]
+    /// What the PT_INTERP slot of a sealed file names, and the original interpreter it replaced.
+    public var slotTarget: SlotTarget?
+    public var originalInterpreter: String?
+
+    /// How the kernel reaches runbottle for this file, from its note type.
+    public var dispatch: SealFormat.Dispatch? { state.note?.type.dispatch }
+
+    /// What a PT_INTERP slot names.
+    public enum SlotTarget: String, Sendable {
+        /// runbottle's installed path (BOTTLE_RUNBOTTLE_PATH), as seal writes it.
+        case runbottle
+        /// The bundled loader's absolute path, as relocate writes it.
+        case loader
+        /// The original interpreter: a file sealed by format 1's first revision.
+        case original
+        /// Anything else: another --interpreter, or a loader path relocate wrote before a move.
+        case other
+    }
 
     public static let headSize = 256
 
@@ -35,9 +53,24 @@ public struct Inspection: Sendable {
         var loaderPath: String?
         if let note = state.note { loaderPath = LoaderDiscovery.resolve(note.loader, forBinaryAt: real) }
         let head = try file.read(at: 0, count: Int(min(file.size, UInt64(headSize))), "file head")
+        var slotTarget: SlotTarget?, original: String?
+        if state.status == .sealed, let note = state.note, let slot = state.slotContents {
+            original = state.originalInterpreter(file, image)
+            let relocated = try? Relocation.loaderPath(binary: path, realPath: real, relative: note.loader)
+            if slot == SealFormat.runbottlePath {
+                slotTarget = .runbottle
+            } else if slot == relocated || slot == loaderPath {
+                slotTarget = .loader
+            } else if slot == original {
+                slotTarget = .original
+            } else {
+                slotTarget = .other
+            }
+        }
         return Inspection(
             path: path, realPath: real, kind: kind, e_type: image.header.e_type,
             isForHost: HostMachine.nativeKinds.contains(kind), state: state, loaderPath: loaderPath,
-            loaderExists: loaderPath.map(LoaderDiscovery.isRegularFile) ?? false, head: head)
+            loaderExists: loaderPath.map(LoaderDiscovery.isRegularFile) ?? false, head: head,
+            slotTarget: slotTarget, originalInterpreter: original)
     }
 }

@@ -1,5 +1,5 @@
 // The PT_INTERP fallback: writes the absolute path of a sealed binary's bundled loader into the
-// reserved PT_INTERP slot, so the kernel runs the bottle natively where binfmt_misc is not there.
+// reserved PT_INTERP slot, so the kernel runs the bottle natively where runbottle is not there.
 import Glibc
 import SystemPackage
 
@@ -43,7 +43,7 @@ public enum Relocation {
         let file = opened.file
         let status = try status(opened: opened)
         guard status.isStale else { return (status, .current) }
-        let slot = slotBytes(status.loader)
+        let slot = SealFormat.slotBytes(naming: status.loader)
 
         let raw = open(status.realPath, O_WRONLY | O_CLOEXEC)
         if raw < 0 {
@@ -102,12 +102,6 @@ public enum Relocation {
         return absolute
     }
 
-    /// The slot's bytes for `loader`: the path, then NULs up to BOTTLE_INTERP_SLOT_SIZE.
-    static func slotBytes(_ loader: String) -> [UInt8] {
-        let path = Array(loader.utf8)
-        return path + [UInt8](repeating: 0, count: SealFormat.interpSlotSize - path.count)
-    }
-
     /// `opened` is what `Sealer.open` returns: it tells a seal wrecked by strip from corruption.
     private static func status(
         opened: (file: ELFFile, image: ELFImage, realPath: String)
@@ -128,7 +122,7 @@ public enum Relocation {
         return RelocationStatus(
             path: path, realPath: realPath, loader: loader,
             current: String(decoding: current.prefix { $0 != 0 }, as: UTF8.self),
-            slotOffset: slotOffset, isStale: current != slotBytes(loader))
+            slotOffset: slotOffset, isStale: current != SealFormat.slotBytes(naming: loader))
     }
 
     /// Replaces a busy file with a copy whose slot is rewritten, through the engine's atomic writer.

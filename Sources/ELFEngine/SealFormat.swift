@@ -8,13 +8,52 @@ public enum SealFormat {
     public static let loaderPathMax = Int(BOTTLE_LOADER_PATH_MAX)
     public static let noteHeaderSize = Int(BOTTLE_NOTE_HEADER_SIZE)
     public static let descHeaderSize = Int(BOTTLE_DESC_HEADER_SIZE)
+    /// Where runbottle is installed: what a PT_INTERP slot names by default.
+    public static let runbottlePath: String = BOTTLE_RUNBOTTLE_PATH
 
-    /// The note type: which binfmt_misc entry takes the binary.
+    /// The note type: whether a binfmt_misc entry takes the binary, and which. The raw values
+    /// are BOTTLE_NT_SEAL, BOTTLE_NT_SEAL_PRIVILEGED and BOTTLE_NT_SEAL_INTERP (a test checks).
     public enum NoteType: UInt32, Sendable {
-        /// An ordinary program, taken by the entry with flags PO.
+        /// An ordinary program, taken by the BOTTLE entry.
         case ordinary = 1
-        /// A setuid, setgid or file-capability program, taken by the entry with flags POC.
+        /// A setuid, setgid or file-capability program, taken by the BOTTLE-privileged entry.
         case privileged = 2
+        /// Matched by no entry: the kernel execs the program natively and starts the program
+        /// interpreter its PT_INTERP slot names (runbottle).
+        case interp = 3
+
+        /// How the kernel reaches runbottle for a binary with this note.
+        public var dispatch: Dispatch { self == .interp ? .interp : .binfmt }
+    }
+
+    /// How a sealed binary gets to runbottle.
+    public enum Dispatch: String, Sendable, CaseIterable {
+        /// The kernel's ELF loader starts the program interpreter the PT_INTERP slot names.
+        case interp
+        /// A binfmt_misc entry matches the note and runs runbottle; where none is registered,
+        /// the PT_INTERP slot still names runbottle.
+        case binfmt
+    }
+
+    /// The PT_INTERP slot's bytes naming `path`: the path, then NULs to BOTTLE_INTERP_SLOT_SIZE.
+    /// `path` must fit with its NUL (see `interpreterProblem`).
+    public static func slotBytes(naming path: String) -> [UInt8] {
+        let bytes = Array(path.utf8)
+        return bytes + [UInt8](repeating: 0, count: max(0, interpSlotSize - bytes.count))
+    }
+
+    /// Why `path` cannot be the program interpreter a slot names, or nil when it can: the kernel
+    /// needs an absolute path (a relative one would be looked up from whatever the working
+    /// directory is) that fits the slot with a NUL after it.
+    public static func interpreterProblem(_ path: String) -> String? {
+        let bytes = Array(path.utf8)
+        if bytes.isEmpty { return "empty" }
+        if bytes.first != UInt8(ascii: "/") { return "\(path) is relative; the kernel needs an absolute path" }
+        if bytes.contains(0) { return "contains NUL" }
+        if bytes.count >= interpSlotSize {
+            return "\(bytes.count) bytes; the PT_INTERP slot holds at most \(interpSlotSize - 1)"
+        }
+        return nil
     }
 }
 

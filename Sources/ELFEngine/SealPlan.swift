@@ -12,6 +12,8 @@ public struct SealPlan: Sendable {
 
     public var format: ELFFormat
     public var note: BottleNote
+    /// The program interpreter the PT_INTERP slot names.
+    public var interpreter: String
     public var newHeader: ELFHeader
     public var newProgramHeaders: [ProgramHeader]
     /// The appended PT_LOAD.
@@ -34,14 +36,18 @@ public struct SealPlan: Sendable {
         #endif
     }()
 
-    /// Plans the sealing of `image` with `note`. Throws when the layout does not fit, naming why.
-    public static func make(_ image: ELFImage, note: BottleNote) throws(ELFError) -> SealPlan {
+    /// Plans the sealing of `image` with `note`, its PT_INTERP slot naming `interpreter`. Throws
+    /// when the layout does not fit, naming why.
+    public static func make(
+        _ image: ELFImage, note: BottleNote, interpreter: String = SealFormat.runbottlePath
+    ) throws(ELFError) -> SealPlan {
         let path = image.path, format = image.format, elfClass = format.elfClass
         func refuse(_ what: String) -> ELFError { ELFError(path, .unsupportedLayout(what)) }
         let header = image.header
-        guard let interpBytes = image.interpBytes, let oldInterp = image.first(ELF.PT_INTERP) else {
+        guard image.interpBytes != nil, let oldInterp = image.first(ELF.PT_INTERP) else {
             throw ELFError(path, .staticExecutable("no PT_INTERP"))
         }
+        if let problem = SealFormat.interpreterProblem(interpreter) { throw ELFError(path, .badInterpreter(problem)) }
         guard header.e_phoff == UInt64(header.e_ehsize) else {
             throw refuse("the program header table is at e_phoff \(header.e_phoff), not right after the ELF header (\(header.e_ehsize))")
         }
@@ -130,12 +136,13 @@ public struct SealPlan: Sendable {
         newHeader.e_phnum = UInt16(newPhnum)
 
         var segmentBytes = format.encodeProgramHeaders(table)
-        segmentBytes += interpBytes + [UInt8](repeating: 0, count: SealFormat.interpSlotSize - interpBytes.count)
+        // The original string stays where it was, in the body unseal restores around.
+        segmentBytes += SealFormat.slotBytes(naming: interpreter)
         segmentBytes += recordBytes
         let noteRegion = noteBytes + [UInt8](repeating: 0, count: oldTableSize - noteBytes.count)
 
         return SealPlan(
-            format: format, note: note, newHeader: newHeader, newProgramHeaders: table,
+            format: format, note: note, interpreter: interpreter, newHeader: newHeader, newProgramHeaders: table,
             segment: segment, slotOffset: slotOffset, record: record, originalSize: image.fileSize,
             newFileSize: newFileSize,
             edits: [Edit(offset: 0, bytes: format.encodeHeader(newHeader)),

@@ -26,14 +26,14 @@ public enum SealVerifier {
               covered(phdr, in: image.loads)
         else { throw fail("PT_PHDR is not first or does not cover the table") }
 
-        // PT_INTERP second: the full slot, the original string, NUL-padded, NUL last.
+        // PT_INTERP second: the full slot, the planned interpreter, NUL-padded, NUL last.
         let interp = headers[1]
         guard interp.p_type == ELF.PT_INTERP, interp.p_filesz == UInt64(SealFormat.interpSlotSize),
               interp.p_memsz == interp.p_filesz, covered(interp, in: image.loads),
-              let slot = image.interpBytes, let originalInterp = original.interpBytes,
-              Array(slot.prefix(originalInterp.count)) == originalInterp,
-              slot.dropFirst(originalInterp.count).allSatisfy({ $0 == 0 }), slot.last == 0
-        else { throw fail("PT_INTERP slot is not second, not \(SealFormat.interpSlotSize) bytes, or not the original string") }
+              let slot = image.interpBytes, slot == SealFormat.slotBytes(naming: plan.interpreter), slot.last == 0
+        else {
+            throw fail("PT_INTERP slot is not second, not \(SealFormat.interpSlotSize) bytes, or does not name \(plan.interpreter)")
+        }
 
         // PT_LOADs sorted and disjoint; the new one last, congruent, above the rest with a gap.
         let loads = image.loads

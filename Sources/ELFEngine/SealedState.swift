@@ -13,7 +13,8 @@ public struct SealedState: Sendable {
     public var note: BottleNote?
     /// The PT_INTERP slot (file offset), when the program headers have the sealed shape.
     public var slotOffset: UInt64?
-    /// The slot's string: the original interpreter, or the absolute loader relocate wrote.
+    /// The slot's string: runbottle's path as sealed, the absolute loader relocate wrote, or in
+    /// files of format 1's first revision the original interpreter.
     public var slotContents: String?
 
     /// Reads the seal of `image` (parsed from `file`).
@@ -64,6 +65,26 @@ public struct SealedState: Sendable {
         else { return false }
         let firstLoad = headers.first { $0.p_type == ELF.PT_LOAD }
         return last.p_offset == ehsize || last.p_vaddr == (firstLoad?.p_vaddr ?? 0) &+ ehsize
+    }
+
+    /// The original PT_INTERP string, read where sealing left it in the body (the record's copy
+    /// of the original table says where); nil when the record or the string cannot be read.
+    public func originalInterpreter(_ file: ELFFile, _ image: ELFImage) -> String? {
+        guard let record = try? record(file, image) else { return nil }
+        let entrySize = image.format.elfClass.programHeaderSize
+        let tableEnd = record.originalPhoff &+ UInt64(record.originalTable.count)
+        for i in 0..<(record.originalTable.count / entrySize) {
+            let p = image.format.decodeProgramHeader(record.originalTable, at: i * entrySize)
+            guard p.p_type == ELF.PT_INTERP else { continue }
+            // Not in the old table's bytes, which the note and zeros now fill.
+            guard p.p_filesz > 0, p.p_filesz <= UInt64(SealFormat.interpSlotSize),
+                  let end = checkedAdd(p.p_offset, p.p_filesz), end <= record.originalSize,
+                  end <= record.originalPhoff || p.p_offset >= tableEnd,
+                  let bytes = try? file.read(at: p.p_offset, count: Int(p.p_filesz), "original PT_INTERP")
+            else { return nil }
+            return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return nil
     }
 
     /// Reads and checks the seal record after the slot; the reason it is unusable otherwise.

@@ -10,12 +10,30 @@ public struct SealOptions: Sendable {
     public var sharedLibraries = false
     /// Plan and check only; write nothing.
     public var dryRun = false
+    /// How the kernel is to reach runbottle: the note type.
+    public var dispatch: SealFormat.Dispatch = .interp
+    /// What the PT_INTERP slot names: absolute, at most BOTTLE_LOADER_PATH_MAX bytes.
+    public var interpreter: String = SealFormat.runbottlePath
 
-    public init(loader: String? = nil, allowHardLinks: Bool = false, sharedLibraries: Bool = false, dryRun: Bool = false) {
+    public init(
+        loader: String? = nil, allowHardLinks: Bool = false, sharedLibraries: Bool = false, dryRun: Bool = false,
+        dispatch: SealFormat.Dispatch = .interp, interpreter: String = SealFormat.runbottlePath
+    ) {
         self.loader = loader
         self.allowHardLinks = allowHardLinks
         self.sharedLibraries = sharedLibraries
         self.dryRun = dryRun
+        self.dispatch = dispatch
+        self.interpreter = interpreter
+    }
+
+    /// The note type a file gets: the PT_INTERP dispatch's, or for binfmt dispatch the entry's
+    /// that computes credentials from the binary when it is setuid, setgid or has capabilities.
+    public func noteType(privileged: Bool) -> SealFormat.NoteType {
+        switch dispatch {
+        case .interp: return .interp
+        case .binfmt: return privileged ? .privileged : .ordinary
+        }
     }
 }
 
@@ -23,6 +41,9 @@ public struct SealOptions: Sendable {
 public struct PreparedChange {
     public enum Outcome: Sendable, Equatable {
         case sealed(BottleNote, growth: UInt64)
+        /// A sealed file's note type or PT_INTERP slot rewritten in place (a file of an earlier
+        /// revision, another dispatch, or a slot `relocate` set).
+        case updated(BottleNote, slot: String, previousType: SealFormat.NoteType, previousSlot: String)
         case unsealed
         /// Nothing to do: the file already is as asked.
         case alreadySealed(BottleNote)
@@ -71,14 +92,17 @@ public enum Sealer {
     }
 
     /// Seals the file at `path`: checks it, plans the seal, writes and verifies the replacement.
+    /// A sealed file whose note type or slot differ from `options` is updated in place instead.
     /// The original is untouched until the returned replacement is committed.
     public static func seal(_ path: String, _ options: SealOptions = SealOptions()) throws(ELFError) -> PreparedChange {
+        if let problem = SealFormat.interpreterProblem(options.interpreter) {
+            throw ELFError(path, .badInterpreter(problem))
+        }
         let (file, image, real) = try open(path)
         try HostMachine.check(image)
         let state = try SealedState.read(file, image)
         switch state.status {
-        case .sealed:
-            if let note = state.note { return PreparedChange(path: path, outcome: .alreadySealed(note)) }
+        case .sealed: return try update(path, file, image, state, real, options)
         case .damaged(let why): throw ELFError(path, .damagedSeal(why))
         case .unsealed: break
         }
@@ -104,26 +128,67 @@ public enum Sealer {
                 loader = try LoaderDiscovery.find(interpreter: interpreter, dynamic: dynamic, forBinaryAt: real)
             }
         } catch { throw ELFError(path, error.reason) }
-        let privileged = file.status.st_mode & (S_ISUID | S_ISGID) != 0
-            || ExtendedAttributes.has(file.fd, "security.capability")
-        let note = BottleNote(type: privileged ? .privileged : .ordinary, loader: loader)
-        let plan = try SealPlan.make(image, note: note)
+        let note = BottleNote(type: options.noteType(privileged: isPrivileged(file)), loader: loader)
+        let plan = try SealPlan.make(image, note: note, interpreter: options.interpreter)
         let outcome = PreparedChange.Outcome.sealed(note, growth: plan.newFileSize - image.fileSize)
         if options.dryRun { return PreparedChange(path: path, outcome: outcome) }
 
+        let replacement = try edited(
+            real, file, path: path, copying: image.fileSize, edits: plan.edits, size: plan.newFileSize
+        ) { written throws(ELFError) in
+            try SealVerifier.verify(written, plan: plan, original: image, originalFile: file)
+        }
+        return PreparedChange(path: path, outcome: outcome, replacement: replacement)
+    }
+
+    /// A replacement of `real`: `file`'s first `count` bytes with `edits` written over them,
+    /// extended to `size` when given, `file`'s metadata, checked by `verify` before writeback
+    /// starts. Discarded on any failure.
+    private static func edited(
+        _ real: String, _ file: ELFFile, path: String, copying count: UInt64, edits: [SealPlan.Edit],
+        size: UInt64? = nil, verify: (ELFFile) throws(ELFError) -> Void
+    ) throws(ELFError) -> AtomicReplacement {
         let replacement = try AtomicReplacement(replacing: real, original: file.status)
         replacement.retained = file
         do throws(ELFError) {
-            try replacement.copyContents(from: file.fd, count: image.fileSize)
-            for edit in plan.edits { try replacement.write(edit.bytes, at: edit.offset) }
-            try replacement.truncate(to: plan.newFileSize)
+            try replacement.copyContents(from: file.fd, count: count)
+            for edit in edits { try replacement.write(edit.bytes, at: edit.offset) }
+            if let size { try replacement.truncate(to: size) }
             try replacement.copyMetadata(from: file.fd)
-            let written = try ELFFile(borrowing: replacement.fd, path: path)
-            try SealVerifier.verify(written, plan: plan, original: image, originalFile: file)
+            try verify(try ELFFile(borrowing: replacement.fd, path: path))
             replacement.startWriteback()
         } catch {
             replacement.discard()
             throw ELFError(path, error.reason)
+        }
+        return replacement
+    }
+
+    /// Setuid, setgid, or carrying file capabilities: what a native exec computes credentials for.
+    private static func isPrivileged(_ file: ELFFile) -> Bool {
+        file.status.st_mode & (S_ISUID | S_ISGID) != 0 || ExtendedAttributes.has(file.fd, "security.capability")
+    }
+
+    /// Brings a sealed file's note type and slot to what `options` ask, through a verified
+    /// replacement; nothing to do when they already are.
+    private static func update(
+        _ path: String, _ file: ELFFile, _ image: ELFImage, _ state: SealedState, _ real: String,
+        _ options: SealOptions
+    ) throws(ELFError) -> PreparedChange {
+        guard let note = state.note else { throw ELFError(path, .damagedSeal("no BOTTLE note")) }
+        let type = options.noteType(privileged: isPrivileged(file))
+        guard let update = try SealUpdate.make(image, state: state, type: type, interpreter: options.interpreter) else {
+            return PreparedChange(path: path, outcome: .alreadySealed(note))
+        }
+        if file.status.st_nlink > 1 && !options.allowHardLinks {
+            throw ELFError(path, .hardLinks(UInt64(file.status.st_nlink)))
+        }
+        let outcome = PreparedChange.Outcome.updated(
+            update.note, slot: update.interpreter, previousType: update.previousType, previousSlot: update.previousSlot)
+        if options.dryRun { return PreparedChange(path: path, outcome: outcome) }
+
+        let replacement = try edited(real, file, path: path, copying: file.size, edits: update.edits) {
+            written throws(ELFError) in try update.verify(written, original: image, originalFile: file)
         }
         return PreparedChange(path: path, outcome: outcome, replacement: replacement)
     }

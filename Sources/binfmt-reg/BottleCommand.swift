@@ -10,13 +10,14 @@ struct BottleCommand: ParsableCommand {
             Programs go to DIR/bin (a program named through a symlink keeps that name as a link \
             to the real file), the libraries the loader's list mode resolves for them and the \
             loader itself to DIR/lib under their DT_NEEDED names. Each program gets \
-            DT_RPATH=$ORIGIN/../lib and is sealed; each library with a run path of its own \
-            gets DT_RPATH=$ORIGIN. --include copies a file or tree to its path with /usr/local \
-            or /usr taken off (/usr/lib/python3.11 → DIR/lib/python3.11), or at DEST for \
-            PATH=DEST. Shared objects in included trees bring their libraries. Running it again adds \
-            what is missing and replaces what changed; DIR/.bottle-sources records where each \
-            file came from, and a name from two different sources is an error. Nothing in DIR \
-            changes unless every file was produced: they are made in a staging directory beside DIR.
+            DT_RPATH=$ORIGIN/../lib and is sealed (--dispatch, --interpreter: as for seal); each \
+            library with a run path of its own gets DT_RPATH=$ORIGIN. --include copies a file or \
+            tree to its path with /usr/local or /usr taken off (/usr/lib/python3.11 → \
+            DIR/lib/python3.11), or at DEST for PATH=DEST. Shared objects in included trees bring \
+            their libraries. Running it again adds what is missing and replaces what changed; \
+            DIR/.bottle-sources records where each file came from, and a name from two different \
+            sources is an error. Nothing in DIR changes unless every file was produced: they are \
+            made in a staging directory beside DIR.
             """)
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The bottle directory.", valueName: "dir"))
@@ -32,6 +33,8 @@ struct BottleCommand: ParsableCommand {
         valueName: "path[=dest]"))
     var includes: [String] = []
 
+    @OptionGroup var dispatch: DispatchOptions
+
     @Flag(name: .shortAndLong, help: "List every file, unchanged ones included.")
     var verbose = false
 
@@ -40,7 +43,9 @@ struct BottleCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let request = BottleRequest(programs: programs, output: output, libraries: libraries, includes: includes)
+            let request = BottleRequest(
+                programs: programs, output: output, libraries: libraries, includes: includes,
+                dispatch: dispatch.dispatch, interpreter: dispatch.interpreter)
             let report = try Bottler.bottle(request)
             // An --include tree is one line per action unless --verbose: "added lib/python3.11/ (1508 files)".
             var trees: [String: [BottleChange.Action: Int]] = [:], treeOrder: [String] = []
@@ -60,7 +65,7 @@ struct BottleCommand: ParsableCommand {
                 }
             }
             print("bottle \(report.directory): \(report.count(.added)) added, \(report.count(.replaced)) replaced, "
-                  + "\(report.count(.unchanged)) unchanged")
+                  + "\(report.count(.unchanged)) unchanged (programs: \(dispatch.summary))")
         }
     }
 

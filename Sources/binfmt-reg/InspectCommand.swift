@@ -1,5 +1,5 @@
-// binfmt-reg inspect: whether files are sealed, what their note says, the loader it resolves to,
-// and which installed binfmt_misc entry would take them.
+// binfmt-reg inspect: whether files are sealed, what their note says (the dispatch, the loader it
+// resolves to), what their PT_INTERP slot names, and which installed binfmt_misc entry would take them.
 import ArgumentParser
 import BinfmtMisc
 import ELFEngine
@@ -8,7 +8,7 @@ import Foundation
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show whether files are sealed, their BOTTLE note, loader, and matching binfmt_misc entries.",
+        abstract: "Show whether files are sealed, their BOTTLE note and dispatch, loader, PT_INTERP slot, and matching binfmt_misc entries.",
         discussion: """
             Exits non-zero when a file cannot be read or its seal is damaged (strip and objcopy \
             destroy the note and the PT_INTERP slot: reseal from the unstripped file).
@@ -32,6 +32,8 @@ struct InspectCommand: ParsableCommand {
         var status: String?
         var damage: String?
         var noteType: UInt32?
+        /// "interp" (PT_INTERP dispatch, note type 3) or "binfmt" (a binfmt_misc entry).
+        var dispatch: String?
         var privileged: Bool?
         var formatVersion: UInt32?
         var loader: String?
@@ -39,6 +41,10 @@ struct InspectCommand: ParsableCommand {
         var loaderExists: Bool?
         var slotOffset: UInt64?
         var slot: String?
+        /// What the slot names: "runbottle", "loader" (relocated), "original" (the original
+        /// interpreter: format 1's first revision) or "other".
+        var slotNames: String?
+        var originalInterpreter: String?
         var matchingEntries: [String]?
         var binfmtMisc: String?
     }
@@ -85,6 +91,7 @@ struct InspectCommand: ParsableCommand {
         }
         if let note = state.note {
             report.noteType = note.type.rawValue
+            report.dispatch = note.type.dispatch.rawValue
             report.privileged = note.type == .privileged
             report.formatVersion = note.version
             report.loader = note.loader
@@ -93,6 +100,8 @@ struct InspectCommand: ParsableCommand {
         }
         report.slotOffset = state.slotOffset
         report.slot = state.slotOffset == nil ? nil : state.slotContents
+        report.slotNames = inspection.slotTarget?.rawValue
+        report.originalInterpreter = inspection.originalInterpreter
         switch entries {
         case .success(let entries):
             report.matchingEntries = entries.filter { $0.enabled && $0.matches(header: inspection.head) }.map(\.name)
@@ -111,13 +120,33 @@ struct InspectCommand: ParsableCommand {
         if let elf = report.elf { print("  ELF: \(elf)\(report.forThisHost == false ? " (not this host's)" : "")") }
         if let damage = report.damage { print("  damage: \(damage)") }
         if let type = report.noteType, let version = report.formatVersion {
-            print("  note: type \(type) (\(report.privileged == true ? "privileged: the POC entry" : "ordinary: the PO entry")), format version \(version)")
+            let kind = switch SealFormat.NoteType(rawValue: type) {
+            case .interp?: "PT_INTERP dispatch"
+            case .privileged?: "privileged: the BOTTLE-privileged entry"
+            default: "ordinary: the BOTTLE entry"
+            }
+            print("  note: type \(type) (\(kind)), format version \(version)")
+        }
+        if let dispatch = report.dispatch {
+            let slot = report.slot.map { $0.isEmpty ? "(empty)" : $0 } ?? "?"
+            if dispatch == SealFormat.Dispatch.interp.rawValue {
+                print("  dispatch: PT_INTERP: \(slot)")
+            } else {
+                let entry = report.privileged == true ? "BOTTLE-privileged" : "BOTTLE"
+                print("  dispatch: binfmt_misc \(entry) entry (PT_INTERP \(slot) where none is registered)")
+            }
         }
         if let loader = report.loader, let path = report.loaderPath {
             print("  loader: \(loader) -> \(path) (\(report.loaderExists == true ? "present" : "MISSING"))")
         }
         if let offset = report.slotOffset, let slot = report.slot {
-            print("  PT_INTERP slot at 0x\(String(offset, radix: 16)): \(slot.isEmpty ? "(empty)" : slot)")
+            let names = switch report.slotNames.flatMap(Inspection.SlotTarget.init(rawValue:)) {
+            case .runbottle?: " (runbottle)"
+            case .loader?: " (the bundled loader, written by relocate: runbottle is not involved)"
+            case .original?: " (the original interpreter, as sealed by an earlier revision: seal brings it up to date)"
+            case .other?, nil: ""
+            }
+            print("  PT_INTERP slot at 0x\(String(offset, radix: 16)): \(slot.isEmpty ? "(empty)" : slot)\(names)")
         }
         if let matching = report.matchingEntries {
             print("  binfmt_misc: " + (matching.isEmpty ? "no enabled entry matches" : "matched by " + matching.joined(separator: ", ")))

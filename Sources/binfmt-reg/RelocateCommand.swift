@@ -1,5 +1,5 @@
 // binfmt-reg relocate: points each sealed binary's PT_INTERP slot at its bundled loader, so bottles
-// run natively where no binfmt_misc entry takes them.
+// run natively where runbottle is not installed.
 import ArgumentParser
 import ELFEngine
 
@@ -8,8 +8,9 @@ struct RelocateCommand: ParsableCommand {
         commandName: "relocate",
         abstract: "Write the absolute path of each sealed binary's bundled loader into its PT_INTERP slot.",
         discussion: """
-            For machines without binfmt_misc: the kernel then runs a sealed binary natively with \
-            its own loader. Run it again whenever the bottle moves. Files are rewritten in place \
+            For machines without runbottle: the kernel then runs a sealed binary natively with \
+            its own loader, whatever its dispatch. Run it again whenever the bottle moves; seal \
+            writes runbottle's path back. Files are rewritten in place \
             with one write, only when their slot is stale; a running binary is replaced by a \
             renamed copy instead. In directories, files that are not sealed binaries are skipped.
             """)

@@ -46,10 +46,20 @@ int main(int argc, char **argv) {
 struct BottleRig {
     let dir: TemporaryDirectory
     var src: String { dir.path + "/src" }
+    /// runbottle, outside every bottle: what the programs' PT_INTERP slot names, and the
+    /// interpreter of the entries `inBinfmt` registers.
+    let runbottle: String
 
     init(_ label: String) throws {
         dir = try TemporaryDirectory(label)
         try FileManager.default.createDirectory(atPath: dir.path + "/src", withIntermediateDirectories: true)
+        runbottle = try BuiltTools.writeRunbottle(into: dir.path)
+    }
+
+    /// How bottle's summary line ends for programs sealed by `bottle`.
+    func dispatched(_ binfmt: Bool = false) -> String {
+        binfmt ? " (programs: binfmt_misc dispatch; PT_INTERP \(runbottle) where no entry is registered)\n"
+            : " (programs: PT_INTERP dispatch through \(runbottle))\n"
     }
 
     /// Compiles `source` into src/name.
@@ -64,26 +74,25 @@ struct BottleRig {
     }
 
     /// Compiles `source` into src/probe and bottles it into bottle/, which must succeed.
-    func bottleProbe(_ source: String, compiler: String = "cc") throws -> (root: String, made: CommandResult) {
+    func bottleProbe(_ source: String, compiler: String = "cc", binfmt: Bool = false) throws -> (root: String, made: CommandResult) {
         let program = try compile("probe", source, compiler: compiler)
         let root = dir.path + "/bottle"
-        let made = try bottle([program, "-o", root])
+        let made = try bottle([program, "-o", root] + (binfmt ? ["--dispatch", "binfmt"] : []))
         #expect(made.succeeded, "\(made)")
         return (root, made)
     }
 
-    /// Runs `binfmt-reg bottle ARGS`.
+    /// Runs `binfmt-reg bottle ARGS`, the programs' slot naming `runbottle` unless ARGS name
+    /// an interpreter.
     func bottle(_ arguments: [String]) throws -> CommandResult {
-        try run([try BuiltTools.binfmtReg(), "bottle"] + arguments)
+        let interpreter = arguments.contains("--interpreter") ? [] : ["--interpreter", runbottle]
+        return try run([try BuiltTools.binfmtReg(), "bottle"] + interpreter + arguments)
     }
 
-    /// Runs `script` in a private binfmt_misc instance with runbottle's entries registered
-    /// (`fixBinary`: with F, so a chroot without runbottle still runs sealed programs).
-    func inBinfmt(_ script: String, fixBinary: Bool = false) throws -> CommandResult {
-        let runbottle = try BuiltTools.writeRunbottle(into: dir.path)
-        var argv = [try BuiltTools.binfmtReg(), "line", "--interpreter", runbottle]
-        if fixBinary { argv.append("--fix-binary") }
-        let lines = try run(argv)
+    /// Runs `script` in a private binfmt_misc instance with runbottle's entries registered (with
+    /// F, the default, so a chroot without runbottle still runs sealed programs).
+    func inBinfmt(_ script: String) throws -> CommandResult {
+        let lines = try run([try BuiltTools.binfmtReg(), "line", "--interpreter", runbottle])
         try #require(lines.succeeded, "\(lines)")
         let register = lines.stdout.split(separator: "\n")
             .map { "printf '%s\\n' '\($0)' > /proc/sys/fs/binfmt_misc/register" }.joined(separator: "\n")
@@ -113,9 +122,10 @@ func listedPaths(loader: String, program: String) throws -> [String] {
     }
 }
 
-/// The `map=` paths a probe printed.
+/// The `map=` paths a probe printed, but runbottle's trampoline page (a memfd, no file).
 func mappedPaths(_ output: String) -> Set<String> {
-    Set(output.split(separator: "\n").filter { $0.hasPrefix("map=") }.map { String($0.dropFirst(4)) })
+    Set(output.split(separator: "\n").filter { $0.hasPrefix("map=") }.map { String($0.dropFirst(4)) }
+        .filter { !$0.hasPrefix("/memfd:runbottle") })
 }
 
 @Suite struct BottleCommandTests {
@@ -124,7 +134,7 @@ func mappedPaths(_ output: String) -> Set<String> {
         defer { rig.dir.remove() }
         let (root, made) = try rig.bottleProbe(probeC)
         #expect(made.stdout.contains("added     bin/probe"), "\(made.stdout)")
-        #expect(made.stdout.hasSuffix("bottle \(root): 3 added, 0 replaced, 0 unchanged\n"), "\(made.stdout)")
+        #expect(made.stdout.hasSuffix("bottle \(root): 3 added, 0 replaced, 0 unchanged" + rig.dispatched()), "\(made.stdout)")
         for file in ["bin/probe", "lib/libc.so.6", "lib/ld-linux-x86-64.so.2", Bottler.manifestName] {
             #expect(FileManager.default.fileExists(atPath: root + "/" + file), "\(file) missing")
         }
@@ -135,7 +145,9 @@ func mappedPaths(_ output: String) -> Set<String> {
         let dynamic = try run(["readelf", "-dW", root + "/bin/probe"]).stdout
         #expect(dynamic.contains("(RPATH)") && dynamic.contains("Library rpath: [$ORIGIN/../lib]") && !dynamic.contains("RUNPATH"))
         let (file, image, _) = try Sealer.open(root + "/bin/probe")
-        #expect(try SealedState.read(file, image).note?.loader == "../lib/ld-linux-x86-64.so.2")
+        let state = try SealedState.read(file, image)
+        #expect(state.note?.loader == "../lib/ld-linux-x86-64.so.2")
+        #expect(state.note?.type == .interp && state.slotContents == rig.runbottle)
         // Runs with the bottle's loader named explicitly, no binfmt_misc needed.
         let ran = try run([root + "/lib/ld-linux-x86-64.so.2", root + "/bin/probe", "maps"])
         #expect(ran.succeeded && ran.stdout.hasPrefix("hello"), "\(ran)")
@@ -143,7 +155,8 @@ func mappedPaths(_ output: String) -> Set<String> {
         #expect(maps.contains(root + "/lib/libc.so.6") && maps.allSatisfy { $0.hasPrefix(root + "/") }, "\(maps)")
     }
 
-    /// A C++ bottle moved elsewhere runs through runbottle, with exceptions, mapping only bottle files.
+    /// A C++ bottle moved elsewhere runs through runbottle as its PT_INTERP, with no binfmt_misc
+    /// entry, with exceptions, mapping only bottle files (and runbottle).
     @Test func movedCxxBottleRunsThroughRunbottle() throws {
         let rig = try BottleRig("bottle-cxx")
         defer { rig.dir.remove() }
@@ -156,26 +169,28 @@ func mappedPaths(_ output: String) -> Set<String> {
         try FileManager.default.moveItem(atPath: root, toPath: moved)
         let listed = try listedPaths(loader: moved + "/lib/ld-linux-x86-64.so.2", program: moved + "/bin/probe")
         #expect(listed.count >= 4 && listed.allSatisfy { $0.hasPrefix(moved + "/") }, "\(listed)")
-        let ran = try rig.inBinfmt("\(moved)/bin/probe maps")
+        let ran = try inPrivateBinfmt("\(moved)/bin/probe maps")
         #expect(ran.succeeded, "\(ran)")
         #expect(ran.stdout.hasPrefix("caught 42\nhello argv0=\(moved)/bin/probe\n"), "\(ran)")
-        let maps = mappedPaths(ran.stdout)
+        let maps = mappedPaths(ran.stdout).subtracting([rig.runbottle])
         #expect(maps.contains(moved + "/lib/libstdc++.so.6") && maps.contains(moved + "/bin/probe"), "\(maps)")
         #expect(maps.allSatisfy { $0.hasPrefix(moved + "/") }, "host files mapped: \(maps.filter { !$0.hasPrefix(moved + "/") })")
     }
 
+    /// Through the binfmt dispatch: the entries take the program.
     @Test func bottlesAMuslProgram() throws {
         let rig = try BottleRig("bottle-musl")
         defer { rig.dir.remove() }
-        let (root, made) = try rig.bottleProbe(probeC, compiler: "musl-gcc")
+        let (root, made) = try rig.bottleProbe(probeC, compiler: "musl-gcc", binfmt: true)
+        #expect(made.stdout.hasSuffix(rig.dispatched(true)), "\(made)")
         // musl's loader is its libc: one file, which its list mode names for libc.so.
         let entries = try FileManager.default.contentsOfDirectory(atPath: root + "/lib")
         #expect(entries == ["ld-musl-x86_64.so.1"], "\(entries)")
-        // musl's list mode names itself by the program's PT_INTERP string, wherever it was run
-        // from: libc.so is the loader, and there is nothing else to resolve.
+        // musl's list mode names itself by the program's PT_INTERP string (the slot: runbottle),
+        // wherever it was run from: libc.so is the loader, and there is nothing else to resolve.
         let listed = try run([root + "/lib/ld-musl-x86_64.so.1", "--list", root + "/bin/probe"])
         let libraries = listed.stdout.split(separator: "\n").filter { $0.contains(" => ") }
-        #expect(listed.succeeded && libraries.count == 1 && libraries[0].contains("libc.so => /lib/ld-musl-x86_64.so.1"), "\(listed)")
+        #expect(listed.succeeded && libraries.count == 1 && libraries[0].contains("libc.so => \(rig.runbottle)"), "\(listed)")
         let moved = rig.dir.path + "/moved"
         try FileManager.default.moveItem(atPath: root, toPath: moved)
         let ran = try rig.inBinfmt("\(moved)/bin/probe maps")
@@ -185,18 +200,19 @@ func mappedPaths(_ output: String) -> Set<String> {
         #expect(maps.allSatisfy { $0.hasPrefix(moved + "/") }, "host files mapped: \(maps.filter { !$0.hasPrefix(moved + "/") })")
     }
 
-    /// FROM scratch: a chroot holding the bottle and /proc only, the entry registered with F.
+    /// FROM scratch: a chroot holding the bottle and /proc only, the entry registered with F
+    /// (the binfmt dispatch: no runbottle in the chroot for a PT_INTERP to name).
     @Test func runsInAChrootHoldingOnlyTheBottle() throws {
         let rig = try BottleRig("bottle-chroot")
         defer { rig.dir.remove() }
-        let (root, made) = try rig.bottleProbe(probeC)
+        let (root, made) = try rig.bottleProbe(probeC, binfmt: true)
         let ran = try rig.inBinfmt("""
             mkdir \(root)/proc
             mount --rbind /proc \(root)/proc
             ls -A \(root)
             echo ---
             chroot \(root) /bin/probe maps
-            """, fixBinary: true)
+            """, )
         #expect(ran.succeeded, "\(ran)")
         let parts = ran.stdout.components(separatedBy: "---\n")
         try #require(parts.count == 2, "\(ran)")
@@ -232,21 +248,47 @@ func mappedPaths(_ output: String) -> Set<String> {
         #expect(try rig.bottle([program, "-o", root]).succeeded)
         let before = try rig.snapshot(root)
         let again = try rig.bottle([program, "-o", root])
-        #expect(again.succeeded && again.stdout == "bottle \(root): 0 added, 0 replaced, 3 unchanged\n", "\(again)")
+        #expect(again.succeeded && again.stdout == "bottle \(root): 0 added, 0 replaced, 3 unchanged" + rig.dispatched(), "\(again)")
         #expect(try rig.snapshot(root) == before)
 
         let other = try rig.compile("other", probeCxx, compiler: "c++")
         let added = try rig.bottle([program, other, "-o", root])
         #expect(added.succeeded, "\(added)")
         #expect(added.stdout.contains("added     bin/other") && added.stdout.contains("added     lib/libstdc++.so.6"))
-        #expect(added.stdout.hasSuffix(": 4 added, 0 replaced, 3 unchanged\n"), "\(added.stdout)")
+        #expect(added.stdout.hasSuffix(": 4 added, 0 replaced, 3 unchanged" + rig.dispatched()), "\(added.stdout)")
 
         _ = try rig.compile("probe", probeC.replacingOccurrences(of: "hello", with: "howdy"))
         let replaced = try rig.bottle([program, "-o", root])
-        #expect(replaced.stdout == "replaced  bin/probe  (DT_RPATH: below the writable segment)\nbottle \(root): 0 added, 1 replaced, 2 unchanged\n", "\(replaced)")
+        #expect(replaced.stdout == "replaced  bin/probe  (DT_RPATH: below the writable segment)\nbottle \(root): 0 added, 1 replaced, 2 unchanged"
+            + rig.dispatched(), "\(replaced)")
         let ran = try run([root + "/lib/ld-linux-x86-64.so.2", root + "/bin/probe"])
         #expect(ran.stdout.hasPrefix("howdy"), "\(ran)")
         #expect(try rig.leftovers().isEmpty)
+    }
+
+    /// The programs' dispatch and slot follow --dispatch and --interpreter; bottling again with
+    /// another dispatch replaces the programs, and nothing else.
+    @Test func dispatchAndInterpreterOptions() throws {
+        let rig = try BottleRig("bottle-dispatch")
+        defer { rig.dir.remove() }
+        let program = try rig.compile("probe", probeC)
+        let root = rig.dir.path + "/bottle"
+        let made = try rig.bottle([program, "--interpreter", "/usr/libexec/runbottle", "-o", root])
+        #expect(made.succeeded && made.stdout.hasSuffix(
+            "bottle \(root): 3 added, 0 replaced, 0 unchanged (programs: PT_INTERP dispatch through /usr/libexec/runbottle)\n"),
+            "\(made)")
+        func sealed() throws -> SealedState {
+            let (file, image, _) = try Sealer.open(root + "/bin/probe")
+            return try SealedState.read(file, image)
+        }
+        #expect(try sealed().note?.type == .interp && sealed().slotContents == SealFormat.runbottlePath)
+        let binfmt = try rig.bottle([program, "--dispatch", "binfmt", "-o", root])
+        #expect(binfmt.succeeded && binfmt.stdout.hasPrefix("replaced  bin/probe  (DT_RPATH: ")
+            && binfmt.stdout.split(separator: "\n").count == 2
+            && binfmt.stdout.hasSuffix("bottle \(root): 0 added, 1 replaced, 2 unchanged" + rig.dispatched(true)), "\(binfmt)")
+        #expect(try sealed().note?.type == .ordinary && sealed().slotContents == rig.runbottle)
+        let ran = try rig.inBinfmt("\(root)/bin/probe")
+        #expect(ran.succeeded && ran.stdout == "hello argv0=\(root)/bin/probe\n", "\(ran)")
     }
 
     /// Two libraries with one soname from two places: an error naming both, and no bottle.

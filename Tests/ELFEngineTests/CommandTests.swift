@@ -9,6 +9,9 @@ private func tool(_ arguments: [String]) throws -> CommandResult {
     try run([try BuiltTools.binfmtReg()] + arguments)
 }
 
+/// What ends seal's summary line by default.
+let interpDispatch = " (PT_INTERP dispatch through /usr/libexec/runbottle)\n"
+
 /// A bottle with one dynamic program, a static one, a script, a library and a symlink.
 private func mixedBottle() throws -> (FixtureBottle, program: String) {
     let bottle = try FixtureBottle("cli")
@@ -27,7 +30,7 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
     #expect(first.status == 0, "\(first)")
     // hello sealed; the three C sources, the script, static, libx.so and the two loaders in lib/
     // skipped; the symlink not visited.
-    #expect(first.stdout == "seal: 1 sealed, 0 already sealed, 8 skipped, 0 failed\n")
+    #expect(first.stdout == "seal: 1 sealed, 0 updated, 0 already sealed, 8 skipped, 0 failed" + interpDispatch)
     #expect(first.stderr.contains("binfmt-reg: \(bottle.bin)/script.sh: skipped: not an ELF file\n"))
     #expect(first.stderr.contains("binfmt-reg: \(bottle.bin)/static: skipped: statically linked (no PT_INTERP)\n"))
     #expect(first.stderr.contains("binfmt-reg: \(bottle.bin)/libx.so: skipped: a shared library"))
@@ -36,7 +39,7 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
 
     let second = try tool(["seal", bottle.dir.path])
     #expect(second.status == 0)
-    #expect(second.stdout == "seal: 0 sealed, 1 already sealed, 8 skipped, 0 failed\n")
+    #expect(second.stdout == "seal: 0 sealed, 0 updated, 1 already sealed, 8 skipped, 0 failed" + interpDispatch)
 
     // Named on the command line: through the symlink, the target is what is sealed (already).
     let named = try tool(["seal", bottle.bin + "/link"])
@@ -54,7 +57,7 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
     #expect(result.status == 1)
     #expect(result.stderr.contains("binfmt-reg: \(text): not an ELF file\n"))
     #expect(result.stderr.contains("binfmt-reg: \(bottle.dir.file("missing")): No such file or directory\n"))
-    #expect(result.stdout == "seal: 0 sealed, 0 already sealed, 0 skipped, 2 failed\n")
+    #expect(result.stdout == "seal: 0 sealed, 0 updated, 0 already sealed, 0 skipped, 2 failed" + interpDispatch)
     #expect(try String(contentsOfFile: text, encoding: .utf8) == "plain text\n")
 }
 
@@ -65,9 +68,20 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
     let before = try bytes(program)
     let result = try tool(["seal", "--dry-run", program])
     #expect(result.status == 0)
-    #expect(result.stdout.contains("would seal \(program): loader ../lib/ld-linux-x86-64.so.2, note type 1"))
-    #expect(result.stdout.hasSuffix("seal: 1 would seal, 0 already sealed, 0 skipped, 0 failed\n"))
+    #expect(result.stdout.contains("would seal \(program): loader ../lib/ld-linux-x86-64.so.2, note type 3"))
+    #expect(result.stdout.hasSuffix("seal: 1 would seal, 0 would update, 0 already sealed, 0 skipped, 0 failed" + interpDispatch))
     #expect(try bytes(program) == before)
+    let binfmt = try tool(["seal", "--dry-run", "--dispatch", "binfmt", program])
+    #expect(binfmt.stdout.contains("would seal \(program): loader ../lib/ld-linux-x86-64.so.2, note type 1"), "\(binfmt)")
+    #expect(binfmt.stdout.hasSuffix(
+        " (binfmt_misc dispatch; PT_INTERP /usr/libexec/runbottle where no entry is registered)\n"), "\(binfmt)")
+    // An update is planned, not written, too.
+    try expectSuccess(tool(["seal", "--dispatch", "binfmt", program]))
+    let sealed = try bytes(program)
+    let update = try tool(["seal", "--dry-run", program])
+    #expect(update.stdout == "would update \(program): note type 1 -> 3\n"
+        + "seal: 0 would seal, 1 would update, 0 already sealed, 0 skipped, 0 failed" + interpDispatch, "\(update)")
+    #expect(try bytes(program) == sealed)
 }
 
 @Test func hardLinksAreRefusedUnlessAllowed() throws {
@@ -109,9 +123,24 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
         getcap '\(program)'
         """))
     #expect(after.stdout == "6755 1234 5678\n700 0 0\nkept\n\(program) cap_net_raw=ep\n")
-    // Privileged programs get note type 2, the POC entry's; ordinary ones type 1.
+    // The PT_INTERP dispatch has one note type: the kernel computes credentials itself.
+    #expect(try SealedStateProbe.note(program)?.type == .interp)
+    #expect(try SealedStateProbe.note(plain)?.type == .interp)
+
+    // For the binfmt dispatch, privileged programs get note type 2, the BOTTLE-privileged
+    // entry's, ordinary ones type 1: both updated in place, their metadata kept again.
+    let binfmt = try tool(["seal", "--dispatch", "binfmt", "-v", program, plain])
+    #expect(binfmt.status == 0, "\(binfmt)")
+    #expect(binfmt.stdout.contains("updated \(program): note type 3 -> 2\n"), "\(binfmt)")
+    #expect(binfmt.stdout.contains("updated \(plain): note type 3 -> 1\n"), "\(binfmt)")
     #expect(try SealedStateProbe.note(program)?.type == .privileged)
     #expect(try SealedStateProbe.note(plain)?.type == .ordinary)
+    let kept = try expectSuccess(shell("""
+        stat -c '%a %u %g' '\(program)' '\(plain)'
+        getfattr --only-values -n user.bottle-test '\(program)'; echo
+        getcap '\(program)'
+        """))
+    #expect(kept.stdout == after.stdout)
 }
 
 @Test func unsealRestoresTheOriginalBytes() throws {
@@ -141,7 +170,7 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
     let command = "'\(try BuiltTools.binfmtReg())' seal '\(bottle.bin)'"
     let onTerminal = try expectSuccess(run(["script", "-qec", command, "/dev/null"]))
     #expect(onTerminal.stdout.contains("\r\u{1B}[K[0/25] "))
-    #expect(onTerminal.stdout.contains("seal: 25 sealed, 0 already sealed, 0 skipped, 0 failed"))
+    #expect(onTerminal.stdout.contains("seal: 25 sealed, 0 updated, 0 already sealed, 0 skipped, 0 failed"))
 }
 
 @Test func inspectReportsSealNoteLoaderAndDamage() throws {
@@ -158,10 +187,35 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
     let reports = try #require(JSONSerialization.jsonObject(with: Data(sealed.stdout.utf8)) as? [[String: Any]])
     let report = try #require(reports.first)
     #expect(report["status"] as? String == "sealed")
-    #expect(report["noteType"] as? Int == 1)
+    #expect(report["noteType"] as? Int == 3)
+    #expect(report["dispatch"] as? String == "interp")
+    #expect(report["privileged"] as? Bool == false)
     #expect(report["loader"] as? String == "../lib/ld-linux-x86-64.so.2")
     #expect(report["loaderExists"] as? Bool == true)
-    #expect(report["slot"] as? String == "/lib64/ld-linux-x86-64.so.2")
+    #expect(report["slot"] as? String == "/usr/libexec/runbottle")
+    #expect(report["slotNames"] as? String == "runbottle")
+    #expect(report["originalInterpreter"] as? String == "/lib64/ld-linux-x86-64.so.2")
+    let text = try tool(["inspect", program])
+    #expect(text.stdout.contains("""
+          note: type 3 (PT_INTERP dispatch), format version 1
+          dispatch: PT_INTERP: /usr/libexec/runbottle
+
+        """), "\(text)")
+    #expect(text.stdout.contains(": /usr/libexec/runbottle (runbottle)\n"), "\(text)")
+
+    // The binfmt dispatch, then a relocated slot.
+    try expectSuccess(tool(["seal", "--dispatch", "binfmt", program]))
+    let binfmt = try tool(["inspect", "--json", program])
+    let binfmtReport = try #require((JSONSerialization.jsonObject(with: Data(binfmt.stdout.utf8)) as? [[String: Any]])?.first)
+    #expect(binfmtReport["noteType"] as? Int == 1 && binfmtReport["dispatch"] as? String == "binfmt", "\(binfmt)")
+    #expect(try tool(["inspect", program]).stdout.contains(
+        "  dispatch: binfmt_misc BOTTLE entry (PT_INTERP /usr/libexec/runbottle where none is registered)\n"))
+    try expectSuccess(tool(["relocate", program]))
+    let relocated = try tool(["inspect", "--json", program])
+    let relocatedReport = try #require((JSONSerialization.jsonObject(with: Data(relocated.stdout.utf8)) as? [[String: Any]])?.first)
+    #expect(relocatedReport["slotNames"] as? String == "loader", "\(relocated)")
+    #expect(relocatedReport["slot"] as? String == bottle.lib + "/ld-linux-x86-64.so.2", "\(relocated)")
+    try expectSuccess(tool(["seal", program]))
 
     // strip and objcopy wreck the seal silently: inspect says so and how to fix it.
     for wrecker in [["strip"], ["objcopy"]] {
@@ -192,13 +246,19 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
     func escaped(_ bytes: [UInt8]) -> String { bytes.map { String(format: "\\x%02x", $0) }.joined() }
     let (magic, mask) = SealFormat.binfmtMagic(is64Bit: true, bigEndian: false, machine: ELF.EM_X86_64, noteType: .ordinary)
     let line = ":BOTTLE-inspect-test:M:0:\(escaped(magic)):\(escaped(mask)):/bin/true:PO"
+    // The PT_INTERP dispatch's note type 3 is matched by no entry; type 1 by the BOTTLE one.
+    let interp = bottle.bin + "/interp"
+    try expectSuccess(run(["cp", program, interp]))
+    try expectSuccess(tool(["seal", "--dispatch", "binfmt", program]))
     let result = try inPrivateBinfmt("""
         printf '%s\\n' '\(line)' > /proc/sys/fs/binfmt_misc/register
-        '\(try BuiltTools.binfmtReg())' inspect '\(program)' '\(original)'
+        '\(try BuiltTools.binfmtReg())' inspect '\(program)' '\(original)' '\(interp)'
         """)
     #expect(result.succeeded, "\(result)")
     #expect(result.stdout.contains("\(program): sealed\n"))
     #expect(result.stdout.contains("  binfmt_misc: matched by BOTTLE-inspect-test\n"))
+    #expect(result.stdout.contains("\(interp): sealed\n"))
+    #expect(result.stdout.hasSuffix(": /usr/libexec/runbottle (runbottle)\n  binfmt_misc: no enabled entry matches\n"), "\(result)")
     #expect(result.stdout.contains("\(original): not sealed\n  ELF: x86-64 64-bit little-endian, ET_DYN\n  binfmt_misc: no enabled entry matches\n"))
 }
 
@@ -221,7 +281,7 @@ enum SealedStateProbe {
     let program = try bottle.compile("hello", Build.pie64.flags)
     let result = try tool(["seal", program, bottle.bin, program, bottle.bin + "/../bin/hello"])
     #expect(result.status == 0, "\(result)")
-    #expect(result.stdout == "seal: 1 sealed, 0 already sealed, 0 skipped, 0 failed\n")
+    #expect(result.stdout == "seal: 1 sealed, 0 updated, 0 already sealed, 0 skipped, 0 failed" + interpDispatch)
     #expect(try SealedStateProbe.status(program) == .sealed)
 }
 
@@ -241,7 +301,7 @@ enum SealedStateProbe {
     // A walk passes the leftover over; sealing again replaces it and leaves nothing behind.
     let again = try tool(["seal", bottle.bin])
     #expect(again.status == 0, "\(again)")
-    #expect(again.stdout == "seal: 1 sealed, 0 already sealed, 0 skipped, 0 failed\n")
+    #expect(again.stdout == "seal: 1 sealed, 0 updated, 0 already sealed, 0 skipped, 0 failed" + interpDispatch)
     #expect(try SealedStateProbe.status(program) == .sealed)
     #expect(!FileManager.default.fileExists(atPath: leftover))
     #expect(AtomicReplacement.temporaryName(for: String(repeating: "n", count: 250)).utf8.count <= 255)

@@ -1,5 +1,6 @@
 // The seal transformation as a pure function: planned on images built in memory, no I/O.
 @testable import ELFEngine
+import RunbottleCore
 import Testing
 
 /// An ELFCLASS64 executable image: header, `phnum` program headers (PT_PHDR, PT_INTERP, then
@@ -104,4 +105,40 @@ func planKeepsTheFirstLoadsDeltaAndLeavesAGap(base: UInt64) throws {
         guard let error = error as? ELFError, case .unsupportedLayout(let why) = error.reason else { return false }
         return why.contains("no room")
     }
+}
+
+@Test func noteTypesAndRunbottlesPathAreTheCHeaders() {
+    #expect(SealFormat.NoteType.ordinary.rawValue == BOTTLE_NT_SEAL)
+    #expect(SealFormat.NoteType.privileged.rawValue == BOTTLE_NT_SEAL_PRIVILEGED)
+    #expect(SealFormat.NoteType.interp.rawValue == BOTTLE_NT_SEAL_INTERP)
+    #expect(SealFormat.runbottlePath == "/usr/libexec/runbottle")
+    #expect(SealFormat.NoteType.interp.dispatch == .interp)
+    #expect(SealFormat.NoteType.ordinary.dispatch == .binfmt && SealFormat.NoteType.privileged.dispatch == .binfmt)
+    // The C parser runbottle uses takes a type 3 note.
+    let note = BottleNote(type: .interp, loader: "../lib/ld.so")
+    #expect(BottleNote.decode(note.encoded(.little), .little) == .note(note, size: note.encoded(.little).count))
+}
+
+@Test func planWritesTheInterpreterIntoTheSlot() throws {
+    let image = syntheticImage(base: 0)
+    let note = BottleNote(type: .interp, loader: "../lib/ld.so")
+    for (plan, named) in [(try SealPlan.make(image, note: note), SealFormat.runbottlePath),
+                          (try SealPlan.make(image, note: note, interpreter: "/opt/rb/runbottle"), "/opt/rb/runbottle")] {
+        #expect(plan.interpreter == named)
+        let segment = try #require(plan.edits.last)
+        let start = Int(plan.slotOffset - segment.offset)
+        let slot = Array(segment.bytes[start..<(start + SealFormat.interpSlotSize)])
+        #expect(slot == Array(named.utf8) + [UInt8](repeating: 0, count: SealFormat.interpSlotSize - named.utf8.count))
+        // Not the original string: that stays in the body.
+        #expect(!slot.starts(with: Array("/lib64".utf8)))
+    }
+    for bad in ["relative/runbottle", "", "/" + String(repeating: "x", count: 4095)] {
+        #expect {
+            try SealPlan.make(image, note: note, interpreter: bad)
+        } throws: { error in
+            guard let error = error as? ELFError, case .badInterpreter = error.reason else { return false }
+            return error.path == "synthetic"
+        }
+    }
+    #expect(SealFormat.interpreterProblem("/" + String(repeating: "x", count: 4094)) == nil)
 }

@@ -48,7 +48,8 @@ func expectRefused(
     let libc = bottle.bin + "/libc.so.6"
     try expectSuccess(run(["cp", "-L", "/lib/x86_64-linux-gnu/libc.so.6", libc]))
     try expectRefused(libc) { $0 == .sharedLibrary }
-    let change = try sealNow(libc, SealOptions(sharedLibraries: true))
+    // Run natively through the system's loader, which the slot names here.
+    let change = try sealNow(libc, SealOptions(sharedLibraries: true, interpreter: "/lib64/ld-linux-x86-64.so.2"))
     guard case .sealed = change.outcome else { Issue.record("not sealed"); return }
     #expect(try expectSuccess(runWritten([libc])).stdout.contains("GNU C Library"))
 }
@@ -157,4 +158,27 @@ func expectRefused(
         guard case .loaderNotFound(let name, let searched) = reason else { return false }
         return name == loaderName && searched.contains("$ORIGIN/../lib") && searched.contains("$ORIGIN/../lib/x86_64-linux-gnu")
     }
+}
+
+@Test func anInterpreterTheSlotCannotNameIsRefused() throws {
+    let bottle = try FixtureBottle("interpreter")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    for bad in ["usr/libexec/runbottle", "./runbottle", "", "/" + String(repeating: "r", count: 4095), "/usr/\u{0}x"] {
+        try expectRefused(program, SealOptions(interpreter: bad)) {
+            if case .badInterpreter = $0 { return true }; return false
+        }
+    }
+    // Also for a sealed file, which would otherwise be updated.
+    try sealNow(program)
+    try expectRefused(program, SealOptions(dispatch: .binfmt, interpreter: "runbottle")) {
+        $0 == .badInterpreter("runbottle is relative; the kernel needs an absolute path")
+    }
+    // The longest the slot holds, 4095 bytes and its NUL, is taken.
+    let longest = "/" + String(repeating: "r", count: 4094)
+    let change = try sealNow(program, SealOptions(interpreter: longest))
+    guard case .updated(_, let slot, _, _) = change.outcome else { Issue.record("not updated: \(change.outcome)"); return }
+    #expect(slot == longest)
+    let file = try ELFFile(path: program)
+    #expect(try ELFImage.parse(file).interpBytes == Array(longest.utf8) + [0])
 }

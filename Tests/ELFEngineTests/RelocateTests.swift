@@ -6,7 +6,7 @@ import Testing
 
 /// Prints its /proc/self/exe and the loader mapped into it, both read at start; with "wait", says
 /// "started" and waits for its stdin to close before printing, so a test can act while it runs.
-private let whoami = """
+let whoami = """
     #include <stdio.h>
     #include <string.h>
     #include <unistd.h>
@@ -33,10 +33,13 @@ private let whoami = """
     }
     """
 
-/// A whoami bottle built at work/a and relocated there; b is where a test may move it.
-private func relocatedBottle(in work: TemporaryDirectory) throws -> (a: String, b: String, tool: String) {
+/// A whoami bottle built at work/a, sealed with `sealArguments`, and relocated there; b is where
+/// a test may move it.
+private func relocatedBottle(
+    in work: TemporaryDirectory, sealArguments: [String] = []
+) throws -> (a: String, b: String, tool: String) {
     let a = work.file("a"), b = work.file("b")
-    _ = try Bottles.build(name: "whoami", source: whoami, in: a)
+    _ = try Bottles.build(name: "whoami", source: whoami, in: a, sealArguments: sealArguments)
     let tool = try BuiltTools.binfmtReg()
     let relocated = try run([tool, "relocate", a])
     #expect(relocated.succeeded, "\(relocated)")
@@ -53,10 +56,12 @@ private func relocatedBottle(in work: TemporaryDirectory) throws -> (a: String, 
         let loaderName = URL(fileURLWithPath: bottle.loader).lastPathComponent
         let a = work.file("a"), b = work.file("b")
 
-        // Freshly sealed, the slot still names the system loader: --check calls that stale.
+        // Freshly sealed, the slot names runbottle: --check calls that stale.
         let fresh = try run([tool, "relocate", "--check", a])
         #expect(fresh.status == 1, "\(fresh)")
-        #expect(fresh.stdout.contains("stale: \(a)/bin/whoami: PT_INTERP names /"), "\(fresh)")
+        #expect(fresh.stdout.contains(
+            "stale: \(a)/bin/whoami: PT_INTERP names /usr/libexec/runbottle, the bundled loader is \(a)/lib/\(loaderName)\n"),
+            "\(fresh)")
         #expect(fresh.stdout.contains("1 stale, 0 current, 0 failed"), "\(fresh)")
 
         let relocated = try run([tool, "relocate", a])
@@ -90,6 +95,39 @@ private func relocatedBottle(in work: TemporaryDirectory) throws -> (a: String, 
         let movedRan = try inPrivateBinfmt("\(b)/bin/whoami")
         #expect(movedRan.succeeded, "\(movedRan)")
         #expect(movedRan.stdout == "exe=\(b)/bin/whoami\nloader=\(b)/lib/\(loaderName)\n", "\(movedRan)")
+    }
+
+    /// relocate works whatever the dispatch and keeps the note type; seal counts a relocated slot
+    /// as out of date and writes runbottle's path back.
+    @Test(arguments: [[], ["--dispatch", "binfmt"]])
+    func sealUndoesRelocate(sealArguments: [String]) throws {
+        let work = try TemporaryDirectory("relocate")
+        defer { work.remove() }
+        let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("bottle"), sealArguments: sealArguments)
+        let tool = try BuiltTools.binfmtReg()
+        let type = try #require(try noteType(bottle.program))
+        #expect(type == (sealArguments.isEmpty ? 3 : 1))
+        let relocated = try run([tool, "relocate", bottle.root])
+        #expect(relocated.succeeded && relocated.stdout.contains("1 relocated"), "\(relocated)")
+        #expect(try noteType(bottle.program) == type)
+        let ran = try inPrivateBinfmt(bottle.program)
+        #expect(ran.stdout == "exe=\(bottle.program)\nloader=\(bottle.loader)\n", "\(ran)")
+
+        let resealed = try run([tool, "seal", "-v"] + sealArguments + [bottle.program])
+        #expect(resealed.succeeded, "\(resealed)")
+        #expect(resealed.stdout.hasPrefix(
+            "updated \(bottle.program): PT_INTERP slot \(bottle.loader) -> /usr/libexec/runbottle\nseal: 0 sealed, 1 updated, "),
+            "\(resealed)")
+        #expect(try noteType(bottle.program) == type)
+        let check = try run([tool, "relocate", "--check", bottle.root])
+        #expect(check.status == 1 && check.stdout.contains("stale: \(bottle.program): PT_INTERP names /usr/libexec/runbottle"), "\(check)")
+    }
+
+    /// The n_type word of the BOTTLE note at offset 64 (little-endian).
+    private func noteType(_ path: String) throws -> UInt32? {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard data.count >= 76 else { return nil }
+        return (72..<76).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32(data[$1]) }
     }
 
     @Test func relocatingTwiceWritesNothingTheSecondTime() throws {
@@ -245,12 +283,13 @@ private func relocatedBottle(in work: TemporaryDirectory) throws -> (a: String, 
 }
 
 @Suite struct RelocatedUnderRunbottleTests {
-    /// The same relocated file runs through runbottle where the entry is registered: after a move
-    /// the slot is stale, so only runbottle (which reads the note) can find the loader.
+    /// The same relocated file, sealed for the binfmt dispatch, runs through runbottle where the
+    /// entry is registered: after a move the slot is stale, so only runbottle (which reads the
+    /// note) can find the loader.
     @Test func runbottleStillTakesARelocatedBinary() throws {
         let work = try TemporaryDirectory("relocate")
         defer { work.remove() }
-        let (a, b, tool) = try relocatedBottle(in: work)
+        let (a, b, tool) = try relocatedBottle(in: work, sealArguments: ["--dispatch", "binfmt"])
         let runbottle = try BuiltTools.writeRunbottle(into: work.path)
         let line = try run([tool, "line", "--interpreter", runbottle])
         try #require(line.succeeded, "\(line)")

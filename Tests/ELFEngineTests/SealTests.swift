@@ -28,6 +28,8 @@ enum Build: String, CaseIterable, CustomTestStringConvertible {
     var is64: Bool { self == .pie64 || self == .nonPIE64 }
     var noteOffset: String { is64 ? "0x000040" : "0x000034" }
     var loader: String { is64 ? "../lib/ld-linux-x86-64.so.2" : "../lib/ld-linux.so.2" }
+    /// The system's loader, the programs' original PT_INTERP.
+    var systemLoader: String { is64 ? "/lib64/ld-linux-x86-64.so.2" : "/lib/ld-linux.so.2" }
     var testDescription: String { rawValue }
 }
 
@@ -45,11 +47,8 @@ func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
         return
     }
     #expect(note.loader == build.loader)
-    #expect(note.type == .ordinary)
-
-    // Still runs natively through its original PT_INTERP, with the same output.
-    let after = try expectSuccess(runWritten([program, "x", "y"]))
-    #expect(after.stdout == before.stdout)
+    // The PT_INTERP dispatch by default: note type 3, the slot naming runbottle.
+    #expect(note.type == .interp)
 
     // readelf's view: PT_PHDR first, the 4096-byte PT_INTERP slot second, the note last at e_ehsize.
     let segments = try readelfSegments(program)
@@ -60,6 +59,7 @@ func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
     #expect(segments.last?[1] == build.noteOffset)
     let loads = segments.filter { $0[0] == "LOAD" }.compactMap { UInt64($0[2].dropFirst(2), radix: 16) }
     #expect(loads == loads.sorted())
+    #expect(try run(["readelf", "-lW", program]).stdout.contains("[Requesting program interpreter: /usr/libexec/runbottle]"))
 
     // The engine's view agrees.
     let file = try ELFFile(path: program)
@@ -67,7 +67,10 @@ func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
     let state = try SealedState.read(file, image)
     #expect(state.status == .sealed)
     #expect(state.note == note)
-    #expect(state.slotContents == (build.is64 ? "/lib64/ld-linux-x86-64.so.2" : "/lib/ld-linux.so.2"))
+    #expect(state.slotContents == "/usr/libexec/runbottle")
+    #expect(image.interpBytes == SealFormat.slotBytes(naming: SealFormat.runbottlePath))
+    // The original string is still in the body, where the record's table says.
+    #expect(state.originalInterpreter(file, image) == build.systemLoader)
     let first = try #require(image.loads.first), appended = try #require(image.loads.last)
     // Congruent with the first PT_LOAD, so kernels before 5.18 compute AT_PHDR right.
     #expect(appended.p_vaddr &- appended.p_offset == first.p_vaddr &- first.p_offset)
@@ -81,7 +84,22 @@ func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
     #expect(try bytes(program) == sealedBytes)
     #expect(try FileManager.default.attributesOfItem(atPath: program)[.modificationDate] as? Date == mtime)
 
-    // Unseal restores the original byte for byte.
+    // The layout runs natively: with the slot naming the system's loader, the kernel and that
+    // loader take the sealed file as any program, with the same output.
+    let native = try sealNow(program, SealOptions(interpreter: build.systemLoader))
+    #expect(native.outcome == .updated(note, slot: build.systemLoader, previousType: .interp,
+                                       previousSlot: SealFormat.runbottlePath))
+    let after = try expectSuccess(runWritten([program, "x", "y"]))
+    #expect(after.stdout == before.stdout)
+    if build.is64 {
+        // Through runbottle as the program interpreter, which maps the bundled loader.
+        let runbottle = try BuiltTools.writeRunbottle(into: bottle.dir.path)
+        try sealNow(program, SealOptions(interpreter: runbottle))
+        let viaRunbottle = try expectSuccess(runWritten([program, "x", "y"]))
+        #expect(viaRunbottle.stdout == before.stdout)
+    }
+
+    // Unseal restores the original byte for byte, after any number of updates.
     let unsealed = try Sealer.unseal(program)
     try unsealed.replacement?.commit()
     #expect(unsealed.outcome == .unsealed)
@@ -113,7 +131,7 @@ func executableWithoutPHDRGetsOne(_ build: Build) throws {
     let before = try expectSuccess(run([program]))
     let original = try bytes(program)
 
-    try sealNow(program)
+    try sealNow(program, SealOptions(interpreter: build.systemLoader))
     let segments = try readelfSegments(program)
     #expect(segments.first?.first == "PHDR")
     #expect(segments.filter { $0[0] == "PHDR" }.count == 1)

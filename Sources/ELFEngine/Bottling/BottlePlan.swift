@@ -11,12 +11,20 @@ public struct BottleRequest: Sendable {
     public var libraries: [String] = []
     /// Files or directories copied in, at their path with /usr/local or /usr taken off.
     public var includes: [String] = []
+    /// How the programs are sealed: their dispatch and what their PT_INTERP slot names.
+    public var dispatch: SealFormat.Dispatch = .interp
+    public var interpreter: String = SealFormat.runbottlePath
 
-    public init(programs: [String], output: String, libraries: [String] = [], includes: [String] = []) {
+    public init(
+        programs: [String], output: String, libraries: [String] = [], includes: [String] = [],
+        dispatch: SealFormat.Dispatch = .interp, interpreter: String = SealFormat.runbottlePath
+    ) {
         self.programs = programs
         self.output = output
         self.libraries = libraries
         self.includes = includes
+        self.dispatch = dispatch
+        self.interpreter = interpreter
     }
 }
 

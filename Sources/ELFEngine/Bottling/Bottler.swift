@@ -29,6 +29,9 @@ public enum Bottler {
     /// Makes or updates the bottle `request.output`. Nothing in it changes unless every file was
     /// produced and checked; then new and changed files are renamed in, libraries before programs.
     public static func bottle(_ request: BottleRequest) throws(BottleError) -> BottleReport {
+        if let problem = SealFormat.interpreterProblem(request.interpreter) {
+            throw BottleError(request.output, ELFError.Reason.badInterpreter(problem).description)
+        }
         let plan = try BottlePlan.make(request)
         let output = LoaderDiscovery.normalized(request.output.hasPrefix("/")
             ? request.output : FileManager.default.currentDirectoryPath + "/" + request.output)
@@ -47,7 +50,8 @@ public enum Bottler {
         var committed = false
         defer { if !committed { removeTree(stage) } }
         var runPaths: [String: RunPathMethod] = [:]
-        for entry in plan.entries { runPaths[entry.path] = try produce(entry, in: stage) }
+        let sealing = SealOptions(dispatch: request.dispatch, interpreter: request.interpreter)
+        for entry in plan.entries { runPaths[entry.path] = try produce(entry, in: stage, sealing) }
 
         var changes: [BottleChange] = []
         for entry in plan.entries {
@@ -124,8 +128,11 @@ public enum Bottler {
         return false
     }
 
-    /// Produces one entry inside `stage`; returns how a program's or library's run path was set.
-    private static func produce(_ entry: BottleEntry, in stage: String) throws(BottleError) -> RunPathMethod? {
+    /// Produces one entry inside `stage`, a program sealed with `sealing` (its loader aside);
+    /// returns how a program's or library's run path was set.
+    private static func produce(
+        _ entry: BottleEntry, in stage: String, _ sealing: SealOptions
+    ) throws(BottleError) -> RunPathMethod? {
         let target = stage + "/" + entry.path
         try makeDirectory(LoaderDiscovery.directory(of: target))
         switch entry.kind {
@@ -150,7 +157,9 @@ public enum Bottler {
             try copyFile(entry.source ?? "", to: target)
             do throws(ELFError) {
                 let method = try RunPathEditor.apply(to: target, runPath: "$ORIGIN/../lib", methods: RunPathMethod.beforeSeal)
-                let sealed = try Sealer.seal(target, SealOptions(loader: loader))
+                var options = sealing
+                options.loader = loader
+                let sealed = try Sealer.seal(target, options)
                 try sealed.replacement?.commit()
                 return method
             } catch { throw BottleError(entry.source ?? target, error.reason.description) }

@@ -13,14 +13,21 @@ struct FileRunWords {
     var wouldDo: String
     /// "already sealed", "not sealed"
     var unchanged: String
+    /// "updated" and "would update", for a command that also brings files up to date in place
+    /// (seal); nil for one that does not.
+    var updated: String? = nil
+    var wouldUpdate: String? = nil
 }
 
 /// Counts of what happened to the files of one run.
 struct RunSummary: Equatable {
-    var done = 0, unchanged = 0, skipped = 0, failed = 0
+    var done = 0, updated = 0, unchanged = 0, skipped = 0, failed = 0
 
     func line(_ words: FileRunWords, dryRun: Bool) -> String {
-        "\(done) \(dryRun ? words.wouldDo : words.done), \(unchanged) \(words.unchanged), \(skipped) skipped, \(failed) failed"
+        var parts = ["\(done) \(dryRun ? words.wouldDo : words.done)"]
+        if let word = dryRun ? words.wouldUpdate : words.updated { parts.append("\(updated) \(word)") }
+        parts += ["\(unchanged) \(words.unchanged)", "\(skipped) skipped", "\(failed) failed"]
+        return parts.joined(separator: ", ")
     }
 }
 
@@ -61,7 +68,7 @@ struct FileRun {
                     report("binfmt-reg: \(change.path): \(error.reason)")
                     summary.failed += 1
                 } else {
-                    summary.done += 1
+                    count(change, in: &summary)
                     if verbose { progress.clear(); say(describe(change)) }
                 }
             }
@@ -82,12 +89,12 @@ struct FileRun {
                 switch result {
                 case .success(let change):
                     switch change.outcome {
-                    case .sealed, .unsealed:
+                    case .sealed, .updated, .unsealed:
                         if let replacement = change.replacement {
                             batch.add(replacement)
                             batched.append(change)
                         } else {
-                            summary.done += 1
+                            count(change, in: &summary)
                             if dryRun || verbose { progress.clear(); say(describe(change)) }
                         }
                     case .alreadySealed, .notSealed:
@@ -116,11 +123,21 @@ struct FileRun {
         return summary
     }
 
+    private func count(_ change: PreparedChange, in summary: inout RunSummary) {
+        if case .updated = change.outcome { summary.updated += 1 } else { summary.done += 1 }
+    }
+
     private func describe(_ change: PreparedChange) -> String {
         let verb = dryRun ? words.wouldDo : words.done
         switch change.outcome {
         case .sealed(let note, let growth):
             return "\(verb) \(change.path): loader \(note.loader), note type \(note.type.rawValue), +\(growth) bytes"
+        case .updated(let note, let slot, let previousType, let previousSlot):
+            let updateVerb = (dryRun ? words.wouldUpdate : words.updated) ?? verb
+            var what: [String] = []
+            if previousType != note.type { what.append("note type \(previousType.rawValue) -> \(note.type.rawValue)") }
+            if previousSlot != slot { what.append("PT_INTERP slot \(previousSlot.isEmpty ? "(empty)" : previousSlot) -> \(slot)") }
+            return "\(updateVerb) \(change.path): " + what.joined(separator: ", ")
         default:
             return "\(verb) \(change.path)"
         }
