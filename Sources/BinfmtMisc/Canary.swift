@@ -15,12 +15,15 @@ public struct CanaryCheck: Sendable, Codable {
 }
 
 public struct CanaryResult: Sendable, Codable {
-    /// The entry expected to take it.
-    public var entry: String
-    /// The user it ran as, when not the caller (an unprivileged uid, to prove runbottle's
-    /// capability works for ordinary users).
+    /// The entry expected to take it; nil for the PT_INTERP dispatch (no entry), and for an
+    /// entry this mount namespace cannot see (binfmt_misc not mounted here: a host's entry).
+    public var entry: String?
+    /// The user it ran as, when not the caller (an ordinary uid, to check what ordinary users get).
     public var user: UInt32?
     public var noteType: UInt32
+    /// "interp" (note type 3, the kernel starts runbottle from PT_INTERP) or "binfmt" (types 1
+    /// and 2, an entry starts it).
+    public var dispatch: String
     /// The canary loader ran (some interpreter got as far as our loader).
     public var reachedLoader: Bool
     /// runbottle ran the loader in explicit mode (ld.so --argv0 ARGV0 PROGRAM): it could not set
@@ -33,12 +36,13 @@ public struct CanaryResult: Sendable, Codable {
     public var ok: Bool { reachedLoader && checks.allSatisfy(\.ok) }
     public var problems: [String] { checks.filter { !$0.ok }.map { "\($0.name): \($0.detail)" } }
 
-    enum CodingKeys: String, CodingKey { case entry, user, noteType, reachedLoader, explicitMode, checks }
+    enum CodingKeys: String, CodingKey { case entry, user, noteType, dispatch, reachedLoader, explicitMode, checks }
 
-    public init(entry: String, user: UInt32?, noteType: UInt32, reachedLoader: Bool, checks: [CanaryCheck], header: [UInt8]) {
+    public init(entry: String?, user: UInt32?, noteType: UInt32, reachedLoader: Bool, checks: [CanaryCheck], header: [UInt8]) {
         self.entry = entry
         self.user = user
         self.noteType = noteType
+        dispatch = (SealFormat.NoteType(rawValue: noteType)?.dispatch ?? .binfmt).rawValue
         self.reachedLoader = reachedLoader
         self.checks = checks
         self.header = header
@@ -46,9 +50,10 @@ public struct CanaryResult: Sendable, Codable {
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        entry = try container.decode(String.self, forKey: .entry)
+        entry = try container.decodeIfPresent(String.self, forKey: .entry)
         user = try container.decodeIfPresent(UInt32.self, forKey: .user)
         noteType = try container.decode(UInt32.self, forKey: .noteType)
+        dispatch = try container.decode(String.self, forKey: .dispatch)
         reachedLoader = try container.decode(Bool.self, forKey: .reachedLoader)
         explicitMode = try container.decode(Bool.self, forKey: .explicitMode)
         checks = try container.decode([CanaryCheck].self, forKey: .checks)
@@ -98,7 +103,15 @@ public struct CanaryRunner: Sendable {
     }
 
     /// Seals a fresh canary with `noteType`, runs it, and judges the loader's report.
-    public func run(noteType: SealFormat.NoteType, expectedEntry: String, user: uid_t? = nil) -> CanaryResult {
+    ///
+    /// The PT_INTERP slot names `interpreter`. By default a type 3 canary (PT_INTERP dispatch)
+    /// names runbottle's installed path, as `seal` does; a type 1 or 2 canary names a file that
+    /// does not exist (in the canary's own directory), so that it can only reach the canary
+    /// loader through an entry: where none takes it, the exec fails with ENOENT instead of
+    /// running through the slot.
+    public func run(
+        noteType: SealFormat.NoteType, expectedEntry: String?, user: uid_t? = nil, interpreter: String? = nil
+    ) -> CanaryResult {
         var result = CanaryResult(entry: expectedEntry, user: user, noteType: noteType.rawValue,
                                   reachedLoader: false, checks: [], header: [])
         func fail(_ name: String, _ detail: String) -> CanaryResult {
@@ -114,6 +127,8 @@ public struct CanaryRunner: Sendable {
         if user != nil { chmod(directory, 0o755) }
         let programPath = directory + "/" + Self.programName
         let loaderPath = directory + "/" + Self.loaderName
+        let slot = interpreter
+            ?? (noteType == .interp ? SealFormat.runbottlePath : directory + "/" + Self.absentInterpreterName)
         defer {
             unlink(programPath)
             unlink(loaderPath)
@@ -121,7 +136,7 @@ public struct CanaryRunner: Sendable {
         }
         do {
             try Files.replace(loaderPath, with: loader, mode: 0o755)
-            let sealed = try Self.seal(program, at: programPath, type: noteType)
+            let sealed = try Self.seal(program, at: programPath, type: noteType, interpreter: slot)
             try Files.replace(programPath, with: sealed, mode: 0o755)
             result.header = Array(sealed.prefix(256))
         } catch {
@@ -131,7 +146,7 @@ public struct CanaryRunner: Sendable {
         let output: String
         switch Self.spawn(programPath, argv: Self.argv, user: user) {
         case .failure(let failure):
-            return fail("exec", failure.reason)
+            return fail("exec", failure.reason + Self.hint(failure.errno, noteType: noteType, slot: slot, path: programPath))
         case .success(let (status, text)):
             output = text
             if status != 0 {
@@ -159,7 +174,12 @@ public struct CanaryRunner: Sendable {
         let realProgram = Self.realPath(programPath) ?? programPath
         result.explicitMode = value("mode") == "explicit"
         check("argv", argv == Self.argv, "loader saw \(argv), expected \(Self.argv)")
-        if result.explicitMode {
+        if noteType == .interp {
+            // The kernel executed the program itself: nothing may differ from a native exec.
+            check("native", !result.explicitMode,
+                  "runbottle ran the loader in its explicit mode under the PT_INTERP dispatch: /proc/self/exe names \(value("exe"))")
+        }
+        if result.explicitMode && noteType != .interp {
             // runbottle could not set /proc/self/exe, so it ran the loader as a program with
             // the binary's path: exe names runbottle, and the loader is not AT_BASE.
             check("program path", value("program") == realProgram,
@@ -182,12 +202,35 @@ public struct CanaryRunner: Sendable {
         return result
     }
 
-    /// The program's bytes sealed with the canary loader: the ELF engine's plan applied in memory.
-    static func seal(_ program: [UInt8], at path: String, type: SealFormat.NoteType) throws -> [UInt8] {
+    /// The name, in the canary's directory, of the file a binfmt canary's PT_INTERP slot names
+    /// and that is never created.
+    public static let absentInterpreterName = "no-such-interpreter"
+
+    /// What an exec failure means for this canary.
+    static func hint(_ error: Errno?, noteType: SealFormat.NoteType, slot: String, path: String) -> String {
+        switch (error, noteType) {
+        case (.noSuchFileOrDirectory?, .interp):
+            return " (its PT_INTERP slot names \(slot), which does not exist here)"
+        case (.noSuchFileOrDirectory?, _):
+            return " (no entry took it, so the kernel looked for the interpreter its PT_INTERP slot names, which does not exist; or the entry's interpreter is missing and the entry has no F)"
+        case (.execFormatError?, _):
+            return " (the interpreter is not an executable the kernel can run)"
+        case (.permissionDenied?, _):
+            return " (is \(path)'s file system mounted noexec? set TMPDIR)"
+        default:
+            return ""
+        }
+    }
+
+    /// The program's bytes sealed with the canary loader and its PT_INTERP slot naming
+    /// `interpreter`: the ELF engine's plan applied in memory.
+    static func seal(
+        _ program: [UInt8], at path: String, type: SealFormat.NoteType, interpreter: String = SealFormat.runbottlePath
+    ) throws -> [UInt8] {
         try Files.replace(path, with: program, mode: 0o755)
         let file = try ELFFile(path: path)
         let image = try ELFImage.parse(file)
-        let plan = try SealPlan.make(image, note: BottleNote(type: type, loader: loaderName))
+        let plan = try SealPlan.make(image, note: BottleNote(type: type, loader: loaderName), interpreter: interpreter)
         var bytes = program
         for edit in plan.edits {
             let end = Int(edit.offset) + edit.bytes.count
@@ -234,11 +277,7 @@ public struct CanaryRunner: Sendable {
         close(pipeEnds[1])
         if rc != 0 {
             let error = Errno(rawValue: rc)
-            var hint = ""
-            if error == .execFormatError { hint = " (no enabled entry matched the sealed canary)" }
-            if error == .noSuchFileOrDirectory { hint = " (the entry's interpreter is missing, or no entry matched and the PT_INTERP slot names no file)" }
-            if error == .permissionDenied { hint = " (is \(path)'s file system mounted noexec? set TMPDIR)" }
-            return .failure(SpawnFailure("execve \(path): \(error)\(hint)"))
+            return .failure(SpawnFailure("execve \(path): \(error)", errno: error))
         }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -319,6 +358,11 @@ public struct CanaryRunner: Sendable {
 
     struct SpawnFailure: Error {
         var reason: String
-        init(_ reason: String) { self.reason = reason }
+        /// The exec's errno, when the exec itself failed.
+        var errno: Errno?
+        init(_ reason: String, errno: Errno? = nil) {
+            self.reason = reason
+            self.errno = errno
+        }
     }
 }

@@ -145,6 +145,7 @@ public struct SealMatch: Sendable, Hashable, Codable {
             switch noteType.flatMap(SealFormat.NoteType.init(rawValue:)) {
             case .ordinary?: text += ", BOTTLE note type 1 (ordinary)"
             case .privileged?: text += ", BOTTLE note type 2 (privileged)"
+            case .interp?: text += ", BOTTLE note type 3 (PT_INTERP dispatch: no entry should match it)"
             case nil: text += noteType.map { ", BOTTLE note type \($0) (unknown)" } ?? ", any BOTTLE note"
             }
         } else {

@@ -1,5 +1,5 @@
-// File capabilities through libcap (cap_from_text, cap_set_file, cap_get_file): the one that lets
-// runbottle fix /proc/self/exe, and which one the running kernel supports.
+// File capabilities through libcap (cap_from_text, cap_set_file, cap_get_file): status reports a
+// capability left on runbottle by an earlier version, and which capabilities the kernel knows.
 import CLibcap
 import SystemPackage
 #if canImport(Glibc)
@@ -7,18 +7,6 @@ import Glibc
 #endif
 
 public enum FileCapability {
-    /// Which capability runbottle gets.
-    public enum Choice: String, Sendable, CaseIterable, Codable {
-        /// cap_checkpoint_restore where the kernel has it (Linux 5.9+), otherwise none.
-        case auto
-        /// cap_checkpoint_restore+ep: enough for PR_SET_MM_MAP with exe_fd, nothing else broad.
-        case checkpointRestore = "checkpoint_restore"
-        /// cap_sys_admin+ep: what kernels before 5.9 require for the same call. Broad: opt in only.
-        case sysAdmin = "sys_admin"
-        /// No capability: /proc/self/exe stays runbottle for unprivileged users.
-        case none
-    }
-
     /// CAP_CHECKPOINT_RESTORE's number; kernels whose cap_last_cap is lower lack it.
     public static let checkpointRestoreNumber = 40
 
@@ -31,17 +19,6 @@ public enum FileCapability {
         var buffer = [UInt8](repeating: 0, count: 16)
         guard let count = try? buffer.withUnsafeMutableBytes({ try fd.read(into: $0) }) else { return nil }
         return Int(String(decoding: buffer[0..<count].filter { (0x30...0x39).contains($0) }, as: UTF8.self))
-    }
-
-    /// The capability text (cap_to_text form) for a choice on this kernel, or nil for none.
-    public static func text(for choice: Choice, lastCapability: Int? = kernelLastCapability()) -> String? {
-        switch choice {
-        case .auto:
-            return (lastCapability ?? 0) >= checkpointRestoreNumber ? "cap_checkpoint_restore=ep" : nil
-        case .checkpointRestore: return "cap_checkpoint_restore=ep"
-        case .sysAdmin: return "cap_sys_admin=ep"
-        case .none: return nil
-        }
     }
 
     /// The file's capability in cap_to_text form ("cap_checkpoint_restore=ep"), nil if it has none.

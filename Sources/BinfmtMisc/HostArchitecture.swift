@@ -60,10 +60,12 @@ public struct EntryPlan: Sendable, Hashable {
     public var name: String = defaultName
     public var interpreter: String = defaultInterpreter
     public var architecture: HostArchitecture
-    /// The main entry's flags: PO by default; C takes credentials from every sealed binary,
-    /// F makes the kernel open the interpreter at registration (F is applied to both entries).
-    public var flags: RegistrationFlags = [.preserveArgv0, .openBinary]
-    /// The second entry, for binaries sealed with note type 2 (privileged), flags POC.
+    /// The entries' flags, POCF by default. C is required: credentials come from the binary, as
+    /// a native exec computes them, so no exec through an entry gains or loses privilege.
+    /// F makes the kernel open the interpreter at registration, so containers and chroots
+    /// need not contain it.
+    public var flags: RegistrationFlags = [.preserveArgv0, .openBinary, .credentials, .fixBinary]
+    /// The second entry, for binaries sealed with note type 2 (privileged), same flags.
     public var privilegedEntry = true
 
     public init(architecture: HostArchitecture) {
@@ -72,8 +74,8 @@ public struct EntryPlan: Sendable, Hashable {
 
     /// The registrations in the order they are written: the main entry, then the privileged one.
     public func registrations() throws(RegistrationError) -> [Registration] {
-        if !flags.isSuperset(of: [.preserveArgv0, .openBinary]) {
-            throw .invalid("flags \(flags) lack P or O: runbottle needs the original argv[0] (P) and the binary's descriptor, AT_EXECFD (O)")
+        if !flags.isSuperset(of: [.preserveArgv0, .openBinary, .credentials]) {
+            throw .invalid("flags \(flags) lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)")
         }
         func entry(_ name: String, _ type: SealFormat.NoteType, _ flags: RegistrationFlags) -> Registration {
             let (magic, mask) = SealFormat.binfmtMagic(
@@ -85,9 +87,7 @@ public struct EntryPlan: Sendable, Hashable {
         }
         var result = [entry(name, .ordinary, flags)]
         if privilegedEntry {
-            let privileged: RegistrationFlags = [.preserveArgv0, .openBinary, .credentials]
-            result.append(entry(name + Self.privilegedSuffix, .privileged,
-                                privileged.union(flags.intersection(.fixBinary))))
+            result.append(entry(name + Self.privilegedSuffix, .privileged, flags))
         }
         for registration in result { try registration.validate() }
         return result

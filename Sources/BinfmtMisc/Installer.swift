@@ -38,7 +38,6 @@ public struct Installer: Sendable {
     /// runbottle's bytes to install at the plan's interpreter path; nil registers the
     /// interpreter as it is (--interpreter).
     public var runbottle: [UInt8]?
-    public var capability: FileCapability.Choice = .auto
     public var persist = true
 
     public init(plan: EntryPlan) {
@@ -142,29 +141,23 @@ public struct Installer: Sendable {
         var restore: (() -> Void)?
     }
 
-    /// Writes runbottle and its capability unless both are already right.
+    /// Writes runbottle unless it is already right. It carries no file capability: every entry
+    /// has C, which makes the kernel ignore one, and in direct mode (`runbottle PROGRAM`) one
+    /// would make an ordinary user's exec a privilege-gaining, secure exec. A capability left by
+    /// an earlier version is removed.
     private func installInterpreter(_ bytes: [UInt8]) throws(BinfmtMiscError) -> InterpreterResult {
         let path = layout.path(plan.interpreter)
-        var wanted = FileCapability.text(for: capability)
-        if case .package = layout, geteuid() != 0 { wanted = nil }
         let oldBytes = try Files.read(path)
         let oldCapability = oldBytes == nil ? nil : try FileCapability.get(path)
         var info = stat()
         let modeRight = stat(path, &info) == 0 && info.st_mode & 0o7777 == 0o755
             && (geteuid() != 0 || info.st_uid == 0)
-        let capabilityText = wanted ?? "no file capability"
-        if oldBytes == bytes && oldCapability == wanted && modeRight {
-            return InterpreterResult(
-                message: "\(path): already installed (\(capabilityText)), nothing changed",
-                changed: false)
+        if oldBytes == bytes && oldCapability == nil && modeRight {
+            return InterpreterResult(message: "\(path): already installed, nothing changed", changed: false)
         }
-        try Files.replace(path, with: bytes, mode: 0o755, capability: wanted)
-        var message = "\(path): installed runbottle (\(capabilityText))"
-        if wanted == nil && capability == .auto {
-            message += layout == .system || geteuid() == 0
-                ? "; this kernel lacks CAP_CHECKPOINT_RESTORE (Linux 5.9+), so /proc/self/exe names runbottle for unprivileged users (see --capability)"
-                : "; not root, so no capability: run binfmt-reg install on the target system"
-        }
+        try Files.replace(path, with: bytes, mode: 0o755)
+        var message = "\(path): installed runbottle"
+        if let oldCapability { message += " (removed the earlier version's file capability \(oldCapability))" }
         let restore: () -> Void = {
             if let oldBytes {
                 try? Files.replace(path, with: oldBytes, mode: info.st_mode & 0o7777, capability: oldCapability)

@@ -1,5 +1,6 @@
 // binfmt-reg status as a value: the kernel, binfmt_misc, our entries, the interpreter, the
-// persistence file, conflicting entries and the canary, each with a verdict.
+// persistence file, conflicting entries, the canaries of both dispatches and what each dispatch
+// gives here, each with a verdict.
 import ELFEngine
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +25,8 @@ public struct StatusReport: Sendable, Codable {
         public var name: String
         /// "ordinary" (note type 1) or "privileged" (note type 2).
         public var role: String
-        public var registered: Bool
+        /// Nil when it cannot be known: binfmt_misc is not mounted in this mount namespace.
+        public var registered: Bool?
         public var enabled: Bool?
         public var interpreter: String?
         public var flags: RegistrationFlags?
@@ -63,13 +65,40 @@ public struct StatusReport: Sendable, Codable {
         public var winning: Bool
     }
 
+    /// The PT_INTERP dispatch (note type 3, seal's default): no entry takes the binary; the
+    /// kernel executes it and starts the interpreter its PT_INTERP slot names, runbottle.
+    public struct InterpDispatch: Sendable, Codable {
+        /// The path sealed binaries' slots name (SealFormat.runbottlePath), in this mount namespace.
+        public var interpreter: String
+        public var present: Bool
+        public var executable: Bool
+        public var capability: String?
+        /// Note type 3 canaries, as the caller and as an ordinary user.
+        public var canary: [CanaryResult]
+    }
+
+    /// What one dispatch gives where status runs.
+    public struct DispatchSummary: Sendable, Codable {
+        /// "interp" or "binfmt".
+        public var dispatch: String
+        /// "native" (every canary ran as a native exec), "explicit" (it ran, but for some user
+        /// runbottle ran the loader in its explicit mode: /proc/self/exe names runbottle),
+        /// "failed", "none" (no entry here; binfmt-dispatched binaries use their PT_INTERP
+        /// slot), or "unchecked" (no canary ran).
+        public var outcome: String
+        public var summary: String
+    }
+
     public var kernel: Kernel
     public var binfmtMisc: BinfmtMiscState
     public var entries: [Entry]
     public var interpreters: [Interpreter]
     public var persistence: Persistence?
     public var conflicts: [Conflict]
+    /// The binfmt dispatch's canaries (note types 1 and 2).
     public var canary: [CanaryResult]
+    public var interpDispatch: InterpDispatch
+    public var dispatches: [DispatchSummary]
     /// What is wrong: each makes the exit status non-zero.
     public var problems: [String]
     /// Worth knowing, but not wrong.
@@ -80,7 +109,8 @@ public struct StatusReport: Sendable, Codable {
 /// Gathers a StatusReport without changing anything (it never mounts or registers).
 public struct StatusProbe: Sendable {
     public var installer: Installer
-    /// Runs a sealed canary through each registered entry; nil skips it.
+    /// Runs sealed canaries through each registered entry and through the PT_INTERP dispatch;
+    /// nil skips them.
     public var canary: CanaryRunner?
 
     public init(installer: Installer, canary: CanaryRunner?) {
@@ -103,9 +133,7 @@ public struct StatusProbe: Sendable {
 
         let mounted = fs.isMounted
         let globallyEnabled = mounted ? try? fs.globallyEnabled() : nil
-        if !mounted {
-            problems.append("binfmt_misc is not mounted at \(fs.directory) (binfmt-reg install mounts it)")
-        } else if globallyEnabled == false {
+        if mounted && globallyEnabled == false {
             problems.append("binfmt_misc is disabled globally (\(fs.directory)/status says disabled)")
         }
 
@@ -114,7 +142,7 @@ public struct StatusProbe: Sendable {
         let roles = [(installer.plan.name, "ordinary"),
                      (installer.plan.name + EntryPlan.privilegedSuffix, "privileged")]
         for (name, role) in roles {
-            var entry = StatusReport.Entry(name: name, role: role, registered: false)
+            var entry = StatusReport.Entry(name: name, role: role, registered: mounted ? false : nil)
             let status: EntryStatus?
             do { status = mounted ? try fs.entry(name) : nil } catch {
                 problems.append("\(error)")
@@ -141,12 +169,14 @@ public struct StatusProbe: Sendable {
                 }
                 if !status.flags.isSuperset(of: [.preserveArgv0, .openBinary]) {
                     problems.append("\(name) has flags \(status.flags); runbottle needs P and O")
+                } else if !status.flags.contains(.credentials) {
+                    problems.append("\(name) has flags \(status.flags), without C: setuid and file-capability programs lose their privileges through it (binfmt-reg install registers POCF)")
                 }
             } else if mounted {
                 if role == "ordinary" {
                     problems.append("\(name) is not registered (binfmt-reg install)")
                 } else {
-                    warnings.append("\(name) is not registered: binaries sealed as privileged (setuid, setgid, file capabilities) run natively with the loader named in their PT_INTERP slot")
+                    warnings.append("\(name) is not registered: binfmt-dispatched binaries sealed as privileged (setuid, setgid, file capabilities) run through their PT_INTERP slot")
                 }
             }
             entries.append(entry)
@@ -166,16 +196,108 @@ public struct StatusProbe: Sendable {
             } else if !executable {
                 warnings.append("interpreter \(path) is missing here; the entries use F, so the kernel keeps the file it opened at registration")
             }
-            let ordinaryUsesIt = registered.contains {
-                $0.interpreter == path && !$0.flags.contains(.credentials)
-            }
-            if present && capability == nil && ordinaryUsesIt {
-                warnings.append("interpreter \(path) has no file capability: /proc/self/exe names it for unprivileged users (binfmt-reg install sets cap_checkpoint_restore)")
+            if let capability {
+                problems.append("interpreter \(path) carries the file capability \(capability): running it directly is a privilege-gaining exec for ordinary users (binfmt-reg install removes it)")
             }
         }
 
+        var canaryResults: [CanaryResult] = []
+        let ordinaryUser = CanaryRunner.unprivilegedUser()
+        var servedFromOutside = false
+        if !mounted, let canary {
+            // Not visible here, but the entries of the namespace that registered them (a host
+            // seen from a container) may still apply: a canary sealed for the ordinary entry
+            // tells, its PT_INTERP slot naming no file so that only an entry can run it.
+            let result = canary.run(noteType: .ordinary, expectedEntry: nil)
+            canaryResults.append(result)
+            if result.reachedLoader {
+                servedFromOutside = true
+                warnings.append("binfmt_misc is not visible at \(fs.directory), but an entry registered outside this mount namespace (the host's) took a sealed canary: binfmt-dispatched binaries run here through it; its flags and interpreter cannot be read from here")
+                if !result.ok {
+                    problems.append("canary through an entry of the host failed: \(result.problems.joined(separator: "; "))")
+                }
+            } else {
+                problems.append("binfmt_misc is not mounted at \(fs.directory), and no entry took a sealed canary (binfmt dispatch): \(result.problems.joined(separator: "; ")) (binfmt-reg install mounts it and registers the entries; a container uses its host's entries, registered there with F)")
+            }
+            if let user = ordinaryUser, result.reachedLoader {
+                let asUser = canary.run(noteType: .ordinary, expectedEntry: nil, user: user)
+                canaryResults.append(asUser)
+                if !asUser.ok {
+                    problems.append("canary through an entry of the host as uid \(user) failed: \(asUser.problems.joined(separator: "; "))")
+                } else if asUser.explicitMode {
+                    warnings.append("for ordinary users (uid \(user)) the binfmt dispatch runs the loader in explicit mode: /proc/self/exe names runbottle (argv and $ORIGIN stay right); the PT_INTERP dispatch, seal's default, is native for them")
+                }
+            }
+        } else if !mounted {
+            problems.append("binfmt_misc is not mounted at \(fs.directory) (binfmt-reg install mounts it)")
+        }
+        if let canary, mounted {
+            for status in registered where status.enabled {
+                guard let type = SealMatch(status.kind)?.noteType.flatMap(SealFormat.NoteType.init(rawValue:))
+                else { continue }
+                let result = canary.run(noteType: type, expectedEntry: status.name)
+                canaryResults.append(result)
+                if !result.ok {
+                    problems.append("canary through \(status.name) failed: \(result.problems.joined(separator: "; "))")
+                }
+            }
+            // As an ordinary user too: through the binfmt dispatch runbottle cannot move
+            // /proc/self/exe for them, and runs the loader in its explicit mode.
+            if let user = ordinaryUser {
+                for status in registered where status.enabled {
+                    guard let type = SealMatch(status.kind)?.noteType.flatMap(SealFormat.NoteType.init(rawValue:))
+                    else { continue }
+                    let result = canary.run(noteType: type, expectedEntry: status.name, user: user)
+                    canaryResults.append(result)
+                    if !result.ok {
+                        problems.append("canary through \(status.name) as uid \(user) failed: \(result.problems.joined(separator: "; "))")
+                    } else if result.explicitMode {
+                        warnings.append("for ordinary users (uid \(user)) the binfmt dispatch runs the loader in explicit mode: /proc/self/exe names runbottle (argv and $ORIGIN stay right); the PT_INTERP dispatch, seal's default, is native for them")
+                    }
+                }
+            }
+        }
+
+        // The PT_INTERP dispatch: runbottle where sealed binaries' slots name it, in this mount
+        // namespace, and a note type 3 canary that no entry may take.
+        let interpPath = SealFormat.runbottlePath
+        var interpInfo = stat()
+        let interpPresent = stat(interpPath, &interpInfo) == 0
+        let interpExecutable = interpPresent && interpInfo.st_mode & S_IFMT == S_IFREG && access(interpPath, X_OK) == 0
+        let interpCapability = interpPresent ? (try? FileCapability.get(interpPath)) ?? nil : nil
+        var interp = StatusReport.InterpDispatch(
+            interpreter: interpPath, present: interpPresent, executable: interpExecutable,
+            capability: interpCapability, canary: [])
+        if !interpPresent {
+            problems.append("runbottle is missing at \(interpPath): sealed binaries with the PT_INTERP dispatch (seal's default) fail with ENOENT here (binfmt-reg install puts it there)")
+        } else if !interpExecutable {
+            problems.append("\(interpPath) is not an executable regular file: sealed binaries with the PT_INTERP dispatch (seal's default) fail here")
+        }
+        if let interpCapability, !interpreters.contains(where: { $0.path == interpPath }) {
+            problems.append("interpreter \(interpPath) carries the file capability \(interpCapability): running it directly is a privilege-gaining exec for ordinary users (binfmt-reg install removes it)")
+        }
+        if let canary, interpExecutable {
+            let result = canary.run(noteType: .interp, expectedEntry: nil)
+            interp.canary.append(result)
+            if !result.ok {
+                problems.append("canary through the PT_INTERP dispatch failed: \(result.problems.joined(separator: "; "))")
+            }
+            if let user = ordinaryUser {
+                let asUser = canary.run(noteType: .interp, expectedEntry: nil, user: user)
+                interp.canary.append(asUser)
+                if !asUser.ok {
+                    problems.append("canary through the PT_INTERP dispatch as uid \(user) failed: \(asUser.problems.joined(separator: "; "))")
+                }
+            }
+        }
+        if ordinaryUser == nil && !(canaryResults.isEmpty && interp.canary.isEmpty) {
+            warnings.append("the canary ran as uid \(geteuid()) only; run status as root where uid 65534 exists to check what ordinary users get")
+        }
+
         var persistence: StatusReport.Persistence?
-        if installer.persist {
+        // Where binfmt_misc is not visible and an entry from outside took the canary (a container
+        // served by the host's entries), the entries are not this system's to persist.
+        if installer.persist && !servedFromOutside {
             // systemd-binfmt reads the first file of a name in /etc, /run, /usr/local/lib,
             // /usr/lib (binfmt.d(5)): that one is what a reboot registers.
             let name = installer.binfmtDPath.split(separator: "/").last.map(String.init) ?? ""
@@ -191,39 +313,6 @@ public struct StatusProbe: Sendable {
                 problems.append("\(path) is missing: the entries will not come back after a reboot")
             } else if persistence?.matchesRegistered == false && !registered.isEmpty {
                 problems.append("\(path) differs from the registered entries: a reboot would register something else")
-            }
-        }
-
-        var canaryResults: [CanaryResult] = []
-        if let canary, mounted {
-            for status in registered where status.enabled {
-                guard let type = SealMatch(status.kind)?.noteType.flatMap(SealFormat.NoteType.init(rawValue:))
-                else { continue }
-                let result = canary.run(noteType: type, expectedEntry: status.name)
-                canaryResults.append(result)
-                if !result.ok {
-                    problems.append("canary through \(status.name) failed: \(result.problems.joined(separator: "; "))")
-                }
-            }
-            // As an ordinary user too, through entries without C: only runbottle's capability
-            // lets it fix /proc/self/exe for them. With C the kernel ignores that capability.
-            if let user = CanaryRunner.unprivilegedUser() {
-                for status in registered where status.enabled && !status.flags.contains(.credentials) {
-                    guard let type = SealMatch(status.kind)?.noteType.flatMap(SealFormat.NoteType.init(rawValue:))
-                    else { continue }
-                    let result = canary.run(noteType: type, expectedEntry: status.name, user: user)
-                    canaryResults.append(result)
-                    let capability = interpreters.first { $0.path == status.interpreter }?.capability
-                    if !result.ok {
-                        problems.append("canary through \(status.name) as uid \(user) failed: \(result.problems.joined(separator: "; "))")
-                    } else if result.explicitMode && capability != nil {
-                        problems.append("runbottle holds \(capability ?? "") but could not set /proc/self/exe for uid \(user) (a nosuid mount, or a capability from another user namespace?): it fell back to the loader's explicit mode")
-                    } else if result.explicitMode {
-                        warnings.append("for ordinary users (uid \(user)) /proc/self/exe names runbottle: it has no file capability, so it runs the loader in explicit mode (argv and $ORIGIN stay right)")
-                    }
-                }
-            } else if !canaryResults.isEmpty {
-                warnings.append("the canary ran as uid \(geteuid()) only; run status as root where uid 65534 exists to check runbottle's capability for ordinary users")
             }
         }
 
@@ -251,11 +340,68 @@ public struct StatusProbe: Sendable {
             }
         }
 
+        let enabledEntries = registered.filter(\.enabled).map(\.name)
+        var dispatches: [StatusReport.DispatchSummary] = []
+        if canary == nil {
+            dispatches.append(.init(dispatch: "interp", outcome: "unchecked", summary: "no canary ran"))
+        } else if !interpExecutable {
+            dispatches.append(.init(dispatch: "interp", outcome: "failed",
+                                    summary: "\(interpPath) is \(interpPresent ? "not executable" : "missing") here"))
+        } else {
+            dispatches.append(Self.summary("interp", interp.canary, through: interpPath))
+        }
+        if canary == nil {
+            dispatches.append(.init(dispatch: "binfmt", outcome: "unchecked", summary: "no canary ran"))
+        } else if !mounted {
+            dispatches.append(servedFromOutside
+                ? Self.summary("binfmt", canaryResults, through: "an entry of the host")
+                : .init(dispatch: "binfmt", outcome: "failed",
+                        summary: "binfmt_misc is not visible here and no entry took the canary"))
+        } else if enabledEntries.isEmpty {
+            dispatches.append(.init(dispatch: "binfmt", outcome: "none",
+                                    summary: "no enabled entry: binfmt-dispatched binaries run through their PT_INTERP slot, as with the PT_INTERP dispatch"))
+        } else {
+            dispatches.append(Self.summary("binfmt", canaryResults, through: enabledEntries.joined(separator: " and ")))
+        }
+
+        // The same finding through two entries is one line.
+        func unique(_ lines: [String]) -> [String] {
+            var seen = Set<String>()
+            return lines.filter { seen.insert($0).inserted }
+        }
         return StatusReport(
             kernel: kernel,
             binfmtMisc: .init(directory: fs.directory, mounted: mounted, enabled: globallyEnabled),
             entries: entries, interpreters: interpreters, persistence: persistence,
-            conflicts: conflicts, canary: canaryResults, problems: problems, warnings: warnings)
+            conflicts: conflicts, canary: canaryResults, interpDispatch: interp, dispatches: dispatches,
+            problems: unique(problems), warnings: unique(warnings))
+    }
+
+    /// One dispatch's outcome from its canaries: for each user the worst of failed, explicit
+    /// mode and native, users with the same outcome named together.
+    static func summary(_ dispatch: String, _ results: [CanaryResult], through: String) -> StatusReport.DispatchSummary {
+        enum Outcome: Int { case native, explicit, failed }
+        var users: [UInt32] = []
+        var worst: [UInt32: Outcome] = [:]
+        for result in results {
+            let user = result.user ?? UInt32(geteuid())
+            if !users.contains(user) { users.append(user) }
+            let outcome: Outcome = !result.ok ? .failed : result.explicitMode ? .explicit : .native
+            if outcome.rawValue >= (worst[user] ?? .native).rawValue { worst[user] = outcome }
+        }
+        guard !users.isEmpty else {
+            return .init(dispatch: dispatch, outcome: "unchecked", summary: "no canary ran")
+        }
+        var parts: [String] = []
+        for (outcome, text) in [(Outcome.native, "native"),
+                                (.explicit, "the loader's explicit mode (/proc/self/exe names runbottle)"),
+                                (.failed, "failed")] {
+            let named = users.filter { worst[$0] == outcome }.map { "uid \($0)" }
+            if !named.isEmpty { parts.append("\(text) for \(named.joined(separator: " and "))") }
+        }
+        let overall = worst.values.max { $0.rawValue < $1.rawValue } ?? .native
+        return .init(dispatch: dispatch, outcome: ["native", "explicit", "failed"][overall.rawValue],
+                     summary: "through \(through): " + parts.joined(separator: "; "))
     }
 }
 

@@ -17,16 +17,11 @@ struct EntryOptions: ParsableArguments {
     var interpreter: String?
 
     @Option(help: ArgumentHelp(
-        "The main entry's flag letters (P, O, C, F); P and O are required.", valueName: "letters"))
-    var flags = "PO"
+        "The entries' flag letters: P, O and C are required; F (the default's) makes the kernel open the interpreter at registration, so containers and chroots need not contain it.",
+        valueName: "letters"))
+    var flags = "POCF"
 
-    @Flag(help: "Add C to the main entry: credentials and file capabilities come from the sealed binary.")
-    var credentials = false
-
-    @Flag(help: "Add F to every entry: the kernel opens the interpreter at registration, so containers and chroots need not contain it.")
-    var fixBinary = false
-
-    @Flag(help: "Register only the main entry, not NAME-privileged (note type 2, flags POC).")
+    @Flag(help: "Register only the main entry, not NAME-privileged (note type 2).")
     var noPrivilegedEntry = false
 
     @Option(help: ArgumentHelp(
@@ -47,11 +42,9 @@ struct EntryOptions: ParsableArguments {
         var plan = EntryPlan(architecture: architecture)
         plan.name = name
         if let interpreter { plan.interpreter = interpreter }
-        guard var letters = RegistrationFlags(letters: flags) else {
+        guard let letters = RegistrationFlags(letters: flags) else {
             throw RegistrationError.invalid("unknown flag in \"\(flags)\" (known: P, O, C, F)")
         }
-        if credentials { letters.insert(.credentials) }
-        if fixBinary { letters.insert(.fixBinary) }
         plan.flags = letters
         plan.privilegedEntry = !noPrivilegedEntry
         _ = try plan.registrations()

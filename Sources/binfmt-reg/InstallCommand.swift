@@ -1,4 +1,4 @@
-// binfmt-reg install: installs runbottle with its file capability, registers the entries, and
+// binfmt-reg install: installs runbottle (no file capability), registers the entries, and
 // writes the binfmt.d file; idempotent, and all-or-nothing.
 import ArgumentParser
 import BinfmtMisc
@@ -24,11 +24,6 @@ struct InstallCommand: ParsableCommand {
         valueName: "dir"))
     var root: String?
 
-    @Option(help: ArgumentHelp(
-        "runbottle's file capability: auto (checkpoint_restore where the kernel has it, else none), checkpoint_restore, sys_admin, none.",
-        valueName: "cap"))
-    var capability: FileCapability.Choice = .auto
-
     func validate() throws {
         if let root, !root.hasPrefix("/") { throw ValidationError("--root \(root) is not an absolute path") }
         if let arch = entry.arch, entry.interpreter == nil,
@@ -42,11 +37,8 @@ struct InstallCommand: ParsableCommand {
             var installer = Installer(plan: try entry.plan())
             if let root { installer.layout = .package(root: root) }
             if entry.interpreter == nil { installer.runbottle = RunbottleImage.bytes }
-            installer.capability = capability
             installer.persist = !noPersist
             for message in try installer.install() { print(message) }
         }
     }
 }
-
-extension FileCapability.Choice: ExpressibleByArgument {}

@@ -8,7 +8,7 @@ import RunbottleImage
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Check binfmt_misc, the BOTTLE entries, runbottle and the binfmt.d file, and run a sealed canary through each entry.",
+        abstract: "Check binfmt_misc, the BOTTLE entries, runbottle and the binfmt.d file, and run a sealed canary through each entry and through the PT_INTERP dispatch.",
         discussion: "Exit status 0 when all is well, 1 when anything is wrong (each problem is listed).")
 
     @OptionGroup var entry: NameOption
@@ -41,12 +41,32 @@ struct StatusCommand: ParsableCommand {
     static func render(_ report: StatusReport) -> String {
         var text = ""
         func line(_ s: String) { text += s + "\n" }
+        func canaryLines(_ canary: CanaryResult) {
+            let user = canary.user.map { " as uid \($0)" } ?? ""
+            let verdict = !canary.ok ? "FAILED" : canary.explicitMode
+                ? "ok in the loader's explicit mode (argv right, /proc/self/exe names runbottle)"
+                : "ok (argv, /proc/self/exe, loader, auxv as native)"
+            if canary.dispatch == "interp" {
+                line("canary through PT_INTERP\(user): \(verdict)")
+            } else if let entry = canary.entry {
+                line("canary through \(entry)\(user): \(verdict)")
+            } else if canary.reachedLoader {
+                line("binfmt_misc is not visible here; a sealed canary (binfmt dispatch) ran through an entry of the host\(user): \(verdict)")
+            } else {
+                line("binfmt_misc is not visible here; a sealed canary (binfmt dispatch) reached no entry\(user): \(verdict)")
+            }
+            for check in canary.checks where !check.ok { line("  \(check.name): \(check.detail)") }
+        }
         let k = report.kernel
         line("kernel: Linux \(k.release) \(k.machine); CAP_CHECKPOINT_RESTORE \(k.checkpointRestore ? "available" : "missing (Linux < 5.9)")")
         let b = report.binfmtMisc
         line("binfmt_misc: \(b.directory): " + (b.mounted ? "mounted, \(b.enabled == true ? "enabled" : "disabled")" : "not mounted"))
         for entry in report.entries {
-            guard entry.registered else {
+            guard let registered = entry.registered else {
+                line("entry \(entry.name) (\(entry.role)): not visible here (binfmt_misc is not mounted in this mount namespace)")
+                continue
+            }
+            guard registered else {
                 line("entry \(entry.name) (\(entry.role)): not registered")
                 continue
             }
@@ -66,19 +86,29 @@ struct StatusCommand: ParsableCommand {
                 ? (p.matchesRegistered ? "present, equal to the registered entries" : "present, differs from the registered entries")
                 : "missing"))
             for other in p.otherFiles { line("  overrides: \(other)") }
+        } else if !report.binfmtMisc.mounted && report.canary.first?.reachedLoader == true {
+            line("persistence: not checked (the entries serving this namespace are registered outside it)")
         }
-        if report.conflicts.isEmpty {
-            line("conflicts: none")
+        if report.binfmtMisc.mounted {
+            if report.conflicts.isEmpty {
+                line("conflicts: none")
+            }
+            for c in report.conflicts {
+                line("conflict: entry \(c.name) (\(c.interpreter)) matches \(c.overlaps.joined(separator: " and ")) sealed binaries" + (c.winning ? " and takes them first" : " (ours wins now)"))
+            }
         }
-        for c in report.conflicts {
-            line("conflict: entry \(c.name) (\(c.interpreter)) matches \(c.overlaps.joined(separator: " and ")) sealed binaries" + (c.winning ? " and takes them first" : " (ours wins now)"))
+        for canary in report.canary { canaryLines(canary) }
+        let i = report.interpDispatch
+        line("PT_INTERP dispatch: \(i.interpreter): " + (i.present
+            ? (i.executable ? "present" : "present, not executable") + ", capability \(i.capability ?? "none")"
+            : "missing (sealed binaries with the PT_INTERP dispatch fail with ENOENT)"))
+        for canary in i.canary { canaryLines(canary) }
+        for d in report.dispatches {
+            let name = d.dispatch == "interp"
+                ? "PT_INTERP (note type 3, seal's default)" : "binfmt (note types 1 and 2, seal --dispatch binfmt)"
+            line("dispatch \(name): \(d.summary)")
         }
-        for canary in report.canary {
-            line("canary through \(canary.entry)\(canary.user.map { " as uid \($0)" } ?? ""): " + (!canary.ok ? "FAILED" : canary.explicitMode
-                ? "ok in the loader's explicit mode (argv right, /proc/self/exe names runbottle)"
-                : "ok (argv, /proc/self/exe, loader, auxv as native)"))
-            for check in canary.checks where !check.ok { line("  \(check.name): \(check.detail)") }
-        }
+
         for warning in report.warnings { line("warning: \(warning)") }
         for problem in report.problems { line("problem: \(problem)") }
         line(report.ok ? "status: all well" : "status: \(report.problems.count) problem(s)")

@@ -10,14 +10,18 @@ import Testing
         ("--name a/b", "binfmt-reg: invalid registration: entry name \"a/b\" contains '/' or ':'"),
         ("--name a:b", "binfmt-reg: invalid registration: entry name \"a:b\" contains '/' or ':'"),
         ("--interpreter usr/bin/true", "binfmt-reg: invalid registration: interpreter \"usr/bin/true\" is not an absolute path"),
-        ("--flags O", "binfmt-reg: invalid registration: flags O lack P or O: runbottle needs the original argv[0] (P) and the binary's descriptor, AT_EXECFD (O)"),
+        ("--flags O", "binfmt-reg: invalid registration: flags O lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)"),
+        // An earlier version's default: without C an entry would run privileged programs
+        // without their privileges.
+        ("--flags PO", "binfmt-reg: invalid registration: flags PO lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)"),
+        ("--flags POF", "binfmt-reg: invalid registration: flags POF lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)"),
         ("--interpreter /nonexistent/runbottle", "binfmt-reg: /nonexistent/runbottle: interpreter: No such file or directory"),
         ("--interpreter /usr/libexec/sealed", "binfmt-reg: /usr/libexec/sealed: interpreter: entry BOTTLE would match its own interpreter (a sealed file): every exec it takes would fail with ELOOP"),
     ])
     func refusedAndNothingChanged(options: String, message: String) throws {
         let result = try Sandbox.run("""
             $B install >/dev/null
-            cp /bin/true /usr/libexec/sealed && $B seal --loader runbottle /usr/libexec/sealed >/dev/null
+            cp /bin/true /usr/libexec/sealed && $B seal --dispatch binfmt --loader runbottle /usr/libexec/sealed >/dev/null
             snapshot() { cat $D/BOTTLE $D/BOTTLE-privileged /etc/binfmt.d/bottle.conf; ls $D; stat -c %i /usr/libexec/runbottle; }
             before=$(snapshot)
             err=$(mktemp)
@@ -29,8 +33,8 @@ import Testing
         #expect(result.stdout == "status 1\n\(message)\nunchanged\n")
     }
 
-    /// F with an interpreter on a noexec mount: the kernel refuses the new entry after the old
-    /// one was removed, and install puts the old one back.
+    /// F (the default) with an interpreter on a noexec mount: the kernel refuses the new entry
+    /// after the old one was removed, and install puts the old one back.
     @Test func aKernelRefusalRestoresThePreviousEntry() throws {
         let result = try Sandbox.run("""
             $B install >/dev/null
@@ -39,7 +43,7 @@ import Testing
             cp /usr/libexec/runbottle $noexec/runbottle
             before=$(cat $D/BOTTLE $D/BOTTLE-privileged)
             cp /etc/binfmt.d/bottle.conf /tmp/bottle.conf.$$
-            $B install --fix-binary --interpreter $noexec/runbottle 2>&1 && exit 9 || echo "status $?"
+            $B install --interpreter $noexec/runbottle 2>&1 && exit 9 || echo "status $?"
             [ "$before" = "$(cat $D/BOTTLE $D/BOTTLE-privileged)" ] && echo restored
             cmp /etc/binfmt.d/bottle.conf /tmp/bottle.conf.$$ && echo "same file"
             rm /tmp/bottle.conf.$$
@@ -59,7 +63,7 @@ import Testing
             mount -t tmpfs -o noexec tmpfs $noexec
             cp \(try BuiltTools.binfmtReg()) $noexec/interp
             before=$(cat $D/BOTTLE)
-            $B install --fix-binary --no-privileged-entry --interpreter $noexec/interp 2>&1 && exit 9 || echo "status $?"
+            $B install --no-privileged-entry --interpreter $noexec/interp 2>&1 && exit 9 || echo "status $?"
             [ "$before" = "$(cat $D/BOTTLE)" ] && echo restored
             head -1 $D/BOTTLE
             """)
@@ -80,13 +84,14 @@ import Testing
         #expect(result.stdout.hasSuffix("status 1\nnothing written\n"))
     }
 
-    /// Not root: an ordinary user (65534) of the namespace that owns the instance.
+    /// Not root: an ordinary user (65534) of the namespace that owns the instance, asking for a
+    /// change (flags POC where POCF is registered).
     @Test func notRoot() throws {
         let result = try Sandbox.runWithUnprivilegedUser("""
             $B install >/dev/null
             before=$(cat $D/BOTTLE $D/BOTTLE-privileged)
             as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"; }
-            as_user $B install --interpreter /usr/libexec/runbottle --credentials 2>&1 && exit 9 || echo "status $?"
+            as_user $B install --interpreter /usr/libexec/runbottle --flags POC 2>&1 && exit 9 || echo "status $?"
             as_user $B uninstall 2>&1 && exit 9 || echo "status $?"
             [ "$before" = "$(cat $D/BOTTLE $D/BOTTLE-privileged)" ] && echo unchanged
             """)

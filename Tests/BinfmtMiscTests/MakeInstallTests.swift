@@ -1,5 +1,5 @@
 // The Makefile's install target for packagers: with DESTDIR and PREFIX it puts binfmt-reg,
-// runbottle (with its capability), the binfmt.d file, the man pages, the completions and gdb's
+// runbottle (with no file capability), the binfmt.d file, the man pages, the completions and gdb's
 // support script where a Debian package would, and nothing elsewhere.
 import Foundation
 import TestSupport
@@ -38,6 +38,7 @@ private let repository = URL(fileURLWithPath: #filePath)
     let conf = try String(contentsOfFile: destination.file("usr/lib/binfmt.d/bottle.conf"), encoding: .utf8)
     let line = try run([try BuiltTools.binfmtReg(), "line"])
     #expect(conf == line.stdout)
+    // runbottle carries no file capability: getcap prints nothing for it.
     let caps = try run(["getcap", destination.file("usr/libexec/runbottle")])
-    #expect(caps.stdout.contains("cap_checkpoint_restore=ep"), "\(caps)")
+    #expect(caps.succeeded && caps.stdout.isEmpty, "\(caps)")
 }

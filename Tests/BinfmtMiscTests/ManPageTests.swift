@@ -52,7 +52,11 @@ private let page = URL(fileURLWithPath: #filePath)
 func completionScriptsNameTheEntryCommands(shell: String) throws {
     let script = try run([try BuiltTools.binfmtReg(), "--generate-completion-script", shell])
     #expect(script.succeeded, "\(script)")
-    for word in ["install", "uninstall", "status", "enable", "disable", "line", "fix-binary", "no-privileged-entry"] {
+    for word in ["install", "uninstall", "status", "enable", "disable", "line", "flags", "no-privileged-entry"] {
         #expect(script.stdout.contains(word), "\(shell) completion lacks \(word)")
+    }
+    // The options an earlier version had are gone.
+    for word in ["fix-binary", "credentials", "--capability"] {
+        #expect(!script.stdout.contains(word), "\(shell) completion still offers \(word)")
     }
 }

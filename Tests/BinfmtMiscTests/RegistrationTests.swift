@@ -12,19 +12,22 @@ private func plan(_ change: (inout EntryPlan) -> Void = { _ in }) -> EntryPlan {
     return plan
 }
 
+/// Both entries get POCF: C (credentials from the binary, so no exec through an entry gains or
+/// loses a privilege) and F (the kernel opens runbottle at registration).
 @Test func defaultPlanRendersTwoEntries() throws {
     let lines = try plan().registrations().map(\.line)
     #expect(lines.count == 2)
     #expect(lines[0].hasPrefix(":BOTTLE:M:0:\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00"))
-    #expect(lines[0].hasSuffix(":/usr/libexec/runbottle:PO\n"))
+    #expect(lines[0].hasSuffix(":/usr/libexec/runbottle:POCF\n"))
     #expect(lines[1].hasPrefix(":BOTTLE-privileged:M:0:"))
-    #expect(lines[1].hasSuffix(":/usr/libexec/runbottle:POC\n"))
+    #expect(lines[1].hasSuffix(":/usr/libexec/runbottle:POCF\n"))
     // 84 bytes of magic and of mask, 4 characters each, within the kernel's 1920.
-    #expect(lines[0].utf8.count == 712)
+    #expect(lines[0].utf8.count == 714)
+    #expect(plan().flags == [.preserveArgv0, .openBinary, .credentials, .fixBinary])
 }
 
 @Test func renderedLinesParseBackToTheSameValue() throws {
-    for registration in try plan({ $0.flags = [.preserveArgv0, .openBinary, .fixBinary] }).registrations() {
+    for registration in try plan({ $0.flags = [.preserveArgv0, .openBinary, .credentials] }).registrations() {
         let parsed = try Registration(parsing: registration.line)
         #expect(parsed == registration)
         #expect(parsed.line == registration.line)
@@ -88,6 +91,19 @@ func badNamesAreRefused(name: String, reason: String) {
     #expect(throws: RegistrationError.self) { try plan({ $0.flags = [.preserveArgv0] }).registrations() }
 }
 
+/// C is required: without it an entry would run setuid and file-capability programs without
+/// their privileges (the kernel computes credentials for runbottle instead).
+@Test(arguments: ["PO", "POF", "OC", "O"])
+func flagsWithoutPOrOOrCAreRefused(letters: String) throws {
+    let flags = try #require(RegistrationFlags(letters: letters))
+    #expect {
+        try plan({ $0.flags = flags }).registrations()
+    } throws: { error in
+        "\(error)" == "invalid registration: flags \(flags) lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)"
+    }
+    #expect(throws: RegistrationError.self) { try plan({ $0.flags = flags }).binfmtD() }
+}
+
 @Test func entryStatusFilesParse() throws {
     let text = """
         enabled
@@ -116,6 +132,11 @@ func badNamesAreRefused(name: String, reason: String) {
     #expect(ordinary.bottleNote && ordinary.noteType == 1)
     #expect(ordinary.summary == "ELFCLASS64 little-endian x86_64 (e_machine 62), BOTTLE note type 1 (ordinary)")
     #expect(SealMatch(registrations[1].kind)?.noteType == 2)
+    // The PT_INTERP dispatch's note type 3 is matched by neither entry; 1 and 2 each by its own.
+    for (type, taken) in [(SealFormat.NoteType.interp, [false, false]), (.ordinary, [true, false]), (.privileged, [false, true])] {
+        let (header, _) = SealFormat.binfmtMagic(is64Bit: true, bigEndian: false, machine: 62, noteType: type)
+        #expect(registrations.map { $0.kind.matches(header: header) } == taken, "note type \(type)")
+    }
     let qemu = try #require(SealMatch(.magic(offset: 0, magic: [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0] + [UInt8](repeating: 0, count: 10) + [0xb7, 0], mask: [])))
     #expect(!qemu.bottleNote && qemu.machine == 183)
     #expect(SealMatch(.extension("py")) == nil)
@@ -124,19 +145,8 @@ func badNamesAreRefused(name: String, reason: String) {
 @Test func differencesNameEachChangedField() throws {
     let old = try plan().registrations()[0]
     var new = old
-    new.flags.insert(.credentials)
+    new.flags.remove(.fixBinary)
     new.interpreter = "/opt/runbottle"
-    #expect(Installer.differences(old, new) == ["interpreter /usr/libexec/runbottle → /opt/runbottle", "flags PO → POC"])
+    #expect(Installer.differences(old, new) == ["interpreter /usr/libexec/runbottle → /opt/runbottle", "flags POCF → POC"])
     #expect(Installer.differences(old, old).isEmpty)
-}
-
-/// Kernels before 5.9 (cap_last_cap < 40) lack CAP_CHECKPOINT_RESTORE: auto then installs no
-/// capability (runbottle falls back to the loader's explicit mode); sys_admin only on request.
-@Test func capabilityChoiceFollowsTheKernel() {
-    #expect(FileCapability.text(for: .auto, lastCapability: 40) == "cap_checkpoint_restore=ep")
-    #expect(FileCapability.text(for: .auto, lastCapability: 39) == nil)
-    #expect(FileCapability.text(for: .auto, lastCapability: nil) == nil)
-    #expect(FileCapability.text(for: .sysAdmin, lastCapability: 39) == "cap_sys_admin=ep")
-    #expect(FileCapability.text(for: .none, lastCapability: 40) == nil)
-    #expect(FileCapability.kernelLastCapability() ?? 0 >= 40, "this machine's kernel is 5.9 or later")
 }

@@ -48,8 +48,14 @@ enum Sandbox {
         return try TestSupport.run(["bash", "-c", outer], environment: ["INNER": inner, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
     }
 
-    /// A sealed glibc bottle printing /proc/self/exe, the loader mapped (loader=PATH) and its
-    /// argv; `label` names its temporary directory.
+    /// The PT_INTERP slot of the bottles `bottle` seals for the binfmt dispatch: a file that
+    /// exists nowhere, so that a binary only runs when an entry takes it (where none does, the
+    /// kernel's own exec fails with ENOENT instead of running runbottle through the slot).
+    static let absentInterpreter = "/nonexistent/runbottle"
+
+    /// A glibc bottle printing /proc/self/exe, the loader mapped (loader=PATH) and its argv;
+    /// `label` names its temporary directory. Sealed with `seal --dispatch binfmt` (note type 1)
+    /// and its PT_INTERP slot naming `absentInterpreter`, for the entries to take.
     static func bottle(_ label: String) throws -> (TemporaryDirectory, TestBottle) {
         let directory = try TemporaryDirectory(label)
         chmod(directory.path, 0o755)
@@ -70,7 +76,12 @@ enum Sandbox {
                 return 0;
             }
             """
-        let bottle = try Bottles.build(name: "hello", source: source, in: directory.path)
+        let bottle = try Bottles.build(name: "hello", source: source, in: directory.path, seal: false)
+        let sealed = try TestSupport.run([try BuiltTools.binfmtReg(), "seal", "--dispatch", "binfmt",
+                              "--interpreter", absentInterpreter, bottle.program])
+        guard sealed.succeeded else { throw BottleBuilderError.failed("binfmt-reg seal --dispatch binfmt", sealed) }
+        let note = try TestSupport.run([try BuiltTools.binfmtReg(), "inspect", "--json", bottle.program])
+        guard note.stdout.contains("\"noteType\" : 1,") else { throw BottleBuilderError.failed("binfmt-reg inspect", note) }
         return (directory, bottle)
     }
 }

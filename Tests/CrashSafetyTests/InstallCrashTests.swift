@@ -22,14 +22,14 @@ import Testing
 
             # The states to compare with: the new entries, and an old, different BOTTLE.
             "${install[@]}" >/dev/null; state > new; clear
-            "${install[@]}" --flags POF --no-privileged-entry >/dev/null; state > old; clear
+            "${install[@]}" --flags POC --no-privileged-entry >/dev/null; state > old; clear
 
             injections=0; killed=0; bad=0
             for start in fresh replace; do
                 for sc in openat write close mount; do
                     for n in 1 2 3 4 5 6 8 10 12 16 20 24; do
                         clear
-                        [ $start = fresh ] || "${install[@]}" --flags POF --no-privileged-entry >/dev/null
+                        [ $start = fresh ] || "${install[@]}" --flags POC --no-privileged-entry >/dev/null
                         injections=$((injections + 1))
                         set +e
                         strace -f -qq -o /dev/null -e inject=$sc:signal=KILL:when=$n "${install[@]}" >/dev/null 2>&1
