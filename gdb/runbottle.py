@@ -2,8 +2,9 @@
 # gdbinit directory, so a plain `gdb -ex run bottle/bin/prog` finds the bottle's libraries.
 #
 # Why gdb needs help: at the exec stop gdb reads /proc/PID/auxv and sets its shared-library
-# breakpoints, but the kernel exec'd runbottle, so that auxv is runbottle's (its AT_ENTRY, no
-# AT_BASE), and gdb never reads it again. runbottle maps the program and the loader itself and,
+# breakpoints, but runbottle runs first: under the binfmt dispatch the kernel exec'd it, so the
+# auxv is runbottle's (its AT_ENTRY, no AT_BASE); under the PT_INTERP dispatch AT_BASE is
+# runbottle's, not the loader's. gdb never reads the auxv again. runbottle maps the program and the loader itself and,
 # with the program's auxv installed, calls its debugger rendezvous (the "runbottle" ELF note
 # gives the offset from its entry point). Stopping there, this script makes gdb re-read the
 # auxv and set its shared-library breakpoints again, then continues; the user sees no stop.
@@ -142,16 +143,43 @@ def _search_beside_loader(program):
                         to_string=True)
 
 
+def _mapped_file(pid, address):
+    """The file mapped at address in the process, from /proc/PID/maps."""
+    with open("/proc/%d/maps" % pid) as maps:
+        for line in maps:
+            fields = line.split(None, 5)
+            low, high = (int(x, 16) for x in fields[0].split("-"))
+            if low <= address < high and len(fields) == 6 and fields[5].startswith("/"):
+                return fields[5].rstrip("\n")
+    return None
+
+
+def _runbottle_entry(pid, auxv):
+    """(runbottle's file, its entry point) at an exec stop where the kernel ran it: as the
+    binfmt_misc interpreter (AT_EXECFD is there, AT_ENTRY is runbottle's), or as the program's
+    PT_INTERP (AT_BASE is runbottle's base)."""
+    if AT_EXECFD in auxv and AT_ENTRY in auxv:
+        return "/proc/%d/exe" % pid, auxv[AT_ENTRY]
+    base = auxv.get(AT_BASE, 0)
+    path = _mapped_file(pid, base) if base else None
+    elf = _elf_header(path) if path else None
+    if elf is None or elf[0] != 2:
+        return None
+    entry, = struct.unpack_from(elf[1] + "Q", elf[2], 24)
+    return path, base + entry
+
+
 def _break_at_rendezvous(pid):
-    """At an exec stop where the kernel ran runbottle for a sealed program (AT_EXECFD is
-    there), a silent internal breakpoint at runbottle's rendezvous."""
+    """At an exec stop where the kernel ran runbottle for a sealed program, a silent internal
+    breakpoint at runbottle's rendezvous."""
     auxv = _auxv(pid)
-    if AT_EXECFD not in auxv or AT_ENTRY not in auxv:
+    found = _runbottle_entry(pid, auxv)
+    if found is None:
         return
-    offset = _rendezvous_offset("/proc/%d/exe" % pid)
+    offset = _rendezvous_offset(found[0])
     if offset is None:
         return
-    stop = gdb.Breakpoint("*%#x" % (auxv[AT_ENTRY] + offset), internal=True, temporary=True)
+    stop = gdb.Breakpoint("*%#x" % (found[1] + offset), internal=True, temporary=True)
     stop.silent = True
     stop.commands = "runbottle-rendezvous\ncontinue"
 

@@ -23,7 +23,8 @@ private let probeSource = """
         char line[4096];
         FILE *maps = fopen("/proc/self/maps", "r");
         while (maps && fgets(line, sizeof line, maps))
-            if (strstr(line, "runbottle")) runbottle_mapped = 1;
+            /* runbottle's image; its trampoline's memfd page stays, as runbottle(8) says */
+            if (strstr(line, "runbottle") && !strstr(line, "/memfd:runbottle")) runbottle_mapped = 1;
         if (maps) fclose(maps);
         char exe[4096] = "";
         ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -114,7 +115,7 @@ private let parallel = 64
             trap 'touch "$stop"; wait' EXIT
             ( rounds=0
               while [ ! -e "$stop" ]; do
-                  '\(tool)' unseal \(list) >/dev/null && '\(tool)' seal \(list) >/dev/null || exit 1
+                  '\(tool)' unseal \(list) >/dev/null && '\(tool)' seal --dispatch binfmt \(list) >/dev/null || exit 1
                   rounds=$((rounds + 1))
               done
               echo "$rounds" > '\(dir.file("rounds"))' ) &

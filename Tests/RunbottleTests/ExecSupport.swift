@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 
     char *heap = malloc(100);
     char *brk_now = sbrk(0);
-    printf("heap_after_program=%d\n", brk_now > end && brk_now - end < (64L << 20)
+    printf("heap_after_program=%d\n", brk_now > end && brk_now - end < (1L << 30) + (64L << 20)
                                       && heap >= end && heap < brk_now);
     show_file("status", "/proc/self/status", "CapEff");
     show_file("status", "/proc/self/status", "Uid");
@@ -179,9 +179,13 @@ struct ExecRig {
         try inPrivateBinfmt(registration + "\ncd \(dir.path)\n" + script, environment: environment)
     }
 
+    /// A bottle sealed for the binfmt dispatch, or with `interp` for the PT_INTERP dispatch
+    /// through this rig's runbottle.
     func bottle(_ name: String, libc: TestBottle.Libc = .glibc, pie: Bool = true,
-                source: String = probeSource, cxx: Bool = false, flags: [String] = []) throws -> TestBottle {
+                source: String = probeSource, cxx: Bool = false, flags: [String] = [],
+                interp: Bool = false) throws -> TestBottle {
         try Bottles.build(name: name, source: source, in: dir.path + "/" + name, libc: libc,
-                          cxx: cxx, pie: pie, flags: flags)
+                          cxx: cxx, pie: pie, flags: flags,
+                          sealArguments: interp ? ["--interpreter", runbottle] : ["--dispatch", "binfmt"])
     }
 }

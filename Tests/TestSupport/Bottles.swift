@@ -31,10 +31,13 @@ public enum Bottles {
     public static let muslLibc = "/lib/x86_64-linux-musl/libc.so"
 
     /// Compiles `source` (C, or C++ when `cxx`) into root/bin/name with its libraries and
-    /// loader beside it, and seals it unless `seal` is false.
+    /// loader beside it, and seals it unless `seal` is false, with `sealArguments`: by default
+    /// for the binfmt dispatch, which the tests run in a private binfmt_misc instance; the
+    /// PT_INTERP dispatch needs `--interpreter` naming a runbottle the test provides.
     public static func build(
         name: String, source: String, in root: String, libc: TestBottle.Libc = .glibc,
-        cxx: Bool = false, pie: Bool = true, flags: [String] = [], seal: Bool = true
+        cxx: Bool = false, pie: Bool = true, flags: [String] = [], seal: Bool = true,
+        sealArguments: [String] = ["--dispatch", "binfmt"]
     ) throws -> TestBottle {
         let bin = root + "/bin", lib = root + "/lib"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -77,7 +80,7 @@ public enum Bottles {
             try copyResolved(muslLibc, to: loader)
         }
         if seal {
-            let sealed = try run([try BuiltTools.binfmtReg(), "seal", program])
+            let sealed = try run([try BuiltTools.binfmtReg(), "seal"] + sealArguments + [program])
             guard sealed.succeeded else { throw BottleBuilderError.failed("binfmt-reg seal \(program)", sealed) }
         }
         return TestBottle(root: root, program: program, loader: loader, libc: libc)
