@@ -8,21 +8,22 @@ CONFIG ?= release
 
 BUILD_DEPS := libcap-dev gcc make
 TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb strace \
-             libcap2-bin systemd util-linux g++ gcc-multilib file attr
+             libcap2-bin systemd util-linux g++ gcc-multilib file attr docker.io bubblewrap
 BENCH_DEPS := hyperfine patchelf time binutils
 
-.PHONY: all build deps test-deps bench-deps bench check setup install
+.PHONY: all build deps test-deps test-services bench-deps bench check setup install
 
 all: build
 
 build:
 	$(SWIFT) build -c $(CONFIG)
 
-# Installs only what dpkg lacks, so a machine that has everything needs no root.
+# Installs only what dpkg lacks, so a machine that has everything needs no root; the package
+# lists are refreshed first, since a new container or cloud image starts with none.
 define apt_install
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing:" $$missing; \
-	  apt-get install -y -qq $$missing >/dev/null; fi
+	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 endef
 
 deps:
@@ -38,7 +39,16 @@ bench-deps:
 bench: bench-deps
 	bash Benchmarks/seal-vs-patchelf.sh
 
-check: test-deps
+# The context suite (ContextTests) runs sealed programs in real containers: it needs a Docker
+# daemon, started here when none answers, and left running for the next run.
+DOCKERD_LOG ?= /var/log/binfmt-bottle-dockerd.log
+test-services: test-deps
+	@docker info >/dev/null 2>&1 || { echo "starting dockerd (log: $(DOCKERD_LOG))"; \
+	  (setsid dockerd >$(DOCKERD_LOG) 2>&1 &); \
+	  for i in $$(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; \
+	  echo "dockerd did not start; see $(DOCKERD_LOG)" >&2; tail -5 $(DOCKERD_LOG) >&2; exit 1; }
+
+check: test-deps test-services
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

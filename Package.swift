@@ -66,5 +66,7 @@ let package = Package(
         .testTarget(name: "HardeningTests", dependencies: ["TestSupport"]),
         .testTarget(name: "BottleTests", dependencies: ["ELFEngine", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["TestSupport"]),
+        // The probe against its native exec in every context (Tests/Contexts/run.sh).
+        .testTarget(name: "ContextTests", dependencies: ["TestSupport"]),
     ]
 )
