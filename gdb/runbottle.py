@@ -13,7 +13,8 @@ import struct
 
 import gdb
 
-AT_EXECFD, AT_ENTRY, AT_BASE = 2, 9, 7
+AT_PHDR, AT_EXECFD, AT_ENTRY, AT_BASE = 3, 2, 9, 7
+PT_INTERP, PT_NOTE, PT_PHDR = 3, 4, 6
 NT_RUNBOTTLE_DEBUG_STATE = 1
 BOTTLE_NOTE_NAME = b"BOTTLE\0"
 # gdb (13 here) cannot follow a program its loader runs in explicit mode, even when started as
@@ -41,8 +42,8 @@ def _elf_header(path):
     return head[4], "<" if head[5] == 1 else ">", head
 
 
-def _notes(path):
-    """Yields (name, type, desc, byte order) for every note in the file's PT_NOTE segments."""
+def _program_headers(path):
+    """Yields (p_type, p_offset, p_vaddr, p_filesz) for every program header of the file."""
     elf = _elf_header(path)
     if elf is None:
         return
@@ -56,14 +57,22 @@ def _notes(path):
     table = _read(path, phoff, phentsize * min(phnum, 64))
     for i in range(len(table) // phentsize):
         entry = table[i * phentsize:(i + 1) * phentsize]
-        if struct.unpack_from(order + "I", entry, 0)[0] != 4:  # PT_NOTE
-            continue
         if cls == 2:
-            offset, = struct.unpack_from(order + "Q", entry, 8)
-            size, = struct.unpack_from(order + "Q", entry, 32)
+            ptype, _, offset, vaddr, _, filesz = struct.unpack_from(order + "IIQQQQ", entry, 0)
         else:
-            offset, = struct.unpack_from(order + "I", entry, 4)
-            size, = struct.unpack_from(order + "I", entry, 16)
+            ptype, offset, vaddr, _, filesz = struct.unpack_from(order + "IIIII", entry, 0)
+        yield ptype, offset, vaddr, filesz
+
+
+def _notes(path):
+    """Yields (name, type, desc, byte order) for every note in the file's PT_NOTE segments."""
+    elf = _elf_header(path)
+    if elf is None:
+        return
+    order = elf[1]
+    for ptype, offset, _, size in _program_headers(path):
+        if ptype != PT_NOTE:
+            continue
         data = _read(path, offset, min(size, 1 << 16))
         pos = 0
         while pos + 12 <= len(data):
@@ -114,6 +123,25 @@ def _reread_auxv():
         gdb.execute("set confirm " + ("on" if confirm else "off"), to_string=True)
 
 
+def _name_loader(pid, auxv):
+    """The loaders name their own link_map entry after the program's PT_INTERP string in
+    memory, which names runbottle; gdb would then read runbottle's symbols for the loader. The
+    loader has not run yet: write its path there (ptrace writes ignore the page's protection,
+    and the file keeps runbottle's). runbottle leaves this to the debugger: done on every exec
+    it would cost two mprotect calls and a page copy."""
+    program = gdb.current_progspace().filename
+    headers = list(_program_headers(program))
+    phdr = next((h for h in headers if h[0] == PT_PHDR), None)
+    interp = next((h for h in headers if h[0] == PT_INTERP), None)
+    loader = _mapped_file(pid, auxv[AT_BASE])
+    if phdr is None or interp is None or loader is None or AT_PHDR not in auxv:
+        return
+    name = loader.encode(errors="surrogateescape") + b"\0"
+    if len(name) <= interp[3]:
+        address = auxv[AT_PHDR] - phdr[2] + interp[2]
+        gdb.selected_inferior().write_memory(address, name)
+
+
 class _RunbottleRendezvous(gdb.Command):
     """Internal: runs when runbottle reaches its debugger rendezvous (see gdb/runbottle.py)."""
 
@@ -126,7 +154,9 @@ class _RunbottleRendezvous(gdb.Command):
             return
         # In explicit mode (no capability) AT_BASE stays 0 and the auxv is the loader's: gdb
         # would mistake the loader for the program, so leave its view alone and say why.
-        if _auxv(pid).get(AT_BASE, 0) != 0:
+        auxv = _auxv(pid)
+        if auxv.get(AT_BASE, 0) != 0:
+            _name_loader(pid, auxv)
             _reread_auxv()
         else:
             gdb.write(EXPLICIT_MODE % gdb.current_progspace().filename, gdb.STDERR)

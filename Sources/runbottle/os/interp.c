@@ -93,20 +93,6 @@ static long loader_beside(const char *name, int secure, const struct rb_note *no
             return n;
         base = buf;
         used = (size_t)n + 1;
-    } else if (name[0] != '/') {
-        /* Absolute, as the loader's name (rb_name_loader) must be: the working directory is
-         * still the one execve resolved AT_EXECFN in. */
-        long c = rb_sys(RB_SYS_getcwd, (long)buf, (long)size, 0);
-        size_t k = c > 0 ? (size_t)c - 1 : 0, len = rb_strlen(name);
-        if (c == -ERANGE || (c > 0 && k + len + 2 > size))
-            return -ENAMETOOLONG;
-        if (c > 0 && buf[0] == '/') {
-            buf[k] = '/';
-            for (size_t i = 0; i <= len; i++)
-                buf[k + 1 + i] = name[i];
-            base = buf;
-            used = k + len + 2;
-        }
     }
     if (rb_path_sibling(base, note->loader, buf + used, size - used) < 0)
         return -ENAMETOOLONG;
@@ -159,8 +145,6 @@ __attribute__((noreturn)) void rb_exec_interp(struct rb_stack *st)
     if (r < 0)
         rb_die(RB_EXIT_NOEXEC, name, "cannot map the loader", rb_strerror(r));
     rb_sys(RB_SYS_close, ld.fd, 0, 0);
-    /* Not fatal: a refusal leaves the loader named after runbottle in link_map. */
-    rb_name_loader(&prog.img, prog.bias, loader_path);
 
     /* The loaders take their own base from AT_BASE (musl's _dlstart_c does). */
     for (uint64_t *a = st->auxv; a[0] != AT_NULL; a += 2)

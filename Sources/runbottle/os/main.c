@@ -209,25 +209,6 @@ static void map_loader(struct run *r)
         rb_die(RB_EXIT_NOEXEC, r->name, "cannot map the loader", rb_strerror(rc));
 }
 
-/* The loader's absolute path into the program's PT_INTERP in memory (rb_name_loader). Not
- * fatal: a refusal leaves the loader named after the slot's string. */
-static void name_loader(struct run *r)
-{
-    const char *path = r->loader_path;
-    char abs[RB_PATHS_USUAL];
-    if (path[0] != '/') {
-        long c = rb_sys(RB_SYS_getcwd, (long)abs, sizeof(abs), 0);
-        size_t k = c > 0 ? (size_t)c - 1 : 0, len = rb_strlen(path);
-        if (c <= 0 || abs[0] != '/' || k + len + 2 > sizeof(abs))
-            return;
-        abs[k] = '/';
-        for (size_t i = 0; i <= len; i++)
-            abs[k + 1 + i] = path[i];
-        path = abs;
-    }
-    rb_name_loader(&r->bin.img, r->bin.bias, path);
-}
-
 static uint64_t string_end(const char *s) { return (uint64_t)s + rb_strlen(s) + 1; }
 
 /* arg and env bounds for /proc/PID/cmdline and environ, from the program's own vectors. */
@@ -309,7 +290,6 @@ __attribute__((noreturn)) static void exec_native(struct run *r, int randomize)
         r->rnd[0] = r->rnd[1] = 0;
     map_program(r, randomize);
     map_loader(r);
-    name_loader(r);
     RB_STAGE(3);
     const struct rb_image *bi = &r->bin.img;
     uint64_t bias = r->bin.bias;

@@ -13,35 +13,6 @@ static long mmap6(uint64_t addr, uint64_t len, long prot, long flags, long fd, u
 
 static int is_err(long r) { return (unsigned long)r > -4096ul; }
 
-/* The loaders name their own link_map entry after the program's PT_INTERP string in memory
- * (glibc's rtld _dl_rtld_libname, musl's ldso.name), and gdb, dl_iterate_phdr and core files
- * take it from there: with the slot naming runbottle, they would name runbottle. The mapped
- * slot gets the loader's absolute path instead (a private copy of its page; the file keeps
- * runbottle's). Returns 0, or a negative errno and leaves the name as it was. */
-long rb_name_loader(const struct rb_image *img, uint64_t bias, const char *loader)
-{
-    size_t len = rb_strlen(loader);
-    if (!img->has_interp || loader[0] != '/' || len + 1 > img->interp_filesz)
-        return -EINVAL;
-    uint64_t at = bias + img->interp_vaddr, end = at + len + 1;
-    const struct rb_segment *seg = 0;
-    for (uint32_t i = 0; i < img->nload; i++) {
-        const struct rb_segment *s = &img->load[i];
-        if (img->interp_vaddr >= s->vaddr && img->interp_vaddr + len + 1 <= s->vaddr + s->filesz)
-            seg = s;
-    }
-    if (!seg || (seg->prot & RB_PROT_EXEC))
-        return -EINVAL;
-    uint64_t start = PAGE_DOWN(at), span = PAGE_UP(end) - start;
-    long r = rb_sys(RB_SYS_mprotect, (long)start, (long)span, (long)(seg->prot | RB_PROT_WRITE));
-    if (r < 0)
-        return r;
-    char *dst = (char *)at;
-    for (size_t i = 0; i <= len; i++)
-        dst[i] = loader[i];
-    return rb_sys(RB_SYS_mprotect, (long)start, (long)span, (long)seg->prot);
-}
-
 /* hint: the load bias wanted (ET_EXEC: 0, ET_DYN main program: the randomized ELF_ET_DYN_BASE
  * bias; loader: ignored, the kernel picks). fixed: fail rather than move (MAP_FIXED_NOREPLACE). */
 long rb_map_image(struct rb_file *f, uint64_t hint, int fixed)

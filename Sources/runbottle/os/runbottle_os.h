@@ -115,7 +115,6 @@ __attribute__((noreturn)) void rb_exec_interp(struct rb_stack *st);
 
 /* map.c: mapping an image the way fs/binfmt_elf.c does. */
 long rb_map_image(struct rb_file *f, uint64_t hint, int fixed);
-long rb_name_loader(const struct rb_image *img, uint64_t bias, const char *loader);
 
 /* Benchmarks/exec-stages.sh builds runbottle with RB_BENCH_STAGE=N to exit at stage N, so each
  * stage's cost shows as a difference between builds. Nothing in a normal build. Stages: 1 entry,
