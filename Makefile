@@ -8,7 +8,8 @@ CONFIG ?= release
 
 BUILD_DEPS := libcap-dev gcc make
 TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb strace \
-             libcap2-bin systemd util-linux g++ gcc-multilib file attr docker.io bubblewrap
+             libcap2-bin systemd util-linux g++ gcc-multilib file attr docker.io bubblewrap \
+             valgrind ltrace
 BENCH_DEPS := hyperfine patchelf time binutils
 
 .PHONY: all build deps test-deps test-services bench-deps bench check setup install

@@ -67,7 +67,7 @@ run_variant() {
     rm -f "$out"
     PROBE_OUT=$out "$@" >"$work/out/stdout" 2>"$work/out/stderr"
     local rc=$?
-    if [ ! -s "$out" ]; then
+    if [ ! -s "$out" ] || [ $rc != 0 ]; then
         echo "exit $rc; stderr: $(head -c 400 "$work/out/stderr" | tr '\n' ' ')" > "$work/out/$v.fail"
         return 1
     fi
@@ -155,6 +155,16 @@ if need gdb user-under-gdb; then
 fi
 if need strace user-under-strace; then
     check user-under-strace interp "" "${as_user[@]}" strace -f -qq -o /dev/null "$probe" "${args[@]}"
+fi
+if need valgrind user-under-valgrind; then
+    # valgrind loads runbottle as the interpreter in its own process: runbottle's PR_SET_MM_MAP
+    # then sets the fields of valgrind's mm (stat's ranges and argv/env sizes), and valgrind's
+    # emulated /proc/self/auxv keeps the AT_BASE it started runbottle with.
+    check user-under-valgrind interp "saved-auxv.AT_BASE|stat.argv-bytes|stat.env-bytes|stat.startcode|stat.endcode|stat.startdata|stat.enddata" \
+        "${as_user[@]}" valgrind -q --error-exitcode=99 "$probe" "${args[@]}"
+fi
+if need ltrace user-under-ltrace; then
+    check user-under-ltrace interp "" "${as_user[@]}" ltrace -f -o /dev/null "$probe" "${args[@]}"
 fi
 if need bwrap user-in-bubblewrap; then
     check user-in-bubblewrap interp "" "${as_user[@]}" bwrap --ro-bind / / --proc /proc --dev /dev \

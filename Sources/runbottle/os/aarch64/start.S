@@ -38,9 +38,10 @@ rb_trampoline:
     mov x0, #0
     svc #0
 #endif
+    /* The entry first: once sp moves up, the table is below it (see x86_64/start.S). */
+    ldr x16, [x19, #32]
     ldr x9, [x19, #24]
     mov sp, x9
-    ldr x16, [x19, #32]
     mov x0, #0
     mov x1, #0
     mov x2, #0

@@ -45,8 +45,9 @@ rb_trampoline:
     xor %edi, %edi
     syscall
 #endif
-    mov 24(%rbx), %rsp
+    /* The entry first: once rsp moves up, the table is below it, where a signal frame may land. */
     mov 32(%rbx), %rcx
+    mov 24(%rbx), %rsp
     xor %eax, %eax
     xor %ebx, %ebx
     xor %edx, %edx
