@@ -1,16 +1,30 @@
 #!/bin/bash
 # Exec-to-exit of a hello-world bottle, side by side in one run per libc (exec-loop.c: rounds
-# interleave the variants, so a VM's drifting speed falls on all of them alike):
-#   runbottle   the sealed binary, taken by binfmt_misc to runbottle (userland exec)
-#   kernel      the same program with PT_INTERP naming the bottle's loader (the kernel's own path)
+# interleave the variants, so a VM's drifting speed falls on all of them alike). Ratios are to
+# `kernel`, the kernel's own path:
+#   kernel      the program with PT_INTERP naming the bottle's loader absolutely (the reference)
+#   interp      the PT_INTERP dispatch: sealed with note type 3 and PT_INTERP naming runbottle
+#               (built from the current sources); no binfmt_misc entry is involved, the kernel
+#               execs the program natively and starts runbottle as its program interpreter,
+#               which maps the bottle's loader and jumps to it
+#   runbottle   the binfmt dispatch: sealed with note type 1, taken by the binfmt_misc entry
+#               (flags POCF: credentials from the binary) to runbottle, which maps program and
+#               loader itself and, holding CAP_SYS_ADMIN here (root of the user namespace),
+#               sets /proc/self/exe from its trampoline's memfd page
 #   explicit    the bottle's loader run explicitly: lib/ld.so bin/hello
-#   two-exec    a static stub that checks/rewrites the real binary's PT_INTERP, then execs it
+#   two-exec    a static stub that checks/rewrites the real binary's PT_INTERP to name the
+#               bottle's loader, then execs it (the real binary has note type 3, so no entry
+#               takes it: the kernel's path after the stub's exec)
 #   relocated   the sealed binary after `binfmt-reg relocate`, its entry disabled (the kernel's path)
 # With --stages, where runbottle's cost goes instead: runbottle builds that exit at each stage
-# (RB_STAGE in Sources/runbottle/os/runbottle_os.h), each row's step being its cost.
+# (RB_STAGE in Sources/runbottle/os/runbottle_os.h), each row's step being its cost; the binfmt
+# dispatch goes through every stage, the PT_INTERP dispatch only through stage 1 (rb_main's
+# entry: the kernel mapped program and runbottle) and stage 6 (start.S: all done but the jump to
+# the loader).
 # Runs inside `unshare --user --map-root-user --mount` with a private binfmt_misc instance.
 # Usage: Benchmarks/exec-runbottle.sh [--stages] [RUNS]   (from the package root, after
-# `swift build`). RUNS execs of each variant, in 20 rounds.
+# `swift build`; BINFMT_REG=path selects the binfmt-reg that seals and prints the entry). RUNS
+# execs of each variant, in rounds of 5.
 set -euo pipefail
 if [ "${RB_BENCH_INSIDE:-}" != 1 ]; then
     exec unshare --user --map-root-user --mount --propagation private \
@@ -19,17 +33,31 @@ fi
 stages=0
 if [ "${1:-}" = --stages ]; then stages=1; shift; fi
 runs=${1:-2000}
-rounds=20
+# Rounds of 5 execs per variant: with 20 rounds of 100 the ratio between two identical paths
+# (relocated against kernel) swung by ±5% from run to run on a noisy 2-core VM; in rounds of 5
+# it stays within about 2%.
+rounds=$((runs / 5 > 0 ? runs / 5 : 1))
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 
-binfmt_reg=${BINFMT_REG:-$(ls -t "$root"/.build*/debug/binfmt-reg "$root"/.build*/release/binfmt-reg 2>/dev/null | head -1)}
+# The newest build (ls fails when one of the patterns matches nothing: pipefail must not stop us).
+binfmt_reg=${BINFMT_REG:-$(ls -t "$root"/.build*/debug/binfmt-reg "$root"/.build*/release/binfmt-reg 2>/dev/null | head -1 || true)}
 [ -x "$binfmt_reg" ] || { echo "exec-runbottle: build binfmt-reg first (swift build)" >&2; exit 1; }
 work=$(mktemp -d /tmp/exec-runbottle-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 sh "$root/Sources/runbottle/build.sh" "$root/Sources/runbottle" "$work" >/dev/null
+# The binfmt entry as binfmt-reg install registers it (flags POCF).
 "$binfmt_reg" line --interpreter "$work/runbottle" --no-privileged-entry > /proc/sys/fs/binfmt_misc/register
+note_type() { od -An -tu4 -j72 -N4 "$1" | tr -d ' '; }
+seal_binfmt() {   # seal_binfmt FILE
+    "$binfmt_reg" seal --dispatch binfmt "$1" >/dev/null
+    [ "$(note_type "$1")" = 1 ] || { echo "exec-runbottle: $1: not sealed with note type 1" >&2; exit 1; }
+}
+seal_interp() {   # seal_interp FILE RUNBOTTLE
+    "$binfmt_reg" seal --dispatch interp --interpreter "$2" "$1" >/dev/null
+    [ "$(note_type "$1")" = 3 ] || { echo "exec-runbottle: $1: not sealed with note type 3" >&2; exit 1; }
+}
 
 cc -O2 -o "$work/exec-loop" "$root/Benchmarks/exec-loop.c"
 if [ $stages = 1 ]; then
@@ -38,7 +66,7 @@ if [ $stages = 1 ]; then
         mkdir "$work/stage$n"
         RUNBOTTLE_CC="cc -DRB_BENCH_STAGE=$n" \
             sh "$root/Sources/runbottle/build.sh" "$root/Sources/runbottle" "$work/stage$n" >/dev/null
-        echo ":STAGE$n:E::stage$n::$work/stage$n/runbottle:PO" > /proc/sys/fs/binfmt_misc/register
+        echo ":STAGE$n:E::stage$n::$work/stage$n/runbottle:POC" > /proc/sys/fs/binfmt_misc/register
     done
 fi
 cat > "$work/hello.c" <<'C'
@@ -96,10 +124,20 @@ bottle() {   # bottle LIBC CC LOADER_SOURCE LOADER_NAME LIBS...
     cp "$b/bin/hello" "$b/bin/hello-kernel"
     patchelf --set-interpreter "$b/lib/$ldname" "$b/bin/hello-kernel"
     cp "$b/bin/hello" "$b/bin/hello-explicit"
-    "$binfmt_reg" seal "$b/bin/hello" >/dev/null
+    cp "$b/bin/hello" "$b/bin/hello-interp"
+    seal_interp "$b/bin/hello-interp" "$work/runbottle"
+    if [ $stages = 1 ]; then
+        for n in 1 6; do
+            cp "$b/bin/hello" "$b/bin/hello-interp.stage$n"
+            seal_interp "$b/bin/hello-interp.stage$n" "$work/stage$n/runbottle"
+        done
+    fi
+    seal_binfmt "$b/bin/hello"
     cp "$b/bin/hello" "$b/bin/hello-relocated"
     "$binfmt_reg" relocate "$b/bin/hello-relocated" >/dev/null
-    cp "$b/bin/hello" "$b/bin/stub.real"
+    # Sealed for the PT_INTERP dispatch: no binfmt_misc entry takes it (a note type 1 copy
+    # would go to runbottle whatever its slot says), so the kernel starts the slot's loader.
+    cp "$b/bin/hello-interp" "$b/bin/stub.real"
     cc -O2 -static -DLOADER="\"$ldname\"" -o "$b/bin/stub" "$work/stub.c"
 }
 bottle glibc cc /lib64/ld-linux-x86-64.so.2 ld-linux-x86-64.so.2 /lib/x86_64-linux-gnu/libc.so.6
@@ -109,17 +147,23 @@ for libc in glibc musl; do
     b="$work/$libc"
     ld=$(ls "$b"/lib/ld-*)
     # Every variant must print hello before it is timed.
-    for cmd in "$b/bin/hello" "$b/bin/hello-kernel" "$ld $b/bin/hello-explicit" "$b/bin/stub"; do
+    for cmd in "$b/bin/hello" "$b/bin/hello-interp" "$b/bin/hello-kernel" "$ld $b/bin/hello-explicit" \
+               "$b/bin/stub"; do
         [ "$($cmd)" = hello ] || { echo "exec-runbottle: $cmd does not print hello" >&2; exit 1; }
     done
     echo 0 > /proc/sys/fs/binfmt_misc/BOTTLE
     [ "$("$b/bin/hello-relocated")" = hello ] || { echo "exec-runbottle: relocated does not print hello" >&2; exit 1; }
+    # The PT_INTERP dispatch needs no entry.
+    [ "$("$b/bin/hello-interp")" = hello ] || { echo "exec-runbottle: interp does not print hello without the entry" >&2; exit 1; }
     echo 1 > /proc/sys/fs/binfmt_misc/BOTTLE
     if [ $stages = 1 ]; then
         for n in 1 2 3 4 5 6; do cp "$b/bin/hello" "$b/bin/hello.stage$n"; done
         echo "== $libc: where runbottle's time goes ($runs runs each, $rounds rounds; step: this row minus the one above)"
+        # bare: runbottle exec'd alone, exiting at once. detour..full: the binfmt dispatch.
+        # i-entry..interp: the PT_INTERP dispatch (i-entry: the kernel mapped the program and
+        # runbottle; i-done: runbottle mapped the loader and set the mm fields).
         "$work/exec-loop" "$rounds" $((runs / rounds)) kernel \
-            "interp=$work/stage1/runbottle" \
+            "bare=$work/stage1/runbottle" \
             "detour=$b/bin/hello.stage1" \
             "read=$b/bin/hello.stage2" \
             "mapped=$b/bin/hello.stage3" \
@@ -127,18 +171,23 @@ for libc in glibc musl; do
             "tramp=$b/bin/hello.stage5" \
             "switched=$b/bin/hello.stage6" \
             "full=$b/bin/hello" \
+            "i-entry=$b/bin/hello-interp.stage1" \
+            "i-done=$b/bin/hello-interp.stage6" \
+            "interp=$b/bin/hello-interp" \
             "kernel=$b/bin/hello-kernel" \
         | awk 'NR == 1 { printf "%-10s %9s %9s %11s %11s\n", "variant", "median µs", "cpu µs", "step median", "step cpu"; next }
-               { step = NR > 2 && $1 != "kernel"; printf "%-10s %9.1f %9.1f", $1, $4, $5
+               { step = NR > 2 && $1 != "kernel" && $1 != "i-entry"; printf "%-10s %9.1f %9.1f", $1, $4, $5
                  if (step) printf " %11.1f %11.1f", $4 - m, $5 - c
-                 printf "\n"; if ($1 == "full") { fm = $4; fc = $5 }; m = $4; c = $5 }
-               END { printf "%-10s %9.1f %9.1f   (full minus kernel)\n", "overhead", fm - m, fc - c }'
+                 printf "\n"; v[$1] = $4; u[$1] = $5; m = $4; c = $5 }
+               END { printf "%-10s %9.1f %9.1f   (full minus kernel)\n", "overhead", v["full"] - m, u["full"] - c
+                     printf "%-10s %9.1f %9.1f   (interp minus kernel)\n", "overhead", v["interp"] - m, u["interp"] - c }'
         continue
     fi
     echo "== $libc ($runs runs each, $rounds rounds; ratio to the kernel's own path)"
     EXEC_LOOP_OFF=/proc/sys/fs/binfmt_misc/BOTTLE "$work/exec-loop" "$rounds" $((runs / rounds)) kernel \
-        "runbottle=$b/bin/hello" \
         "kernel=$b/bin/hello-kernel" \
+        "interp=$b/bin/hello-interp" \
+        "runbottle=$b/bin/hello" \
         "explicit=$ld $b/bin/hello-explicit" \
         "two-exec=$b/bin/stub" \
         "!relocated=$b/bin/hello-relocated"

@@ -218,7 +218,9 @@ if need docker docker && docker info >/dev/null 2>&1; then
     }
     # The container variants: "interp" and "ref" images each hold one variant at $probe.
     mkimage interp container-interp with-runbottle || die "docker build"
-    mkimage ref ref with-runbottle || die "docker build"
+    # The reference image is binfmt-reg(8)'s first container recipe: a relocated bottle, FROM
+    # scratch, nothing else.
+    mkimage ref ref without-runbottle || die "docker build"
     mkimage binfmt binfmt without-runbottle || die "docker build"
     in_docker() {
         local variant=$1
