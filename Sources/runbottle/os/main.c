@@ -293,9 +293,16 @@ __attribute__((noreturn)) static void exec_native(struct run *r, int randomize)
     RB_STAGE(3);
     const struct rb_image *bi = &r->bin.img;
     uint64_t bias = r->bin.bias;
-    if (bi->exec_stack)
-        rb_sys(RB_SYS_mprotect, (long)((uint64_t)st->sp & ~(uint64_t)(RB_PAGE_SIZE - 1)),
-               RB_PAGE_SIZE, RB_PROT_READ | RB_PROT_WRITE | RB_PROT_EXEC | RB_PROT_GROWSDOWN);
+    /* setup_arg_pages() makes the stack executable for PT_GNU_STACK PF_X before any MDWE
+     * check; from user space memory-deny-write-execute refuses it: say so rather than let the
+     * program fault on its stack later. */
+    if (bi->exec_stack) {
+        long rc = rb_sys(RB_SYS_mprotect, (long)((uint64_t)st->sp & ~(uint64_t)(RB_PAGE_SIZE - 1)),
+                         RB_PAGE_SIZE, RB_PROT_READ | RB_PROT_WRITE | RB_PROT_EXEC | RB_PROT_GROWSDOWN);
+        if (rc < 0)
+            rb_die(RB_EXIT_NOEXEC, r->name, "cannot make the stack executable (PT_GNU_STACK)",
+                   rb_strerror(rc));
+    }
 
     /* binfmt_misc with P: [runbottle, path, argv0, ...]; direct: [runbottle, path, ...]. Moving
      * the block up by two words (P) keeps sp 16-aligned; direct mode drops one word and
