@@ -9,7 +9,7 @@ CONFIG ?= release
 BUILD_DEPS := libcap-dev gcc make
 TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb strace \
              libcap2-bin systemd util-linux g++ gcc-multilib file attr docker.io bubblewrap \
-             valgrind ltrace
+             valgrind ltrace podman uidmap
 BENCH_DEPS := hyperfine patchelf time binutils
 
 .PHONY: all build deps test-deps test-services bench-deps bench check setup install

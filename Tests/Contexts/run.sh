@@ -15,6 +15,8 @@ work=$(mktemp -d /srv/bottle-contexts-XXXXXX) || exit 1
 chmod 755 "$work"
 entry=bottle-ctx-$$
 image=bottle-ctx-$$
+podman_user=bottle-ctx-podman
+created_user=0
 registered=0
 mounted=0
 cleanup() {
@@ -24,6 +26,11 @@ cleanup() {
     fi
     [ $mounted = 1 ] && umount /proc/sys/fs/binfmt_misc
     docker rmi -f $image-interp $image-ref $image-binfmt >/dev/null 2>&1
+    # The rootless user goes with its image store; its podman leaves a pause process behind.
+    if [ $created_user = 1 ]; then
+        pkill -KILL -u "$podman_user" 2>/dev/null; sleep 0.2
+        userdel -r "$podman_user" >/dev/null 2>&1
+    fi
     if [ -n "${CONTEXTS_KEEP:-}" ]; then echo "contexts: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -205,17 +212,19 @@ check root-binfmt-bounding-set-without-checkpoint-restore binfmt "$explicit_mode
 check user-binfmt binfmt "$explicit_mode" \
     "${as_user[@]}" "$probe" "${args[@]}"
 
-# --- containers: real dockerd, images FROM scratch with the bottle at the same path ---
+# --- containers: images FROM scratch with the bottle at the same path; real dockerd ---
+ctx=$work/image
+mkimage() {
+    rm -rf "$ctx" && mkdir -p "$ctx$b/bin" "$ctx/usr/libexec" "$ctx$work/out" &&
+    cp -a "$b/lib" "$ctx$b/" && cp "$work/variants/$2" "$ctx$b/bin/probe" &&
+    chmod 1777 "$ctx$work/out" &&
+    if [ "$3" = with-runbottle ]; then cp "$runbottle" "$ctx/usr/libexec/runbottle"; fi &&
+    printf 'FROM scratch\nCOPY . /\n' > "$ctx/Dockerfile" &&
+    chmod -R a+rX "$ctx" &&
+    if [ "${4:-}" = podman-image ]; then return 0; fi &&
+    docker build -q -t "$image-$1" "$ctx" >/dev/null 2>&1
+}
 if need docker docker && docker info >/dev/null 2>&1; then
-    ctx=$work/image
-    mkimage() {
-        rm -rf "$ctx" && mkdir -p "$ctx$b/bin" "$ctx/usr/libexec" "$ctx$work/out" &&
-        cp -a "$b/lib" "$ctx$b/" && cp "$work/variants/$2" "$ctx$b/bin/probe" &&
-        chmod 1777 "$ctx$work/out" &&
-        if [ "$3" = with-runbottle ]; then cp "$runbottle" "$ctx/usr/libexec/runbottle"; fi &&
-        printf 'FROM scratch\nCOPY . /\n' > "$ctx/Dockerfile" &&
-        docker build -q -t "$image-$1" "$ctx" >/dev/null 2>&1
-    }
     # The container variants: "interp" and "ref" images each hold one variant at $probe.
     mkimage interp container-interp with-runbottle || die "docker build"
     # The reference image is binfmt-reg(8)'s first container recipe: a relocated bottle, FROM
@@ -248,6 +257,29 @@ if need docker docker && docker info >/dev/null 2>&1; then
 else
     failed=$((failed + 1))
     echo "context docker: FAILED: no docker daemon answers (start dockerd)"
+fi
+
+# --- rootless Podman: an ordinary user with subordinate ids and an image store of its own ---
+if need podman podman-rootless; then
+    if ! id "$podman_user" >/dev/null 2>&1; then
+        useradd -m "$podman_user" || die "useradd $podman_user"
+        created_user=1
+    fi
+    grep -q "^$podman_user:" /etc/subuid || die "$podman_user has no subordinate uids (/etc/subuid)"
+    podman_as_user() { runuser -l "$podman_user" -c "$*"; }
+    for v in interp ref; do
+        mkimage "$v" "$([ $v = interp ] && echo container-interp || echo ref)" \
+            "$([ $v = interp ] && echo with-runbottle || echo without-runbottle)" podman-image ||
+            die "image for podman"
+        podman_as_user "podman build -q -t $image-$v $ctx" >/dev/null 2>&1 || die "podman build (rootless)"
+    done
+    podman_ctx() {
+        local v=interp
+        cmp -s "$probe" "$work/variants/ref" && v=ref
+        podman_as_user "podman run --rm --network none $* $image-$v $probe one 'two words'" > "$out"
+    }
+    sealed_variant=container-interp check podman-rootless interp "" podman_ctx
+    sealed_variant=container-interp check podman-rootless-user interp "" podman_ctx --user 1000:1000
 fi
 
 echo "contexts: $passed passed, $failed failed"
