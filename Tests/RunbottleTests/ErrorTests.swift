@@ -26,6 +26,20 @@ private func patch(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
     #expect(r.stderr == "runbottle: \(b.program): not a sealed binary (no BOTTLE note after the ELF header)\n")
 }
 
+/// Named as PT_INTERP by a file that carries no BOTTLE note, runbottle refuses it in one line.
+@Test func refusesAnUnsealedBinaryThatNamesItAsPTInterp() throws {
+    let rig = try ExecRig("unsealed-interp")
+    defer { rig.dir.remove() }
+    let b = try Bottles.build(name: "plain", source: "int main(void) { return 0; }\n",
+                              in: rig.dir.file("plain"), seal: false)
+    let patched = try run(["patchelf", "--set-interpreter", rig.runbottle, b.program])
+    try #require(patched.succeeded, "\(patched)")
+    let r = try run([b.program])
+    #expect(r.status == 126, "\(r)")
+    #expect(r.stderr == "runbottle: \(b.program): started as PT_INTERP: not a sealed binary "
+            + "(no BOTTLE note after the ELF header)\n", "\(r)")
+}
+
 @Test func saysWhereItLookedForAMissingLoader() throws {
     let rig = try ExecRig("noloader")
     defer { rig.dir.remove() }
