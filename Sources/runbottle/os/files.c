@@ -1,4 +1,5 @@
 /* Opening and reading the binary and its loader: real paths, headers, the trusted walk. */
+#include <elf.h>
 #include <errno.h>
 #include "runbottle_os.h"
 
@@ -194,18 +195,27 @@ static long open_trusted(const char *path)
     }
 }
 
-/* Opens the loader read-only; O_NONBLOCK so that a FIFO planted there cannot hang us (the
- * S_ISREG check in rb_read_image then refuses it). */
-long rb_open_loader(const char *path, int trusted_only, struct rb_file *f)
+/* Opens the loader read-only and validates it as an ELF shared object of this host: 0, or a
+ * negative code with *opened telling whether the file was opened (its contents are wrong).
+ * O_NONBLOCK so that a FIFO planted there cannot hang us (the S_ISREG check in rb_read_image
+ * then refuses it). */
+long rb_open_loader(const char *path, int trusted_only, struct rb_file *f, int *opened)
 {
     long fd = trusted_only
         ? open_trusted(path)
         : rb_syscall6(RB_SYS_openat, RB_AT_FDCWD, (long)path,
                       RB_O_RDONLY | RB_O_CLOEXEC | RB_O_NONBLOCK, 0, 0, 0);
+    *opened = fd >= 0;
     if (fd < 0)
         return fd;
     f->fd = (int)fd;
-    return 0;
+    /* Its own buffer: the binary's head holds the note the loader's path came from. */
+    uint8_t head[RB_LD_HEAD] __attribute__((aligned(8)));
+    size_t got;
+    long rc = rb_read_image(f, head, sizeof(head), &got);
+    if (rc == 0 && f->img.type != ET_DYN)
+        rc = RB_ETYPE;
+    return rc;
 }
 
 void rb_loader_failed(const char *name, const char *loader_path, long rc, int opened, int secure)

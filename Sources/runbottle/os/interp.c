@@ -6,9 +6,6 @@
 #include <errno.h>
 #include "runbottle_os.h"
 
-#define PR_SET_MM 35
-#define PR_SET_MM_MAP 14
-
 /* The program the kernel mapped: its headers are read in memory, where the kernel put them. */
 struct program {
     uint64_t bias;
@@ -53,8 +50,6 @@ static int find_program(const struct rb_stack *st, struct program *p)
                          room < BOTTLE_NOTE_MAX_SIZE ? room : BOTTLE_NOTE_MAX_SIZE, 0, &p->note);
 }
 
-static uint64_t string_end(const char *s) { return (uint64_t)s + rb_strlen(s) + 1; }
-
 /* /proc/PID/auxv is the kernel's saved copy, which names runbottle as AT_BASE: PR_SET_MM_MAP
  * (allowed unprivileged without exe_fd) installs the rewritten one. Every field is set, so each
  * gets the value load_elf_binary gave it; /proc/PID/stat then reads as natively. */
@@ -64,18 +59,15 @@ static long save_auxv(const struct rb_stack *st, const struct program *p)
         return -EINVAL;
     long brk = rb_sys(RB_SYS_brk, 0, 0, 0);
     const struct rb_image *i = &p->img;
-    uint64_t arg_end = string_end(st->argv[st->argc - 1]);
     struct rb_mm_map mm = {
         .start_code = p->bias + i->start_code, .end_code = p->bias + i->end_code,
         .start_data = p->bias + i->start_data, .end_data = p->bias + i->end_data,
         .start_brk = (uint64_t)brk, .brk = (uint64_t)brk, .start_stack = (uint64_t)st->sp,
-        .arg_start = (uint64_t)st->argv[0], .arg_end = arg_end,
-        .env_start = st->envc ? (uint64_t)st->envp[0] : arg_end,
-        .env_end = st->envc ? string_end(st->envp[st->envc - 1]) : arg_end,
         .auxv = (uint64_t)st->auxv, .auxv_size = (uint32_t)(st->auxc * 16),
         .exe_fd = (uint32_t)-1,
     };
-    return rb_syscall6(RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&mm, sizeof(mm), 0, 0);
+    rb_mm_strings(&mm, st->argv, st->argc, st->envp, st->envc);
+    return rb_set_mm(&mm);
 }
 
 /* Writes the loader's path, relative to the binary's directory, into buf: 0, or -ENAMETOOLONG
@@ -131,16 +123,10 @@ __attribute__((noreturn)) void rb_exec_interp(struct rb_stack *st)
         rb_die(RB_EXIT_NOEXEC, name, "cannot find the binary's real path", rb_strerror(n));
 
     struct rb_file ld;
-    long r = rb_open_loader(loader_path, secure, &ld);
-    if (r < 0)
-        rb_loader_failed(name, loader_path, r, 0, secure);
-    uint8_t head[RB_LD_HEAD] __attribute__((aligned(8)));
-    size_t got;
-    r = rb_read_image(&ld, head, sizeof(head), &got);
-    if (r == 0 && ld.img.type != ET_DYN)
-        r = RB_ETYPE;
+    int opened;
+    long r = rb_open_loader(loader_path, secure, &ld, &opened);
     if (r)
-        rb_loader_failed(name, loader_path, r, 1, secure);
+        rb_loader_failed(name, loader_path, r, opened, secure);
     r = rb_map_image(&ld, 0, 0);
     if (r < 0)
         rb_die(RB_EXIT_NOEXEC, name, "cannot map the loader", rb_strerror(r));

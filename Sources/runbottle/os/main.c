@@ -5,9 +5,6 @@
 #include "runbottle_os.h"
 
 #define PAGE_UP(x) (((x) + RB_PAGE_SIZE - 1) & ~(uint64_t)(RB_PAGE_SIZE - 1))
-#define PR_SET_DUMPABLE 4
-#define PR_SET_MM 35
-#define PR_SET_MM_MAP 14
 #define CAP_SYS_ADMIN 21
 #define CAP_CHECKPOINT_RESTORE 40
 #define CAP_VERSION_3 0x20080522
@@ -41,7 +38,6 @@ struct run {
 };
 
 static int is_err(long r) { return (unsigned long)r > -4096ul; }
-
 
 static void fail(struct run *r, long err)
 {
@@ -165,17 +161,10 @@ __attribute__((noreturn, noinline)) static void loader_failed(struct run *r, lon
 
 static void open_loader(struct run *r)
 {
-    long rc = rb_open_loader(r->loader_path, r->program_secure, &r->ld);
-    if (rc < 0)
-        loader_failed(r, rc, 0);
-    /* Its own buffer: the binary's head holds the note that r->note.loader points into. */
-    uint8_t head[RB_LD_HEAD] __attribute__((aligned(8)));
-    size_t got;
-    rc = rb_read_image(&r->ld, head, sizeof(head), &got);
-    if (rc == 0 && r->ld.img.type != ET_DYN)
-        rc = RB_ETYPE;
+    int opened;
+    long rc = rb_open_loader(r->loader_path, r->program_secure, &r->ld, &opened);
     if (rc)
-        loader_failed(r, rc, 1);
+        loader_failed(r, rc, opened);
 }
 
 static uint64_t random_pages(uint64_t v, int bits)
@@ -207,18 +196,6 @@ static void map_loader(struct run *r)
     long rc = rb_map_image(&r->ld, 0, 0);
     if (rc < 0)
         rb_die(RB_EXIT_NOEXEC, r->name, "cannot map the loader", rb_strerror(rc));
-}
-
-static uint64_t string_end(const char *s) { return (uint64_t)s + rb_strlen(s) + 1; }
-
-/* arg and env bounds for /proc/PID/cmdline and environ, from the program's own vectors. */
-static void mm_strings(struct run *r, char **argv, uint64_t argc, char **envp)
-{
-    uint64_t envc = r->st.envc;
-    r->mm.arg_start = (uint64_t)argv[0];
-    r->mm.arg_end = string_end(argv[argc - 1]);
-    r->mm.env_start = envc ? (uint64_t)envp[0] : r->mm.arg_end;
-    r->mm.env_end = envc ? string_end(envp[envc - 1]) : r->mm.arg_end;
 }
 
 /* The trampoline's executable copy outside runbottle's image, which it unmaps: a memfd mapped
@@ -267,14 +244,9 @@ __attribute__((noreturn)) static void leave(struct run *r, uint64_t *sp, uint64_
     __builtin_unreachable();
 }
 
-static long set_mm(struct run *r)
-{
-    return rb_syscall6(RB_SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&r->mm, sizeof(r->mm), 0, 0);
-}
-
 static void set_mm_or_die(struct run *r)
 {
-    long rc = set_mm(r);
+    long rc = rb_set_mm(&r->mm);
     if (rc < 0)
         rb_die(RB_EXIT_NOEXEC, r->name, "prctl(PR_SET_MM_MAP) refused the program's layout",
                rb_strerror(rc));
@@ -332,7 +304,7 @@ __attribute__((noreturn)) static void exec_native(struct run *r, int randomize)
         .start_brk = brk, .brk = brk, .start_stack = (uint64_t)sp,
         .auxv = (uint64_t)auxv, .auxv_size = (uint32_t)(auxc * 16), .exe_fd = (uint32_t)-1,
     };
-    mm_strings(r, argv, argc, argv + argc + 1);
+    rb_mm_strings(&r->mm, argv, argc, argv + argc + 1, st->envc);
     /* The same map without exe_fd first: every field is checked now, while an error can still
      * be reported; after the trampoline unmaps us only exe_fd can fail. */
     set_mm_or_die(r);
@@ -383,9 +355,10 @@ __attribute__((noreturn, noinline)) static void exec_explicit(struct run *r)
         .auxv = (uint64_t)auxv, .auxv_size = (uint32_t)(auxc * 16), .exe_fd = (uint32_t)-1,
     };
     /* ps and /proc/PID/cmdline show the program's argv, not the loader's options. */
-    mm_strings(r, st->argv + skip - 1, st->argc - skip + 1, (char **)(sp + 1 + argc + 1));
+    rb_mm_strings(&r->mm, st->argv + skip - 1, st->argc - skip + 1, (char **)(sp + 1 + argc + 1),
+                  st->envc);
     /* Not fatal: a refusal leaves cmdline showing the loader's options, nothing worse. */
-    set_mm(r);
+    rb_set_mm(&r->mm);
     rb_debug_state();
     if (r->debug)
         rb_say(r->name, "/proc/self/exe names runbottle: no CAP_CHECKPOINT_RESTORE, running "

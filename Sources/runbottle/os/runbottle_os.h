@@ -45,6 +45,9 @@ struct rb_statx {
 
 _Static_assert(sizeof(struct rb_statx) == 256, "struct statx is 256 bytes");
 
+#define PR_SET_MM 35
+#define PR_SET_MM_MAP 14
+
 /* struct prctl_mm_map (include/uapi/linux/prctl.h). */
 struct rb_mm_map {
     uint64_t start_code, end_code, start_data, end_data;
@@ -108,7 +111,12 @@ int rb_is_regular(const char *path);
 __attribute__((noreturn)) void rb_loader_failed(const char *name, const char *loader_path, long rc,
                                                 int opened, int secure);
 int rb_same_file(const struct rb_file *f, const char *path);
-long rb_open_loader(const char *path, int trusted_only, struct rb_file *f);
+long rb_open_loader(const char *path, int trusted_only, struct rb_file *f, int *opened);
+
+/* mm.c: the process's mm fields. */
+void rb_mm_strings(struct rb_mm_map *mm, char *const *argv, uint64_t argc, char *const *envp,
+                   uint64_t envc);
+long rb_set_mm(const struct rb_mm_map *mm);
 
 /* interp.c: the PT_INTERP dispatch. */
 __attribute__((noreturn)) void rb_exec_interp(struct rb_stack *st);

@@ -33,17 +33,14 @@
 #define RB_SYS_pread64     67
 #define RB_SYS_getcwd      17
 #define RB_SYS_capget      90
-#define RB_SYS_capset      91
 #define RB_SYS_prctl       167
-#define RB_SYS_fgetxattr   10
 #define RB_SYS_exit_group  94
 #define RB_SYS_openat      56
 #define RB_SYS_readlinkat  78
-#define RB_SYS_faccessat   48
 #define RB_SYS_getrandom   278
 #define RB_SYS_statx       291
-#define RB_SYS_pwrite64      68
-#define RB_SYS_memfd_create  279
+#define RB_SYS_pwrite64    68
+#define RB_SYS_memfd_create 279
 
 static inline long rb_syscall6(long n, long a, long b, long c, long d, long e, long f)
 {

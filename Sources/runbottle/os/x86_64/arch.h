@@ -37,17 +37,14 @@
 #define RB_SYS_geteuid     107
 #define RB_SYS_getegid     108
 #define RB_SYS_capget      125
-#define RB_SYS_capset      126
 #define RB_SYS_prctl       157
-#define RB_SYS_fgetxattr   193
 #define RB_SYS_exit_group  231
 #define RB_SYS_openat      257
 #define RB_SYS_readlinkat  267
-#define RB_SYS_faccessat   269
 #define RB_SYS_getrandom   318
 #define RB_SYS_statx       332
-#define RB_SYS_pwrite64      18
-#define RB_SYS_memfd_create  319
+#define RB_SYS_pwrite64    18
+#define RB_SYS_memfd_create 319
 
 static inline long rb_syscall6(long n, long a, long b, long c, long d, long e, long f)
 {
