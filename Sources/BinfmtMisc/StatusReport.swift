@@ -196,14 +196,22 @@ public struct StatusProbe: Sendable {
             } else if !executable {
                 warnings.append("interpreter \(path) is missing here; the entries use F, so the kernel keeps the file it opened at registration")
             }
-            if let capability {
-                problems.append("interpreter \(path) carries the file capability \(capability): running it directly is a privilege-gaining exec for ordinary users (binfmt-reg install removes it)")
-            }
+            if let capability { problems.append(Self.capabilityProblem(path, capability)) }
         }
 
         var canaryResults: [CanaryResult] = []
         let ordinaryUser = CanaryRunner.unprivilegedUser()
         var servedFromOutside = false
+        /// A canary's verdict: a problem when it failed; for an ordinary user the binfmt
+        /// dispatch's explicit mode is a warning (a PT_INTERP canary in explicit mode fails).
+        func judge(_ result: CanaryResult, through label: String) {
+            let who = result.user.map { " as uid \($0)" } ?? ""
+            if !result.ok {
+                problems.append("canary through \(label)\(who) failed: \(result.problems.joined(separator: "; "))")
+            } else if let user = result.user, result.explicitMode {
+                warnings.append("for ordinary users (uid \(user)) the binfmt dispatch runs the loader in explicit mode: /proc/self/exe names runbottle (argv and $ORIGIN stay right); the PT_INTERP dispatch, seal's default, is native for them")
+            }
+        }
         if !mounted, let canary {
             // Not visible here, but the entries of the namespace that registered them (a host
             // seen from a container) may still apply: a canary sealed for the ordinary entry
@@ -213,47 +221,28 @@ public struct StatusProbe: Sendable {
             if result.reachedLoader {
                 servedFromOutside = true
                 warnings.append("binfmt_misc is not visible at \(fs.directory), but an entry registered outside this mount namespace (the host's) took a sealed canary: binfmt-dispatched binaries run here through it; its flags and interpreter cannot be read from here")
-                if !result.ok {
-                    problems.append("canary through an entry of the host failed: \(result.problems.joined(separator: "; "))")
-                }
+                judge(result, through: "an entry of the host")
             } else {
                 problems.append("binfmt_misc is not mounted at \(fs.directory), and no entry took a sealed canary (binfmt dispatch): \(result.problems.joined(separator: "; ")) (binfmt-reg install mounts it and registers the entries; a container uses its host's entries, registered there with F)")
             }
             if let user = ordinaryUser, result.reachedLoader {
                 let asUser = canary.run(noteType: .ordinary, expectedEntry: nil, user: user)
                 canaryResults.append(asUser)
-                if !asUser.ok {
-                    problems.append("canary through an entry of the host as uid \(user) failed: \(asUser.problems.joined(separator: "; "))")
-                } else if asUser.explicitMode {
-                    warnings.append("for ordinary users (uid \(user)) the binfmt dispatch runs the loader in explicit mode: /proc/self/exe names runbottle (argv and $ORIGIN stay right); the PT_INTERP dispatch, seal's default, is native for them")
-                }
+                judge(asUser, through: "an entry of the host")
             }
         } else if !mounted {
             problems.append("binfmt_misc is not mounted at \(fs.directory) (binfmt-reg install mounts it)")
         }
         if let canary, mounted {
-            for status in registered where status.enabled {
-                guard let type = SealMatch(status.kind)?.noteType.flatMap(SealFormat.NoteType.init(rawValue:))
-                else { continue }
-                let result = canary.run(noteType: type, expectedEntry: status.name)
-                canaryResults.append(result)
-                if !result.ok {
-                    problems.append("canary through \(status.name) failed: \(result.problems.joined(separator: "; "))")
-                }
-            }
-            // As an ordinary user too: through the binfmt dispatch runbottle cannot move
-            // /proc/self/exe for them, and runs the loader in its explicit mode.
-            if let user = ordinaryUser {
+            // As the caller, then as an ordinary user too: through the binfmt dispatch runbottle
+            // cannot move /proc/self/exe for them, and runs the loader in its explicit mode.
+            for user in [nil] + (ordinaryUser.map { [$0] } ?? []) {
                 for status in registered where status.enabled {
                     guard let type = SealMatch(status.kind)?.noteType.flatMap(SealFormat.NoteType.init(rawValue:))
                     else { continue }
                     let result = canary.run(noteType: type, expectedEntry: status.name, user: user)
                     canaryResults.append(result)
-                    if !result.ok {
-                        problems.append("canary through \(status.name) as uid \(user) failed: \(result.problems.joined(separator: "; "))")
-                    } else if result.explicitMode {
-                        warnings.append("for ordinary users (uid \(user)) the binfmt dispatch runs the loader in explicit mode: /proc/self/exe names runbottle (argv and $ORIGIN stay right); the PT_INTERP dispatch, seal's default, is native for them")
-                    }
+                    judge(result, through: status.name)
                 }
             }
         }
@@ -274,20 +263,13 @@ public struct StatusProbe: Sendable {
             problems.append("\(interpPath) is not an executable regular file: sealed binaries with the PT_INTERP dispatch (seal's default) fail here")
         }
         if let interpCapability, !interpreters.contains(where: { $0.path == interpPath }) {
-            problems.append("interpreter \(interpPath) carries the file capability \(interpCapability): running it directly is a privilege-gaining exec for ordinary users (binfmt-reg install removes it)")
+            problems.append(Self.capabilityProblem(interpPath, interpCapability))
         }
         if let canary, interpExecutable {
-            let result = canary.run(noteType: .interp, expectedEntry: nil)
-            interp.canary.append(result)
-            if !result.ok {
-                problems.append("canary through the PT_INTERP dispatch failed: \(result.problems.joined(separator: "; "))")
-            }
-            if let user = ordinaryUser {
-                let asUser = canary.run(noteType: .interp, expectedEntry: nil, user: user)
-                interp.canary.append(asUser)
-                if !asUser.ok {
-                    problems.append("canary through the PT_INTERP dispatch as uid \(user) failed: \(asUser.problems.joined(separator: "; "))")
-                }
+            for user in [nil] + (ordinaryUser.map { [$0] } ?? []) {
+                let result = canary.run(noteType: .interp, expectedEntry: nil, user: user)
+                interp.canary.append(result)
+                judge(result, through: "the PT_INTERP dispatch")
             }
         }
         if ordinaryUser == nil && !(canaryResults.isEmpty && interp.canary.isEmpty) {
@@ -375,6 +357,11 @@ public struct StatusProbe: Sendable {
             entries: entries, interpreters: interpreters, persistence: persistence,
             conflicts: conflicts, canary: canaryResults, interpDispatch: interp, dispatches: dispatches,
             problems: unique(problems), warnings: unique(warnings))
+    }
+
+    /// runbottle carrying a file capability, which no dispatch needs.
+    static func capabilityProblem(_ path: String, _ capability: String) -> String {
+        "interpreter \(path) carries the file capability \(capability): running it directly is a privilege-gaining exec for ordinary users (binfmt-reg install removes it)"
     }
 
     /// One dispatch's outcome from its canaries: for each user the worst of failed, explicit
