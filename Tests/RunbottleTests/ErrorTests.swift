@@ -40,6 +40,35 @@ private func patch(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
             + "(no BOTTLE note after the ELF header)\n", "\(r)")
 }
 
+/// runbottle(8) CAVEATS: with no descriptor free, runbottle cannot open the loader and says
+/// so; natively the loader fails at the first library (Error 24).
+@Test func saysWhenNoDescriptorIsFreeForTheLoader() throws {
+    let rig = try ExecRig("nofile")
+    defer { rig.dir.remove() }
+    let b = try rig.bottle("probe", interp: true)
+    let r = try run(["bash", "-c", "ulimit -n 3; exec \"$0\"", b.program])
+    #expect(r.status == 126, "\(r)")
+    #expect(r.stderr.contains(": cannot open the loader: no descriptor free under RLIMIT_NOFILE: "), "\(r)")
+}
+
+/// runbottle(8) CAVEATS: executed from a memfd, the program has no directory; runbottle takes
+/// /, as glibc's $ORIGIN does, and says where it looked.
+@Test func aProgramExecutedFromAMemfdLooksForItsLoaderFromTheRoot() throws {
+    let rig = try ExecRig("memfd")
+    defer { rig.dir.remove() }
+    let b = try rig.bottle("probe", interp: true)
+    try #require(!FileManager.default.fileExists(atPath: "/lib/ld-linux-x86-64.so.2"),
+                 "the host must have no loader at /lib/ld-linux-x86-64.so.2 for this test")
+    let r = try run(["python3", "-c", """
+        import os, sys
+        fd = os.memfd_create("probe", 0)
+        os.write(fd, open(sys.argv[1], "rb").read())
+        os.execve(fd, ["probe"], {})
+        """, b.program])
+    #expect(r.status == 127, "\(r)")
+    #expect(r.stderr.hasSuffix(": loader not found: /../lib/ld-linux-x86-64.so.2\n"), "\(r)")
+}
+
 @Test func saysWhereItLookedForAMissingLoader() throws {
     let rig = try ExecRig("noloader")
     defer { rig.dir.remove() }

@@ -102,6 +102,26 @@ func runsASealedBottleNatively(libc: TestBottle.Libc, pieAndInterp: (Bool, Bool)
     #expect(r["at_flags"] == "0" && r["execfn"] == "/usr/bin/probe", "\(result)")
 }
 
+/// runbottle(8) CAVEATS: a bottle deeper than PATH_MAX runs from a relative path under the
+/// PT_INTERP dispatch, for an ordinary user.
+@Test func runsABottleDeeperThanPathMaxFromARelativePath() throws {
+    let rig = try ExecRig("deep")
+    defer { rig.dir.remove() }
+    _ = try rig.bottle("probe", interp: true)
+    let component = String(repeating: "d", count: 200)
+    let result = try shell("""
+        set -e
+        cd \(rig.dir.path)
+        for i in $(seq 25); do mkdir \(component); chmod 755 \(component); cd \(component); done
+        test $(pwd | wc -c) -gt 4096
+        cp -a \(rig.dir.path)/probe .
+        setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all ./probe/bin/probe deep
+        """)
+    #expect(result.succeeded, "\(result)")
+    let r = ProbeReport(result.stdout)
+    #expect(r.argv == ["./probe/bin/probe", "deep"], "\(result)")
+}
+
 @Test func findsTheLoaderInAChrootWithoutProc() throws {
     let rig = try ExecRig("chroot")
     defer { rig.dir.remove() }
