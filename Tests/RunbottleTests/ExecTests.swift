@@ -81,59 +81,24 @@ func runsASealedBottleNatively(libc: TestBottle.Libc, pieAndInterp: (Bool, Bool)
     }
 }
 
-/// The PT_INTERP dispatch in a chroot without /proc, run through a symlink: runbottle resolves
-/// AT_EXECFN itself, component by component, to find the bottle.
-@Test func findsTheLoaderThroughPTInterpInAChrootWithoutProc() throws {
-    let rig = try ExecRig("chroot-interp")
-    defer { rig.dir.remove() }
-    _ = try rig.bottle("probe", interp: true)
-    let result = try inPrivateBinfmt("""
-        root=\(rig.dir.path)/root
-        mkdir -p $root/opt $root/usr/bin $root\(rig.dir.path)
-        cp \(rig.runbottle) $root\(rig.runbottle)
-        cp -a \(rig.dir.path)/probe $root/opt/bottle
-        ln -s ../../opt/bottle/bin/probe $root/usr/bin/probe
-        test ! -e $root/proc
-        LD_LIBRARY_PATH=/opt/bottle/lib chroot $root /usr/bin/probe in-chroot
-        """)
-    #expect(result.succeeded, "\(result)")
-    let r = ProbeReport(result.stdout)
-    #expect(r.argv == ["/usr/bin/probe", "in-chroot"], "\(result)")
-    #expect(r["at_flags"] == "0" && r["execfn"] == "/usr/bin/probe", "\(result)")
-}
-
-/// runbottle(8) CAVEATS: a bottle deeper than PATH_MAX runs from a relative path under the
-/// PT_INTERP dispatch, for an ordinary user.
-@Test func runsABottleDeeperThanPathMaxFromARelativePath() throws {
-    let rig = try ExecRig("deep")
-    defer { rig.dir.remove() }
-    _ = try rig.bottle("probe", interp: true)
-    let component = String(repeating: "d", count: 200)
-    let result = try shell("""
-        set -e
-        cd \(rig.dir.path)
-        for i in $(seq 25); do mkdir \(component); chmod 755 \(component); cd \(component); done
-        test $(pwd | wc -c) -gt 4096
-        cp -a \(rig.dir.path)/probe .
-        setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all ./probe/bin/probe deep
-        """)
-    #expect(result.succeeded, "\(result)")
-    let r = ProbeReport(result.stdout)
-    #expect(r.argv == ["./probe/bin/probe", "deep"], "\(result)")
-}
-
-@Test func findsTheLoaderInAChrootWithoutProc() throws {
+/// A chroot without /proc, the program run through a symlink: under the binfmt dispatch
+/// runbottle comes from the F entry; under the PT_INTERP dispatch from the chroot, and it
+/// resolves AT_EXECFN itself, component by component, to find the bottle.
+@Test(arguments: [false, true])
+func findsTheLoaderInAChrootWithoutProc(interp: Bool) throws {
     let rig = try ExecRig("chroot")
     defer { rig.dir.remove() }
-    _ = try rig.bottle("probe")
+    _ = try rig.bottle("probe", interp: interp)
     // F (the default): the kernel opens runbottle at registration, so the chroot need not
-    // contain it.
+    // contain it. The PT_INTERP slot names runbottle's path, which the chroot must hold.
     let fixed = try run([try BuiltTools.binfmtReg(), "line", "--interpreter", rig.runbottle,
                          "--no-privileged-entry"])
     try #require(fixed.succeeded, "\(fixed)")
     let result = try inPrivateBinfmt("""
-        printf '%s\\n' '\(fixed.stdout.trimmingCharacters(in: .newlines))' > /proc/sys/fs/binfmt_misc/register
         root=\(rig.dir.path)/root
+        \(interp
+            ? "mkdir -p $root\(rig.dir.path) && cp \(rig.runbottle) $root\(rig.runbottle)"
+            : "printf '%s\\n' '\(fixed.stdout.trimmingCharacters(in: .newlines))' > /proc/sys/fs/binfmt_misc/register")
         mkdir -p $root/opt $root/usr/bin
         cp -a \(rig.dir.path)/probe $root/opt/bottle
         ln -s ../../opt/bottle/bin/probe $root/usr/bin/probe
