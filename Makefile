@@ -7,9 +7,11 @@ SWIFT ?= swift
 CONFIG ?= release
 
 BUILD_DEPS := libcap-dev gcc make
+# gcc-12-multilib, not gcc-multilib: Debian's gcc-multilib conflicts with every cross compiler,
+# and the aarch64 build of runbottle needs gcc-aarch64-linux-gnu beside gcc -m32.
 TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb strace \
-             libcap2-bin systemd util-linux g++ gcc-multilib file attr docker.io bubblewrap \
-             valgrind ltrace podman uidmap
+             libcap2-bin systemd util-linux g++ gcc-12-multilib file attr docker.io bubblewrap \
+             valgrind ltrace podman uidmap gcc-aarch64-linux-gnu
 BENCH_DEPS := hyperfine patchelf time binutils
 
 .PHONY: all build deps test-deps test-services bench-deps bench check setup install

@@ -29,14 +29,16 @@ private func loadLines(_ readelf: String) -> [String] {
     #expect(out.contains("Position-Independent Executable"), "\(out)")
 }
 
-@Test func theAArch64SourcesBuildFreestandingWithClangAndLLD() throws {
+// clang and ld.lld come with the Swift toolchain, aarch64-linux-gnu-gcc with Debian's
+// gcc-aarch64-linux-gnu (make test-deps). build.sh's own checks (no relocations, one R+X PT_LOAD,
+// no writable data) apply to both builds.
+@Test(arguments: ["clang --target=aarch64-linux-gnu -fuse-ld=lld", "aarch64-linux-gnu-gcc"])
+func theAArch64SourcesBuildFreestanding(compiler: String) throws {
     let dir = try TemporaryDirectory("aarch64")
     defer { dir.remove() }
-    // clang and ld.lld come with the Swift toolchain; build.sh's own checks (no relocations,
-    // one R+X PT_LOAD, no writable data) apply to this build too.
     var environment = ProcessInfo.processInfo.environment
     environment["RUNBOTTLE_ARCH"] = "aarch64"
-    environment["RUNBOTTLE_CC"] = "clang --target=aarch64-linux-gnu -fuse-ld=lld"
+    environment["RUNBOTTLE_CC"] = compiler
     let built = try run(["sh", sources + "/build.sh", sources, dir.path], environment: environment)
     #expect(built.succeeded, "\(built)")
     let out = try readelf(dir.file("runbottle"))
