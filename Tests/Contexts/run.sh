@@ -17,6 +17,7 @@ entry=bottle-ctx-$$
 image=bottle-ctx-$$
 podman_user=bottle-ctx-podman
 created_user=0
+podman_images=0
 registered=0
 mounted=0
 cleanup() {
@@ -26,6 +27,7 @@ cleanup() {
     fi
     [ $mounted = 1 ] && umount /proc/sys/fs/binfmt_misc
     docker rmi -f $image-interp $image-ref $image-binfmt >/dev/null 2>&1
+    [ $podman_images = 1 ] && podman rmi -f $image-interp $image-ref >/dev/null 2>&1
     # The rootless user goes with its image store; its podman leaves a pause process behind.
     if [ $created_user = 1 ]; then
         pkill -KILL -u "$podman_user" 2>/dev/null; sleep 0.2
@@ -280,6 +282,32 @@ if need podman podman-rootless; then
     }
     sealed_variant=container-interp check podman-rootless interp "" podman_ctx
     sealed_variant=container-interp check podman-rootless-user interp "" podman_ctx --user 1000:1000
+fi
+
+# --- rootful Podman: root's image store, the host's user namespace ---
+if need podman podman-rootful; then
+    for v in interp ref; do
+        mkimage "$v" "$([ $v = interp ] && echo container-interp || echo ref)" \
+            "$([ $v = interp ] && echo with-runbottle || echo without-runbottle)" podman-image ||
+            die "image for podman"
+        podman build -q -t "$image-$v" "$ctx" >/dev/null 2>&1 || die "podman build (rootful)"
+    done
+    podman_images=1
+    # Podman's default rlimits (nofile 1048576) exceed the hard limits, and where root's bounding
+    # set lacks CAP_SYS_RESOURCE (as on this CI's machines) runc cannot raise them: every
+    # container then fails to start, sealed or not. Limits below conmon's own (nproc 32768) fit.
+    ulimits=()
+    if ! capsh --has-b=cap_sys_resource 2>/dev/null; then
+        ulimits=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+    fi
+    podman_root_ctx() {
+        local v=interp
+        cmp -s "$probe" "$work/variants/ref" && v=ref
+        podman run --rm --network none "${ulimits[@]}" "$@" "$image-$v" "$probe" "${args[@]}" > "$out"
+    }
+    sealed_variant=container-interp check podman-rootful interp "" podman_root_ctx
+    sealed_variant=container-interp check podman-rootful-user interp "" podman_root_ctx --user 1000:1000
+    sealed_variant=container-interp check podman-rootful-no-new-privileges interp "" podman_root_ctx --security-opt no-new-privileges
 fi
 
 echo "contexts: $passed passed, $failed failed"
