@@ -25,6 +25,8 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
         case corrupt(String)
         /// Class, byte order or machine this host cannot run.
         case foreign(String)
+        /// Class, byte order or machine no runbottle is built for.
+        case noPort(String, supported: [String])
         case staticExecutable(String)
         case sharedLibrary
         /// An ELF file that is not an executable at all (object file, core dump).
@@ -51,6 +53,9 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
             case .truncated(let what): return "truncated: \(what)"
             case .corrupt(let what): return "corrupt ELF: \(what)"
             case .foreign(let what): return "not for this machine: \(what)"
+            case .noPort(let what, let supported):
+                return "\(what): no runbottle runs this kind of program (runbottle is built for "
+                    + "64-bit \(supported.joined(separator: " and ")) programs only)"
             case .staticExecutable(let what): return "statically linked (\(what))"
             case .sharedLibrary: return "a shared library (seal it with --shared-libraries)"
             case .notExecutable(let what): return "not an executable (\(what))"

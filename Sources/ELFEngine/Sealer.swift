@@ -99,10 +99,11 @@ public enum Sealer {
             throw ELFError(path, .badInterpreter(problem))
         }
         let (file, image, real) = try open(path)
-        try HostMachine.check(image)
         let state = try SealedState.read(file, image)
         switch state.status {
-        case .sealed: return try update(path, file, image, state, real, options)
+        case .sealed:
+            try HostMachine.checkPort(image)
+            return try update(path, file, image, state, real, options)
         case .damaged(let why): throw ELFError(path, .damagedSeal(why))
         case .unsealed: break
         }
@@ -117,6 +118,8 @@ public enum Sealer {
         if image.header.e_type == ELF.ET_DYN && !dynamic.isPIE && dynamic.soname != nil && !options.sharedLibraries {
             throw ELFError(path, .sharedLibrary)
         }
+        // After the skips: in a tree, a 32-bit library is skipped as any library is.
+        try HostMachine.checkPort(image)
         if file.status.st_nlink > 1 && !options.allowHardLinks {
             throw ELFError(path, .hardLinks(UInt64(file.status.st_nlink)))
         }

@@ -18,7 +18,7 @@ private struct SplitMix {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
-@Test(arguments: [Build.pie64, Build.nonPIE32])
+@Test(arguments: [Build.pie64, Build.nonPIE64])
 func mutatedHeadersAreRefusedOrSealedNeverCrash(_ build: Build) throws {
     let bottle = try FixtureBottle("mutate")
     defer { bottle.remove() }

@@ -26,6 +26,8 @@ enum Build: String, CaseIterable, CustomTestStringConvertible {
         }
     }
     var is64: Bool { self == .pie64 || self == .nonPIE64 }
+    /// The kinds seal accepts: runbottle is ELFCLASS64 code, so 32-bit programs are refused.
+    static let sealable: [Build] = [.pie64, .nonPIE64]
     var noteOffset: String { is64 ? "0x000040" : "0x000034" }
     var loader: String { is64 ? "../lib/ld-linux-x86-64.so.2" : "../lib/ld-linux.so.2" }
     /// The system's loader, the programs' original PT_INTERP.
@@ -33,7 +35,7 @@ enum Build: String, CaseIterable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 }
 
-@Test(arguments: Build.allCases)
+@Test(arguments: Build.sealable)
 func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
     let bottle = try FixtureBottle("seal-\(build.rawValue)")
     defer { bottle.remove() }
@@ -121,7 +123,7 @@ func dropPHDR(_ path: String) throws {
     try Data(data).write(to: URL(fileURLWithPath: path))
 }
 
-@Test(arguments: [Build.nonPIE64, Build.nonPIE32])
+@Test(arguments: [Build.nonPIE64])
 func executableWithoutPHDRGetsOne(_ build: Build) throws {
     let bottle = try FixtureBottle("nophdr")
     defer { bottle.remove() }
@@ -149,4 +151,68 @@ func executableWithoutPHDRGetsOne(_ build: Build) throws {
     try sealNow(program)
     let ran = try expectSuccess(runWritten([bottle.lib + "/ld-linux-x86-64.so.2", program, "z"]))
     #expect(ran.stdout.contains("with 2 arguments"))
+}
+
+/// No runbottle runs a 32-bit program: sealing one would make a binary nothing can start, so
+/// seal refuses it, names the kinds it takes, and leaves the file as it was.
+@Test(arguments: [Build.pie32, Build.nonPIE32])
+func aThirtyTwoBitProgramIsRefused(_ build: Build) throws {
+    let bottle = try FixtureBottle("seal-\(build.rawValue)")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", build.flags)
+    let original = try bytes(program)
+    #expect {
+        try Sealer.seal(program)
+    } throws: { error in
+        guard let error = error as? ELFError, case .noPort(let kind, let supported) = error.reason else { return false }
+        return kind == "i386 32-bit little-endian" && supported == ["x86_64", "aarch64"]
+    }
+    #expect(try bytes(program) == original)
+    let cli = try run([try BuiltTools.binfmtReg(), "seal", program])
+    #expect(cli.status == 1)
+    #expect(cli.stderr.contains("\(program): ") && cli.stderr.contains("no runbottle runs this kind of program"),
+            "\(cli)")
+    #expect(try bytes(program) == original)
+}
+
+/// Cross-sealing: an aarch64 program, built with Debian's cross compiler, is sealed, relocated
+/// and unsealed on this x86-64 host, as a packager's CI does it.
+@Test func anAArch64ProgramIsSealedRelocatedAndUnsealedOnThisHost() throws {
+    let bottle = try FixtureBottle("seal-aarch64")
+    defer { bottle.remove() }
+    try expectSuccess(run(["cp", "-L", "/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1", bottle.lib + "/"]))
+    let source = bottle.dir.path + "/hello.c"
+    try FixtureBottle.helloSource.write(toFile: source, atomically: true, encoding: .utf8)
+    let program = bottle.bin + "/hello"
+    try expectSuccess(run(["aarch64-linux-gnu-gcc", "-O1", "-o", program, source]))
+    let original = try bytes(program)
+
+    let change = try sealNow(program)
+    guard case .sealed(let note, _) = change.outcome else {
+        Issue.record("not sealed: \(change.outcome)")
+        return
+    }
+    #expect(note.loader == "../lib/ld-linux-aarch64.so.1")
+    #expect(note.type == .interp)
+    let segments = try readelfSegments(program)
+    #expect(segments.first?.first == "PHDR")
+    #expect(segments.dropFirst().first?.first == "INTERP")
+    #expect(segments.last?[0] == "NOTE" && segments.last?[1] == "0x000040")
+    let file = try ELFFile(path: program)
+    let image = try ELFImage.parse(file)
+    #expect(image.header.e_machine == ELF.EM_AARCH64)
+    let state = try SealedState.read(file, image)
+    #expect(state.slotContents == SealFormat.runbottlePath)
+    #expect(state.originalInterpreter(file, image) == "/lib/ld-linux-aarch64.so.1")
+    let first = try #require(image.loads.first), appended = try #require(image.loads.last)
+    #expect(appended.p_vaddr &- appended.p_offset == first.p_vaddr &- first.p_offset)
+
+    // The fallback without runbottle: the slot names the bundled loader absolutely.
+    let (status, _) = try Relocation.relocate(program)
+    #expect(status.loader == bottle.lib + "/ld-linux-aarch64.so.1")
+    #expect(try Relocation.status(of: program).isStale == false)
+
+    let unsealed = try Sealer.unseal(program)
+    try unsealed.replacement?.commit()
+    #expect(try bytes(program) == original)
 }
