@@ -19,21 +19,16 @@ public struct HostArchitecture: Sendable, Hashable {
         self.bigEndian = bigEndian
     }
 
-    public static let known: [HostArchitecture] = [
-        .init(name: "x86_64", machine: 62, is64Bit: true, bigEndian: false),
-        .init(name: "aarch64", machine: 183, is64Bit: true, bigEndian: false),
-        .init(name: "riscv64", machine: 243, is64Bit: true, bigEndian: false),
-        .init(name: "ppc64le", machine: 21, is64Bit: true, bigEndian: false),
-        .init(name: "s390x", machine: 22, is64Bit: true, bigEndian: true),
-        .init(name: "loongarch64", machine: 258, is64Bit: true, bigEndian: false),
-        .init(name: "i686", machine: 3, is64Bit: false, bigEndian: false),
-        .init(name: "armv7l", machine: 40, is64Bit: false, bigEndian: false),
-    ]
+    /// The architectures runbottle is built for (HostMachine.ports, the one table): an entry
+    /// for any other would hand binaries to an interpreter that cannot exist.
+    public static let known: [HostArchitecture] = HostMachine.ports.map {
+        HostArchitecture(name: $0.name, machine: $0.kind.machine, is64Bit: $0.kind.elfClass == .elf64,
+                         bigEndian: $0.kind.byteOrder == .big)
+    }
 
-    /// The architecture named `name` (`uname -m` spelling; i386 and i586 mean i686, arm armv7l).
+    /// The architecture named `name` (`uname -m` spelling; Debian's amd64 and arm64 too).
     public static func named(_ name: String) -> HostArchitecture? {
-        let canonical = ["i386": "i686", "i586": "i686", "arm": "armv7l", "amd64": "x86_64",
-                         "arm64": "aarch64"][name] ?? name
+        let canonical = ["amd64": "x86_64", "arm64": "aarch64"][name] ?? name
         return known.first { $0.name == canonical }
     }
 

@@ -28,18 +28,18 @@ struct EntryOptions: ParsableArguments {
         "The architecture to register for (uname -m name); the host's by default.", valueName: "arch"))
     var arch: String?
 
+    /// The architecture --arch names, or the host's.
+    func architecture() throws -> HostArchitecture {
+        guard let arch else { return try HostArchitecture.host() }
+        guard let known = HostArchitecture.named(arch) else {
+            throw ValidationError("unknown architecture \(arch) (known: \(HostArchitecture.known.map(\.name).joined(separator: ", ")))")
+        }
+        return known
+    }
+
     /// The plan these options describe.
     func plan() throws -> EntryPlan {
-        let architecture: HostArchitecture
-        if let arch {
-            guard let known = HostArchitecture.named(arch) else {
-                throw ValidationError("unknown architecture \(arch) (known: \(HostArchitecture.known.map(\.name).joined(separator: ", ")))")
-            }
-            architecture = known
-        } else {
-            architecture = try HostArchitecture.host()
-        }
-        var plan = EntryPlan(architecture: architecture)
+        var plan = EntryPlan(architecture: try architecture())
         plan.name = name
         if let interpreter { plan.interpreter = interpreter }
         guard let letters = RegistrationFlags(letters: flags) else {

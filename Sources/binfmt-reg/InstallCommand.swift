@@ -27,7 +27,7 @@ struct InstallCommand: ParsableCommand {
     func validate() throws {
         if let root, !root.hasPrefix("/") { throw ValidationError("--root \(root) is not an absolute path") }
         if let arch = entry.arch, entry.interpreter == nil,
-           HostArchitecture.named(arch) != (try? HostArchitecture.host()) {
+           try entry.architecture() != (try? HostArchitecture.host()) {
             throw ValidationError("the runbottle binfmt-reg carries is built for this machine; --arch \(arch) needs --interpreter")
         }
     }

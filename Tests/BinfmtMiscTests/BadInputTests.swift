@@ -33,6 +33,17 @@ import Testing
         #expect(result.stdout == "status 1\n\(message)\nunchanged\n")
     }
 
+    /// Only the architectures runbottle is built for get an entry: one for i686 or armv7l would
+    /// hand 32-bit binaries to an interpreter that does not exist. A usage error, nothing written.
+    @Test(arguments: ["install --no-persist --root /nonexistent", "line"], ["i686", "armv7l", "riscv64"])
+    func anArchitectureWithoutRunbottleIsRefused(command: String, arch: String) throws {
+        let result = try run([try BuiltTools.binfmtReg()] + command.split(separator: " ").map(String.init)
+                             + ["--arch", arch])
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.hasPrefix("Error: unknown architecture \(arch) (known: x86_64, aarch64)\n"), "\(result)")
+    }
+
     /// F (the default) with an interpreter on a noexec mount: the kernel refuses the new entry
     /// after the old one was removed, and install puts the old one back.
     @Test func aKernelRefusalRestoresThePreviousEntry() throws {
