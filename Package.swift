@@ -19,7 +19,7 @@ let package = Package(
         .executableTarget(
             name: "binfmt-reg",
             dependencies: [
-                "ELFEngine", "BinfmtMisc", "RunbottleImage",
+                "ELFEngine", "BinfmtMisc", "RunbottleImage", "CLinuxIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The ELF engine: bounds-checked reading, the seal transformation, verifier, atomic writer.

@@ -1,4 +1,4 @@
-/* Linux file calls that Swift's Glibc module hides behind _GNU_SOURCE, wrapped once for the ELF engine. */
+/* Linux file calls that Swift's Glibc module hides behind _GNU_SOURCE or Swift 6 refuses, wrapped once. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,13 @@ ssize_t clinux_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *
 }
 
 int clinux_syncfs(int fd) { return syncfs(fd); }
+
+int clinux_flush_stdout(void)
+{
+    if (fflush(stdout) != 0)
+        return errno ? errno : EIO;
+    return ferror(stdout) ? EIO : 0;
+}
 
 int clinux_start_writeback(int fd) { return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
 

@@ -1,5 +1,8 @@
 // binfmt-reg: seal bottle binaries and manage the binfmt_misc entry that runs them.
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct BinfmtReg: ParsableCommand {
@@ -14,4 +17,20 @@ struct BinfmtReg: ParsableCommand {
             RelocateCommand.self,
             BottleCommand.self,
         ])
+
+    static func main() {
+        atexit { Output.failIfStandardOutputLost() }
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // ArgumentParser answers `help NAME` for an unknown NAME with the root's help and 0.
+        if arguments.count >= 2, arguments[0] == "help",
+           !configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[1] }) {
+            exit(withError: ValidationError("no subcommand \(arguments[1])"))
+        }
+        main(arguments)
+    }
+
+    /// No subcommand is a usage error (64), not a request for help.
+    func run() throws {
+        throw ValidationError("a subcommand is needed")
+    }
 }

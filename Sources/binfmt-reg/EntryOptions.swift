@@ -84,7 +84,4 @@ func reportingFailures(_ body: () throws -> Void) throws {
     }
 }
 
-func printToStandardError(_ text: String) {
-    let bytes = Array((text + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-}
+func printToStandardError(_ text: String) { Output.errorLine(text) }

@@ -9,6 +9,9 @@
 /* Each returns what the libc call returns (-1 and errno on failure). */
 ssize_t clinux_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len);
 int clinux_syncfs(int fd);
+/* Flushes stdio's stdout: 0, or the errno of a write that failed now or earlier (EIO when the
+ * stream's error flag was set without one). Swift 6 refuses any reference to the C global. */
+int clinux_flush_stdout(void);
 /* Starts writeback of every dirty page of fd without waiting for it (sync_file_range). */
 int clinux_start_writeback(int fd);
 int clinux_open_tmpfile(int dirfd, unsigned mode);

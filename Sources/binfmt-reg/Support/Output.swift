@@ -1,4 +1,6 @@
-// Writing lines to stderr without stdio's shared FILE state (unbuffered, one write each).
+// Writing lines to stderr without stdio's shared FILE state (unbuffered, one write each), and
+// the check that stdout's buffered output really left.
+import CLinuxIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,4 +19,14 @@ enum Output {
 
     /// Writes one line to stderr.
     static func errorLine(_ line: String) { standardError(line + "\n") }
+
+    /// Run at exit. stdout is buffered, so a full disk or a bad descriptor shows only when it is
+    /// flushed, after the command reported success: whatever the command did, output that was
+    /// lost makes it fail, with one line (`line > /etc/binfmt.d/bottle.conf` on a full disk).
+    static func failIfStandardOutputLost() {
+        let error = clinux_flush_stdout()
+        guard error != 0 else { return }
+        errorLine("binfmt-reg: standard output: \(String(cString: strerror(error)))")
+        _exit(1)
+    }
 }
