@@ -21,12 +21,24 @@ struct BinfmtReg: ParsableCommand {
     static func main() {
         atexit { Output.failIfStandardOutputLost() }
         let arguments = Array(CommandLine.arguments.dropFirst())
-        // ArgumentParser answers `help NAME` for an unknown NAME with the root's help and 0.
-        if arguments.count >= 2, arguments[0] == "help",
-           !configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[1] }) {
-            exit(withError: ValidationError("no subcommand \(arguments[1])"))
+        do {
+            // ArgumentParser answers `help NAME` for an unknown NAME with the root's help and 0.
+            if arguments.count >= 2, arguments[0] == "help",
+               !configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[1] }) {
+                throw ValidationError("no subcommand \(arguments[1])")
+            }
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            // Help and version go to stdout as ArgumentParser prints them.
+            if code == .success { exit(withError: error) }
+            // One prefix for every failure: usage errors (64) read as the commands' own (1).
+            var message = fullMessage(for: error)
+            if message.hasPrefix("Error: ") { message = "binfmt-reg: " + message.dropFirst(7) }
+            if !message.isEmpty { Output.errorLine(message) }
+            Glibc.exit(code.rawValue)
         }
-        main(arguments)
     }
 
     /// No subcommand is a usage error (64), not a request for help.

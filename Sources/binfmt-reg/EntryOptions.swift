@@ -37,6 +37,12 @@ struct EntryOptions: ParsableArguments {
         return known
     }
 
+    /// A name, flag letters or interpreter path no entry can have is a usage error (64), found
+    /// before anything is read or written.
+    func validate() throws {
+        do { _ = try plan() } catch let error as RegistrationError { throw ValidationError("\(error)") }
+    }
+
     /// The plan these options describe.
     func plan() throws -> EntryPlan {
         var plan = EntryPlan(architecture: try architecture())
@@ -59,6 +65,10 @@ struct NameOption: ParsableArguments {
         "The entry's name; the privileged entry is NAME-privileged.", valueName: "name"))
     var name = EntryPlan.defaultName
 
+    func validate() throws {
+        do { _ = try plan() } catch let error as RegistrationError { throw ValidationError("\(error)") }
+    }
+
     /// The default plan under that name (the entries it names, runbottle's path).
     func plan() throws -> EntryPlan {
         var plan = EntryPlan(architecture: (try? HostArchitecture.host())
@@ -67,6 +77,11 @@ struct NameOption: ParsableArguments {
         _ = try plan.registrations()
         return plan
     }
+}
+
+/// --root DIR names a package tree: relative, it would depend on where the command runs.
+func validateRoot(_ root: String?) throws {
+    if let root, !root.hasPrefix("/") { throw ValidationError("--root \(root) is not an absolute path") }
 }
 
 /// Runs `body`; an error from the libraries becomes one line `binfmt-reg: <reason>` on stderr

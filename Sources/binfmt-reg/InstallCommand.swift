@@ -25,7 +25,7 @@ struct InstallCommand: ParsableCommand {
     var root: String?
 
     func validate() throws {
-        if let root, !root.hasPrefix("/") { throw ValidationError("--root \(root) is not an absolute path") }
+        try validateRoot(root)
         if let arch = entry.arch, entry.interpreter == nil,
            try entry.architecture() != (try? HostArchitecture.host()) {
             throw ValidationError("the runbottle binfmt-reg carries is built for this machine; --arch \(arch) needs --interpreter")

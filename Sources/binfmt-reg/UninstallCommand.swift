@@ -18,6 +18,8 @@ struct UninstallCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Remove the files under DIR (a package tree); touch no entry.", valueName: "dir"))
     var root: String?
 
+    func validate() throws { try validateRoot(root) }
+
     func run() throws {
         try reportingFailures {
             var installer = Installer(plan: try entry.plan())

@@ -5,20 +5,22 @@ import Testing
 
 @Suite(.serialized) struct BadInputTests {
     /// Each case runs after a good install; the entries and files must be byte-identical after.
+    /// Input no entry can have is a usage error (64), found before anything is read; an
+    /// interpreter that is missing or sealed is found on disk (1).
     @Test(arguments: [
-        ("--flags PX", "binfmt-reg: invalid registration: unknown flag in \"PX\" (known: P, O, C, F)"),
-        ("--name a/b", "binfmt-reg: invalid registration: entry name \"a/b\" contains '/' or ':'"),
-        ("--name a:b", "binfmt-reg: invalid registration: entry name \"a:b\" contains '/' or ':'"),
-        ("--interpreter usr/bin/true", "binfmt-reg: invalid registration: interpreter \"usr/bin/true\" is not an absolute path"),
-        ("--flags O", "binfmt-reg: invalid registration: flags O lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)"),
+        ("--flags PX", 64, "binfmt-reg: invalid registration: unknown flag in \"PX\" (known: P, O, C, F)"),
+        ("--name a/b", 64, "binfmt-reg: invalid registration: entry name \"a/b\" contains '/' or ':'"),
+        ("--name a:b", 64, "binfmt-reg: invalid registration: entry name \"a:b\" contains '/' or ':'"),
+        ("--interpreter usr/bin/true", 64, "binfmt-reg: invalid registration: interpreter \"usr/bin/true\" is not an absolute path"),
+        ("--flags O", 64, "binfmt-reg: invalid registration: flags O lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)"),
         // An earlier version's default: without C an entry would run privileged programs
         // without their privileges.
-        ("--flags PO", "binfmt-reg: invalid registration: flags PO lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)"),
-        ("--flags POF", "binfmt-reg: invalid registration: flags POF lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)"),
-        ("--interpreter /nonexistent/runbottle", "binfmt-reg: /nonexistent/runbottle: interpreter: No such file or directory"),
-        ("--interpreter /usr/libexec/sealed", "binfmt-reg: /usr/libexec/sealed: interpreter: entry BOTTLE would match its own interpreter (a sealed file): every exec it takes would fail with ELOOP"),
+        ("--flags PO", 64, "binfmt-reg: invalid registration: flags PO lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)"),
+        ("--flags POF", 64, "binfmt-reg: invalid registration: flags POF lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)"),
+        ("--interpreter /nonexistent/runbottle", 1, "binfmt-reg: /nonexistent/runbottle: interpreter: No such file or directory"),
+        ("--interpreter /usr/libexec/sealed", 1, "binfmt-reg: /usr/libexec/sealed: interpreter: entry BOTTLE would match its own interpreter (a sealed file): every exec it takes would fail with ELOOP"),
     ])
-    func refusedAndNothingChanged(options: String, message: String) throws {
+    func refusedAndNothingChanged(options: String, status: Int32, message: String) throws {
         let result = try Sandbox.run("""
             $B install >/dev/null
             cp /bin/true /usr/libexec/sealed && $B seal --dispatch binfmt --loader runbottle /usr/libexec/sealed >/dev/null
@@ -26,11 +28,11 @@ import Testing
             before=$(snapshot)
             err=$(mktemp)
             $B install \(options) 2>$err && exit 9 || echo "status $?"
-            cat $err; rm -f $err
+            head -1 $err; rm -f $err
             [ "$before" = "$(snapshot)" ] && echo unchanged
             """)
         #expect(result.succeeded, "\(result)")
-        #expect(result.stdout == "status 1\n\(message)\nunchanged\n")
+        #expect(result.stdout == "status \(status)\n\(message)\nunchanged\n")
     }
 
     /// Only the architectures runbottle is built for get an entry: one for i686 or armv7l would
@@ -41,7 +43,7 @@ import Testing
                              + ["--arch", arch])
         #expect(result.status == 64, "\(result)")
         #expect(result.stdout.isEmpty)
-        #expect(result.stderr.hasPrefix("Error: unknown architecture \(arch) (known: x86_64, aarch64)\n"), "\(result)")
+        #expect(result.stderr.hasPrefix("binfmt-reg: unknown architecture \(arch) (known: x86_64, aarch64)\n"), "\(result)")
     }
 
     /// F (the default) with an interpreter on a noexec mount: the kernel refuses the new entry

@@ -18,8 +18,8 @@ func outputThatCannotBeWrittenFailsTheCommand(arguments: String) throws {
 }
 
 @Test(arguments: [
-    ([], "Error: a subcommand is needed"),
-    (["help", "nosuch"], "Error: no subcommand nosuch"),
+    ([], "binfmt-reg: a subcommand is needed"),
+    (["help", "nosuch"], "binfmt-reg: no subcommand nosuch"),
 ])
 func noSubcommandIsAUsageError(arguments: [String], message: String) throws {
     let result = try run([try BuiltTools.binfmtReg()] + arguments)

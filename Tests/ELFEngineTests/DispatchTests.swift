@@ -149,11 +149,11 @@ func aFirstRevisionFileIsUpdatedInPlace(setuid: Bool) throws {
         let result = try tool(arguments)
         #expect(result.status == 64, "\(result)")
         #expect(result.stderr.hasPrefix(
-            "Error: --interpreter: usr/libexec/runbottle is relative; the kernel needs an absolute path\n"), "\(result)")
+            "binfmt-reg: --interpreter: usr/libexec/runbottle is relative; the kernel needs an absolute path\n"), "\(result)")
         #expect(result.stdout.isEmpty)
     }
     let empty = try tool(["seal", "--interpreter", "", program])
-    #expect(empty.status == 64 && empty.stderr.hasPrefix("Error: --interpreter: empty\n"), "\(empty)")
+    #expect(empty.status == 64 && empty.stderr.hasPrefix("binfmt-reg: --interpreter: empty\n"), "\(empty)")
     let unknown = try tool(["seal", "--dispatch", "kernel", program])
     #expect(unknown.status == 64, "\(unknown)")
     #expect(try bytes(program) == before)
