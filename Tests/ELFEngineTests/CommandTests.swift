@@ -306,3 +306,23 @@ enum SealedStateProbe {
     #expect(!FileManager.default.fileExists(atPath: leftover))
     #expect(AtomicReplacement.temporaryName(for: String(repeating: "n", count: 250)).utf8.count <= 255)
 }
+
+/// A directory the walk cannot read is a failure, as find(1) counts it: exit 1 and one line
+/// naming it, never a silent gap in a tree reported as done.
+@Test(arguments: [["seal", "--dry-run"], ["unseal"], ["relocate", "--check"]])
+func anUnreadableDirectoryInATreeIsAFailure(command: [String]) throws {
+    let bottle = try FixtureBottle("unreadable")
+    defer {
+        chmod(bottle.dir.path + "/locked", 0o755)
+        bottle.remove()
+    }
+    try FileManager.default.createDirectory(atPath: bottle.dir.path + "/locked", withIntermediateDirectories: false)
+    #expect(chmod(bottle.dir.path + "/locked", 0) == 0)
+    #expect(chmod(bottle.dir.path, 0o755) == 0)
+    // As an ordinary user: root reads any directory.
+    let result = try run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          try BuiltTools.binfmtReg()] + command + [bottle.dir.path])
+    #expect(result.status == 1, "\(result)")
+    #expect(result.stderr.contains("binfmt-reg: \(bottle.dir.path)/locked: Permission denied\n"), "\(result)")
+    #expect(result.stdout.contains(" 1 failed"), "\(result)")
+}

@@ -14,7 +14,8 @@ struct Operand: Sendable, Equatable {
 
 enum TreeWalk {
     /// The files `paths` name, in order; each directory's regular files sorted by path. A path
-    /// that does not exist becomes an entry in `missing` with its reason.
+    /// that does not exist, or a directory under it that cannot be read, becomes an entry in
+    /// `missing` with its reason: a failure, as find(1) counts it, never a silent gap.
     static func expand(_ paths: [String]) -> (files: [Operand], missing: [(path: String, reason: String)]) {
         var files: [Operand] = [], missing: [(String, String)] = []
         for path in paths {
@@ -24,7 +25,9 @@ enum TreeWalk {
                 continue
             }
             if st.st_mode & S_IFMT == S_IFDIR {
-                files += regularFiles(under: path).map { Operand(path: $0, explicit: false) }
+                let found = regularFiles(under: path)
+                files += found.files.map { Operand(path: $0, explicit: false) }
+                missing += found.unreadable
             } else {
                 files.append(Operand(path: path, explicit: true))
             }
@@ -34,11 +37,14 @@ enum TreeWalk {
 
     /// Regular files under `directory`, sorted; symlinks and special files are passed over, so a
     /// file linked from elsewhere in the tree is visited once, under its own name.
-    static func regularFiles(under directory: String) -> [String] {
-        var result: [String] = []
+    static func regularFiles(under directory: String) -> (files: [String], unreadable: [(path: String, reason: String)]) {
+        var result: [String] = [], unreadable: [(String, String)] = []
         var pending = [directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory]
         while let dir = pending.popLast() {
-            guard let handle = opendir(dir) else { continue }
+            guard let handle = opendir(dir) else {
+                unreadable.append((dir, String(cString: strerror(errno))))
+                continue
+            }
             while let entry = readdir(handle) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                     String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
@@ -46,7 +52,10 @@ enum TreeWalk {
                 if name == "." || name == ".." { continue }
                 let child = dir == "/" ? "/" + name : dir + "/" + name
                 var st = stat()
-                guard lstat(child, &st) == 0 else { continue }
+                guard lstat(child, &st) == 0 else {
+                    unreadable.append((child, String(cString: strerror(errno))))
+                    continue
+                }
                 switch st.st_mode & S_IFMT {
                 case S_IFDIR: pending.append(child)
                 case S_IFREG:
@@ -57,7 +66,7 @@ enum TreeWalk {
             }
             closedir(handle)
         }
-        return result.sorted()
+        return (result.sorted(), unreadable.sorted { $0.0 < $1.0 })
     }
 }
 
