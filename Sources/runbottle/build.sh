@@ -31,6 +31,12 @@ if [ "$(printf '%s\n' "$loads" | wc -l)" != 1 ] || ! printf '%s\n' "$loads" | gr
     readelf -lW "$out/runbottle.tmp" >&2
     exit 1
 fi
+# runbottle.ld: the PT_LOAD's file bytes end on a page boundary (padzero before Linux 6.7).
+filesz=$(printf '%s\n' "$loads" | awk '{ print $5 }')
+if [ $((filesz % 4096)) != 0 ]; then
+    echo "runbottle: the image's file size $filesz is not a multiple of the page size (runbottle.ld)" >&2
+    exit 1
+fi
 mv "$out/runbottle.tmp" "$out/runbottle"
 
 {
