@@ -26,15 +26,12 @@ public struct SealPlan: Sendable {
     /// In file order: the header, the note over the old table, the appended segment.
     public var edits: [Edit]
 
-    /// The alignment of the appended segment's offset and address, and the gap left below it.
-    /// A page on x86 (4 KiB); elsewhere 64 KiB, the largest page size arm64 and others use.
-    public static let segmentAlignment: UInt64 = {
-        #if arch(x86_64) || arch(i386)
-        return 0x1000
-        #else
-        return 0x10000
-        #endif
-    }()
+    /// The alignment of the appended segment's offset and address, and the gap left below it:
+    /// the largest page size the file's machine uses, a page on x86 (4 KiB), elsewhere 64 KiB
+    /// (arm64 kernels may use 64 KiB pages). The file's, not the host's: seal cross-seals.
+    public static func segmentAlignment(for machine: UInt16) -> UInt64 {
+        machine == ELF.EM_X86_64 || machine == ELF.EM_386 ? 0x1000 : 0x10000
+    }
 
     /// Plans the sealing of `image` with `note`, its PT_INTERP slot naming `interpreter`. Throws
     /// when the layout does not fit, naming why.
@@ -72,7 +69,7 @@ public struct SealPlan: Sendable {
             throw refuse("the first PT_LOAD does not map the ELF header and program header table")
         }
 
-        let align = segmentAlignment
+        let align = segmentAlignment(for: header.e_machine)
         // Kernels before 5.18 compute AT_PHDR as the first PT_LOAD's p_vaddr - p_offset + e_phoff:
         // the new segment keeps the first PT_LOAD's vaddr - offset so that formula stays right.
         // The first PT_LOAD starts at offset 0 (checked above): its p_vaddr is the difference.

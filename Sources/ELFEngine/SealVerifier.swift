@@ -36,19 +36,20 @@ public enum SealVerifier {
         }
 
         // PT_LOADs sorted and disjoint; the new one last, congruent, above the rest with a gap.
+        let align = SealPlan.segmentAlignment(for: original.header.e_machine)
         let loads = image.loads
         for (a, b) in zip(loads, loads.dropFirst()) {
             guard let end = a.memoryEnd, end <= b.p_vaddr else { throw fail("PT_LOAD entries unsorted or overlapping") }
         }
         guard let first = loads.first, let segment = loads.last, loads.count == original.loads.count + 1,
-              segment.p_offset % SealPlan.segmentAlignment == 0, segment.p_flags == ELF.PF_R,
+              segment.p_offset % align == 0, segment.p_flags == ELF.PF_R,
               segment.p_vaddr &- segment.p_offset == first.p_vaddr &- first.p_offset,
               segment.fileEnd == written.size, segment.p_filesz == segment.p_memsz,
               segment.p_offset >= original.fileSize
         else { throw fail("the appended PT_LOAD is not last, congruent with the first, or at the end of the file") }
         let below = loads[loads.count - 2]
-        guard let belowEnd = below.memoryEnd.flatMap({ alignUp($0, SealPlan.segmentAlignment) }),
-              segment.p_vaddr >= belowEnd + SealPlan.segmentAlignment
+        guard let belowEnd = below.memoryEnd.flatMap({ alignUp($0, align) }),
+              segment.p_vaddr >= belowEnd + align
         else { throw fail("no page of address gap below the appended PT_LOAD") }
 
         // PT_NOTE last, at e_ehsize, inside the first PT_LOAD, holding the planned note.

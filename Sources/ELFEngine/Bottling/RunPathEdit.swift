@@ -107,7 +107,7 @@ public enum RunPathEditor {
             programHeaders[loadIndex] = load
         } else if let (slot, slotMethod) = spareSlot(programHeaders, methods) {
             method = slotMethod
-            let page = SealPlan.segmentAlignment
+            let page = SealPlan.segmentAlignment(for: image.header.e_machine)
             let highest = image.loads.compactMap(\.memoryEnd).max() ?? 0
             guard let address = alignUp(highest, page).flatMap({ checkedAdd($0, page) }),
                   let offset = alignUp(image.fileSize, page),
@@ -199,7 +199,7 @@ public enum RunPathEditor {
     private static func roomBelowWritableSegment(
         _ image: ELFImage, _ table: DynamicTable, needed: UInt64, wordSize: UInt64
     ) -> (Int, UInt64, UInt64)? {
-        let page = SealPlan.segmentAlignment
+        let page = SealPlan.segmentAlignment(for: image.header.e_machine)
         guard let loadIndex = image.programHeaders.firstIndex(where: {
             $0.p_type == ELF.PT_LOAD && $0.p_flags & ELF.PF_W != 0 && $0.p_vaddr <= table.phdr.p_vaddr
                 && table.phdr.p_vaddr - $0.p_vaddr < $0.p_memsz
