@@ -11,10 +11,11 @@ BUILD_DEPS := libcap-dev gcc make
 # and the aarch64 build of runbottle needs gcc-aarch64-linux-gnu beside gcc -m32.
 TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb strace \
              libcap2-bin systemd util-linux g++ gcc-12-multilib file attr docker.io bubblewrap \
-             valgrind ltrace podman uidmap gcc-aarch64-linux-gnu
+             valgrind ltrace podman uidmap gcc-aarch64-linux-gnu \
+             qemu-system-x86 qemu-system-arm cpio xz-utils
 BENCH_DEPS := hyperfine patchelf time binutils
 
-.PHONY: all build deps test-deps test-services bench-deps bench check setup install
+.PHONY: all build deps test-deps test-services bench-deps bench check check-vm setup install
 
 all: build
 
@@ -54,6 +55,12 @@ test-services: test-deps
 check: test-deps test-services
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# The VM suite alone (VMTests runs it within `make check`): Debian's 5.10, 6.1, 6.12 and arm64
+# 6.12 kernels under qemu, downloads cached in /var/cache/binfmt-bottle-vm.
+check-vm: test-deps
+	$(SWIFT) build
+	bash Tests/VM/run.sh --binfmt-reg $$($(SWIFT) build --show-bin-path)/binfmt-reg
 
 # --- install and setup (binfmt-reg(8) FILES) ---
 # binfmt-reg writes runbottle and the binfmt.d file itself (install --root: the package layout,

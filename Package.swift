@@ -68,5 +68,7 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["TestSupport"]),
         // The probe against its native exec in every context (Tests/Contexts/run.sh).
         .testTarget(name: "ContextTests", dependencies: ["TestSupport"]),
+        // Debian's 5.10, 6.1 and 6.12 kernels and arm64's 6.12 under qemu (Tests/VM/run.sh).
+        .testTarget(name: "VMTests", dependencies: ["TestSupport"]),
     ]
 )

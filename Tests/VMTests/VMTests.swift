@@ -1,0 +1,39 @@
+// Debian's own kernels of other releases and architectures, booted under qemu by Tests/VM/run.sh:
+// bullseye's 5.10 (before the 5.18 AT_PHDR rule and 6.7's padzero change), bookworm's 6.1,
+// trixie's 6.12, and trixie's arm64 6.12. In each, glibc and musl probes and Debian's own
+// readlink run sealed for both dispatches, as root and as an ordinary user, against their
+// native reference.
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct VMTests {
+    static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("VM/run.sh").path
+    }
+
+    static let kernels = ["bullseye-amd64", "bookworm-amd64", "trixie-amd64", "trixie-arm64"]
+    /// The checks each VM reports (Tests/VM/run.sh, `checks`).
+    static let checksPerVM = 19
+
+    @Test func everyKernelRunsSealedProgramsAsNatively() throws {
+        let result = try run(["bash", Self.script, "--binfmt-reg", try BuiltTools.binfmtReg()])
+        // One line per kernel and check, and the total, in the test log.
+        print(result.stdout, terminator: "")
+        let lines = result.stdout.split(separator: "\n").filter {
+            let fields = $0.split(separator: " ")
+            return fields.count >= 5 && fields[0] == "vm:" && (fields[4] == "ok" || fields[4] == "FAIL")
+        }
+        let failures = lines.filter { $0.split(separator: " ")[4] == "FAIL" }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))\n\(result.stderr)")
+        // Every kernel reported every check: none is skipped silently.
+        for kernel in Self.kernels {
+            #expect(lines.filter { $0.split(separator: " ")[1] == kernel }.count == Self.checksPerVM,
+                    "\(kernel): \(result.stdout)")
+        }
+        let total = Self.kernels.count * Self.checksPerVM
+        #expect(result.stdout.contains("vm: \(total) passed, 0 failed\n"), "\(result.stdout)")
+        #expect(result.succeeded, "\(result)")
+    }
+}
