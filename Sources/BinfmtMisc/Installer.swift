@@ -44,6 +44,24 @@ public struct Installer: Sendable {
         self.plan = plan
     }
 
+    /// Mounts binfmt_misc where it is not, and runs `body` holding an exclusive flock on its
+    /// directory (released when the process ends, however it ends). Without it one run's
+    /// check-then-remove races another's ("remove BOTTLE: No such file or directory"). The lock
+    /// belongs to the instance being changed: runs on one system wait for each other, private
+    /// instances (user namespaces, containers) do not. `body` learns whether this run mounted.
+    /// A package tree touches no system state: no mount, no lock.
+    private func onInstance<T>(_ body: (_ mounted: Bool) throws(BinfmtMiscError) -> T) throws(BinfmtMiscError) -> T {
+        guard layout == .system else { return try body(false) }
+        let mounted = try fs.mountIfNeeded()
+        let fd = open(fs.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .from(Errno(rawValue: errno), path: fs.directory, what: "open") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw .from(Errno(rawValue: errno), path: fs.directory, what: "lock") }
+        }
+        return try body(mounted)
+    }
+
     /// The binfmt.d file name: bottle.conf for the default entry, NAME.conf otherwise.
     public var binfmtDPath: String {
         let file = plan.name == EntryPlan.defaultName ? "bottle.conf" : plan.name + ".conf"
@@ -62,13 +80,17 @@ public struct Installer: Sendable {
     public func install() throws(BinfmtMiscError) -> [String] {
         let registrations: [Registration]
         do { registrations = try plan.registrations() } catch { throw .invalid(error) }
-        let registering = layout == .system
         try refuseSelfMatch(registrations, interpreter: runbottle)
-        if runbottle == nil && registering { try checkInterpreter() }
-        var messages: [String] = []
-        if registering, try fs.mountIfNeeded() {
-            messages.append("binfmt_misc: mounted at \(fs.directory)")
+        if runbottle == nil && layout == .system { try checkInterpreter() }
+        return try onInstance { mounted throws(BinfmtMiscError) in
+            try install(registrations, mounted: mounted)
         }
+    }
+
+    private func install(_ registrations: [Registration], mounted: Bool) throws(BinfmtMiscError) -> [String] {
+        let registering = layout == .system
+        var messages: [String] = []
+        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory)") }
         // Everything we may have to put back, read before anything changes.
         let previous: [String: EntryStatus] = registering ? try currentEntries(registrations) : [:]
 
@@ -95,6 +117,9 @@ public struct Installer: Sendable {
         } catch {
             for step in undo.reversed() { step() }
             throw error
+        }
+        if registering, try !fs.globallyEnabled() {
+            messages.append("binfmt_misc: globally disabled: no entry runs until \(fs.directory)/status is enabled (echo 1 > \(fs.directory)/status)")
         }
         return messages
     }
@@ -266,16 +291,21 @@ public struct Installer: Sendable {
     // MARK: uninstall, enable, disable
 
     /// Removes our entries, the binfmt.d file, and with `removeInterpreter` the interpreter.
+    /// Mounts binfmt_misc first, as install does: in a fresh mount namespace the entries are
+    /// there, only unseen.
     public func uninstall(removeInterpreter: Bool) throws(BinfmtMiscError) -> [String] {
+        try onInstance { mounted throws(BinfmtMiscError) in
+            try uninstall(removeInterpreter: removeInterpreter, mounted: mounted)
+        }
+    }
+
+    private func uninstall(removeInterpreter: Bool, mounted: Bool) throws(BinfmtMiscError) -> [String] {
         var messages: [String] = []
+        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory)") }
         if layout == .system {
-            if fs.isMounted {
-                for name in entryNames where try fs.entry(name) != nil {
-                    try fs.remove(name)
-                    messages.append("\(name): removed")
-                }
-            } else {
-                messages.append("binfmt_misc: not mounted, no entry to remove")
+            for name in entryNames where try fs.entry(name) != nil {
+                try fs.remove(name)
+                messages.append("\(name): removed")
             }
         }
         if persist, try Files.remove(binfmtDPath) {
@@ -285,13 +315,20 @@ public struct Installer: Sendable {
             let path = layout.path(plan.interpreter)
             if try Files.remove(path) { messages.append("\(path): removed") }
         }
-        if messages.isEmpty { messages.append("nothing installed, nothing changed") }
+        if !messages.contains(where: { $0.hasSuffix(": removed") }) {
+            messages.append("nothing installed, nothing changed")
+        }
         return messages
     }
 
     /// Enables or disables every entry of ours that is registered.
     public func setEnabled(_ enabled: Bool) throws(BinfmtMiscError) -> [String] {
+        try onInstance { mounted throws(BinfmtMiscError) in try setEnabled(enabled, mounted: mounted) }
+    }
+
+    private func setEnabled(_ enabled: Bool, mounted: Bool) throws(BinfmtMiscError) -> [String] {
         var messages: [String] = []
+        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory)") }
         var found = false
         for name in entryNames {
             guard let entry = try fs.entry(name) else { continue }

@@ -158,6 +158,72 @@ import Testing
         #expect(parts[2] == "nothing installed, nothing changed\n")
     }
 
+    /// In a mount namespace where binfmt_misc is not mounted, the instance and its entries are
+    /// still there: uninstall mounts it, as install does, and removes them.
+    @Test func uninstallMountsBinfmtMiscWhereItIsNotMounted() throws {
+        let result = try Sandbox.run("""
+            $B install >/dev/null
+            unshare --mount --propagation private sh -c "umount $D && $B uninstall --no-persist"
+            echo ---
+            ls $D
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout == """
+            binfmt_misc: mounted at /proc/sys/fs/binfmt_misc
+            BOTTLE: removed
+            BOTTLE-privileged: removed
+            ---
+            register
+            status
+
+            """, "\(result)")
+    }
+
+    /// install, uninstall, enable and disable hold an exclusive flock on the binfmt_misc
+    /// directory: a second run waits for the first instead of racing its check-then-remove.
+    @Test(arguments: ["install --no-persist", "uninstall --no-persist", "enable", "disable"])
+    func aSecondRunWaitsForTheLock(command: String) throws {
+        let result = try Sandbox.run("""
+            $B install --no-persist >/dev/null
+            log=$(mktemp)
+            flock $D -c "touch $log.held; sleep 1; echo holder done >> $log" &
+            while [ ! -e $log.held ]; do sleep 0.01; done
+            $B \(command) >/dev/null && echo "\(command) done" >> $log
+            wait
+            cat $log
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout == "holder done\n\(command) done\n", "\(result)")
+    }
+
+    /// Concurrent installs and uninstalls, each of which checks an entry and then changes it:
+    /// every one succeeds.
+    @Test func concurrentInstallsAndUninstallsAllSucceed() throws {
+        let result = try Sandbox.run("""
+            for i in $(seq 30); do $B install --no-persist >/dev/null || echo "install failed"; done &
+            for i in $(seq 30); do $B uninstall --no-persist >/dev/null || echo "uninstall failed"; done &
+            wait
+            echo finished
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout == "finished\n", "\(result)")
+        #expect(result.stderr.isEmpty, "\(result)")
+    }
+
+    /// With binfmt_misc switched off as a whole, the entries register but nothing runs: install
+    /// says so.
+    @Test func installSaysWhenBinfmtMiscIsGloballyDisabled() throws {
+        let result = try Sandbox.run("""
+            echo 0 > $D/status
+            $B install --no-persist
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout.hasSuffix("""
+            binfmt_misc: globally disabled: no entry runs until /proc/sys/fs/binfmt_misc/status is enabled (echo 1 > /proc/sys/fs/binfmt_misc/status)
+
+            """), "\(result)")
+    }
+
     @Test func disableAndEnable() throws {
         let (directory, bottle) = try Sandbox.bottle("disable")
         defer { directory.remove() }
