@@ -81,6 +81,28 @@ enum Files {
 
     /// Removes the file; false when there was none.
     @discardableResult
+    /// True when `path` is a link to /dev/null: binfmt.d(5)'s mask, which hides a file of the
+    /// same name in a later directory (/usr/lib/binfmt.d) from systemd-binfmt.
+    static func isMask(_ path: String) -> Bool {
+        var buffer = [CChar](repeating: 0, count: 16)
+        let count = readlink(path, &buffer, buffer.count)
+        return count == 9 && String(decoding: buffer.prefix(9).map { UInt8(bitPattern: $0) }, as: UTF8.self) == "/dev/null"
+    }
+
+    /// Replaces `path` with a link to /dev/null, atomically (a link beside it, renamed over it).
+    static func mask(_ path: String) throws(BinfmtMiscError) {
+        let temporary = path + ".mask-\(getpid())"
+        _ = unlink(temporary)
+        guard symlink("/dev/null", temporary) == 0 else {
+            throw .from(Errno(rawValue: errno), path: path, what: "mask")
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = Errno(rawValue: errno)
+            _ = unlink(temporary)
+            throw .from(error, path: path, what: "mask")
+        }
+    }
+
     static func remove(_ path: String) throws(BinfmtMiscError) -> Bool {
         if unlink(path) == 0 { return true }
         if errno == ENOENT { return false }

@@ -68,6 +68,26 @@ public struct Installer: Sendable {
         return layout.binfmtDDirectory + "/" + file
     }
 
+    /// The other binfmt.d files of our name systemd-binfmt would read (binfmt.d(5): /etc first,
+    /// then /run, /usr/local/lib, /usr/lib): a package's, which only a mask in /etc overrides.
+    public var packagedBinfmtDFiles: [String] {
+        guard layout == .system, let name = binfmtDPath.split(separator: "/").last else { return [] }
+        return ["/run/binfmt.d", "/usr/local/lib/binfmt.d", "/usr/lib/binfmt.d"]
+            .map { $0 + "/" + name }.filter(Files.exists)
+    }
+
+    /// Makes a reboot register nothing of ours: the /etc file removed, or where a package's file
+    /// would still register the entries, replaced by a mask. nil when nothing was there to hide.
+    private func unpersist(_ why: String) throws(BinfmtMiscError) -> String? {
+        let path = binfmtDPath
+        if let packaged = packagedBinfmtDFiles.first {
+            if Files.isMask(path) { return nil }
+            try Files.mask(path)
+            return "\(path): masked (a link to /dev/null), \(why): \(packaged) no longer registers them at boot"
+        }
+        return try Files.remove(path) ? "\(path): removed" : nil
+    }
+
     /// The names of the entries this plan manages (whether or not they are registered).
     public var entryNames: [String] {
         [plan.name, plan.name + EntryPlan.privilegedSuffix]
@@ -274,6 +294,24 @@ public struct Installer: Sendable {
     }
 
     /// Writes the binfmt.d file unless it is right; returns what it did and how to undo it.
+    /// A reboot keeps enable's and disable's choice where a binfmt.d file of ours would register
+    /// the entries: disable masks it; enable removes the mask a package's file then shows
+    /// through, or writes the registered entries' lines, as install does.
+    private func persistEnabled(_ enabled: Bool, _ registered: [Registration]) throws(BinfmtMiscError) -> String? {
+        let path = binfmtDPath, masked = Files.isMask(path), packaged = packagedBinfmtDFiles.first
+        guard Files.exists(path) || masked || packaged != nil else { return nil }
+        if !enabled {
+            if masked { return nil }
+            try Files.mask(path)
+            return "\(path): masked (a link to /dev/null): the entries stay disabled after a reboot"
+        }
+        if masked, let packaged, try Files.read(packaged) == Array(registered.map(\.line).joined().utf8) {
+            _ = try Files.remove(path)
+            return "\(path): mask removed: \(packaged) registers the entries at boot"
+        }
+        return masked || Files.exists(path) ? try writePersistence(registered).0 : nil
+    }
+
     private func writePersistence(_ registrations: [Registration]) throws(BinfmtMiscError)
         -> (String, (() -> Void)?)
     {
@@ -308,14 +346,14 @@ public struct Installer: Sendable {
                 messages.append("\(name): removed")
             }
         }
-        if persist, try Files.remove(binfmtDPath) {
-            messages.append("\(binfmtDPath): removed")
+        if persist, let message = try unpersist("uninstalled") {
+            messages.append(message)
         }
         if removeInterpreter {
             let path = layout.path(plan.interpreter)
             if try Files.remove(path) { messages.append("\(path): removed") }
         }
-        if !messages.contains(where: { $0.hasSuffix(": removed") }) {
+        if !messages.contains(where: { $0.hasSuffix(": removed") || $0.contains(": masked") }) {
             messages.append("nothing installed, nothing changed")
         }
         return messages
@@ -329,10 +367,10 @@ public struct Installer: Sendable {
     private func setEnabled(_ enabled: Bool, mounted: Bool) throws(BinfmtMiscError) -> [String] {
         var messages: [String] = []
         if mounted { messages.append("binfmt_misc: mounted at \(fs.directory)") }
-        var found = false
+        var registered: [Registration] = []
         for name in entryNames {
             guard let entry = try fs.entry(name) else { continue }
-            found = true
+            registered.append(entry.registration)
             if entry.enabled == enabled {
                 messages.append("\(name): already \(enabled ? "enabled" : "disabled")")
             } else {
@@ -340,9 +378,12 @@ public struct Installer: Sendable {
                 messages.append("\(name): \(enabled ? "enabled" : "disabled")")
             }
         }
-        if !found {
+        if registered.isEmpty {
             throw .failed(path: fs.directory + "/" + plan.name, what: enabled ? "enable" : "disable",
                           reason: "not registered (run binfmt-reg install)")
+        }
+        if persist && layout == .system {
+            if let message = try persistEnabled(enabled, registered) { messages.append(message) }
         }
         return messages
     }

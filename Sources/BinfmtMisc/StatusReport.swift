@@ -54,6 +54,8 @@ public struct StatusReport: Sendable, Codable {
         public var matchesRegistered: Bool
         /// Another binfmt.d file of the same name that systemd-binfmt would read instead or too.
         public var otherFiles: [String]
+        /// The file is a link to /dev/null (binfmt.d(5)'s mask): a reboot registers nothing.
+        public var masked: Bool
     }
 
     public struct Conflict: Sendable, Codable {
@@ -288,10 +290,16 @@ public struct StatusProbe: Sendable {
             let path = existing.first ?? installer.binfmtDPath
             let content = (try? Files.read(path)) ?? nil
             let expected = registered.map(\.registration.line).joined()
+            let masked = Files.isMask(path)
             persistence = .init(path: path, present: content != nil,
                                 matchesRegistered: content.map { $0 == Array(expected.utf8) } ?? false,
-                                otherFiles: Array(existing.dropFirst()))
-            if content == nil {
+                                otherFiles: Array(existing.dropFirst()), masked: masked)
+            // disable masks the file: entries that are all disabled are meant to stay so.
+            if masked {
+                if registered.contains(where: \.enabled) {
+                    problems.append("\(path) is masked (a link to /dev/null): the enabled entries will not come back after a reboot (binfmt-reg enable writes it)")
+                }
+            } else if content == nil {
                 problems.append("\(path) is missing: the entries will not come back after a reboot")
             } else if persistence?.matchesRegistered == false && !registered.isEmpty {
                 problems.append("\(path) differs from the registered entries: a reboot would register something else")

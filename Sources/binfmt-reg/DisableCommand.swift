@@ -9,9 +9,14 @@ struct DisableCommand: ParsableCommand {
 
     @OptionGroup var entry: NameOption
 
+    @Flag(help: "Leave the binfmt.d file as it is: the entries come back enabled after a reboot.")
+    var noPersist = false
+
     func run() throws {
         try reportingFailures {
-            for message in try Installer(plan: try entry.plan()).setEnabled(false) { print(message) }
+            var installer = Installer(plan: try entry.plan())
+            installer.persist = !noPersist
+            for message in try installer.setEnabled(false) { print(message) }
         }
     }
 }

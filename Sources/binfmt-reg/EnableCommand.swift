@@ -8,9 +8,14 @@ struct EnableCommand: ParsableCommand {
 
     @OptionGroup var entry: NameOption
 
+    @Flag(help: "Leave the binfmt.d file as it is (a mask that disable left stays).")
+    var noPersist = false
+
     func run() throws {
         try reportingFailures {
-            for message in try Installer(plan: try entry.plan()).setEnabled(true) { print(message) }
+            var installer = Installer(plan: try entry.plan())
+            installer.persist = !noPersist
+            for message in try installer.setEnabled(true) { print(message) }
         }
     }
 }
