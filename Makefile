@@ -12,15 +12,19 @@ BUILD_DEPS := libcap-dev gcc make
 TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb strace \
              libcap2-bin systemd util-linux g++ gcc-12-multilib file attr docker.io bubblewrap \
              valgrind ltrace podman uidmap gcc-aarch64-linux-gnu \
-             qemu-system-x86 qemu-system-arm cpio xz-utils
+             qemu-system-x86 qemu-system-arm cpio xz-utils debootstrap
 BENCH_DEPS := hyperfine patchelf time binutils
 
-.PHONY: all build deps test-deps test-services bench-deps bench check check-vm setup install
+.PHONY: all build deps test-deps test-services bench-deps bench check check-vm setup install \
+        release dist deb
 
 all: build
 
+# Extra `swift build` flags; install, setup, release, dist and deb use RELEASE_FLAGS (below).
+SWIFT_BUILD_FLAGS ?=
+
 build:
-	$(SWIFT) build -c $(CONFIG)
+	$(SWIFT) build -c $(CONFIG) $(SWIFT_BUILD_FLAGS)
 
 # Installs only what dpkg lacks, so a machine that has everything needs no root; the package
 # lists are refreshed first, since a new container or cloud image starts with none.
@@ -52,7 +56,8 @@ test-services: test-deps
 	  for i in $$(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; \
 	  echo "dockerd did not start; see $(DOCKERD_LOG)" >&2; tail -5 $(DOCKERD_LOG) >&2; exit 1; }
 
-check: test-deps test-services
+# deb first: PackageTests installs the package make deb wrote.
+check: test-deps test-services deb
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
@@ -68,7 +73,7 @@ check-vm: test-deps
 # the package is byte for byte what binfmt-reg would register. Without DESTDIR (a live system)
 # no /usr/lib/binfmt.d file is written: binfmt-reg install writes /etc/binfmt.d, and uninstall
 # removes it, so nothing re-registers the entries at boot behind uninstall's back.
-BIN = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
+BIN = $(shell $(SWIFT) build -c $(CONFIG) $(SWIFT_BUILD_FLAGS) --show-bin-path)
 INSTALL_ROOT = $(if $(DESTDIR),$(abspath $(DESTDIR)),/)
 BASH_COMPLETIONS := $(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETIONS := $(PREFIX)/share/zsh/vendor-completions
@@ -77,6 +82,8 @@ FISH_COMPLETIONS := $(PREFIX)/share/fish/vendor_completions.d
 # runbottle.py from there, which lets `gdb -ex run` follow runbottle's userland exec.
 GDBINITDIR ?= /etc/gdb/gdbinit.d
 
+# What is installed is the self-contained build: it runs where Swift is not.
+install setup: SWIFT_BUILD_FLAGS = $(RELEASE_FLAGS)
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(BASH_COMPLETIONS) \
@@ -86,7 +93,7 @@ install: build
 	install -m 0644 gdb/runbottle.py $(DESTDIR)$(GDBINITDIR)/runbottle.py
 	for page in $(wildcard man/*.5); do install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man5/; done
 	for page in $(wildcard man/*.8); do install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man8/; done
-	$(BIN)/binfmt-reg --generate-completion-script bash > $(DESTDIR)$(BASH_COMPLETIONS)/binfmt-reg
+	$(BIN)/binfmt-reg --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(BASH_COMPLETIONS)/binfmt-reg
 	$(BIN)/binfmt-reg --generate-completion-script zsh > $(DESTDIR)$(ZSH_COMPLETIONS)/_binfmt-reg
 	$(BIN)/binfmt-reg --generate-completion-script fish > $(DESTDIR)$(FISH_COMPLETIONS)/binfmt-reg.fish
 
@@ -94,3 +101,37 @@ install: build
 setup: deps install
 	$(DESTDIR)$(PREFIX)/bin/binfmt-reg install
 	$(DESTDIR)$(PREFIX)/bin/binfmt-reg status
+
+# --- release: a self-contained binfmt-reg (no Swift runtime where it runs), the tarball, the .deb ---
+VERSION := $(shell sed -n 's/.*version: "\(.*\)",/\1/p' Sources/binfmt-reg/BinfmtReg.swift)
+ARCH := $(shell dpkg --print-architecture 2>/dev/null || uname -m)
+DIST ?= dist
+# The Swift runtime linked in, binfmt-reg stripped by the linker; a build directory of its own,
+# so that the development build is not rebuilt with other flags.
+RELEASE_FLAGS ?= --scratch-path .build-release --static-swift-stdlib -Xlinker -s
+PACKAGE_DEPS := dpkg-dev lintian
+
+release:
+	$(MAKE) build CONFIG=release SWIFT_BUILD_FLAGS="$(RELEASE_FLAGS)"
+
+# The tree a package installs, under $(DIST)/stage-NAME.
+$(DIST)/stage-%: release
+	rm -rf $@
+	$(MAKE) install CONFIG=release SWIFT_BUILD_FLAGS="$(RELEASE_FLAGS)" DESTDIR=$(abspath $@) \
+	    PREFIX=/usr
+
+# binfmt-bottle-VERSION-ARCH.tar.gz: the package's tree (binaries, gzipped man pages,
+# completions, binfmt.d file, gdb script) and LICENSE, NOTICE, README in its doc directory.
+dist: $(DIST)/stage-dist
+	find $< -path '*/man/*' -type f -name '*.[0-9]' -exec gzip -9nf {} +
+	install -d $</usr/share/doc/binfmt-bottle
+	install -m 0644 LICENSE NOTICE README.md $</usr/share/doc/binfmt-bottle/
+	tar -C $< --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+	    --transform 's,^\.,binfmt-bottle-$(VERSION),' -czf $(DIST)/binfmt-bottle-$(VERSION)-$(ARCH).tar.gz .
+	@echo $(DIST)/binfmt-bottle-$(VERSION)-$(ARCH).tar.gz
+
+# binfmt-bottle_VERSION_ARCH.deb (packaging/build-deb.sh), checked by lintian.
+deb: $(DIST)/stage-deb
+	$(call apt_install,$(PACKAGE_DEPS))
+	sh packaging/build-deb.sh $(abspath $<) $(DIST) $(VERSION)
+	lintian --fail-on error,warning $(DIST)/binfmt-bottle_$(VERSION)_$(ARCH).deb

@@ -70,5 +70,7 @@ let package = Package(
         .testTarget(name: "ContextTests", dependencies: ["TestSupport"]),
         // Debian's 5.10, 6.1 and 6.12 kernels and arm64's 6.12 under qemu (Tests/VM/run.sh).
         .testTarget(name: "VMTests", dependencies: ["TestSupport"]),
+        // The .deb (make deb) installed with dpkg in a debootstrap'd root (Tests/Package/run.sh).
+        .testTarget(name: "PackageTests", dependencies: ["TestSupport"]),
     ]
 )
