@@ -253,107 +253,17 @@ public struct CanaryRunner: Sendable {
     /// ten seconds, as `user` (uid and gid, no supplementary groups) when given. Returns the wait
     /// status and the output.
     static func spawn(_ path: String, argv: [String], user: uid_t? = nil) -> Result<(Int32, String), SpawnFailure> {
-        var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else { return .failure(SpawnFailure("pipe: \(Errno(rawValue: errno))")) }
-        _ = fcntl(pipeEnds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
-        defer { close(pipeEnds[0]) }
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        let cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("LC_ALL=C"), nil]
-        defer { cEnv.forEach { free($0) } }
-        var pid: pid_t = 0
-        var rc: Int32 = 0
-        if let user {
-            (pid, rc) = forkExec(path, cArgs, cEnv, stdout: pipeEnds[1], user: user)
-        } else {
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
-            rc = posix_spawn(&pid, path, &actions, nil, cArgs, cEnv)
-        }
-        close(pipeEnds[1])
-        if rc != 0 {
-            let error = Errno(rawValue: rc)
-            return .failure(SpawnFailure("execve \(path): \(error)", errno: error))
-        }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        var status: Int32 = 0
-        var start = timespec(), now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
-        var open = true
-        while waitpid(pid, &status, WNOHANG) != pid {
-            var poller = pollfd(fd: pipeEnds[0], events: Int16(POLLIN), revents: 0)
-            if open && poll(&poller, 1, 10) > 0 {
-                let count = read(pipeEnds[0], &buffer, buffer.count)
-                if count > 0 { output += buffer[0..<count] } else { open = false }
-            } else if !open {
-                usleep(1000)
-            }
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            if now.tv_sec - start.tv_sec > 10 {
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-                return .failure(SpawnFailure("the canary did not finish within 10 s (killed)"))
+        let child = Subprocess(path: path, argv: argv, environment: ["LC_ALL=C"], user: user, timeLimit: 10)
+        do throws(Subprocess.Failure) {
+            let outcome = try child.run()
+            return .success((outcome.status, String(decoding: outcome.standardOutput, as: UTF8.self)))
+        } catch {
+            switch error {
+            case .exec(let errno): return .failure(SpawnFailure("execve \(path): \(errno)", errno: errno))
+            case .timedOut(let seconds): return .failure(SpawnFailure("the canary did not finish within \(seconds) s (killed)"))
+            case .setup: return .failure(SpawnFailure("\(error)"))
             }
         }
-        while true {
-            let count = read(pipeEnds[0], &buffer, buffer.count)
-            if count <= 0 { break }
-            output += buffer[0..<count]
-        }
-        return .success((status, String(decoding: output, as: UTF8.self)))
-    }
-
-    /// fork, drop to `user`, execve: posix_spawn cannot change the user. The child calls only
-    /// async-signal-safe functions; an exec failure comes back through a close-on-exec pipe.
-    static func forkExec(
-        _ path: String, _ argv: [UnsafeMutablePointer<CChar>?], _ env: [UnsafeMutablePointer<CChar>?],
-        stdout: Int32, user: uid_t
-    ) -> (pid_t, Int32) {
-        var report: [Int32] = [0, 0]
-        guard pipe(&report) == 0 else { return (0, errno) }
-        _ = fcntl(report[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(report[1], F_SETFD, FD_CLOEXEC)
-        defer { close(report[0]) }
-        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        defer { if null >= 0 { close(null) } }
-        let pid = path.withCString { cPath in
-            argv.withUnsafeBufferPointer { cArgs in
-                env.withUnsafeBufferPointer { cEnv -> pid_t in
-                    guard let argvBase = cArgs.baseAddress, let envBase = cEnv.baseAddress else {
-                        errno = EINVAL
-                        return -1
-                    }
-                    let pid = fork()
-                    if pid == 0 {
-                        var failure: Int32 = 0
-                        if dup2(null, 0) < 0 || dup2(stdout, 1) < 0 || setgroups(0, nil) != 0
-                            || setgid(gid_t(user)) != 0 || setuid(user) != 0 {
-                            failure = errno
-                        } else {
-                            execve(cPath, argvBase, envBase)
-                            failure = errno
-                        }
-                        _ = withUnsafeBytes(of: &failure) { write(report[1], $0.baseAddress, 4) }
-                        _exit(127)
-                    }
-                    return pid
-                }
-            }
-        }
-        close(report[1])
-        if pid < 0 { return (0, errno) }
-        var failure: Int32 = 0
-        if withUnsafeMutableBytes(of: &failure, { read(report[0], $0.baseAddress, 4) }) == 4 {
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-            return (pid, failure)
-        }
-        return (pid, 0)
     }
 
     struct SpawnFailure: Error {

@@ -1,6 +1,6 @@
 // The status canary's two files, built by Sources/canary/build.sh beside runbottle: a sealed-to-be
 // program and the freestanding loader that reports what runbottle handed it.
-import Foundation
+import FoundationEssentials
 
 public enum CanaryImage {
     /// The canary loader (static-pie): prints argv, auxv, /proc/self/exe and friends, exits 0.

@@ -1,6 +1,6 @@
 // The runbottle interpreter, built freestanding by the BuildRunbottle plugin and carried inside
 // binfmt-reg, so that one file is all a container image needs.
-import Foundation
+import FoundationEssentials
 
 public enum RunbottleImage {
     /// The bytes of the runbottle executable built with this package.

@@ -70,6 +70,7 @@ struct BottleCommand: ParsableCommand {
     }
 
     private static func column(_ action: BottleChange.Action) -> String {
-        action.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + " "
+        let name = action.rawValue.prefix(9)
+        return name + String(repeating: " ", count: 9 - name.count) + " "
     }
 }

@@ -3,7 +3,7 @@
 import ArgumentParser
 import BinfmtMisc
 import ELFEngine
-import Foundation
+import FoundationEssentials
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,7 @@
 // file, conflicting entries) and proven with a sealed canary; exit status 0 only when all is well.
 import ArgumentParser
 import BinfmtMisc
-import Foundation
+import FoundationEssentials
 import RunbottleImage
 
 struct StatusCommand: ParsableCommand {

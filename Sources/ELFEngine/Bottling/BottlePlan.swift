@@ -1,5 +1,6 @@
 // What a bottle holds: every file to produce under DIR and where it comes from, computed before anything is written.
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What `binfmt-reg bottle` is asked to do.
 public struct BottleRequest: Sendable {
@@ -248,12 +249,29 @@ struct BottlePlan {
 
 /// True when the files at `a` and `b` hold the same bytes.
 func sameContents(_ a: String, _ b: String) throws(BottleError) -> Bool {
-    guard let x = FileHandle(forReadingAtPath: a) else { throw BottleError(a, "cannot open") }
-    guard let y = FileHandle(forReadingAtPath: b) else { throw BottleError(b, "cannot open") }
-    defer { try? x.close(); try? y.close() }
+    let x = open(a, O_RDONLY | O_CLOEXEC)
+    guard x >= 0 else { throw BottleError(a, "cannot open") }
+    defer { close(x) }
+    let y = open(b, O_RDONLY | O_CLOEXEC)
+    guard y >= 0 else { throw BottleError(b, "cannot open") }
+    defer { close(y) }
+    var chunkA = [UInt8](repeating: 0, count: 1 << 20), chunkB = chunkA
     while true {
-        let chunkA = x.readData(ofLength: 1 << 20), chunkB = y.readData(ofLength: 1 << 20)
-        if chunkA != chunkB { return false }
-        if chunkA.isEmpty { return true }
+        let countA = try readChunk(x, into: &chunkA, a), countB = try readChunk(y, into: &chunkB, b)
+        if countA != countB || chunkA[..<countA] != chunkB[..<countB] { return false }
+        if countA == 0 { return true }
     }
+}
+
+/// Fills `buffer` from `fd` unless the file ends first; returns the bytes read.
+private func readChunk(_ fd: Int32, into buffer: inout [UInt8], _ path: String) throws(BottleError) -> Int {
+    var filled = 0
+    while filled < buffer.count {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+        if n < 0 && errno == EINTR { continue }
+        guard n >= 0 else { throw BottleError(path, "read: \(String(cString: strerror(errno)))") }
+        if n == 0 { break }
+        filled += n
+    }
+    return filled
 }

@@ -1,6 +1,7 @@
 // Making a bottle: every file produced in a staging directory beside DIR, compared with DIR, and only then moved in.
 import CLinuxIO
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What happened to one path of the bottle.
 public struct BottleChange: Sendable, Equatable {

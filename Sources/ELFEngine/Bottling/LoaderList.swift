@@ -1,5 +1,6 @@
 // The libraries a program needs, as its own loader resolves them: the loader's --list mode (what ldd runs).
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// An error about one file or name while bottling: `<path>: <reason>`.
 public struct BottleError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -47,15 +48,16 @@ enum LoaderList {
         var argv = [loader]
         if flavour == .glibc && !preload.isEmpty { argv += ["--preload", preload.joined(separator: ":")] }
         argv += ["--list", object]
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["LD_PRELOAD", "LD_AUDIT", "LD_TRACE_LOADED_OBJECTS", "LD_BIND_NOW"] { environment[name] = nil }
+        let removed: Set<String> = ["LD_PRELOAD", "LD_AUDIT", "LD_TRACE_LOADED_OBJECTS", "LD_BIND_NOW"]
+        let environment = ProcessInfo.processInfo.environment.filter { !removed.contains($0.key) }
+            .map { "\($0.key)=\($0.value)" }
         let (status, stdout, stderr) = try runProcess(argv, environment: environment)
         let errorLines = stderr.split(separator: "\n").map(String.init)
         if let ignored = errorLines.first(where: { $0.contains("cannot be preloaded") }) {
             let name = ignored.components(separatedBy: "'").dropFirst().first ?? ignored
             throw BottleError(name, "--lib names a library the loader cannot find")
         }
-        let lines = stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = stdout.split(separator: "\n").map(trimmed)
         if lines.contains(where: { $0.hasPrefix("statically linked") || $0.hasPrefix("not a dynamic executable") }) {
             if !isProgram { return [] }
             throw BottleError(object, "statically linked: it has no libraries or loader to bottle")
@@ -64,10 +66,10 @@ enum LoaderList {
         for line in lines {
             // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)", "libfoo.so => not found",
             // "/lib64/ld-linux-x86-64.so.2 (0x...)", "linux-vdso.so.1 (0x...)".
-            let withoutAddress = line.range(of: " (0x").map { String(line[..<$0.lowerBound]) } ?? line
-            if let arrow = withoutAddress.range(of: " => ") {
+            let withoutAddress = line.firstRange(of: " (0x").map { String(line[..<$0.lowerBound]) } ?? line
+            if let arrow = withoutAddress.firstRange(of: " => ") {
                 let name = String(withoutAddress[..<arrow.lowerBound])
-                let path = String(withoutAddress[arrow.upperBound...]).trimmingCharacters(in: .whitespaces)
+                let path = trimmed(withoutAddress[arrow.upperBound...])
                 if path == "not found" { throw BottleError(object, "needs \(name), which the loader cannot find") }
                 if path.hasPrefix("/") { result.append(ListedLibrary(name: name, path: path)) }
             } else if withoutAddress.hasPrefix("/") {
@@ -83,32 +85,24 @@ enum LoaderList {
         return result.filter { ((try? realPath($0.path)) ?? $0.path) != loaderReal }
     }
 
-    /// Runs `argv` and collects its exit status and output.
-    static func runProcess(_ argv: [String], environment: [String: String]) throws(BottleError) -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        process.environment = environment
-        // stderr goes to an unnamed temporary file, so neither stream can fill a pipe and stall the loader.
-        guard let errorFile = tmpfile() else { throw BottleError(argv[0], "cannot create a temporary file for its errors") }
-        defer { fclose(errorFile) }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle(fileDescriptor: fileno(errorFile), closeOnDealloc: false)
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { throw BottleError(argv[0], "cannot run: \(error.localizedDescription)") }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        var stderr: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        var offset: off_t = 0
-        while stderr.count < 1 << 20 {
-            let n = chunk.withUnsafeMutableBytes { pread(fileno(errorFile), $0.baseAddress, $0.count, offset) }
-            if n <= 0 { break }
-            stderr += chunk[0..<n]
-            offset += off_t(n)
+    /// `text` without the blanks around it (ld.so indents with a tab).
+    private static func trimmed(_ text: Substring) -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) }) else {
+            return ""
         }
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return String(text[first...last])
+    }
+
+    /// Runs `argv` and collects its exit status (or ending signal) and output.
+    static func runProcess(_ argv: [String], environment: [String]) throws(BottleError) -> (Int32, String, String) {
+        let path = argv.first ?? ""
+        let outcome: Subprocess.Outcome
+        do throws(Subprocess.Failure) {
+            outcome = try Subprocess(path: path, argv: argv, environment: environment, capturesStandardError: true).run()
+        } catch { throw BottleError(path, "cannot run: \(error)") }
+        return (outcome.exitCode, String(decoding: outcome.standardOutput, as: UTF8.self),
+                String(decoding: outcome.standardError, as: UTF8.self))
     }
 }
 
