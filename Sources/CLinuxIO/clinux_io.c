@@ -63,3 +63,22 @@ int clinux_fsetxattr(int fd, const char *name, const void *value, size_t size)
 }
 
 int clinux_fremovexattr(int fd, const char *name) { return fremovexattr(fd, name); }
+
+static int saved_argc;
+static char **saved_argv;
+
+/* glibc calls the executable's init_array functions with argc, argv and envp. */
+static void save_argv(int argc, char **argv, char **envp)
+{
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+
+__attribute__((section(".init_array"), used)) static void (*const save_argv_entry)(int, char **, char **) = save_argv;
+
+char **clinux_argv(int *argc)
+{
+    *argc = saved_argc;
+    return saved_argv;
+}

@@ -1,5 +1,6 @@
 // binfmt-reg: seal bottle binaries and manage the binfmt_misc entry that runs them.
 import ArgumentParser
+import CLinuxIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +21,7 @@ struct BinfmtReg: ParsableCommand {
 
     static func main() {
         atexit { Output.failIfStandardOutputLost() }
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let arguments = Array(commandLine().dropFirst())
         do {
             // ArgumentParser answers `help NAME` for an unknown NAME with the root's help and 0.
             if arguments.count >= 2, arguments[0] == "help",
@@ -39,6 +40,13 @@ struct BinfmtReg: ParsableCommand {
             if !message.isEmpty { Output.errorLine(message) }
             Glibc.exit(code.rawValue)
         }
+    }
+
+    /// argv, from libc: Swift's CommandLine reads /proc, which a chroot may not have mounted.
+    static func commandLine() -> [String] {
+        var argc: Int32 = 0
+        guard let argv = clinux_argv(&argc) else { return CommandLine.arguments }
+        return (0..<Int(argc)).compactMap { argv[$0].map { String(cString: $0) } }
     }
 
     /// No subcommand is a usage error (64), not a request for help.

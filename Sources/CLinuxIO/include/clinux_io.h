@@ -23,5 +23,9 @@ ssize_t clinux_flistxattr(int fd, char *list, size_t size);
 ssize_t clinux_fgetxattr(int fd, const char *name, void *value, size_t size);
 int clinux_fsetxattr(int fd, const char *name, const void *value, size_t size);
 int clinux_fremovexattr(int fd, const char *name);
+/* The process's argv as glibc handed it to constructors (NULL before, or under another libc):
+ * Swift's CommandLine finds argv through /proc/self/maps, so it is empty where /proc is not
+ * mounted (a chroot). */
+char **clinux_argv(int *argc);
 
 #endif
