@@ -6,7 +6,7 @@ DESTDIR ?=
 SWIFT ?= swift
 CONFIG ?= release
 
-BUILD_DEPS := libcap-dev gcc make
+BUILD_DEPS := libcap-dev libstdc++-12-dev gcc make
 # gcc-12-multilib, not gcc-multilib: Debian's gcc-multilib conflicts with every cross compiler,
 # and the aarch64 build of runbottle needs gcc-aarch64-linux-gnu beside gcc -m32.
 TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb strace \
@@ -15,16 +15,32 @@ TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb 
              qemu-system-x86 qemu-system-arm cpio xz-utils debootstrap
 BENCH_DEPS := hyperfine patchelf time binutils
 
-.PHONY: all build deps test-deps test-services bench-deps bench check check-vm setup install \
+.PHONY: all build deps test-deps test-services bench-deps bench check check-vm setup install uninstall \
         release dist deb
 
 all: build
 
-# Extra `swift build` flags; install, setup, release, dist and deb use RELEASE_FLAGS (below).
+# Extra `swift build` flags; install, setup, release, dist and deb use RELEASE_FLAGS.
 SWIFT_BUILD_FLAGS ?=
+# The Swift runtime, libcap, libstdc++ and libgcc linked in (binfmt-reg then needs only libc and
+# libm), stripped, bound now; a build directory of its own, so that the development build is not
+# rebuilt with other flags.
+STATIC_LIBS := $(CURDIR)/.build-release/static-libs
+RELEASE_FLAGS ?= --scratch-path .build-release --static-swift-stdlib --pkg-config-path $(STATIC_LIBS) \
+    -Xlinker -s -Xlinker --no-export-dynamic -Xlinker -z -Xlinker now \
+    -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
 
-build:
+build: $(STATIC_LIBS)/libcap.pc
 	$(SWIFT) build -c $(CONFIG) $(SWIFT_BUILD_FLAGS)
+
+# SwiftPM puts the system's -lcap before any flag of ours; a pkg-config file naming a directory
+# that holds only libcap.a (and libstdc++.a) is searched first, so both link statically.
+$(STATIC_LIBS)/libcap.pc:
+	mkdir -p $(STATIC_LIBS)
+	ln -sf /usr/lib/$$(gcc -print-multiarch)/libcap.a $(STATIC_LIBS)/libcap.a
+	ln -sf $$(gcc -print-file-name=libstdc++.a) $(STATIC_LIBS)/libstdc++.a
+	printf 'Name: libcap\nDescription: libcap, linked statically\nVersion: 2\nLibs: -L%s -lcap\nCflags:\n' \
+	    $(STATIC_LIBS) > $@
 
 # Installs only what dpkg lacks, so a machine that has everything needs no root; the package
 # lists are refreshed first, since a new container or cloud image starts with none.
@@ -83,7 +99,7 @@ FISH_COMPLETIONS := $(PREFIX)/share/fish/vendor_completions.d
 GDBINITDIR ?= /etc/gdb/gdbinit.d
 
 # What is installed is the self-contained build: it runs where Swift is not.
-install setup: SWIFT_BUILD_FLAGS = $(RELEASE_FLAGS)
+install uninstall setup: SWIFT_BUILD_FLAGS = $(RELEASE_FLAGS)
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(BASH_COMPLETIONS) \
@@ -97,6 +113,16 @@ install: build
 	$(BIN)/binfmt-reg --generate-completion-script zsh > $(DESTDIR)$(ZSH_COMPLETIONS)/_binfmt-reg
 	$(BIN)/binfmt-reg --generate-completion-script fish > $(DESTDIR)$(FISH_COMPLETIONS)/binfmt-reg.fish
 
+# Undoes install: without DESTDIR the entries and the /etc binfmt.d file go too.
+uninstall:
+	$(if $(DESTDIR),$(BIN)/binfmt-reg uninstall --root $(abspath $(DESTDIR)) --remove-interpreter,\
+	    $(DESTDIR)$(PREFIX)/bin/binfmt-reg uninstall --remove-interpreter)
+	rm -f $(DESTDIR)$(PREFIX)/bin/binfmt-reg $(DESTDIR)$(GDBINITDIR)/runbottle.py \
+	    $(DESTDIR)$(BASH_COMPLETIONS)/binfmt-reg $(DESTDIR)$(ZSH_COMPLETIONS)/_binfmt-reg \
+	    $(DESTDIR)$(FISH_COMPLETIONS)/binfmt-reg.fish
+	for page in $(notdir $(wildcard man/*.5)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$$page; done
+	for page in $(notdir $(wildcard man/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$page; done
+
 # The README's first command: build, install, register the entries, prove the chain.
 setup: deps install
 	$(DESTDIR)$(PREFIX)/bin/binfmt-reg install
@@ -106,9 +132,6 @@ setup: deps install
 VERSION := $(shell sed -n 's/.*version: "\(.*\)",/\1/p' Sources/binfmt-reg/BinfmtReg.swift)
 ARCH := $(shell dpkg --print-architecture 2>/dev/null || uname -m)
 DIST ?= dist
-# The Swift runtime linked in, binfmt-reg stripped by the linker; a build directory of its own,
-# so that the development build is not rebuilt with other flags.
-RELEASE_FLAGS ?= --scratch-path .build-release --static-swift-stdlib -Xlinker -s
 PACKAGE_DEPS := dpkg-dev lintian
 
 release:

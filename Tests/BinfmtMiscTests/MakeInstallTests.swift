@@ -41,4 +41,11 @@ private let repository = URL(fileURLWithPath: #filePath)
     // runbottle carries no file capability: getcap prints nothing for it.
     let caps = try run(["getcap", destination.file("usr/libexec/runbottle")])
     #expect(caps.succeeded && caps.stdout.isEmpty, "\(caps)")
+
+    // make uninstall takes back every file install put there.
+    let unmade = try run(["make", "-C", repository, "uninstall", "DESTDIR=\(destination.path)",
+                          "PREFIX=/usr", "SWIFT=\(swift)"])
+    #expect(unmade.succeeded, "\(unmade)")
+    let left = try shell("cd \(destination.path) && find . -type f")
+    #expect(left.stdout.isEmpty, "\(left)")
 }
