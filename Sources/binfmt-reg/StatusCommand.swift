@@ -82,8 +82,8 @@ struct StatusCommand: ParsableCommand {
                 : "missing"))
         }
         if let p = report.persistence {
-            line("persistence \(p.path): " + (p.present
-                ? (p.matchesRegistered ? "present, equal to the registered entries" : "present, differs from the registered entries")
+            line("persistence \(p.path): " + (p.masked ? "masked (a link to /dev/null): a reboot registers nothing"
+                : p.present ? (p.matchesRegistered ? "present, equal to the registered entries" : "present, differs from the registered entries")
                 : "missing"))
             for other in p.otherFiles { line("  overrides: \(other)") }
         } else if !report.binfmtMisc.mounted && report.canary.first?.reachedLoader == true {
