@@ -60,8 +60,10 @@ bench-deps:
 	$(call apt_install,$(BENCH_DEPS))
 
 # Benchmarks print ratios side by side; they are never timed tests.
-bench: bench-deps
+bench: bench-deps release
 	bash Benchmarks/seal-vs-patchelf.sh
+	$(SWIFT) build -c release
+	bash Benchmarks/startup.sh
 
 # The context suite (ContextTests) runs sealed programs in real containers: it needs a Docker
 # daemon, started here when none answers, and left running for the next run.
