@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include "clinux_io.h"
 
@@ -17,6 +18,14 @@ ssize_t clinux_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *
 }
 
 int clinux_syncfs(int fd) { return syncfs(fd); }
+
+long long clinux_mount_id(const char *path)
+{
+    struct statx stx;
+    if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) != 0 || !(stx.stx_mask & STATX_MNT_ID))
+        return -1;
+    return (long long)stx.stx_mnt_id;
+}
 
 int clinux_flush_stdout(void)
 {

@@ -17,7 +17,7 @@ struct BottleCommand: ParsableCommand {
             their libraries. Running it again adds what is missing and replaces what changed; \
             DIR/.bottle-sources records where each file came from, and a name from two different \
             sources is an error. Nothing in DIR changes unless every file was produced: they are \
-            made in a staging directory beside DIR.
+            made in a staging directory beside DIR (inside it where DIR is a mount point).
             """)
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The bottle directory.", valueName: "dir"))

@@ -9,6 +9,9 @@
 /* Each returns what the libc call returns (-1 and errno on failure). */
 ssize_t clinux_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len);
 int clinux_syncfs(int fd);
+/* The id of the mount `path` is on (statx STATX_MNT_ID, Linux 5.8), or -1 where the kernel does
+ * not say: nothing renames between two mounts, even of one file system (a bind mount, a volume). */
+long long clinux_mount_id(const char *path);
 /* Flushes stdio's stdout: 0, or the errno of a write that failed now or earlier (EIO when the
  * stream's error flag was set without one). Swift 6 refuses any reference to the C global. */
 int clinux_flush_stdout(void);

@@ -39,6 +39,10 @@ public enum Bottler {
         let parent = LoaderDiscovery.directory(of: output)
         let exists = try checkOutput(output)
         let manifest = exists ? try readManifest(output) : [:]
+        // Nothing renames between two mounts, and a mount point cannot be renamed over: into a
+        // directory that is one (a volume, a bind mount) the files move from a stage inside it.
+        let inside = exists && (try? isMountPoint(output, below: parent)) != false
+        if inside { removeLeftoverStages(in: output) }
         for entry in plan.entries {
             if let source = entry.source, let previous = manifest[entry.path], previous != source,
                FileManager.default.fileExists(atPath: previous), !(try sameContents(previous, source)) {
@@ -47,9 +51,15 @@ public enum Bottler {
             }
         }
 
-        let stage = try makeStage(in: parent, for: output)
-        var committed = false
-        defer { if !committed { removeTree(stage) } }
+        // A new bottle is made beside its place and renamed in whole; into an existing one the
+        // files move one by one, from the same stage beside it or from one inside a mount point.
+        let name = output.split(separator: "/").last.map(String.init) ?? "bottle"
+        let stage = inside ? try makeStage(in: output, named: stagePrefix)
+                           : try makeStage(in: parent, named: ".\(name).staging")
+        // Once files move in, a stage inside the bottle stays on failure: it marks the fill as
+        // unfinished for the next run.
+        var committed = false, moving = false
+        defer { if !committed && !(inside && moving) { removeTree(stage) } }
         var runPaths: [String: RunPathMethod] = [:]
         let sealing = SealOptions(dispatch: request.dispatch, interpreter: request.interpreter)
         for entry in plan.entries { runPaths[entry.path] = try produce(entry, in: stage, sealing) }
@@ -92,6 +102,7 @@ public enum Bottler {
             default: return 3
             }
         }
+        moving = true
         for change in changes.sorted(by: { order($0) < order($1) }) where change.action != .unchanged {
             let target = output + "/" + change.path
             if case .directory = kinds[change.path] {
@@ -111,22 +122,49 @@ public enum Bottler {
                 throw BottleError(manifestPath, "rename: \(String(cString: strerror(errno)))")
             }
         }
+        committed = true
+        removeTree(stage)
         return BottleReport(directory: output, changes: changes)
     }
 
-    /// Checks that `output` is new, an empty directory, or a bottle (it has a manifest): never a
-    /// directory of other files such as / or /usr, whose files a bottle would replace. Returns
-    /// whether there is a bottle to update; an empty directory is replaced by the new bottle.
+    /// The staging directory inside an existing bottle directory. Until the manifest is renamed
+    /// into place it marks the fill as unfinished; the next run removes it and finishes the fill.
+    static let stagePrefix = ".bottle-staging"
+
+    /// Checks that `output` is new, an empty directory, a bottle (it has a manifest), or one an
+    /// interrupted run was filling (its stage is still there): never a directory of other files
+    /// such as / or /usr, whose files a bottle would replace. Returns whether the directory
+    /// exists, to be filled from a stage inside it.
     private static func checkOutput(_ output: String) throws(BottleError) -> Bool {
         var st = stat()
         guard lstat(output, &st) == 0 else { return false }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw BottleError(output, "exists and is not a directory") }
         if pathExists(output + "/" + manifestName) { return true }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? ["?"]
-        guard contents.isEmpty, output != "/" else {
+        guard output != "/", contents.isEmpty || contents.contains(where: { $0.hasPrefix(stagePrefix + "-") }) else {
             throw BottleError(output, "exists and is not a bottle (\(manifestName) missing): name a new or empty directory")
         }
-        return false
+        return true
+    }
+
+    /// Whether `path` is the root of a mount other than its parent's: by mount id, or where the
+    /// kernel does not give one (before 5.8), by device.
+    private static func isMountPoint(_ path: String, below parent: String) throws(BottleError) -> Bool {
+        let (a, b) = (clinux_mount_id(path), clinux_mount_id(parent))
+        if a >= 0 && b >= 0 { return a != b }
+        var sa = stat(), sb = stat()
+        guard stat(path, &sa) == 0, stat(parent, &sb) == 0 else {
+            throw BottleError(path, "stat: \(String(cString: strerror(errno)))")
+        }
+        return sa.st_dev != sb.st_dev
+    }
+
+    /// An interrupted run's stages: what they held is produced again.
+    private static func removeLeftoverStages(in output: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+        where name.hasPrefix(stagePrefix + "-") {
+            removeTree(output + "/" + name)
+        }
     }
 
     /// Produces one entry inside `stage`, a program sealed with `sealing` (its loader aside);
@@ -167,11 +205,10 @@ public enum Bottler {
         }
     }
 
-    /// A fresh directory beside `output`, on the same file system so its files rename into place.
-    private static func makeStage(in parent: String, for output: String) throws(BottleError) -> String {
+    /// A fresh directory `NAME-XXXXXX` in `parent`, on the file system its files rename into.
+    private static func makeStage(in parent: String, named name: String) throws(BottleError) -> String {
         try makeDirectory(parent)
-        let name = output.split(separator: "/").last.map(String.init) ?? "bottle"
-        var template = Array("\(parent)/.\(name).staging-XXXXXX".utf8CString)
+        var template = Array("\(parent)/\(name)-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             throw BottleError(parent, "cannot create a staging directory: \(String(cString: strerror(errno)))")
         }
