@@ -14,6 +14,8 @@ public enum BinfmtMiscError: Error, Equatable, CustomStringConvertible {
     case notPermitted(path: String, what: String)
     case failed(path: String, what: String, reason: String)
     case invalid(RegistrationError)
+    /// A change failed and putting back what was there failed too: `lost` names what is gone.
+    indirect case notRestored(BinfmtMiscError, lost: [String])
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum BinfmtMiscError: Error, Equatable, CustomStringConvertible {
             return "\(path): \(what): \(reason)"
         case .invalid(let error):
             return error.description
+        case .notRestored(let error, let lost):
+            return "\(error); putting back the previous state failed: \(lost.joined(separator: "; "))"
         }
     }
 

@@ -218,13 +218,16 @@ public struct Installer: Sendable {
         _ registrations: [Registration], previous: [String: EntryStatus], interpreterChanged: Bool
     ) throws(BinfmtMiscError) -> [String] {
         var messages: [String] = []
-        var undo: [() -> Void] = []
+        // Each step puts back one change and says what it could not put back. With F the kernel
+        // opens the interpreter by path at registration: an old entry whose file is gone or now
+        // unusable (a noexec mount) cannot come back as it was.
+        var undo: [() -> String?] = []
         do {
             for registration in registrations {
                 let name = registration.name
                 guard let old = previous[name] else {
                     try fs.register(registration)
-                    undo.append { try? fs.remove(name) }
+                    undo.append { Self.failure("remove \(name)") { () throws(BinfmtMiscError) in try fs.remove(name) } }
                     messages.append("\(name): registered (\(registration.flags))")
                     continue
                 }
@@ -236,18 +239,15 @@ public struct Installer: Sendable {
                         messages.append("\(name): already installed, nothing changed")
                     } else {
                         try fs.setEnabled(name, true)
-                        undo.append { try? fs.setEnabled(name, false) }
+                        undo.append { Self.failure("disable \(name)") { () throws(BinfmtMiscError) in try fs.setEnabled(name, false) } }
                         messages.append("\(name): already installed; was disabled, enabled it")
                     }
                     continue
                 }
                 try fs.remove(name)
-                undo.append {
-                    try? fs.register(old.registration, portable: false)
-                    if !old.enabled { try? fs.setEnabled(name, false) }
-                }
+                undo.append { Self.restore(old, fs) }
                 try fs.register(registration)
-                undo.append { try? fs.remove(name) }
+                undo.append { Self.failure("remove \(name)") { () throws(BinfmtMiscError) in try fs.remove(name) } }
                 messages.append(reopen
                     ? "\(name): re-registered so that the kernel opens the new interpreter (F)"
                     : "\(name): replaced: " + changes.joined(separator: "; "))
@@ -256,17 +256,27 @@ public struct Installer: Sendable {
             for name in entryNames where !registrations.contains(where: { $0.name == name }) {
                 guard let old = previous[name] else { continue }
                 try fs.remove(name)
-                undo.append {
-                    try? fs.register(old.registration, portable: false)
-                    if !old.enabled { try? fs.setEnabled(name, false) }
-                }
+                undo.append { Self.restore(old, fs) }
                 messages.append("\(name): removed (not part of this installation)")
             }
         } catch {
-            for step in undo.reversed() { step() }
-            throw error
+            let lost = undo.reversed().compactMap { $0() }
+            throw lost.isEmpty ? error : .notRestored(error, lost: lost)
         }
         return messages
+    }
+
+    /// Registers `old` again as it was (disabled if it was); what failed, or nil.
+    private static func restore(_ old: EntryStatus, _ fs: BinfmtMiscFS) -> String? {
+        let name = old.registration.name
+        if let lost = failure("register \(name) again, it is gone", { () throws(BinfmtMiscError) in
+            try fs.register(old.registration, portable: false)
+        }) { return lost }
+        return old.enabled ? nil : failure("disable \(name) again") { () throws(BinfmtMiscError) in try fs.setEnabled(name, false) }
+    }
+
+    private static func failure(_ what: String, _ step: () throws(BinfmtMiscError) -> Void) -> String? {
+        do { try step(); return nil } catch { return "\(what): \(error)" }
     }
 
     /// What differs between two registrations, as "field old → new".
