@@ -72,5 +72,7 @@ let package = Package(
         .testTarget(name: "VMTests", dependencies: ["TestSupport"]),
         // The .deb (make deb) installed with dpkg in a debootstrap'd root (Tests/Package/run.sh).
         .testTarget(name: "PackageTests", dependencies: ["TestSupport"]),
+        // The installer image and the DaemonSet under dockerd (deploy/test.sh).
+        .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
     ]
 )
