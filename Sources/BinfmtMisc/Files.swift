@@ -91,6 +91,8 @@ enum Files {
 
     /// Replaces `path` with a link to /dev/null, atomically (a link beside it, renamed over it).
     static func mask(_ path: String) throws(BinfmtMiscError) {
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        try makeDirectories(directory.isEmpty ? "/" : directory)
         let temporary = path + ".mask-\(getpid())"
         _ = unlink(temporary)
         guard symlink("/dev/null", temporary) == 0 else {

@@ -30,13 +30,16 @@ import Testing
             """
         let built = try Bottles.build(name: "caps", source: source, in: directory.path, seal: false)
         // A privileged program's loader must sit in root-owned directories no one else can
-        // write (runbottle(8)), so the bottle moves from /tmp to a 0755 tmpfs at /srv. The
+        // write (runbottle(8)), so the bottle moves from /tmp to a 0755 tmpfs on a new directory
+        // of /run, where no checkout of this repository lives (a tmpfs over it would hide $B). The
         // sealed programs' PT_INTERP slot names no file: they run only if an entry takes them.
         // caps-native and plain-native stay unsealed: the kernel's own exec, for reference.
-        let bin = "/srv/b/bin"
+        let top = "/run/bottle-privileged-\(getpid())"
+        let bin = top + "/b/bin"
         let result = try Sandbox.runWithUnprivilegedUser("""
-            mount -t tmpfs -o mode=0755 tmpfs /srv
-            cp -a \(built.root) /srv/b && chmod 0755 /srv/b
+            mkdir -m 0755 \(top) && trap 'umount \(top); rmdir \(top)' EXIT
+            mount -t tmpfs -o mode=0755 tmpfs \(top)
+            cp -a \(built.root) \(top)/b && chmod 0755 \(top)/b
             for copy in plain caps-native plain-native; do cp \(bin)/caps \(bin)/$copy; done
             setcap cap_net_raw+ep \(bin)/caps
             setcap cap_net_raw+ep \(bin)/caps-native

@@ -111,15 +111,19 @@ else check binfmt-dispatch FAIL "$out"; fi
 # reboot with the package installed registers both entries.
 reboot() {
     for e in BOTTLE BOTTLE-privileged; do [ ! -e $D/$e ] || echo -1 > $D/$e; done
+    # Nothing is created on the host: a directory the host lacks is one the root lacks too.
     for d in etc/binfmt.d usr/lib/binfmt.d run/binfmt.d usr/local/lib/binfmt.d usr/libexec; do
-        mkdir -p "$root/$d" "/$d" 2>/dev/null; mount --bind "$root/$d" "/$d"
+        if [ -d "/$d" ] && [ -d "$root/$d" ]; then mount --bind "$root/$d" "/$d"
+        elif [ -d "$root/$d" ]; then echo "check reboot FAIL the root has /$d, the host does not"; fi
     done
     mount --bind $D /proc/sys/fs/binfmt_misc 2>/dev/null || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
     /usr/lib/systemd/systemd-binfmt
     ls $D | grep -c BOTTLE
     umount /proc/sys/fs/binfmt_misc
     # Lazily: with flag F the entries hold runbottle open.
-    for d in etc/binfmt.d usr/lib/binfmt.d run/binfmt.d usr/local/lib/binfmt.d usr/libexec; do umount -l "/$d"; done
+    for d in etc/binfmt.d usr/lib/binfmt.d run/binfmt.d usr/local/lib/binfmt.d usr/libexec; do
+        if [ -d "/$d" ] && [ -d "$root/$d" ]; then umount -l "/$d"; fi
+    done
 }
 n=$(reboot)
 if [ "$n" = 2 ]; then check boot-registers ok "systemd-binfmt registered both entries from /usr/lib/binfmt.d/bottle.conf"
