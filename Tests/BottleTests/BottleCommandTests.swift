@@ -497,3 +497,31 @@ func currentUmask() -> mode_t {
 
         """, "\(result)")
 }
+
+/// A program reached through symlinks in other directories (/usr/bin/java → /etc/alternatives →
+/// the JDK's bin/java) finds its libraries through $ORIGIN where the real file lives: the
+/// loader's list mode runs on the real path, so the bottle gets them.
+@Test func aProgramBehindASymlinkKeepsItsOriginLibraries() throws {
+    let rig = try BottleRig("bottle-origin")
+    defer { rig.dir.remove() }
+    let home = rig.src + "/jdk"
+    try FileManager.default.createDirectory(atPath: home + "/bin", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: home + "/lib", withIntermediateDirectories: true)
+    try "int jli(void) { return 42; }\n".write(toFile: rig.src + "/jli.c", atomically: true, encoding: .utf8)
+    try "#include <stdio.h>\nint jli(void);\nint main(void) { printf(\"jli=%d\\n\", jli()); return 0; }\n"
+        .write(toFile: rig.src + "/java.c", atomically: true, encoding: .utf8)
+    let built = try run(["sh", "-ec", """
+        cc -shared -fPIC -o \(home)/lib/libjli.so \(rig.src)/jli.c
+        cc -o \(home)/bin/java \(rig.src)/java.c -L\(home)/lib -ljli -Wl,-rpath,'$ORIGIN/../lib'
+        mkdir -p \(rig.src)/alternatives \(rig.src)/usrbin
+        ln -s \(home)/bin/java \(rig.src)/alternatives/java
+        ln -s ../alternatives/java \(rig.src)/usrbin/java
+        """])
+    try #require(built.succeeded, "\(built)")
+    let root = rig.dir.path + "/bottle"
+    let made = try rig.bottle([rig.src + "/usrbin/java", "-o", root])
+    #expect(made.succeeded, "\(made)")
+    #expect(FileManager.default.fileExists(atPath: root + "/lib/libjli.so"), "\(made)")
+    let ran = try rig.inBinfmt("\(root)/bin/java")
+    #expect(ran.stdout == "jli=42\n", "\(ran)")
+}

@@ -103,7 +103,9 @@ struct BottlePlan {
             try plan.add(BottleEntry(path: "lib/" + loaderName, kind: .file, source: loaderReal, reason: "loader of \(program)"))
 
             let flavour = LoaderList.flavour(of: interpreter)
-            var listed = try LoaderList.libraries(of: program, loader: interpreter,
+            // The real file's path: $ORIGIN in its run path is where it lives, not where a symlink
+            // to it (/usr/bin/java through /etc/alternatives) does.
+            var listed = try LoaderList.libraries(of: real, loader: interpreter,
                                                   preload: flavour == .glibc ? request.libraries : [])
             if flavour == .musl {
                 for library in request.libraries {
