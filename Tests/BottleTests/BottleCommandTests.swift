@@ -525,3 +525,19 @@ func currentUmask() -> mode_t {
     let ran = try rig.inBinfmt("\(root)/bin/java")
     #expect(ran.stdout == "jli=42\n", "\(ran)")
 }
+
+/// setuid, setgid and file-capability programs are refused with one line, never copied without
+/// their privilege or carried with it to wherever the bottle goes.
+@Test(arguments: [("chmod u+s", "setuid"), ("chmod g+s", "setgid"), ("setcap cap_net_raw+ep", "a file capability")])
+func privilegedProgramsAreRefused(change: String, what: String) throws {
+    let rig = try BottleRig("bottle-privileged")
+    defer { rig.dir.remove() }
+    let program = try rig.compile("probe", probeC)
+    let changed = try run(["sh", "-c", "\(change) \(program)"])
+    try #require(changed.succeeded, "\(changed)")
+    let root = rig.dir.path + "/bottle"
+    let made = try rig.bottle([program, "-o", root])
+    #expect(made.status == 1, "\(made)")
+    #expect(made.stderr == "binfmt-reg: \(program): has \(what): bottle refuses privileged programs (seal the installed program in place with binfmt-reg seal, which keeps it)\n", "\(made)")
+    #expect(!FileManager.default.fileExists(atPath: root))
+}

@@ -94,6 +94,13 @@ struct BottlePlan {
             guard state.status == .unsealed else {
                 throw BottleError(program, "already sealed: bottle the program it was sealed from")
             }
+            // A copy would either lose the privilege silently or carry it to wherever the bottle
+            // goes, with whoever can write there choosing its libraries: neither is packing.
+            let mode = opened.file.status.st_mode
+            if mode & (S_ISUID | S_ISGID) != 0 || ExtendedAttributes.has(opened.file.fd, "security.capability") {
+                let what = mode & S_ISUID != 0 ? "setuid" : mode & S_ISGID != 0 ? "setgid" : "a file capability"
+                throw BottleError(program, "has \(what): bottle refuses privileged programs (seal the installed program in place with binfmt-reg seal, which keeps it)")
+            }
             guard let interpreter = opened.image.interpreter else {
                 throw BottleError(program, "statically linked (no PT_INTERP): it has no libraries or loader to bottle")
             }
