@@ -524,6 +524,13 @@ func currentUmask() -> mode_t {
     #expect(FileManager.default.fileExists(atPath: root + "/lib/libjli.so"), "\(made)")
     let ran = try rig.inBinfmt("\(root)/bin/java")
     #expect(ran.stdout == "jli=42\n", "\(ran)")
+
+    // The whole lib/ brought in too: libjli.so is both a needed library and an included file,
+    // one file, not "two different files for one name".
+    let withTree = rig.dir.path + "/bottle-tree"
+    let included = try rig.bottle([rig.src + "/usrbin/java", "--include", home + "/lib=lib", "-o", withTree])
+    #expect(included.succeeded, "\(included)")
+    #expect(try rig.inBinfmt("\(withTree)/bin/java").stdout == "jli=42\n")
 }
 
 /// setuid, setgid and file-capability programs are refused with one line, never copied without

@@ -60,9 +60,17 @@ struct BottlePlan {
 
     /// Adds `entry`; the same path twice must mean the same thing, or the plan fails naming both.
     mutating func add(_ entry: BottleEntry) throws(BottleError) {
-        if let existing = index[entry.path].map({ entries[$0] }) {
-            if existing.kind == entry.kind && existing.source == entry.source { return }
-            if let a = existing.source, let b = entry.source, existing.kind == entry.kind, try sameContents(a, b) { return }
+        if let at = index[entry.path] {
+            let existing = entries[at]
+            var same = existing.source == entry.source
+            if !same, let a = existing.source, let b = entry.source { same = try sameContents(a, b) }
+            if existing.kind == entry.kind && same { return }
+            // One file both needed as a library and brought by --include (a JDK's lib/): the
+            // library, whose run path is made relative, stands for both.
+            if same, [existing.kind, entry.kind].contains(.library), [existing.kind, entry.kind].contains(.file) {
+                if entry.kind == .library { entries[at] = entry }
+                return
+            }
             throw BottleError(entry.path, "two different files for one name: \(describe(existing)) and \(describe(entry))")
         }
         index[entry.path] = entries.count
@@ -73,7 +81,9 @@ struct BottlePlan {
         switch entry.kind {
         case .symlink(let target): return "a link to \(target) (\(entry.reason))"
         case .directory: return "a directory (\(entry.reason))"
-        default: return "\(entry.source ?? "?") (\(entry.reason))"
+        case .program: return "the program \(entry.source ?? "?") (\(entry.reason))"
+        case .library: return "the library \(entry.source ?? "?") (\(entry.reason))"
+        case .file: return "the file \(entry.source ?? "?") (\(entry.reason))"
         }
     }
 
