@@ -20,17 +20,18 @@ struct BottleCommand: ParsableCommand {
             made in a staging directory beside DIR (inside it where DIR is a mount point).
             """)
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("The bottle directory.", valueName: "dir"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The bottle directory.", valueName: "dir"),
+            completion: .directory)
     var output: String
 
     @Option(name: .customLong("lib"), help: ArgumentHelp(
         "A library a program loads with dlopen: a name the loader resolves, or a path (repeatable).",
-        valueName: "name-or-path"))
+        valueName: "name-or-path"), completion: .file())
     var libraries: [String] = []
 
     @Option(name: .customLong("include"), help: ArgumentHelp(
         "A file or directory to copy in, such as a program's data directory; PATH=DEST puts it at DEST in the bottle (repeatable).",
-        valueName: "path[=dest]"))
+        valueName: "path[=dest]"), completion: .file())
     var includes: [String] = []
 
     @OptionGroup var dispatch: DispatchOptions
@@ -38,7 +39,7 @@ struct BottleCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "List every file, unchanged ones included.")
     var verbose = false
 
-    @Argument(help: "The programs: paths, or names looked up in PATH.")
+    @Argument(help: "The programs: paths, or names looked up in PATH.", completion: .file())
     var programs: [String]
 
     func run() throws {

@@ -13,19 +13,20 @@ struct EntryOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp(
         "Register this interpreter file as it is instead of installing runbottle (absolute path).",
-        valueName: "path"))
+        valueName: "path"), completion: .file())
     var interpreter: String?
 
     @Option(help: ArgumentHelp(
         "The entries' flag letters: P, O and C are required; F (the default's) makes the kernel open the interpreter at registration, so containers and chroots need not contain it.",
-        valueName: "letters"))
+        valueName: "letters"), completion: .list(["POCF", "POC"]))
     var flags = "POCF"
 
     @Flag(help: "Register only the main entry, not NAME-privileged (note type 2).")
     var noPrivilegedEntry = false
 
     @Option(help: ArgumentHelp(
-        "The architecture to register for (uname -m name); the host's by default.", valueName: "arch"))
+        "The architecture to register for (uname -m name); the host's by default.", valueName: "arch"),
+        completion: .list(HostArchitecture.known.map(\.name)))
     var arch: String?
 
     /// The architecture --arch names, or the host's.

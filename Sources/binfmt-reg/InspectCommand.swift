@@ -17,10 +17,11 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print one JSON array with an object per file.")
     var json = false
 
-    @Option(help: ArgumentHelp("The binfmt_misc directory whose entries are matched.", valueName: "dir"))
+    @Option(help: ArgumentHelp("The binfmt_misc directory whose entries are matched.", valueName: "dir"),
+            completion: .directory)
     var binfmtMisc = BinfmtMiscFS.defaultDirectory
 
-    @Argument(help: "ELF files.")
+    @Argument(help: "ELF files.", completion: .file())
     var files: [String]
 
     /// One file's report, as printed in JSON.

@@ -21,7 +21,7 @@ struct InstallCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp(
         "Write files under DIR for a package (runbottle, DIR/usr/lib/binfmt.d/bottle.conf) and register nothing.",
-        valueName: "dir"))
+        valueName: "dir"), completion: .directory)
     var root: String?
 
     func validate() throws {

@@ -18,7 +18,7 @@ struct RelocateCommand: ParsableCommand {
     @Flag(help: "Only report stale binaries; exit non-zero if any.")
     var check = false
 
-    @Argument(help: "Sealed binaries, or bottle directories (searched recursively).")
+    @Argument(help: "Sealed binaries, or bottle directories (searched recursively).", completion: .file())
     var paths: [String]
 
     func run() throws {

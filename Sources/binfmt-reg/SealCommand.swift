@@ -19,7 +19,7 @@ struct SealCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp(
         "The bundled loader, relative to each binary's directory (default: the basename of PT_INTERP, searched in $ORIGIN run paths, ../lib and ../lib/*/).",
-        valueName: "rel-path"))
+        valueName: "rel-path"), completion: .file())
     var loader: String?
 
     @OptionGroup var dispatch: DispatchOptions
@@ -36,7 +36,7 @@ struct SealCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "List every file sealed or updated.")
     var verbose = false
 
-    @Argument(help: "Executables, or directories searched recursively.")
+    @Argument(help: "Executables, or directories searched recursively.", completion: .file())
     var paths: [String]
 
     func run() throws {

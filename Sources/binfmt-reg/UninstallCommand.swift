@@ -15,7 +15,8 @@ struct UninstallCommand: ParsableCommand {
     @Flag(help: "Leave the binfmt.d file in place.")
     var noPersist = false
 
-    @Option(help: ArgumentHelp("Remove the files under DIR (a package tree); touch no entry.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Remove the files under DIR (a package tree); touch no entry.", valueName: "dir"),
+            completion: .directory)
     var root: String?
 
     func validate() throws { try validateRoot(root) }

@@ -18,7 +18,7 @@ struct UnsealCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "List every file unsealed.")
     var verbose = false
 
-    @Argument(help: "Sealed executables, or directories searched recursively.")
+    @Argument(help: "Sealed executables, or directories searched recursively.", completion: .file())
     var paths: [String]
 
     func run() throws {

@@ -11,7 +11,8 @@ struct DispatchOptions: ParsableArguments {
     var dispatch: SealFormat.Dispatch = .interp
 
     @Option(help: ArgumentHelp(
-        "The absolute path the PT_INTERP slot names, for either dispatch.", valueName: "path"))
+        "The absolute path the PT_INTERP slot names, for either dispatch.", valueName: "path"),
+        completion: .file())
     var interpreter = SealFormat.runbottlePath
 
     func validate() throws {
