@@ -27,12 +27,25 @@ public enum LoaderDiscovery {
         return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
     }
 
-    /// Checks a loader path given with --loader: relative, storable, and present.
-    public static func check(_ loader: String, forBinaryAt binary: String) throws(ELFError) -> String {
+    /// Checks a loader path given with --loader: relative, storable, and an ELF shared object
+    /// (ET_DYN) of the program's class, byte order and machine, as the kernel and runbottle
+    /// require; otherwise the sealed program would fail only when run.
+    public static func check(_ loader: String, forBinaryAt binary: String, kind: MachineKind) throws(ELFError) -> String {
         if let problem = BottleNote.problem(withLoader: loader) { throw ELFError(binary, .badLoaderPath(problem)) }
         let absolute = resolve(loader, forBinaryAt: binary)
         guard isRegularFile(absolute) else {
             throw ELFError(binary, .badLoaderPath("\(loader) (\(absolute)) is not a file"))
+        }
+        let image: ELFImage
+        do { image = try ELFImage.parse(try ELFFile(path: absolute)) } catch {
+            throw ELFError(binary, .badLoaderPath("\(loader) (\(absolute)) is not an ELF loader: \(error.reason)"))
+        }
+        guard image.header.e_type == ELF.ET_DYN else {
+            throw ELFError(binary, .badLoaderPath("\(loader) (\(absolute)) is not a loader: not a shared object (ET_DYN)"))
+        }
+        let loaderKind = HostMachine.kind(of: image)
+        guard loaderKind == kind else {
+            throw ELFError(binary, .badLoaderPath("\(loader) (\(absolute)) is for \(loaderKind), the program is \(kind)"))
         }
         return loader
     }

@@ -126,7 +126,7 @@ public enum Sealer {
         let loader: String
         do throws(ELFError) {
             if let given = options.loader {
-                loader = try LoaderDiscovery.check(given, forBinaryAt: real)
+                loader = try LoaderDiscovery.check(given, forBinaryAt: real, kind: HostMachine.kind(of: image))
             } else {
                 loader = try LoaderDiscovery.find(interpreter: interpreter, dynamic: dynamic, forBinaryAt: real)
             }

@@ -326,3 +326,25 @@ func anUnreadableDirectoryInATreeIsAFailure(command: [String]) throws {
     #expect(result.stderr.contains("binfmt-reg: \(bottle.dir.path)/locked: Permission denied\n"), "\(result)")
     #expect(result.stdout.contains(" 1 failed"), "\(result)")
 }
+
+/// --loader must name an ELF shared object of the program's class and machine: anything else
+/// is refused when sealing, with one line, instead of a program that fails with 126 when run.
+@Test func aLoaderThatCannotLoadTheProgramIsRefused() throws {
+    let bottle = try FixtureBottle("bad-loader")
+    defer { bottle.remove() }
+    let program = try bottle.compile("hello", Build.pie64.flags)
+    try "not a loader\n".write(toFile: bottle.lib + "/text", atomically: true, encoding: .utf8)
+    try bottle.compile("exec", Build.nonPIE64.flags)
+    let original = try bytes(program)
+    for (loader, reason) in [
+        ("../lib/text", "is not an ELF loader: not an ELF file"),
+        ("../lib/ld-linux.so.2", "is for i386 32-bit little-endian, the program is x86-64 64-bit little-endian"),
+        ("exec", "is not a loader: not a shared object (ET_DYN)"),
+    ] {
+        let result = try tool(["seal", "--loader", loader, program])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains(reason), "\(loader): \(result)")
+        #expect(try bytes(program) == original)
+    }
+    #expect(try tool(["seal", "--loader", "../lib/ld-linux-x86-64.so.2", program]).succeeded)
+}
