@@ -28,7 +28,9 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
         /// Class, byte order or machine no runbottle is built for.
         case noPort(String, supported: [String])
         case staticExecutable(String)
-        case sharedLibrary
+        /// A shared library; `hasInterpreter`: one with a PT_INTERP (libc.so.6), which
+        /// --shared-libraries would seal.
+        case sharedLibrary(hasInterpreter: Bool)
         /// An ELF file that is not an executable at all (object file, core dump).
         case notExecutable(String)
         case unsupportedLayout(String)
@@ -57,7 +59,8 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
                 return "\(what): no runbottle runs this kind of program (runbottle is built for "
                     + "64-bit \(supported.joined(separator: " and ")) programs only)"
             case .staticExecutable(let what): return "statically linked (\(what))"
-            case .sharedLibrary: return "a shared library (seal it with --shared-libraries)"
+            case .sharedLibrary(let hasInterpreter):
+                return hasInterpreter ? "a shared library with a PT_INTERP (seal it with --shared-libraries)" : "a shared library"
             case .notExecutable(let what): return "not an executable (\(what))"
             case .unsupportedLayout(let what): return "cannot seal this layout: \(what)"
             case .noteDoesNotFit(let need, let have):

@@ -110,13 +110,13 @@ public enum Sealer {
         let dynamic = try DynamicInfo.read(file, image)
         guard let interpreter = image.interpreter else {
             if image.header.e_type == ELF.ET_DYN && !dynamic.isPIE && image.first(ELF.PT_DYNAMIC) != nil {
-                throw ELFError(path, .sharedLibrary)
+                throw ELFError(path, .sharedLibrary(hasInterpreter: false))
             }
             throw ELFError(path, .staticExecutable(dynamic.isPIE ? "static-pie" : "no PT_INTERP"))
         }
         // libc.so.6 and the like have a PT_INTERP but are libraries: a SONAME without DF_1_PIE.
         if image.header.e_type == ELF.ET_DYN && !dynamic.isPIE && dynamic.soname != nil && !options.sharedLibraries {
-            throw ELFError(path, .sharedLibrary)
+            throw ELFError(path, .sharedLibrary(hasInterpreter: true))
         }
         // After the skips: in a tree, a 32-bit library is skipped as any library is.
         try HostMachine.checkPort(image)

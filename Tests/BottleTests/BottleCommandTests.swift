@@ -548,3 +548,13 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
     #expect(made.stderr == "binfmt-reg: \(program): has \(what): bottle refuses privileged programs (seal the installed program in place with binfmt-reg seal, which keeps it)\n", "\(made)")
     #expect(!FileManager.default.fileExists(atPath: root))
 }
+
+/// A shared library named as a program says what it is, not "statically linked".
+@Test func aSharedLibraryIsNotAProgram() throws {
+    let rig = try BottleRig("bottle-library")
+    defer { rig.dir.remove() }
+    let library = try rig.compile("libx.so", "int x(void) { return 1; }\n", flags: ["-shared", "-fPIC"])
+    let made = try rig.bottle([library, "-o", rig.dir.path + "/bottle"])
+    #expect(made.status == 1)
+    #expect(made.stderr == "binfmt-reg: \(library): a shared library, not a program: bring it in with --lib or --include\n", "\(made)")
+}

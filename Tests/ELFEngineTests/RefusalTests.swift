@@ -33,7 +33,9 @@ func expectRefused(
     let staticPIE = try bottle.compile("staticpie", ["-static-pie"])
     try expectRefused(staticPIE) { $0 == .staticExecutable("static-pie") }
     let library = try bottle.compile("libx.so", ["-shared", "-fPIC"], source: "int x(void) { return 1; }\n")
-    try expectRefused(library) { $0 == .sharedLibrary }
+    // No PT_INTERP: --shared-libraries would not seal it either, so no hint says it would.
+    try expectRefused(library) { $0 == .sharedLibrary(hasInterpreter: false) }
+    #expect(ELFError.Reason.sharedLibrary(hasInterpreter: false).description == "a shared library")
     for path in [staticProgram, library] {
         #expect((try? Sealer.seal(path)).map { _ in false } ?? true)
     }
@@ -47,7 +49,9 @@ func expectRefused(
     defer { bottle.remove() }
     let libc = bottle.bin + "/libc.so.6"
     try expectSuccess(run(["cp", "-L", "/lib/x86_64-linux-gnu/libc.so.6", libc]))
-    try expectRefused(libc) { $0 == .sharedLibrary }
+    try expectRefused(libc) { $0 == .sharedLibrary(hasInterpreter: true) }
+    #expect(ELFError.Reason.sharedLibrary(hasInterpreter: true).description
+            == "a shared library with a PT_INTERP (seal it with --shared-libraries)")
     // Run natively through the system's loader, which the slot names here.
     let change = try sealNow(libc, SealOptions(sharedLibraries: true, interpreter: "/lib64/ld-linux-x86-64.so.2"))
     guard case .sealed = change.outcome else { Issue.record("not sealed"); return }

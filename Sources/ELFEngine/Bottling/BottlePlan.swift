@@ -112,6 +112,10 @@ struct BottlePlan {
                 throw BottleError(program, "has \(what): bottle refuses privileged programs (seal the installed program in place with binfmt-reg seal, which keeps it)")
             }
             guard let interpreter = opened.image.interpreter else {
+                if opened.image.header.e_type == ELF.ET_DYN && opened.image.first(ELF.PT_DYNAMIC) != nil,
+                   (try? DynamicInfo.read(opened.file, opened.image))?.isPIE == false {
+                    throw BottleError(program, "a shared library, not a program: bring it in with --lib or --include")
+                }
                 throw BottleError(program, "statically linked (no PT_INTERP): it has no libraries or loader to bottle")
             }
             let loaderName = String(interpreter.split(separator: "/").last ?? "")
