@@ -140,14 +140,17 @@ expected_hello="argv0=$b/bin/hello argc=2 exe=$b/bin/hello"
 run_hello() { "$b/bin/hello" one 2>&1; }
 
 # --- the host's instance, held for the run ---
-unshare --mount --propagation private sh -c "mount -t binfmt_misc binfmt_misc $bm && exec sleep infinity" &
+unshare --mount --propagation private sh -c "mount -t binfmt_misc binfmt_misc $bm && exec sleep infinity" \
+    2> "$work/holder.err" &
 holder=$!
-for _ in $(seq 50); do
+# Up to 30 s: the machine may be busy with the other suites (qemu, dockerd).
+for _ in $(seq 300); do
     grep -q " $bm binfmt_misc " /proc/$holder/mounts 2>/dev/null && break
+    kill -0 $holder 2>/dev/null || break
     sleep 0.1
 done
 grep -q " $bm binfmt_misc " /proc/$holder/mounts 2>/dev/null ||
-    fatal holder "could not hold a mount of the host's binfmt_misc"
+    fatal holder "could not hold a mount of the host's binfmt_misc: $(oneline "$work/holder.err")"
 on_instance "test ! -e $entry && test ! -e $entry-privileged" ||
     fatal holder "entries named $entry already exist"
 registering=1

@@ -37,11 +37,13 @@ public enum Bottler {
         let output = LoaderDiscovery.normalized(request.output.hasPrefix("/")
             ? request.output : FileManager.default.currentDirectoryPath + "/" + request.output)
         let parent = LoaderDiscovery.directory(of: output)
-        let exists = try checkOutput(output)
-        let manifest = exists ? try readManifest(output) : [:]
+        let (isDirectory, isBottle) = try checkOutput(output)
+        let manifest = isBottle ? try readManifest(output) : [:]
         // Nothing renames between two mounts, and a mount point cannot be renamed over: into a
         // directory that is one (a volume, a bind mount) the files move from a stage inside it.
-        let inside = exists && (try? isMountPoint(output, below: parent)) != false
+        // An empty directory that is not one is replaced whole, as a new bottle is made.
+        let inside = isDirectory && (try? isMountPoint(output, below: parent)) != false
+        let exists = isBottle || inside
         if inside { removeLeftoverStages(in: output) }
         for entry in plan.entries {
             if let source = entry.source, let previous = manifest[entry.path], previous != source,
@@ -133,18 +135,18 @@ public enum Bottler {
 
     /// Checks that `output` is new, an empty directory, a bottle (it has a manifest), or one an
     /// interrupted run was filling (its stage is still there): never a directory of other files
-    /// such as / or /usr, whose files a bottle would replace. Returns whether the directory
-    /// exists, to be filled from a stage inside it.
-    private static func checkOutput(_ output: String) throws(BottleError) -> Bool {
+    /// such as / or /usr, whose files a bottle would replace. Returns whether it is a directory,
+    /// and whether it is a bottle.
+    private static func checkOutput(_ output: String) throws(BottleError) -> (isDirectory: Bool, isBottle: Bool) {
         var st = stat()
-        guard lstat(output, &st) == 0 else { return false }
+        guard lstat(output, &st) == 0 else { return (false, false) }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw BottleError(output, "exists and is not a directory") }
-        if pathExists(output + "/" + manifestName) { return true }
+        if pathExists(output + "/" + manifestName) { return (true, true) }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? ["?"]
         guard output != "/", contents.isEmpty || contents.contains(where: { $0.hasPrefix(stagePrefix + "-") }) else {
             throw BottleError(output, "exists and is not a bottle (\(manifestName) missing): name a new or empty directory")
         }
-        return true
+        return (true, false)
     }
 
     /// Whether `path` is the root of a mount other than its parent's: by mount id, or where the
