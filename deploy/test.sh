@@ -196,6 +196,15 @@ if [ $rc = 0 ] && [ "$(grep -c 'already installed, nothing changed' "$work/reins
 else
     fail install-again "exit $rc: $(oneline "$work/reinstall.out")"
 fi
+# The one-run form: install, then the status of the chain, as JSON.
+docker run --rm --name "$containers-install-json" "${privileged[@]}" "$image:$version" \
+    install --no-persist --json --name "$entry" > "$work/install.json" 2>&1
+rc=$?
+if [ $rc = 0 ] && python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and d["changes"] and d["status"]["entries"] else 1)' "$work/install.json"; then
+    pass install-json "ok, what changed, the status report"
+else
+    fail install-json "exit $rc: $(oneline "$work/install.json")"
+fi
 
 # status from a new, unprivileged container: binfmt_misc is not mounted there; the canary runs
 # through the host's entry.

@@ -32,13 +32,33 @@ struct InstallCommand: ParsableCommand {
         }
     }
 
+    @Flag(help: "Print, as JSON, what changed and then the status report of the chain installed (as status --json does); exit 1 unless all is well.")
+    var json = false
+
+    /// install --json: the changes, and the status of what they made.
+    struct Outcome: Encodable {
+        /// Installed, and status finds all well.
+        var ok: Bool
+        var changes: [String]
+        var status: StatusReport
+    }
+
     func run() throws {
+        var ok = true
         try reportingFailures {
             var installer = Installer(plan: try entry.plan())
             if let root { installer.layout = .package(root: root) }
             if entry.interpreter == nil { installer.runbottle = RunbottleImage.bytes }
             installer.persist = !noPersist
-            for message in try installer.install() { print(message) }
+            let changes = try installer.install()
+            guard json else {
+                for message in changes { print(message) }
+                return
+            }
+            let status = StatusCommand.probe(installer)
+            print(try StatusCommand.json(Outcome(ok: status.ok, changes: changes, status: status)))
+            ok = status.ok
         }
+        if !ok { throw ExitCode(1) }
     }
 }

@@ -26,16 +26,26 @@ struct StatusCommand: ParsableCommand {
             throw ExitCode(1)
         }
         installer.persist = !noPersist
-        let canary = CanaryRunner(program: CanaryImage.program, loader: CanaryImage.loader)
-        let report = StatusProbe(installer: installer, canary: canary).report()
+        let report = Self.probe(installer)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try Self.json(report))
         } else {
             print(Self.render(report), terminator: "")
         }
         if !report.ok { throw ExitCode(1) }
+    }
+
+    /// The whole chain, checked for `installer`'s entries and files.
+    static func probe(_ installer: Installer) -> StatusReport {
+        let canary = CanaryRunner(program: CanaryImage.program, loader: CanaryImage.loader)
+        return StatusProbe(installer: installer, canary: canary).report()
+    }
+
+    /// `value` as status --json prints it: pretty, keys sorted.
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     static func render(_ report: StatusReport) -> String {
