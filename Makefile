@@ -74,10 +74,10 @@ test-services: test-deps
 	  for i in $$(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; \
 	  echo "dockerd did not start; see $(DOCKERD_LOG)" >&2; tail -5 $(DOCKERD_LOG) >&2; exit 1; }
 
-# deb first: PackageTests installs the package make deb wrote, and DeployTests builds the
-# installer image from the same release build and validates the DaemonSet with
-# kubernetes-validate (image-test-deps).
-check: test-deps test-services deb image-test-deps
+# deb first: PackageTests installs the package make deb wrote; DeployTests builds the installer
+# image from release-static's binfmt-reg and validates the DaemonSet with kubernetes-validate
+# (image-test-deps).
+check: test-deps test-services deb release-static image-test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

@@ -5,14 +5,19 @@
 #                           DaemonSet validated and its pod spec run under dockerd
 #   make image-test-deps    kubernetes-validate in $(K8S_VENV)
 # IMAGE_BINFMT_REG is the binary the image ships and IMAGE_BINARY the target that builds it:
-# make release's, the Swift runtime, libcap and libstdc++ linked in; it still needs glibc's libc
-# and libm, which build.sh copies into the image beside it.
-IMAGE_BINFMT_REG ?= $(CURDIR)/.build-release/release/binfmt-reg
-IMAGE_BINARY ?= release
+# release-static's, glibc linked in too (-static-executable), so that the image holds binfmt-reg
+# and runbottle and nothing else. (The package keeps make release's, which loads libc: a static
+# Swift executable aborts where /proc is not mounted, as in a fresh chroot; a container has it.)
+IMAGE_BINFMT_REG ?= $(CURDIR)/.build-image/release/binfmt-reg
+IMAGE_BINARY ?= release-static
 K8S_VENV ?= /srv/k8s-venv
 KUBERNETES_VALIDATE_VERSION ?= 1.37.0
 
-.PHONY: image image-check image-test-deps
+.PHONY: image image-check image-test-deps release-static
+
+release-static: $(STATIC_LIBS)/libcap.pc
+	$(SWIFT) build -c release --product binfmt-reg --scratch-path .build-image --static-swift-stdlib \
+	    --pkg-config-path $(STATIC_LIBS) -Xswiftc -static-executable -Xlinker -s
 
 image: $(IMAGE_BINARY)
 	bash deploy/image/build.sh $(IMAGE_BINFMT_REG)

@@ -1,5 +1,5 @@
 // The installer image and the Kubernetes DaemonSet (deploy/): deploy/test.sh builds the image
-// from the shipped binfmt-reg (make release, which make check runs first), registers uniquely
+// from the fully static binfmt-reg (make release-static), registers uniquely
 // named entries in this host's binfmt_misc from a container, runs a sealed program through them,
 // removes them, validates deploy/daemonset.yaml and runs its pod spec under dockerd.
 import Foundation
@@ -11,7 +11,8 @@ import TestSupport
         .deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func theInstallerImageAndTheDaemonSetRegisterAndRemoveTheEntries() throws {
-        let shipped = Self.repository.appendingPathComponent(".build-release/release/binfmt-reg").path
+        // The image's binfmt-reg: make release-static, which make check runs first.
+        let shipped = Self.repository.appendingPathComponent(".build-image/release/binfmt-reg").path
         let result = try run(["bash", Self.repository.appendingPathComponent("deploy/test.sh").path, shipped])
         print(result.stdout, terminator: "")
         // One line per check ("deploy NAME: ok" or "deploy NAME: FAILED: why"), then the total.
