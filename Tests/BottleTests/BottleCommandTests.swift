@@ -558,3 +558,46 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
     #expect(made.status == 1)
     #expect(made.stderr == "binfmt-reg: \(library): a shared library, not a program: bring it in with --lib or --include\n", "\(made)")
 }
+
+/// A program that runs helpers from its own tree (gcc's cc1, git's exec-path): the helpers an
+/// --include tree brings are sealed too, their run path reaching the bottle's lib/ from their
+/// place, so that in a chroot holding only the bottle (FROM scratch) the driver's helper runs.
+@Test func helpersInAnIncludedTreeRunWithTheBottlesLoader() throws {
+    let rig = try BottleRig("bottle-helpers")
+    defer { rig.dir.remove() }
+    let tool = rig.src + "/tool"
+    try FileManager.default.createDirectory(atPath: tool + "/bin", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: tool + "/libexec/tool/12", withIntermediateDirectories: true)
+    try """
+        #include <libgen.h>
+        #include <stdio.h>
+        #include <string.h>
+        #include <unistd.h>
+        int main(void) {
+            char self[4096] = {0}, helper[4200];
+            readlink("/proc/self/exe", self, sizeof self - 1);
+            snprintf(helper, sizeof helper, "%s/../libexec/tool/12/helper", dirname(self));
+            execl(helper, "helper", (char *)0);
+            perror(helper);
+            return 127;
+        }
+        """.write(toFile: rig.src + "/driver.c", atomically: true, encoding: .utf8)
+    try "#include <stdio.h>\nint main(void) { puts(\"helper ran\"); return 0; }\n"
+        .write(toFile: rig.src + "/helper.c", atomically: true, encoding: .utf8)
+    let built = try run(["sh", "-ec", """
+        cc -o \(tool)/bin/driver \(rig.src)/driver.c
+        cc -o \(tool)/libexec/tool/12/helper \(rig.src)/helper.c
+        """])
+    try #require(built.succeeded, "\(built)")
+    let root = rig.dir.path + "/bottle"
+    let made = try rig.bottle([tool + "/bin/driver", "--include", tool + "/libexec=libexec", "--dispatch", "binfmt", "-o", root])
+    #expect(made.succeeded, "\(made)")
+    let inspected = try run([try BuiltTools.binfmtReg(), "inspect", root + "/libexec/tool/12/helper"])
+    #expect(inspected.stdout.contains("loader: ../../../lib/ld-linux-x86-64.so.2"), "\(inspected)")
+    let ran = try rig.inBinfmt("""
+        mkdir \(root)/proc
+        mount --rbind /proc \(root)/proc
+        chroot \(root) /bin/driver
+        """)
+    #expect(ran.stdout == "helper ran\n", "\(ran)")
+}

@@ -32,8 +32,9 @@ public struct BottleRequest: Sendable {
 /// One file of the bottle, by its path relative to the bottle directory.
 struct BottleEntry: Equatable {
     enum Kind: Equatable {
-        /// A program: copied, DT_RPATH set to $ORIGIN/../lib, sealed with `loader` (relative to bin/).
-        case program(loader: String)
+        /// A program: copied, DT_RPATH set to `runPath` ($ORIGIN/../lib in bin/), sealed with
+        /// `loader` (relative to the program's directory in the bottle).
+        case program(loader: String, runPath: String)
         /// A library: copied; a DT_RPATH/DT_RUNPATH of its own becomes DT_RPATH $ORIGIN.
         case library
         /// A loader, or a file from --include: copied as it is.
@@ -141,7 +142,7 @@ struct BottlePlan {
             if plan.firstLoader == nil { plan.firstLoader = interpreter }
 
             let realName = String(real.split(separator: "/").last ?? "")
-            try plan.add(BottleEntry(path: "bin/" + realName, kind: .program(loader: "../lib/" + loaderName),
+            try plan.add(BottleEntry(path: "bin/" + realName, kind: .program(loader: "../lib/" + loaderName, runPath: "$ORIGIN/../lib"),
                                      source: real, reason: program))
             // Programs that dispatch on argv[0] (clang-21 → clang) keep the name they were called by.
             let givenName = String(program.split(separator: "/").last ?? "")
@@ -233,11 +234,34 @@ struct BottlePlan {
             }
             for name in names { try addNode(path + "/" + name, as: relative + "/" + name, tree: tree, reason: reason) }
         case S_IFREG:
-            try add(BottleEntry(path: relative, kind: .file, source: path, reason: reason, tree: tree))
+            let kind = try includedProgramKind(path, at: relative)
+            try add(BottleEntry(path: relative, kind: kind ?? .file, source: path, reason: reason, tree: tree))
             if Self.isDynamicObject(path) { includedObjects.append(path) }
         default:
             throw BottleError(path, "neither a file, a directory nor a symlink: cannot go into a bottle")
         }
+    }
+
+    /// A dynamically linked program inside an --include tree (gcc's cc1, git's helpers) is sealed
+    /// like the bottle's own programs, so that it runs where the host's loader is not: its loader
+    /// is the bottle's, reached from its place in the tree, and its run path keeps its own
+    /// $ORIGIN entries (the tree keeps its shape) and adds the bottle's lib/. nil for any other
+    /// file, and for programs no runbottle here can run, which are copied as they are.
+    private mutating func includedProgramKind(_ path: String, at relative: String) throws(BottleError) -> BottleEntry.Kind? {
+        guard let file = try? ELFFile(path: path), let image = try? ELFImage.parse(file),
+              let interpreter = image.interpreter, (try? HostMachine.check(image)) != nil,
+              let dynamic = try? DynamicInfo.read(file, image),
+              image.header.e_type == ELF.ET_EXEC || dynamic.isPIE
+        else { return nil }
+        let loaderName = String(interpreter.split(separator: "/").last ?? "")
+        guard !loaderName.isEmpty else { return nil }
+        try add(BottleEntry(path: "lib/" + loaderName, kind: .file, source: try realPath(interpreter),
+                            reason: "loader of \(path)"))
+        if firstLoader == nil { firstLoader = interpreter }
+        let up = String(repeating: "../", count: relative.split(separator: "/").count - 1)
+        let own = (dynamic.rpath + dynamic.runpath).filter { $0.hasPrefix("$ORIGIN") || $0.hasPrefix("${ORIGIN}") }
+        let runPath = (own + ["$ORIGIN/" + up + "lib"]).joined(separator: ":")
+        return .program(loader: up + "lib/" + loaderName, runPath: runPath)
     }
 
     /// True for an ELF file with PT_DYNAMIC (a shared object or a dynamically linked program).

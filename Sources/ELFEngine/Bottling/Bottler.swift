@@ -194,10 +194,10 @@ public enum Bottler {
                 guard !(info.rpath.isEmpty && info.runpath.isEmpty) else { return nil }
                 return try RunPathEditor.apply(to: target, runPath: "$ORIGIN")
             } catch { throw BottleError(entry.source ?? target, error.reason.description) }
-        case .program(let loader):
+        case .program(let loader, let runPath):
             try copyFile(entry.source ?? "", to: target)
             do throws(ELFError) {
-                let method = try RunPathEditor.apply(to: target, runPath: "$ORIGIN/../lib", methods: RunPathMethod.beforeSeal)
+                let method = try RunPathEditor.apply(to: target, runPath: runPath, methods: RunPathMethod.beforeSeal)
                 var options = sealing
                 options.loader = loader
                 let sealed = try Sealer.seal(target, options)
