@@ -14,7 +14,7 @@ struct BottleCommand: ParsableCommand {
             library with a run path of its own gets DT_RPATH=$ORIGIN. --include copies a file or \
             tree to its path with /usr/local or /usr taken off (/usr/lib/python3.11 → \
             DIR/lib/python3.11), or at DEST for PATH=DEST. Shared objects in included trees bring \
-            their libraries. Running it again adds what is missing and replaces what changed; \
+            their libraries, and their programs are sealed with the bottle's loader. Running it again adds what is missing and replaces what changed; \
             DIR/.bottle-sources records where each file came from, and a name from two different \
             sources is an error. Nothing in DIR changes unless every file was produced: they are \
             made in a staging directory beside DIR (inside it where DIR is a mount point).
