@@ -601,3 +601,47 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
         """)
     #expect(ran.stdout == "helper ran\n", "\(ran)")
 }
+
+/// A tree whose libraries live in subdirectories (a JDK's lib/server/libjvm.so, which
+/// lib/libattach.so needs by name once the program has loaded it by path): the tree's
+/// directories are searched when listing its objects, and what the tree holds is not copied
+/// into lib/ again. In a chroot holding only the bottle, the program loads both.
+@Test func aTreesLibrariesInSubdirectoriesAreFoundInTheTree() throws {
+    let rig = try BottleRig("bottle-jdk")
+    defer { rig.dir.remove() }
+    let jdk = rig.src + "/jdk"
+    try FileManager.default.createDirectory(atPath: jdk + "/lib/server", withIntermediateDirectories: true)
+    try "int jvm(void) { return 7; }\n".write(toFile: rig.src + "/jvm.c", atomically: true, encoding: .utf8)
+    try "int jvm(void);\nint attach(void) { return jvm() * 6; }\n".write(toFile: rig.src + "/attach.c", atomically: true, encoding: .utf8)
+    try """
+        #include <dlfcn.h>
+        #include <stdio.h>
+        int main(int argc, char **argv) {
+            (void)argc;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/lib/server/libjvm.so", argv[1]);
+            if (!dlopen(path, RTLD_NOW | RTLD_GLOBAL)) { puts(dlerror()); return 1; }
+            snprintf(path, sizeof path, "%s/lib/libattach.so", argv[1]);
+            void *attach = dlopen(path, RTLD_NOW);
+            if (!attach) { puts(dlerror()); return 1; }
+            printf("attach=%d\\n", ((int (*)(void))dlsym(attach, "attach"))());
+            return 0;
+        }
+        """.write(toFile: rig.src + "/launcher.c", atomically: true, encoding: .utf8)
+    let built = try run(["sh", "-ec", """
+        cc -shared -fPIC -Wl,-soname,libjvm.so -o \(jdk)/lib/server/libjvm.so \(rig.src)/jvm.c
+        cc -shared -fPIC -o \(jdk)/lib/libattach.so \(rig.src)/attach.c -L\(jdk)/lib/server -ljvm -Wl,-rpath,'$ORIGIN'
+        cc -o \(rig.src)/launcher \(rig.src)/launcher.c -ldl
+        """])
+    try #require(built.succeeded, "\(built)")
+    let root = rig.dir.path + "/bottle"
+    let made = try rig.bottle([rig.src + "/launcher", "--include", jdk + "=jdk", "--dispatch", "binfmt", "-o", root])
+    #expect(made.succeeded, "\(made)")
+    #expect(!FileManager.default.fileExists(atPath: root + "/lib/libjvm.so"), "libjvm.so copied out of its tree")
+    let ran = try rig.inBinfmt("""
+        mkdir \(root)/proc
+        mount --rbind /proc \(root)/proc
+        chroot \(root) /bin/launcher /jdk
+        """)
+    #expect(ran.stdout == "attach=42\n", "\(ran)")
+}

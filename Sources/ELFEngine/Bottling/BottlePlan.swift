@@ -153,9 +153,16 @@ struct BottlePlan {
         for include in request.includes { try plan.addTree(include) }
         // Shared objects among the included files (a language's extension modules) are dlopen'd
         // by the programs: their libraries come along, found through the programs' DT_RPATH.
+        // A library the tree holds is found where the program loads it from (a JDK's
+        // lib/server/libjvm.so, loaded by path before lib/libattach.so needs it by name): the
+        // tree's directories are searched first, and what they hold is not copied again.
         if let loader = plan.firstLoader {
+            let treeDirectories = Array(Set(plan.includedObjects.map { LoaderDiscovery.directory(of: $0) })).sorted()
+            let inTree = Set(plan.includedObjects.compactMap { try? realPath($0) })
             for object in plan.includedObjects {
-                try plan.addLibraries(try LoaderList.libraries(of: object, loader: loader, isProgram: false), reason: "needed by \(object)")
+                let listed = try LoaderList.libraries(of: object, loader: loader, isProgram: false, searchFirst: treeDirectories)
+                try plan.addLibraries(listed.filter { !inTree.contains((try? realPath($0.path)) ?? $0.path) },
+                                      reason: "needed by \(object)")
             }
         }
         try plan.dedupeLibraries()

@@ -35,12 +35,14 @@ enum LoaderList {
         return nil
     }
 
-    /// Runs `loader --list object` (glibc: with `--preload` for `preload`) and returns the
-    /// libraries it mapped, the loader itself left out.
+    /// Runs `loader --list object` (glibc: with `--preload` for `preload`; `searchFirst` as
+    /// LD_LIBRARY_PATH, before the user's) and returns the libraries it mapped, the loader
+    /// itself left out.
     /// A shared object without DT_NEEDED, which list mode calls "statically linked", has none;
     /// a program (`isProgram`) like that is an error.
     static func libraries(
-        of object: String, loader: String, preload: [String] = [], isProgram: Bool = true
+        of object: String, loader: String, preload: [String] = [], isProgram: Bool = true,
+        searchFirst: [String] = []
     ) throws(BottleError) -> [ListedLibrary] {
         guard let flavour = flavour(of: loader) else {
             throw BottleError(object, "its loader \(loader) is neither glibc's nor musl's: no list mode to find its libraries")
@@ -49,8 +51,12 @@ enum LoaderList {
         if flavour == .glibc && !preload.isEmpty { argv += ["--preload", preload.joined(separator: ":")] }
         argv += ["--list", object]
         let removed: Set<String> = ["LD_PRELOAD", "LD_AUDIT", "LD_TRACE_LOADED_OBJECTS", "LD_BIND_NOW"]
-        let environment = ProcessInfo.processInfo.environment.filter { !removed.contains($0.key) }
-            .map { "\($0.key)=\($0.value)" }
+        var variables = ProcessInfo.processInfo.environment.filter { !removed.contains($0.key) }
+        if !searchFirst.isEmpty {
+            variables["LD_LIBRARY_PATH"] = (searchFirst + [variables["LD_LIBRARY_PATH"]].compactMap { $0 })
+                .joined(separator: ":")
+        }
+        let environment = variables.map { "\($0.key)=\($0.value)" }
         let (status, stdout, stderr) = try runProcess(argv, environment: environment)
         let errorLines = stderr.split(separator: "\n").map(String.init)
         if let ignored = errorLines.first(where: { $0.contains("cannot be preloaded") }) {
