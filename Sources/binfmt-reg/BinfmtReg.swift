@@ -29,6 +29,7 @@ struct BinfmtReg: ParsableCommand {
                 throw ValidationError("no subcommand \(arguments[1])")
             }
             var command = try parseAsRoot(arguments)
+            if let quiet = command as? QuietCommand, quiet.quietOption.quiet { Self.silence() }
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -47,6 +48,14 @@ struct BinfmtReg: ParsableCommand {
         var argc: Int32 = 0
         guard let argv = clinux_argv(&argc) else { return CommandLine.arguments }
         return (0..<Int(argc)).compactMap { argv[$0].map { String(cString: $0) } }
+    }
+
+    /// -q: stdout goes to /dev/null, so every report and summary goes with it; Output drops
+    /// notices. Errors still reach stderr.
+    static func silence() {
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        if null >= 0 { dup2(null, STDOUT_FILENO); close(null) }
+        Output.quiet = true
     }
 
     /// No subcommand is a usage error (64), not a request for help.

@@ -2,7 +2,7 @@
 import ArgumentParser
 import ELFEngine
 
-struct BottleCommand: ParsableCommand {
+struct BottleCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
         commandName: "bottle",
         abstract: "Pack installed programs with their libraries and loader into a sealed, movable bottle.",
@@ -19,6 +19,8 @@ struct BottleCommand: ParsableCommand {
             sources is an error. Nothing in DIR changes unless every file was produced: they are \
             made in a staging directory beside DIR (inside it where DIR is a mount point).
             """)
+
+    @OptionGroup var quietOption: QuietOption
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The bottle directory.", valueName: "dir"),
             completion: .directory)

@@ -2,10 +2,12 @@
 import ArgumentParser
 import BinfmtMisc
 
-struct DisableCommand: ParsableCommand {
+struct DisableCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
         commandName: "disable",
         abstract: "Disable the registered BOTTLE entries (sealed binaries then run natively, with the loader named in their PT_INTERP slot).")
+
+    @OptionGroup var quietOption: QuietOption
 
     @OptionGroup var entry: NameOption
 

@@ -2,9 +2,11 @@
 import ArgumentParser
 import BinfmtMisc
 
-struct EnableCommand: ParsableCommand {
+struct EnableCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
         commandName: "enable", abstract: "Enable the registered BOTTLE entries.")
+
+    @OptionGroup var quietOption: QuietOption
 
     @OptionGroup var entry: NameOption
 

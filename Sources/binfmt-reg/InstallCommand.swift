@@ -4,7 +4,7 @@ import ArgumentParser
 import BinfmtMisc
 import RunbottleImage
 
-struct InstallCommand: ParsableCommand {
+struct InstallCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
         commandName: "install",
         abstract: "Install runbottle, register the BOTTLE entries and make them persistent.",
@@ -13,6 +13,8 @@ struct InstallCommand: ParsableCommand {
             that differs is replaced, with a line saying what changed. On failure the previous \
             entries and interpreter are put back.
             """)
+
+    @OptionGroup var quietOption: QuietOption
 
     @OptionGroup var entry: EntryOptions
 

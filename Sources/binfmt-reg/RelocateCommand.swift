@@ -3,7 +3,7 @@
 import ArgumentParser
 import ELFEngine
 
-struct RelocateCommand: ParsableCommand {
+struct RelocateCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
         commandName: "relocate",
         abstract: "Write the absolute path of each sealed binary's bundled loader into its PT_INTERP slot.",
@@ -14,6 +14,8 @@ struct RelocateCommand: ParsableCommand {
             with one write, only when their slot is stale; a running binary is replaced by a \
             renamed copy instead. In directories, files that are not sealed binaries are skipped.
             """)
+
+    @OptionGroup var quietOption: QuietOption
 
     @Flag(help: "Only report stale binaries; exit non-zero if any.")
     var check = false

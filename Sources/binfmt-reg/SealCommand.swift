@@ -2,7 +2,7 @@
 import ArgumentParser
 import ELFEngine
 
-struct SealCommand: ParsableCommand {
+struct SealCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
         commandName: "seal",
         abstract: "Seal dynamically linked ELF executables so runbottle runs them with their bundled loader.",
@@ -16,6 +16,8 @@ struct SealCommand: ParsableCommand {
             skipped with a notice; a file named on the command line that is not ELF is an \
             error. Format: bottle(5).
             """)
+
+    @OptionGroup var quietOption: QuietOption
 
     @Option(help: ArgumentHelp(
         "The bundled loader, relative to each binary's directory (default: the basename of PT_INTERP, searched in $ORIGIN run paths, ../lib and ../lib/*/).",

@@ -5,11 +5,13 @@ import BinfmtMisc
 import FoundationEssentials
 import RunbottleImage
 
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Check binfmt_misc, the BOTTLE entries, runbottle and the binfmt.d file, and run a sealed canary through each entry and through the PT_INTERP dispatch.",
         discussion: "Exit status 0 when all is well, 1 when anything is wrong (each problem is listed).")
+
+    @OptionGroup var quietOption: QuietOption
 
     @OptionGroup var entry: NameOption
 

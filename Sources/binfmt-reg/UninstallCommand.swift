@@ -2,10 +2,12 @@
 import ArgumentParser
 import BinfmtMisc
 
-struct UninstallCommand: ParsableCommand {
+struct UninstallCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
         commandName: "uninstall",
         abstract: "Remove the BOTTLE entries and the binfmt.d file (and runbottle with --remove-interpreter).")
+
+    @OptionGroup var quietOption: QuietOption
 
     @OptionGroup var entry: NameOption
 

@@ -2,7 +2,7 @@
 import ArgumentParser
 import ELFEngine
 
-struct UnsealCommand: ParsableCommand {
+struct UnsealCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
         commandName: "unseal",
         abstract: "Restore sealed binaries to the exact bytes they had before sealing.",
@@ -11,6 +11,8 @@ struct UnsealCommand: ParsableCommand {
             program header table and size; each file is rewritten atomically, keeping its mode, \
             owner and extended attributes. In directories, files that are not sealed are skipped.
             """)
+
+    @OptionGroup var quietOption: QuietOption
 
     @Flag(help: "Check only; change nothing.")
     var dryRun = false

@@ -239,6 +239,27 @@ import Testing
         #expect(result.stdout == "exit 0\nTrue BOTTLE: registered (POCF) ['BOTTLE', 'BOTTLE-privileged']\n", "\(result)")
     }
 
+    /// -q on the entry commands: no output, the exit status says how it went.
+    @Test func quietEntryCommandsPrintNothing() throws {
+        let result = try Sandbox.run("""
+            for c in "install" "disable" "enable" "status --no-persist" "uninstall"; do
+                out=$($B $c -q 2>&1) && rc=0 || rc=$?; echo "$c: $rc [$out]"
+            done
+            $B enable -q 2>&1 && rc=0 || rc=$?; echo "enable with nothing registered: $rc"
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout == """
+            install: 0 []
+            disable: 0 []
+            enable: 0 []
+            status --no-persist: 0 []
+            uninstall: 0 []
+            binfmt-reg: /proc/sys/fs/binfmt_misc/BOTTLE: enable: not registered (run binfmt-reg install)
+            enable with nothing registered: 1
+
+            """, "\(result)")
+    }
+
     @Test func disableAndEnable() throws {
         let (directory, bottle) = try Sandbox.bottle("disable")
         defer { directory.remove() }

@@ -348,3 +348,19 @@ func anUnreadableDirectoryInATreeIsAFailure(command: [String]) throws {
     }
     #expect(try tool(["seal", "--loader", "../lib/ld-linux-x86-64.so.2", program]).succeeded)
 }
+
+/// -q: nothing but errors. A tree with files to skip prints no notice and no summary; the exit
+/// status tells the outcome, and a failure is still reported.
+@Test func quietPrintsNothingButErrors() throws {
+    let bottle = try FixtureBottle("quiet")
+    defer { bottle.remove() }
+    try bottle.compile("hello", Build.pie64.flags)
+    try "#!/bin/sh\n".write(toFile: bottle.bin + "/script.sh", atomically: true, encoding: .utf8)
+    let quiet = try tool(["seal", "-q", bottle.dir.path])
+    #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty, "\(quiet)")
+    let again = try tool(["unseal", "--quiet", bottle.dir.path])
+    #expect(again.status == 0 && again.stdout.isEmpty && again.stderr.isEmpty, "\(again)")
+    let failing = try tool(["seal", "-q", bottle.dir.path + "/missing"])
+    #expect(failing.status == 1 && failing.stdout.isEmpty, "\(failing)")
+    #expect(failing.stderr == "binfmt-reg: \(bottle.dir.path)/missing: No such file or directory\n", "\(failing)")
+}

@@ -106,7 +106,7 @@ struct FileRun {
                     let notELFNamed = operand.explicit && error.reason == .notELF
                     if (error.isSkip && !notELFNamed) || (!operand.explicit && skipInTrees(error)) {
                         summary.skipped += 1
-                        report("binfmt-reg: \(operand.path): skipped: \(error.reason)")
+                        Output.notice("binfmt-reg: \(operand.path): skipped: \(error.reason)")
                     } else {
                         summary.failed += 1
                         report("binfmt-reg: \(operand.path): \(error.reason)")

@@ -6,6 +6,13 @@ import Glibc
 #endif
 
 enum Output {
+    /// -q: notices are dropped (stdout is /dev/null then); errors still go out. Set once, by
+    /// main, before the command runs.
+    nonisolated(unsafe) static var quiet = false
+
+    /// A line that informs without reporting a failure (a file skipped): dropped under -q.
+    static func notice(_ line: String) { if !quiet { errorLine(line) } }
+
     /// Writes `text` to stderr as it is.
     static func standardError(_ text: String) {
         var bytes = Array(text.utf8)[...]

@@ -13,7 +13,7 @@ struct ProgressLine {
     /// `minimum` of them.
     init(total: Int, minimum: Int = 20) {
         self.total = total
-        enabled = isatty(STDERR_FILENO) == 1 && total >= minimum
+        enabled = !Output.quiet && isatty(STDERR_FILENO) == 1 && total >= minimum
     }
 
     /// Redraws "[done/total] label", at most ten times a second.
