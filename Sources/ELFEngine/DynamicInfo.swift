@@ -1,7 +1,9 @@
-// The few dynamic section entries sealing needs: run paths, SONAME, DT_FLAGS_1.
+// The few dynamic section entries sealing and bottling need: DT_NEEDED, run paths, SONAME,
+// DT_FLAGS_1.
 
 /// What PT_DYNAMIC says about how a file is meant to be used and where it finds libraries.
 public struct DynamicInfo: Sendable, Equatable {
+    public var needed: [String] = []
     public var rpath: [String] = []
     public var runpath: [String] = []
     public var soname: String?
@@ -19,13 +21,14 @@ public struct DynamicInfo: Sendable, Equatable {
         let count = Int(min(dynamic.p_filesz, UInt64(ELFFile.maxRead))) / entrySize
         let bytes = try file.read(at: dynamic.p_offset, count: count * entrySize, "PT_DYNAMIC")
         var strtab: UInt64?, strsz: UInt64 = 0
-        var rpath: [UInt64] = [], runpath: [UInt64] = [], soname: UInt64?
+        var needed: [UInt64] = [], rpath: [UInt64] = [], runpath: [UInt64] = [], soname: UInt64?
         for i in 0..<count {
             let entry = image.format.decodeDynamicEntry(bytes, at: i * entrySize)
             switch entry.d_tag {
             case ELF.DT_NULL: break
             case ELF.DT_STRTAB: strtab = entry.d_val
             case ELF.DT_STRSZ: strsz = entry.d_val
+            case ELF.DT_NEEDED: needed.append(entry.d_val)
             case ELF.DT_RPATH: rpath.append(entry.d_val)
             case ELF.DT_RUNPATH: runpath.append(entry.d_val)
             case ELF.DT_SONAME: soname = entry.d_val
@@ -34,7 +37,7 @@ public struct DynamicInfo: Sendable, Equatable {
             }
             if entry.d_tag == ELF.DT_NULL { break }
         }
-        guard let strtab, !(rpath.isEmpty && runpath.isEmpty && soname == nil) else { return info }
+        guard let strtab, !(needed.isEmpty && rpath.isEmpty && runpath.isEmpty && soname == nil) else { return info }
         guard let base = fileOffset(ofAddress: strtab, image) else {
             throw ELFError(file.path, .corrupt("DT_STRTAB 0x\(String(strtab, radix: 16)) is in no PT_LOAD"))
         }
@@ -49,6 +52,7 @@ public struct DynamicInfo: Sendable, Equatable {
             }
             return String(decoding: bytes[..<end], as: UTF8.self)
         }
+        for index in needed { info.needed.append(try string(index)) }
         for index in rpath { info.rpath += try string(index).split(separator: ":").map(String.init) }
         for index in runpath { info.runpath += try string(index).split(separator: ":").map(String.init) }
         if let soname { info.soname = try string(soname) }

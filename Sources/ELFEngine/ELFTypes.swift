@@ -13,7 +13,7 @@ public enum ELF {
     public static let PT_TLS: UInt32 = 7
     public static let PF_X: UInt32 = 1, PF_W: UInt32 = 2, PF_R: UInt32 = 4
 
-    public static let DT_NULL: Int64 = 0, DT_STRTAB: Int64 = 5, DT_STRSZ: Int64 = 10
+    public static let DT_NULL: Int64 = 0, DT_NEEDED: Int64 = 1, DT_STRTAB: Int64 = 5, DT_STRSZ: Int64 = 10
     public static let DT_SONAME: Int64 = 14, DT_RPATH: Int64 = 15, DT_RUNPATH: Int64 = 29
     public static let DT_FLAGS_1: Int64 = 0x6fff_fffb
     public static let DF_1_PIE: UInt64 = 0x0800_0000

@@ -38,6 +38,11 @@ struct BottleCommand: ParsableCommand, QuietCommand {
 
     @OptionGroup var dispatch: DispatchOptions
 
+    @Option(help: ArgumentHelp(
+        "The root holding the loader and libraries of programs of another architecture (an aarch64 bottle made on x86-64): /usr/aarch64-linux-gnu, an arm64 debootstrap root. Their libraries are found from DT_NEEDED and the run paths, as the loader would.",
+        valueName: "dir"), completion: .directory)
+    var sysroot: String?
+
     @Flag(name: .shortAndLong, help: "List every file, unchanged ones included.")
     var verbose = false
 
@@ -46,9 +51,10 @@ struct BottleCommand: ParsableCommand, QuietCommand {
 
     func run() throws {
         try reportingFailures {
-            let request = BottleRequest(
+            var request = BottleRequest(
                 programs: programs, output: output, libraries: libraries, includes: includes,
                 dispatch: dispatch.dispatch, interpreter: dispatch.interpreter)
+            request.sysroot = sysroot.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
             let report = try Bottler.bottle(request)
             // An --include tree is one line per action unless --verbose: "added lib/python3.11/ (1508 files)".
             var trees: [String: [BottleChange.Action: Int]] = [:], treeOrder: [String] = []

@@ -645,3 +645,24 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
         """)
     #expect(ran.stdout == "attach=42\n", "\(ran)")
 }
+
+/// Cross-bottling: an aarch64 program, built with Debian's cross compiler, bottled on this
+/// x86-64 host from the sysroot its libraries are in (the VM suite runs such a bottle on an
+/// arm64 kernel). Without --sysroot, the line says what is missing.
+@Test func anAArch64ProgramIsBottledFromItsSysroot() throws {
+    let rig = try BottleRig("bottle-aarch64")
+    defer { rig.dir.remove() }
+    let program = try rig.compile("hello", "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n",
+                                  compiler: "aarch64-linux-gnu-gcc")
+    let root = rig.dir.path + "/bottle"
+    let refused = try rig.bottle([program, "-o", root])
+    #expect(refused.status == 1 && refused.stderr.contains("name the root of its loader and libraries with --sysroot"), "\(refused)")
+    let made = try rig.bottle(["--sysroot", "/usr/aarch64-linux-gnu", program, "-o", root])
+    #expect(made.succeeded, "\(made)")
+    #expect(made.stdout.contains("added     lib/ld-linux-aarch64.so.1\nadded     lib/libc.so.6\nadded     bin/hello"), "\(made)")
+    let inspected = try run([try BuiltTools.binfmtReg(), "inspect", root + "/bin/hello"])
+    #expect(inspected.stdout.contains("ELF: aarch64 64-bit little-endian"), "\(inspected)")
+    #expect(inspected.stdout.contains("loader: ../lib/ld-linux-aarch64.so.1 ->") && inspected.stdout.contains("(present)"), "\(inspected)")
+    let rpath = try run(["readelf", "-dW", root + "/bin/hello"])
+    #expect(rpath.stdout.contains("Library rpath: [$ORIGIN/../lib]"), "\(rpath)")
+}

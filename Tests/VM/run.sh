@@ -14,7 +14,7 @@
 # the newest kernels again), VM_WORK (default /srv/vm-work), VM_TIMEOUT (seconds a VM, default
 # 120), VM_MIRROR (default http://deb.debian.org/debian), VM_KEEP=1 (keep the work directory).
 # Needs root (mknod), qemu-system-x86, qemu-system-arm, gcc, musl-tools, cpio, xz-utils,
-# patchelf, gcc-aarch64-linux-gnu (runbottle and the glibc programs for aarch64) and the Swift
+# gcc-aarch64-linux-gnu (runbottle and the glibc programs for aarch64) and the Swift
 # toolchain's clang (musl programs for aarch64: Debian has no musl cross compiler).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -278,27 +278,25 @@ prepare_arch() {
     chmod -R a+rX "$stage"
 }
 
-# The coreutils bottle of prepare_arch's architecture: the package's readlink, its libc and
-# loader in lib/, and a run path to them ($ORIGIN/../lib), as binfmt-reg bottle would set it.
+# The coreutils bottle of prepare_arch's architecture, made by binfmt-reg bottle from the
+# package's readlink: on x86_64 the host's own, on aarch64 bookworm's arm64 coreutils and libc6
+# unpacked into a root that --sysroot names (the bottle is made on this x86-64 host).
 prepare_coreutils() {
-    local b=$work/b/$arch/coreutils pkgroot=/ triplet=x86_64-linux-gnu loader=ld-linux-x86-64.so.2 why f
+    local b=$work/b/$arch/coreutils pkgroot=/ why f readlink sysroot=()
     coreutils_fail() { arch_fail 'coreutils-*' "$1"; }
-    command -v patchelf >/dev/null || { coreutils_fail "patchelf is not installed"; return; }
     if [ "$arch" = aarch64 ]; then
-        pkgroot=$work/coreutils-$debarch triplet=aarch64-linux-gnu loader=ld-linux-aarch64.so.1
+        pkgroot=$work/coreutils-$debarch
         rm -rf "$pkgroot"
         for f in coreutils libc6; do
             why=$(fetch_deb bookworm "$debarch" "$f" "$pkgroot") || { coreutils_fail "$f $debarch: $why"; return; }
         done
+        sysroot=(--sysroot "$pkgroot")
     fi
-    mkdir -p "$b/bin" "$b/lib" "$stage/vm/variants/coreutils"
-    # bookworm's packages keep /bin and /lib; the merged /usr of the host has both paths.
-    cp -L "$(ls "$pkgroot"/{usr/,}bin/readlink 2>/dev/null | head -1)" "$b/bin/readlink" &&
-        cp -L "$(ls "$pkgroot"/{usr/,}lib/"$triplet"/libc.so.6 2>/dev/null | head -1)" "$b/lib/" &&
-        cp -L "$(ls "$pkgroot"/{usr/,}lib/"$triplet"/"$loader" 2>/dev/null | head -1)" "$b/lib/" ||
-        { coreutils_fail "readlink, libc.so.6 or $loader missing from the packages"; return; }
-    why=$(patchelf --set-rpath '$ORIGIN/../lib' "$b/bin/readlink" 2>&1) || { coreutils_fail "patchelf: $why"; return; }
-    why=$("$reg" seal "$b/bin/readlink" 2>&1) || { coreutils_fail "seal: $why"; return; }
+    # bookworm's packages keep /bin; the merged /usr of the host has both paths.
+    readlink=$(ls "$pkgroot"/{usr/,}bin/readlink 2>/dev/null | head -1)
+    [ -n "$readlink" ] || { coreutils_fail "no readlink in the packages"; return; }
+    mkdir -p "$stage/vm/variants/coreutils" "$(dirname "$b")"
+    why=$("$reg" bottle "${sysroot[@]}" "$readlink" -o "$b" 2>&1) || { coreutils_fail "bottle: $why"; return; }
     cp "$b/bin/readlink" "$stage/vm/variants/coreutils/interp"
     why=$("$reg" relocate "$b/bin/readlink" 2>&1) || { coreutils_fail "relocate: $why"; return; }
     cp "$b/bin/readlink" "$stage/vm/variants/coreutils/ref"

@@ -15,6 +15,10 @@ public struct BottleRequest: Sendable {
     /// How the programs are sealed: their dispatch and what their PT_INTERP slot names.
     public var dispatch: SealFormat.Dispatch = .interp
     public var interpreter: String = SealFormat.runbottlePath
+    /// The root holding the programs' own architecture's loader and libraries, for programs
+    /// this machine cannot run (an aarch64 bottle made on x86-64): their libraries are then
+    /// found by reading DT_NEEDED and the run paths instead of running the loader.
+    public var sysroot: String?
 
     public init(
         programs: [String], output: String, libraries: [String] = [], includes: [String] = [],
@@ -91,6 +95,7 @@ struct BottlePlan {
     /// Plans the bottle for `request`: programs and their loaders and libraries, then includes.
     static func make(_ request: BottleRequest) throws(BottleError) -> BottlePlan {
         var plan = BottlePlan()
+        plan.sysroot = request.sysroot
         guard !request.programs.isEmpty else { throw BottleError(request.output, "no program to bottle") }
         for name in request.programs {
             let program = try locate(name)
@@ -98,8 +103,13 @@ struct BottlePlan {
             let opened: (file: ELFFile, image: ELFImage, realPath: String)
             do throws(ELFError) {
                 opened = try Sealer.open(program)
-                try HostMachine.check(opened.image)
-            } catch { throw BottleError(error) }
+                if request.sysroot == nil { try HostMachine.check(opened.image) } else { try HostMachine.checkPort(opened.image) }
+            } catch {
+                if case .foreign = error.reason {
+                    throw BottleError(program, "\(error.reason): name the root of its loader and libraries with --sysroot (/usr/aarch64-linux-gnu, an arm64 debootstrap root)")
+                }
+                throw BottleError(error)
+            }
             let state: SealedState
             do throws(ELFError) { state = try SealedState.read(opened.file, opened.image) } catch { throw BottleError(error) }
             guard state.status == .unsealed else {
@@ -121,8 +131,20 @@ struct BottlePlan {
             }
             let loaderName = String(interpreter.split(separator: "/").last ?? "")
             guard !loaderName.isEmpty else { throw BottleError(program, "PT_INTERP names no file") }
-            let loaderReal = try realPath(interpreter)
+            let loaderReal = try realPath((request.sysroot ?? "") + interpreter)
             try plan.add(BottleEntry(path: "lib/" + loaderName, kind: .file, source: loaderReal, reason: "loader of \(program)"))
+            if let sysroot = request.sysroot {
+                let rpath = try SysrootResolver.programRPath(of: real, sysroot: sysroot)
+                var listed = try SysrootResolver.libraries(of: real, sysroot: sysroot)
+                for library in request.libraries {
+                    guard library.contains("/") else { throw BottleError(library, "with --sysroot, give --lib as a path") }
+                    listed.append(ListedLibrary(name: nil, path: library))
+                    listed += try SysrootResolver.libraries(of: library, sysroot: sysroot, programRPath: rpath)
+                }
+                try plan.addLibraries(listed, reason: "needed by \(program)")
+                try plan.addProgram(program, real: real, loaderName: loaderName)
+                continue
+            }
 
             let flavour = LoaderList.flavour(of: interpreter)
             // The real file's path: $ORIGIN in its run path is where it lives, not where a symlink
@@ -140,15 +162,7 @@ struct BottlePlan {
             }
             try plan.addLibraries(listed, reason: "needed by \(program)")
             if plan.firstLoader == nil { plan.firstLoader = interpreter }
-
-            let realName = String(real.split(separator: "/").last ?? "")
-            try plan.add(BottleEntry(path: "bin/" + realName, kind: .program(loader: "../lib/" + loaderName, runPath: "$ORIGIN/../lib"),
-                                     source: real, reason: program))
-            // Programs that dispatch on argv[0] (clang-21 → clang) keep the name they were called by.
-            let givenName = String(program.split(separator: "/").last ?? "")
-            if givenName != realName {
-                try plan.add(BottleEntry(path: "bin/" + givenName, kind: .symlink(target: realName), source: nil, reason: program))
-            }
+            try plan.addProgram(program, real: real, loaderName: loaderName)
         }
         for include in request.includes { try plan.addTree(include) }
         // Shared objects among the included files (a language's extension modules) are dlopen'd
@@ -156,11 +170,17 @@ struct BottlePlan {
         // A library the tree holds is found where the program loads it from (a JDK's
         // lib/server/libjvm.so, loaded by path before lib/libattach.so needs it by name): the
         // tree's directories are searched first, and what they hold is not copied again.
-        if let loader = plan.firstLoader {
-            let treeDirectories = Array(Set(plan.includedObjects.map { LoaderDiscovery.directory(of: $0) })).sorted()
-            let inTree = Set(plan.includedObjects.compactMap { try? realPath($0) })
+        let treeDirectories = Array(Set(plan.includedObjects.map { LoaderDiscovery.directory(of: $0) })).sorted()
+        let inTree = Set(plan.includedObjects.compactMap { try? realPath($0) })
+        if request.sysroot != nil || plan.firstLoader != nil {
             for object in plan.includedObjects {
-                let listed = try LoaderList.libraries(of: object, loader: loader, isProgram: false, searchFirst: treeDirectories)
+                let listed: [ListedLibrary]
+                if let sysroot = request.sysroot {
+                    listed = try SysrootResolver.libraries(of: object, sysroot: sysroot, searchFirst: treeDirectories)
+                } else {
+                    listed = try LoaderList.libraries(of: object, loader: plan.firstLoader ?? "", isProgram: false,
+                                                      searchFirst: treeDirectories)
+                }
                 try plan.addLibraries(listed.filter { !inTree.contains((try? realPath($0.path)) ?? $0.path) },
                                       reason: "needed by \(object)")
             }
@@ -169,6 +189,20 @@ struct BottlePlan {
         return plan
     }
 
+    /// The program itself, in bin/ under its real name; and the name it was called by, as a
+    /// link: programs that dispatch on argv[0] (clang-21 → clang) keep it.
+    private mutating func addProgram(_ program: String, real: String, loaderName: String) throws(BottleError) {
+        let realName = String(real.split(separator: "/").last ?? "")
+        try add(BottleEntry(path: "bin/" + realName, kind: .program(loader: "../lib/" + loaderName, runPath: "$ORIGIN/../lib"),
+                            source: real, reason: program))
+        let givenName = String(program.split(separator: "/").last ?? "")
+        if givenName != realName {
+            try add(BottleEntry(path: "bin/" + givenName, kind: .symlink(target: realName), source: nil, reason: program))
+        }
+    }
+
+    /// Where the loaders and libraries of programs of another architecture are (--sysroot).
+    private var sysroot: String?
     /// The loader of the first program, which lists the libraries of included shared objects.
     private var firstLoader: String?
     /// The included files that are dynamically linked ELF objects.
@@ -256,15 +290,16 @@ struct BottlePlan {
     /// file, and for programs no runbottle here can run, which are copied as they are.
     private mutating func includedProgramKind(_ path: String, at relative: String) throws(BottleError) -> BottleEntry.Kind? {
         guard let file = try? ELFFile(path: path), let image = try? ELFImage.parse(file),
-              let interpreter = image.interpreter, (try? HostMachine.check(image)) != nil,
+              let interpreter = image.interpreter,
+              (try? (sysroot == nil ? HostMachine.check(image) : HostMachine.checkPort(image))) != nil,
               let dynamic = try? DynamicInfo.read(file, image),
               image.header.e_type == ELF.ET_EXEC || dynamic.isPIE
         else { return nil }
         let loaderName = String(interpreter.split(separator: "/").last ?? "")
         guard !loaderName.isEmpty else { return nil }
-        try add(BottleEntry(path: "lib/" + loaderName, kind: .file, source: try realPath(interpreter),
+        try add(BottleEntry(path: "lib/" + loaderName, kind: .file, source: try realPath((sysroot ?? "") + interpreter),
                             reason: "loader of \(path)"))
-        if firstLoader == nil { firstLoader = interpreter }
+        if firstLoader == nil && sysroot == nil { firstLoader = interpreter }
         let up = String(repeating: "../", count: relative.split(separator: "/").count - 1)
         let own = (dynamic.rpath + dynamic.runpath).filter { $0.hasPrefix("$ORIGIN") || $0.hasPrefix("${ORIGIN}") }
         let runPath = (own + ["$ORIGIN/" + up + "lib"]).joined(separator: ":")
