@@ -88,6 +88,23 @@ public struct Installer: Sendable {
         return try Files.remove(path) ? "\(path): removed" : nil
     }
 
+    /// Where install records how it registered the entries now in the kernel: /run, because
+    /// the record describes the running system and goes with it at shutdown, as the entries do.
+    public var recordPath: String { "/run/binfmt-reg/" + plan.name + ".state" }
+
+    /// The record install left: whether the entries were meant to persist (nil: no record, as
+    /// after a reboot or an install by an earlier version).
+    public func recordedPersistence() -> Bool? {
+        guard layout == .system, let bytes = try? Files.read(recordPath), let text = Optional(String(decoding: bytes, as: UTF8.self)),
+              let first = text.split(separator: "\n").first, first.hasPrefix("persist ") else { return nil }
+        return first == "persist yes"
+    }
+
+    private func writeRecord(_ registrations: [Registration]) throws(BinfmtMiscError) {
+        let text = "persist \(persist ? "yes" : "no")\n" + registrations.map(\.line).joined()
+        try Files.replace(recordPath, with: Array(text.utf8), mode: 0o644)
+    }
+
     /// The names of the entries this plan manages (whether or not they are registered).
     public var entryNames: [String] {
         [plan.name, plan.name + EntryPlan.privilegedSuffix]
@@ -138,6 +155,8 @@ public struct Installer: Sendable {
             for step in undo.reversed() { step() }
             throw error
         }
+        // Best effort: without the record, status expects what its options say.
+        if registering { try? writeRecord(registrations) }
         if registering, try !fs.globallyEnabled() {
             messages.append("binfmt_misc: globally disabled: no entry runs until \(fs.directory)/status is enabled (echo 1 > \(fs.directory)/status)")
         }
@@ -359,6 +378,7 @@ public struct Installer: Sendable {
         if persist, let message = try unpersist("uninstalled") {
             messages.append(message)
         }
+        if layout == .system { _ = try? Files.remove(recordPath) }
         if removeInterpreter {
             let path = layout.path(plan.interpreter)
             if try Files.remove(path) { messages.append("\(path): removed") }

@@ -15,7 +15,7 @@ struct StatusCommand: ParsableCommand, QuietCommand {
 
     @OptionGroup var entry: NameOption
 
-    @Flag(help: "Do not expect a binfmt.d file (the entries were installed with --no-persist).")
+    @Flag(help: "Do not expect a binfmt.d file. Without it, status follows what install recorded in /run/binfmt-reg (install --no-persist expects none).")
     var noPersist = false
 
     @Flag(help: "Print the report as JSON.")
@@ -27,7 +27,7 @@ struct StatusCommand: ParsableCommand, QuietCommand {
             printToStandardError("binfmt-reg: \(error)")
             throw ExitCode(1)
         }
-        installer.persist = !noPersist
+        installer.persist = !noPersist && installer.recordedPersistence() != false
         let report = Self.probe(installer)
         if json {
             print(try Self.json(report))

@@ -1,4 +1,4 @@
-// A private binfmt_misc instance with tmpfs over /usr/libexec and /etc/binfmt.d, so binfmt-reg's
+// A private binfmt_misc instance with tmpfs over /usr/libexec, /etc/binfmt.d and /run, so binfmt-reg's
 // default paths can be exercised without touching the host's files, and small script helpers.
 import Foundation
 import TestSupport
@@ -9,6 +9,7 @@ enum Sandbox {
         """
         mount -t tmpfs -o mode=0755 tmpfs /usr/libexec
         mount -t tmpfs -o mode=0755 tmpfs /etc/binfmt.d
+        mount -t tmpfs -o mode=0755 tmpfs /run
         B=\(try BuiltTools.binfmtReg())
         D=/proc/sys/fs/binfmt_misc
 

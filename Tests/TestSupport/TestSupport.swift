@@ -94,6 +94,8 @@ public func inPrivateBinfmt(_ script: String, environment: [String: String]? = n
     let prologue = """
         set -euo pipefail
         mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+        # install records its registration in /run/binfmt-reg: the namespace's own /run.
+        mount -t tmpfs -o mode=0755 tmpfs /run
 
         """
     return try run(
