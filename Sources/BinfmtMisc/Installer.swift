@@ -39,6 +39,8 @@ public struct Installer: Sendable {
     /// interpreter as it is (--interpreter).
     public var runbottle: [UInt8]?
     public var persist = true
+    /// Replace or remove an entry of our name that binfmt-reg did not register.
+    public var force = false
 
     public init(plan: EntryPlan) {
         self.plan = plan
@@ -100,6 +102,23 @@ public struct Installer: Sendable {
         return first == "persist yes"
     }
 
+    /// An entry of one of our names is ours when it runs the interpreter of this plan (this
+    /// version's or an earlier one's, or systemd-binfmt's from our binfmt.d file at boot) or
+    /// when install's record holds its line. Anything else belongs to another tool.
+    private func isOurs(_ entry: EntryStatus) -> Bool {
+        if entry.registration.interpreter == plan.interpreter { return true }
+        guard let bytes = try? Files.read(recordPath) else { return false }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+            .contains { $0 + "\n" == entry.registration.line }
+    }
+
+    /// Refuses to touch an entry of our name that another tool registered, unless `force`.
+    private func refuseForeign(_ entries: [EntryStatus], _ what: String) throws(BinfmtMiscError) {
+        guard !force, let foreign = entries.first(where: { !isOurs($0) }) else { return }
+        throw .failed(path: fs.directory + "/" + foreign.registration.name, what: what,
+                      reason: "an entry of this name that binfmt-reg did not register (interpreter \(foreign.registration.interpreter)): --force \(what == "install" ? "replaces" : "removes") it")
+    }
+
     private func writeRecord(_ registrations: [Registration]) throws(BinfmtMiscError) {
         let text = "persist \(persist ? "yes" : "no")\n" + registrations.map(\.line).joined()
         try Files.replace(recordPath, with: Array(text.utf8), mode: 0o644)
@@ -130,6 +149,7 @@ public struct Installer: Sendable {
         if mounted { messages.append("binfmt_misc: mounted at \(fs.directory)") }
         // Everything we may have to put back, read before anything changes.
         let previous: [String: EntryStatus] = registering ? try currentEntries(registrations) : [:]
+        try refuseForeign(Array(previous.values), "install")
 
         var undo: [() -> Void] = []
         do {
@@ -370,6 +390,9 @@ public struct Installer: Sendable {
         var messages: [String] = []
         if mounted { messages.append("binfmt_misc: mounted at \(fs.directory)") }
         if layout == .system {
+            var present: [EntryStatus] = []
+            for name in entryNames { if let entry = try fs.entry(name) { present.append(entry) } }
+            try refuseForeign(present, "uninstall")
             for name in entryNames where try fs.entry(name) != nil {
                 try fs.remove(name)
                 messages.append("\(name): removed")

@@ -34,6 +34,9 @@ struct InstallCommand: ParsableCommand, QuietCommand {
         }
     }
 
+    @Flag(help: "Replace an entry of the same name that binfmt-reg did not register (another tool's).")
+    var force = false
+
     @Flag(help: "Print, as JSON, what changed and then the status report of the chain installed (as status --json does); exit 1 unless all is well.")
     var json = false
 
@@ -52,6 +55,7 @@ struct InstallCommand: ParsableCommand, QuietCommand {
             if let root { installer.layout = .package(root: root) }
             if entry.interpreter == nil { installer.runbottle = RunbottleImage.bytes }
             installer.persist = !noPersist
+            installer.force = force
             let changes = try installer.install()
             guard json else {
                 for message in changes { print(message) }

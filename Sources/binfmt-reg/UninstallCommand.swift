@@ -14,6 +14,9 @@ struct UninstallCommand: ParsableCommand, QuietCommand {
     @Flag(help: "Also remove the interpreter file (/usr/libexec/runbottle).")
     var removeInterpreter = false
 
+    @Flag(help: "Remove an entry of our name that binfmt-reg did not register (another tool's).")
+    var force = false
+
     @Flag(help: "Leave the binfmt.d file in place.")
     var noPersist = false
 
@@ -28,6 +31,7 @@ struct UninstallCommand: ParsableCommand, QuietCommand {
             var installer = Installer(plan: try entry.plan())
             if let root { installer.layout = .package(root: root) }
             installer.persist = !noPersist
+            installer.force = force
             for message in try installer.uninstall(removeInterpreter: removeInterpreter) { print(message) }
         }
     }

@@ -92,7 +92,7 @@ import Testing
             mount -t tmpfs -o noexec tmpfs $noexec
             cp \(try BuiltTools.binfmtReg()) $noexec/interp
             before=$(cat $D/BOTTLE)
-            $B install --no-privileged-entry --interpreter $noexec/interp 2>&1 && exit 9 || echo "status $?"
+            $B install --force --no-privileged-entry --interpreter $noexec/interp 2>&1 && exit 9 || echo "status $?"
             [ "$before" = "$(cat $D/BOTTLE)" ] && echo restored
             head -1 $D/BOTTLE
             """)

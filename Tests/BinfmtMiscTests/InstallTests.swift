@@ -60,10 +60,13 @@ import Testing
     @Test func aDifferentEntryOfTheSameNameIsReplacedSayingWhatChanged() throws {
         let result = try Sandbox.run("""
             printf ':BOTTLE:M::\\x7fBOT::/bin/true:P' > $D/register
-            $B install
+            $B install 2>&1 && exit 9 || echo "status $?"
+            $B install --force
             cat $D/BOTTLE
             """)
         #expect(result.succeeded, "\(result)")
+        // Another tool's entry of our name is left alone unless --force says to replace it.
+        #expect(result.stdout.hasPrefix("binfmt-reg: /proc/sys/fs/binfmt_misc/BOTTLE: install: an entry of this name that binfmt-reg did not register (interpreter /bin/true): --force replaces it\nstatus 1\n"), "\(result)")
         let replaced = result.stdout.lines(startingWith: "BOTTLE: replaced: ")
         #expect(replaced.count == 1)
         let line = String(replaced.first ?? "")
@@ -276,6 +279,28 @@ import Testing
             """)
         #expect(result.succeeded, "\(result)")
         #expect(result.stdout == "persist no\nstatus all well\n1\n", "\(result)")
+    }
+
+    /// uninstall leaves another tool's entry of our name alone unless --force; our own entries
+    /// (those that run our interpreter) go without it.
+    @Test func uninstallRemovesAnotherToolsEntryOnlyWithForce() throws {
+        let result = try Sandbox.run("""
+            printf ':BOTTLE:M::\\x7fBOT::/bin/true:P' > $D/register
+            $B uninstall --no-persist 2>&1 && exit 9 || echo "status $?"
+            ls $D | tr '\\n' ' '; echo
+            $B uninstall --no-persist --force
+            $B install --no-persist >/dev/null && $B uninstall --no-persist
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout == """
+            binfmt-reg: /proc/sys/fs/binfmt_misc/BOTTLE: uninstall: an entry of this name that binfmt-reg did not register (interpreter /bin/true): --force removes it
+            status 1
+            BOTTLE register status 
+            BOTTLE: removed
+            BOTTLE: removed
+            BOTTLE-privileged: removed
+
+            """, "\(result)")
     }
 
     @Test func disableAndEnable() throws {
