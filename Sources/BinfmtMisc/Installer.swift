@@ -41,6 +41,9 @@ public struct Installer: Sendable {
     public var persist = true
     /// Replace or remove an entry of our name that binfmt-reg did not register.
     public var force = false
+    /// Register our entries anew even when they are as asked: binfmt_misc tries the newest
+    /// registration first, so this puts them ahead of another tool's that matches the same files.
+    public var reregister = false
 
     public init(plan: EntryPlan) {
         self.plan = plan
@@ -272,7 +275,7 @@ public struct Installer: Sendable {
                 }
                 let changes = Self.differences(old.registration, registration)
                 // F keeps the interpreter file the kernel opened: a new runbottle needs a new entry.
-                let reopen = changes.isEmpty && interpreterChanged && registration.flags.contains(.fixBinary)
+                let reopen = changes.isEmpty && ((interpreterChanged && registration.flags.contains(.fixBinary)) || reregister)
                 if changes.isEmpty && !reopen {
                     if old.enabled {
                         messages.append("\(name): already installed, nothing changed")
@@ -287,9 +290,9 @@ public struct Installer: Sendable {
                 undo.append { Self.restore(old, fs) }
                 try fs.register(registration)
                 undo.append { Self.failure("remove \(name)") { () throws(BinfmtMiscError) in try fs.remove(name) } }
-                messages.append(reopen
-                    ? "\(name): re-registered so that the kernel opens the new interpreter (F)"
-                    : "\(name): replaced: " + changes.joined(separator: "; "))
+                messages.append(!reopen ? "\(name): replaced: " + changes.joined(separator: "; ")
+                    : reregister ? "\(name): registered again, ahead of every older registration"
+                    : "\(name): re-registered so that the kernel opens the new interpreter (F)")
             }
             // An entry of ours the plan no longer has (--no-privileged-entry after a full install).
             for name in entryNames where !registrations.contains(where: { $0.name == name }) {

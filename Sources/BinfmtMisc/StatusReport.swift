@@ -323,7 +323,7 @@ public struct StatusProbe: Sendable {
                 conflicts.append(.init(name: other.name, interpreter: other.interpreter,
                                        overlaps: overlaps, winning: lost))
                 if lost {
-                    problems.append("entry \(other.name) (\(other.interpreter)) also matches sealed binaries and takes them first (the newest registration wins): remove or disable it, or run binfmt-reg install again after it")
+                    problems.append("entry \(other.name) (\(other.interpreter)) also matches sealed binaries and takes them first (the newest registration wins): remove or disable it, or run binfmt-reg install --reregister to put ours ahead of it")
                 } else {
                     warnings.append("entry \(other.name) (\(other.interpreter)) also matches sealed binaries; ours wins now, but it would take them if it were registered again")
                 }

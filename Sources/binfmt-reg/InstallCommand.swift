@@ -37,6 +37,9 @@ struct InstallCommand: ParsableCommand, QuietCommand {
     @Flag(help: "Replace an entry of the same name that binfmt-reg did not register (another tool's).")
     var force = false
 
+    @Flag(help: "Register our entries anew even when they are as asked, ahead of another tool's entry that matches the same files (binfmt_misc tries the newest first).")
+    var reregister = false
+
     @Flag(help: "Print, as JSON, what changed and then the status report of the chain installed (as status --json does); exit 1 unless all is well.")
     var json = false
 
@@ -56,6 +59,7 @@ struct InstallCommand: ParsableCommand, QuietCommand {
             if entry.interpreter == nil { installer.runbottle = RunbottleImage.bytes }
             installer.persist = !noPersist
             installer.force = force
+            installer.reregister = reregister
             let changes = try installer.install()
             guard json else {
                 for message in changes { print(message) }

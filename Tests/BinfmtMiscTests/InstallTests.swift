@@ -303,6 +303,29 @@ import Testing
             """, "\(result)")
     }
 
+    /// Another tool's entry registered after ours takes sealed binaries first: status says so and
+    /// advises install --reregister, which puts ours ahead again; status is then all well.
+    @Test func reregisterPutsOurEntriesAheadOfAShadowingOne() throws {
+        let result = try Sandbox.run("""
+            $B install --no-persist >/dev/null
+            $B line --name OTHER --interpreter /bin/true --no-privileged-entry > $D/register
+            $B status 2>&1 | grep -c 'run binfmt-reg install --reregister to put ours ahead of it' || true
+            $B install --no-persist | grep -c 'already installed, nothing changed'
+            $B install --no-persist --reregister
+            $B status >/dev/null && echo "status all well"
+            """)
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout == """
+            1
+            3
+            /usr/libexec/runbottle: already installed, nothing changed
+            BOTTLE: registered again, ahead of every older registration
+            BOTTLE-privileged: registered again, ahead of every older registration
+            status all well
+
+            """, "\(result)")
+    }
+
     @Test func disableAndEnable() throws {
         let (directory, bottle) = try Sandbox.bottle("disable")
         defer { directory.remove() }
