@@ -392,18 +392,30 @@ public struct Installer: Sendable {
     private func uninstall(removeInterpreter: Bool, mounted: Bool) throws(BinfmtMiscError) -> [String] {
         var messages: [String] = []
         if mounted { messages.append("binfmt_misc: mounted at \(fs.directory)") }
+        var present: [EntryStatus] = []
         if layout == .system {
-            var present: [EntryStatus] = []
             for name in entryNames { if let entry = try fs.entry(name) { present.append(entry) } }
             try refuseForeign(present, "uninstall")
-            for name in entryNames where try fs.entry(name) != nil {
-                try fs.remove(name)
-                messages.append("\(name): removed")
+        }
+        // The binfmt.d file first, the part most likely to fail (a read-only /etc): then a
+        // failure has changed nothing, and one removing an entry puts the file back.
+        let path = binfmtDPath, wasMask = Files.isMask(path), old = try Files.read(path)
+        let unpersisted = persist ? try unpersist("uninstalled") : nil
+        var removed: [EntryStatus] = []
+        do {
+            for entry in present {
+                try fs.remove(entry.registration.name)
+                removed.append(entry)
+                messages.append("\(entry.registration.name): removed")
             }
+        } catch {
+            let lost = removed.reversed().compactMap { Self.restore($0, fs) }
+            if unpersisted != nil {
+                if wasMask { try? Files.mask(path) } else if let old { try? Files.replace(path, with: old, mode: 0o644) } else { _ = try? Files.remove(path) }
+            }
+            throw lost.isEmpty ? error : .notRestored(error, lost: lost)
         }
-        if persist, let message = try unpersist("uninstalled") {
-            messages.append(message)
-        }
+        if let unpersisted { messages.append(unpersisted) }
         if layout == .system { _ = try? Files.remove(recordPath) }
         if removeInterpreter {
             let path = layout.path(plan.interpreter)
