@@ -162,7 +162,7 @@ want_state="enabled interpreter /usr/libexec/runbottle flags: POCF "
 docker run --rm --name "$containers-noprivs" "$image:$version" install --no-persist --name "$entry" \
     > "$work/noprivs.out" 2>&1
 rc=$?
-if [ $rc = 1 ] && grep -q 'mount binfmt_misc: permission denied' "$work/noprivs.out" &&
+if [ $rc = 1 ] && grep -q 'mount binfmt_misc: permission denied, though running as root: this namespace lacks the privilege (a container needs --privileged or --cap-add SYS_ADMIN' "$work/noprivs.out" &&
     on_instance "test ! -e $entry"; then
     pass install-unprivileged-refused "exit 1, nothing registered: $(oneline "$work/noprivs.out")"
 else

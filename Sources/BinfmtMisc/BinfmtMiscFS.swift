@@ -24,7 +24,11 @@ public enum BinfmtMiscError: Error, Equatable, CustomStringConvertible {
         case .notMounted(let path):
             return "\(path): binfmt_misc is not mounted"
         case .notPermitted(let path, let what):
-            return "\(path): \(what): permission denied (run as root)"
+            // Root refused is root of a namespace that does not own this binfmt_misc: no run as
+            // root helps there.
+            return geteuid() == 0
+                ? "\(path): \(what): permission denied, though running as root: this namespace lacks the privilege (a container needs --privileged or --cap-add SYS_ADMIN; a user namespace before Linux 6.7 has no binfmt_misc of its own)"
+                : "\(path): \(what): permission denied (run as root)"
         case .failed(let path, let what, let reason):
             return "\(path): \(what): \(reason)"
         case .invalid(let error):

@@ -128,7 +128,7 @@ import Testing
         #expect(result.stdout == """
             binfmt-reg: /etc/binfmt.d/bottle.conf: create temporary file: permission denied (run as root)
             status 1
-            binfmt-reg: /proc/sys/fs/binfmt_misc/BOTTLE: remove BOTTLE: permission denied (run as root)
+            binfmt-reg: /etc/binfmt.d/bottle.conf: remove: permission denied (run as root)
             status 1
             unchanged
 
