@@ -78,6 +78,13 @@ public struct BinfmtMiscFS: Sendable {
         (minor & 0xff) | (major & 0xfff) << 8 | (minor & ~0xff) << 12 | (major & ~0xfff) << 32
     }
 
+    /// True in the initial user namespace (its uid_map is the identity over every id): there,
+    /// binfmt_misc is the host's instance.
+    public static var inInitialUserNamespace: Bool {
+        guard let map = try? String(decoding: Files.read("/proc/self/uid_map") ?? [], as: UTF8.self) else { return true }
+        return map.split(whereSeparator: { $0 == " " || $0 == "\n" }) == ["0", "0", "4294967295"]
+    }
+
     /// Mounts binfmt_misc at the directory unless it is mounted already. Returns true if it mounted.
     @discardableResult
     public func mountIfNeeded() throws(BinfmtMiscError) -> Bool {

@@ -149,7 +149,7 @@ public struct Installer: Sendable {
     private func install(_ registrations: [Registration], mounted: Bool) throws(BinfmtMiscError) -> [String] {
         let registering = layout == .system
         var messages: [String] = []
-        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory)") }
+        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory) (\(BinfmtMiscFS.inInitialUserNamespace ? "the host's instance" : "this user namespace's own instance"))") }
         // Everything we may have to put back, read before anything changes.
         let previous: [String: EntryStatus] = registering ? try currentEntries(registrations) : [:]
         try refuseForeign(Array(previous.values), "install")
@@ -391,7 +391,7 @@ public struct Installer: Sendable {
 
     private func uninstall(removeInterpreter: Bool, mounted: Bool) throws(BinfmtMiscError) -> [String] {
         var messages: [String] = []
-        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory)") }
+        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory) (\(BinfmtMiscFS.inInitialUserNamespace ? "the host's instance" : "this user namespace's own instance"))") }
         var present: [EntryStatus] = []
         if layout == .system {
             for name in entryNames { if let entry = try fs.entry(name) { present.append(entry) } }
@@ -434,7 +434,7 @@ public struct Installer: Sendable {
 
     private func setEnabled(_ enabled: Bool, mounted: Bool) throws(BinfmtMiscError) -> [String] {
         var messages: [String] = []
-        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory)") }
+        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory) (\(BinfmtMiscFS.inInitialUserNamespace ? "the host's instance" : "this user namespace's own instance"))") }
         var registered: [Registration] = []
         for name in entryNames {
             guard let entry = try fs.entry(name) else { continue }

@@ -19,6 +19,10 @@ public struct StatusReport: Sendable, Codable {
         public var mounted: Bool
         /// The global switch (its `status` file); nil when not mounted.
         public var enabled: Bool?
+        /// Whose instance this is: "host" (the initial user namespace's, which containers
+        /// without a user namespace of their own share) or "user-namespace" (Linux 6.7 gives
+        /// each user namespace that mounts binfmt_misc its own).
+        public var instance: String
     }
 
     public struct Entry: Sendable, Codable {
@@ -361,7 +365,8 @@ public struct StatusProbe: Sendable {
         }
         return StatusReport(
             kernel: kernel,
-            binfmtMisc: .init(directory: fs.directory, mounted: mounted, enabled: globallyEnabled),
+            binfmtMisc: .init(directory: fs.directory, mounted: mounted, enabled: globallyEnabled,
+                              instance: BinfmtMiscFS.inInitialUserNamespace ? "host" : "user-namespace"),
             entries: entries, interpreters: interpreters, persistence: persistence,
             conflicts: conflicts, canary: canaryResults, interpDispatch: interp, dispatches: dispatches,
             problems: unique(problems), warnings: unique(warnings))

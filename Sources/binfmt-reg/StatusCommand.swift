@@ -72,7 +72,8 @@ struct StatusCommand: ParsableCommand, QuietCommand {
         let k = report.kernel
         line("kernel: Linux \(k.release) \(k.machine); CAP_CHECKPOINT_RESTORE \(k.checkpointRestore ? "available" : "missing (Linux < 5.9)")")
         let b = report.binfmtMisc
-        line("binfmt_misc: \(b.directory): " + (b.mounted ? "mounted, \(b.enabled == true ? "enabled" : "disabled")" : "not mounted"))
+        line("binfmt_misc: \(b.directory): " + (b.mounted ? "mounted, \(b.enabled == true ? "enabled" : "disabled")" : "not mounted")
+             + (b.instance == "host" ? "; the host's instance" : "; this user namespace's own instance"))
         for entry in report.entries {
             guard let registered = entry.registered else {
                 line("entry \(entry.name) (\(entry.role)): not visible here (binfmt_misc is not mounted in this mount namespace)")

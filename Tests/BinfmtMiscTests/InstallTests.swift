@@ -174,7 +174,7 @@ import Testing
             """)
         #expect(result.succeeded, "\(result)")
         #expect(result.stdout == """
-            binfmt_misc: mounted at /proc/sys/fs/binfmt_misc
+            binfmt_misc: mounted at /proc/sys/fs/binfmt_misc (this user namespace's own instance)
             BOTTLE: removed
             BOTTLE-privileged: removed
             ---

@@ -32,7 +32,8 @@ private func problems(_ json: [String: Any]) -> [String] {
         let parts = result.stdout.components(separatedBy: "---\n")
         try #require(parts.count == 2, "\(result)")
         let text = parts[0]
-        #expect(text.contains("binfmt_misc: /proc/sys/fs/binfmt_misc: not mounted\n"))
+        // The sandbox is a user namespace: the instance it would mount is its own.
+        #expect(text.contains("binfmt_misc: /proc/sys/fs/binfmt_misc: not mounted; this user namespace's own instance\n"), "\(text)")
         #expect(text.contains("""
             entry BOTTLE (ordinary): not visible here (binfmt_misc is not mounted in this mount namespace)
             entry BOTTLE-privileged (privileged): not visible here (binfmt_misc is not mounted in this mount namespace)
@@ -373,4 +374,13 @@ private func problems(_ json: [String: Any]) -> [String] {
 
             """)
     }
+}
+
+/// status names the instance it reads: the host's in the initial user namespace, a namespace's
+/// own in a user namespace (Linux 6.7 and later).
+@Test func statusNamesTheInstanceItActsOn() throws {
+    let host = try run([try BuiltTools.binfmtReg(), "status", "--json"])
+    #expect(host.stdout.contains("\"instance\" : \"host\""), "\(host)")
+    let own = try inPrivateBinfmt("\(try BuiltTools.binfmtReg()) status --json || true")
+    #expect(own.stdout.contains("\"instance\" : \"user-namespace\""), "\(own)")
 }
