@@ -79,8 +79,6 @@ enum Files {
         committed = true
     }
 
-    /// Removes the file; false when there was none.
-    @discardableResult
     /// True when `path` is a link to /dev/null: binfmt.d(5)'s mask, which hides a file of the
     /// same name in a later directory (/usr/lib/binfmt.d) from systemd-binfmt.
     static func isMask(_ path: String) -> Bool {
@@ -105,6 +103,8 @@ enum Files {
         }
     }
 
+    /// Removes the file; false when there was none.
+    @discardableResult
     static func remove(_ path: String) throws(BinfmtMiscError) -> Bool {
         if unlink(path) == 0 { return true }
         if errno == ENOENT { return false }

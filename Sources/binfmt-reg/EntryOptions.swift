@@ -95,9 +95,7 @@ func reportingFailures(_ body: () throws -> Void) throws {
     } catch let error as ExitCode {
         throw error
     } catch {
-        printToStandardError("binfmt-reg: \(error)")
+        Output.errorLine("binfmt-reg: \(error)")
         throw ExitCode(1)
     }
 }
-
-func printToStandardError(_ text: String) { Output.errorLine(text) }

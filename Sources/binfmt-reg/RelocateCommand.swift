@@ -27,7 +27,7 @@ struct RelocateCommand: ParsableCommand, QuietCommand {
         var tally = Tally()
         let (files, missing) = TreeWalk.expand(paths)
         for (path, reason) in missing {
-            printToStandardError("binfmt-reg: \(path): \(reason)")
+            Output.errorLine("binfmt-reg: \(path): \(reason)")
             tally.failed += 1
         }
         for operand in files { handle(operand.path, inTree: !operand.explicit, &tally) }
@@ -69,7 +69,7 @@ struct RelocateCommand: ParsableCommand, QuietCommand {
         } catch {
             // In a bottle directory, libraries, data and unsealed programs are simply not ours.
             if inTree && (error.isSkip || error.reason == .notSealed) { return }
-            printToStandardError("binfmt-reg: \(error)")
+            Output.errorLine("binfmt-reg: \(error)")
             tally.failed += 1
         }
     }

@@ -24,7 +24,7 @@ struct StatusCommand: ParsableCommand, QuietCommand {
     func run() throws {
         var installer: Installer
         do { installer = Installer(plan: try entry.plan()) } catch {
-            printToStandardError("binfmt-reg: \(error)")
+            Output.errorLine("binfmt-reg: \(error)")
             throw ExitCode(1)
         }
         installer.persist = !noPersist && installer.recordedPersistence() != false
