@@ -67,6 +67,16 @@ public struct Installer: Sendable {
         return try body(mounted)
     }
 
+    /// What install, uninstall, enable and disable say when they mounted binfmt_misc: where,
+    /// and whose instance it is.
+    private var mountedMessage: String {
+        "binfmt_misc: mounted at \(fs.directory) (\(BinfmtMiscFS.inInitialUserNamespace ? "the host's instance" : "this user namespace's own instance"))"
+    }
+
+    /// The directories systemd-binfmt reads, in its order (binfmt.d(5)): the first file of a
+    /// name is the one a reboot registers.
+    public static let binfmtDDirectories = ["/etc/binfmt.d", "/run/binfmt.d", "/usr/local/lib/binfmt.d", "/usr/lib/binfmt.d"]
+
     /// The binfmt.d file name: bottle.conf for the default entry, NAME.conf otherwise.
     public var binfmtDPath: String {
         let file = plan.name == EntryPlan.defaultName ? "bottle.conf" : plan.name + ".conf"
@@ -77,47 +87,49 @@ public struct Installer: Sendable {
     /// then /run, /usr/local/lib, /usr/lib): a package's, which only a mask in /etc overrides.
     public var packagedBinfmtDFiles: [String] {
         guard layout == .system, let name = binfmtDPath.split(separator: "/").last else { return [] }
-        return ["/run/binfmt.d", "/usr/local/lib/binfmt.d", "/usr/lib/binfmt.d"]
-            .map { $0 + "/" + name }.filter(Files.exists)
+        return Self.binfmtDDirectories.dropFirst().map { $0 + "/" + name }.filter(Files.exists)
     }
 
     /// Makes a reboot register nothing of ours: the /etc file removed, or where a package's file
-    /// would still register the entries, replaced by a mask. nil when nothing was there to hide.
-    private func unpersist(_ why: String) throws(BinfmtMiscError) -> String? {
+    /// would still register the entries, replaced by a mask. Returns what it did and how to undo
+    /// it; nil when nothing was there to hide.
+    private func unpersist(_ why: String) throws(BinfmtMiscError) -> (message: String, restore: () -> Void)? {
         let path = binfmtDPath
+        let (_, restore) = try binfmtDRestorer()
         if let packaged = packagedBinfmtDFiles.first {
             if Files.isMask(path) { return nil }
             try Files.mask(path)
-            return "\(path): masked (a link to /dev/null), \(why): \(packaged) no longer registers them at boot"
+            return ("\(path): masked (a link to /dev/null), \(why): \(packaged) no longer registers them at boot", restore)
         }
-        return try Files.remove(path) ? "\(path): removed" : nil
+        return try Files.remove(path) ? ("\(path): removed", restore) : nil
     }
 
     /// Where install records how it registered the entries now in the kernel: /run, because
     /// the record describes the running system and goes with it at shutdown, as the entries do.
     public var recordPath: String { "/run/binfmt-reg/" + plan.name + ".state" }
 
+    /// The record's lines: "persist yes|no", then the registration lines; nil without one.
+    private func recordLines() -> [Substring]? {
+        guard layout == .system, let bytes = try? Files.read(recordPath) else { return nil }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+    }
+
     /// The record install left: whether the entries were meant to persist (nil: no record, as
     /// after a reboot or an install by an earlier version).
     public func recordedPersistence() -> Bool? {
-        guard layout == .system, let bytes = try? Files.read(recordPath), let text = Optional(String(decoding: bytes, as: UTF8.self)),
-              let first = text.split(separator: "\n").first, first.hasPrefix("persist ") else { return nil }
+        guard let first = recordLines()?.first, first.hasPrefix("persist ") else { return nil }
         return first == "persist yes"
     }
 
-    /// An entry of one of our names is ours when it runs the interpreter of this plan (this
-    /// version's or an earlier one's, or systemd-binfmt's from our binfmt.d file at boot) or
-    /// when install's record holds its line. Anything else belongs to another tool.
-    private func isOurs(_ entry: EntryStatus) -> Bool {
-        if entry.registration.interpreter == plan.interpreter { return true }
-        guard let bytes = try? Files.read(recordPath) else { return false }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-            .contains { $0 + "\n" == entry.registration.line }
-    }
-
-    /// Refuses to touch an entry of our name that another tool registered, unless `force`.
+    /// Refuses to touch an entry of our name that another tool registered, unless `force`. An
+    /// entry is ours when it runs the interpreter of this plan (this version's or an earlier
+    /// one's, or systemd-binfmt's from our binfmt.d file at boot) or when install's record
+    /// holds its line.
     private func refuseForeign(_ entries: [EntryStatus], _ what: String) throws(BinfmtMiscError) {
-        guard !force, let foreign = entries.first(where: { !isOurs($0) }) else { return }
+        let recorded = Set((recordLines() ?? []).map { String($0) + "\n" })
+        guard !force, let foreign = entries.first(where: {
+            $0.registration.interpreter != plan.interpreter && !recorded.contains($0.registration.line)
+        }) else { return }
         throw .failed(path: fs.directory + "/" + foreign.registration.name, what: what,
                       reason: "an entry of this name that binfmt-reg did not register (interpreter \(foreign.registration.interpreter)): --force \(what == "install" ? "replaces" : "removes") it")
     }
@@ -149,7 +161,7 @@ public struct Installer: Sendable {
     private func install(_ registrations: [Registration], mounted: Bool) throws(BinfmtMiscError) -> [String] {
         let registering = layout == .system
         var messages: [String] = []
-        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory) (\(BinfmtMiscFS.inInitialUserNamespace ? "the host's instance" : "this user namespace's own instance"))") }
+        if mounted { messages.append(mountedMessage) }
         // Everything we may have to put back, read before anything changes.
         let previous: [String: EntryStatus] = registering ? try currentEntries(registrations) : [:]
         try refuseForeign(Array(previous.values), "install")
@@ -369,13 +381,22 @@ public struct Installer: Sendable {
     {
         let text = Array(registrations.map(\.line).joined().utf8)
         let path = binfmtDPath
-        let old = try Files.read(path)
+        let (old, restore) = try binfmtDRestorer()
         if old == text { return ("\(path): already up to date", nil) }
         try Files.replace(path, with: text, mode: 0o644)
-        let restore: () -> Void = {
-            if let old { try? Files.replace(path, with: old, mode: 0o644) } else { _ = try? Files.remove(path) }
-        }
         return ("\(path): written (systemd-binfmt registers it at boot)", restore)
+    }
+
+    /// The binfmt.d file's bytes now (nil when absent or a mask), and how to put it back as it
+    /// is: its bytes, its mask, or no file.
+    private func binfmtDRestorer() throws(BinfmtMiscError) -> (old: [UInt8]?, restore: () -> Void) {
+        let path = binfmtDPath, masked = Files.isMask(path)
+        let old = masked ? nil : try Files.read(path)
+        return (old, {
+            if masked { try? Files.mask(path) }
+            else if let old { try? Files.replace(path, with: old, mode: 0o644) }
+            else { _ = try? Files.remove(path) }
+        })
     }
 
     // MARK: uninstall, enable, disable
@@ -391,7 +412,7 @@ public struct Installer: Sendable {
 
     private func uninstall(removeInterpreter: Bool, mounted: Bool) throws(BinfmtMiscError) -> [String] {
         var messages: [String] = []
-        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory) (\(BinfmtMiscFS.inInitialUserNamespace ? "the host's instance" : "this user namespace's own instance"))") }
+        if mounted { messages.append(mountedMessage) }
         var present: [EntryStatus] = []
         if layout == .system {
             for name in entryNames { if let entry = try fs.entry(name) { present.append(entry) } }
@@ -399,7 +420,6 @@ public struct Installer: Sendable {
         }
         // The binfmt.d file first, the part most likely to fail (a read-only /etc): then a
         // failure has changed nothing, and one removing an entry puts the file back.
-        let path = binfmtDPath, wasMask = Files.isMask(path), old = try Files.read(path)
         let unpersisted = persist ? try unpersist("uninstalled") : nil
         var removed: [EntryStatus] = []
         do {
@@ -410,12 +430,10 @@ public struct Installer: Sendable {
             }
         } catch {
             let lost = removed.reversed().compactMap { Self.restore($0, fs) }
-            if unpersisted != nil {
-                if wasMask { try? Files.mask(path) } else if let old { try? Files.replace(path, with: old, mode: 0o644) } else { _ = try? Files.remove(path) }
-            }
+            unpersisted?.restore()
             throw lost.isEmpty ? error : .notRestored(error, lost: lost)
         }
-        if let unpersisted { messages.append(unpersisted) }
+        if let unpersisted { messages.append(unpersisted.message) }
         if layout == .system { _ = try? Files.remove(recordPath) }
         if removeInterpreter {
             let path = layout.path(plan.interpreter)
@@ -434,7 +452,7 @@ public struct Installer: Sendable {
 
     private func setEnabled(_ enabled: Bool, mounted: Bool) throws(BinfmtMiscError) -> [String] {
         var messages: [String] = []
-        if mounted { messages.append("binfmt_misc: mounted at \(fs.directory) (\(BinfmtMiscFS.inInitialUserNamespace ? "the host's instance" : "this user namespace's own instance"))") }
+        if mounted { messages.append(mountedMessage) }
         var registered: [Registration] = []
         for name in entryNames {
             guard let entry = try fs.entry(name) else { continue }

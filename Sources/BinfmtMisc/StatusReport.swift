@@ -286,11 +286,9 @@ public struct StatusProbe: Sendable {
         // Where binfmt_misc is not visible and an entry from outside took the canary (a container
         // served by the host's entries), the entries are not this system's to persist.
         if installer.persist && !servedFromOutside {
-            // systemd-binfmt reads the first file of a name in /etc, /run, /usr/local/lib,
-            // /usr/lib (binfmt.d(5)): that one is what a reboot registers.
+            // The first existing file of the name is what a reboot registers.
             let name = installer.binfmtDPath.split(separator: "/").last.map(String.init) ?? ""
-            let existing = ["/etc/binfmt.d", "/run/binfmt.d", "/usr/local/lib/binfmt.d", "/usr/lib/binfmt.d"]
-                .map { $0 + "/" + name }.filter(Files.exists)
+            let existing = Installer.binfmtDDirectories.map { $0 + "/" + name }.filter(Files.exists)
             let path = existing.first ?? installer.binfmtDPath
             let content = (try? Files.read(path)) ?? nil
             let expected = registered.map(\.registration.line).joined()
