@@ -103,7 +103,7 @@ struct BottlePlan {
             let opened: (file: ELFFile, image: ELFImage, realPath: String)
             do throws(ELFError) {
                 opened = try Sealer.open(program)
-                if request.sysroot == nil { try HostMachine.check(opened.image) } else { try HostMachine.checkPort(opened.image) }
+                try plan.checkKind(opened.image)
             } catch {
                 if case .foreign = error.reason {
                     throw BottleError(program, "\(error.reason): name the root of its loader and libraries with --sysroot (/usr/aarch64-linux-gnu, an arm64 debootstrap root)")
@@ -275,9 +275,14 @@ struct BottlePlan {
             }
             for name in names { try addNode(path + "/" + name, as: relative + "/" + name, tree: tree, reason: reason) }
         case S_IFREG:
-            let kind = try includedProgramKind(path, at: relative)
+            // Parsed once: whether it is a program to seal, and whether it is a dynamic object
+            // whose libraries come along (a tree may hold thousands of files).
+            let elf = (try? ELFFile(path: path)).flatMap { file in (try? ELFImage.parse(file)).map { (file, $0) } }
+            let kind = try elf.flatMap { (file, image) throws(BottleError) in
+                try includedProgramKind(path, file, image, at: relative)
+            }
             try add(BottleEntry(path: relative, kind: kind ?? .file, source: path, reason: reason, tree: tree))
-            if Self.isDynamicObject(path) { includedObjects.append(path) }
+            if elf?.1.first(ELF.PT_DYNAMIC) != nil { includedObjects.append(path) }
         default:
             throw BottleError(path, "neither a file, a directory nor a symlink: cannot go into a bottle")
         }
@@ -288,10 +293,10 @@ struct BottlePlan {
     /// is the bottle's, reached from its place in the tree, and its run path keeps its own
     /// $ORIGIN entries (the tree keeps its shape) and adds the bottle's lib/. nil for any other
     /// file, and for programs no runbottle here can run, which are copied as they are.
-    private mutating func includedProgramKind(_ path: String, at relative: String) throws(BottleError) -> BottleEntry.Kind? {
-        guard let file = try? ELFFile(path: path), let image = try? ELFImage.parse(file),
-              let interpreter = image.interpreter,
-              (try? (sysroot == nil ? HostMachine.check(image) : HostMachine.checkPort(image))) != nil,
+    private mutating func includedProgramKind(
+        _ path: String, _ file: ELFFile, _ image: ELFImage, at relative: String
+    ) throws(BottleError) -> BottleEntry.Kind? {
+        guard let interpreter = image.interpreter, (try? checkKind(image)) != nil,
               let dynamic = try? DynamicInfo.read(file, image),
               image.header.e_type == ELF.ET_EXEC || dynamic.isPIE
         else { return nil }
@@ -306,10 +311,10 @@ struct BottlePlan {
         return .program(loader: up + "lib/" + loaderName, runPath: runPath)
     }
 
-    /// True for an ELF file with PT_DYNAMIC (a shared object or a dynamically linked program).
-    static func isDynamicObject(_ path: String) -> Bool {
-        guard let file = try? ELFFile(path: path), let image = try? ELFImage.parse(file) else { return false }
-        return image.first(ELF.PT_DYNAMIC) != nil
+    /// A program this plan can bottle: one this host runs (its loader lists the libraries), or
+    /// with --sysroot any kind runbottle is built for.
+    private func checkKind(_ image: ELFImage) throws(ELFError) {
+        if sysroot == nil { try HostMachine.check(image) } else { try HostMachine.checkPort(image) }
     }
 
     /// Finds a program given by name in PATH, as a shell would.
