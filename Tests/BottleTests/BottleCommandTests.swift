@@ -99,6 +99,17 @@ struct BottleRig {
         return try inPrivateBinfmt(register + "\n" + script)
     }
 
+    /// Runs `command` in a chroot holding only the bottle at `root` and /proc (FROM scratch), with
+    /// the entries registered: `before` runs first, outside the chroot.
+    func inChroot(_ root: String, _ command: String, before: String = "") throws -> CommandResult {
+        try inBinfmt("""
+            mkdir \(root)/proc
+            mount --rbind /proc \(root)/proc
+            \(before)
+            chroot \(root) \(command)
+            """)
+    }
+
     /// Every file of the tree at `root`, with its inode, mtime and content hash.
     func snapshot(_ root: String) throws -> String {
         let result = try shell("cd \(root) && find . -printf '%p %y %i %T@ %l\\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum")
@@ -206,13 +217,7 @@ func mappedPaths(_ output: String) -> Set<String> {
         let rig = try BottleRig("bottle-chroot")
         defer { rig.dir.remove() }
         let (root, made) = try rig.bottleProbe(probeC, binfmt: true)
-        let ran = try rig.inBinfmt("""
-            mkdir \(root)/proc
-            mount --rbind /proc \(root)/proc
-            ls -A \(root)
-            echo ---
-            chroot \(root) /bin/probe maps
-            """, )
+        let ran = try rig.inChroot(root, "/bin/probe maps", before: "ls -A \(root); echo ---")
         #expect(ran.succeeded, "\(ran)")
         let parts = ran.stdout.components(separatedBy: "---\n")
         try #require(parts.count == 2, "\(ran)")
@@ -594,11 +599,7 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
     #expect(made.succeeded, "\(made)")
     let inspected = try run([try BuiltTools.binfmtReg(), "inspect", root + "/libexec/tool/12/helper"])
     #expect(inspected.stdout.contains("loader: ../../../lib/ld-linux-x86-64.so.2"), "\(inspected)")
-    let ran = try rig.inBinfmt("""
-        mkdir \(root)/proc
-        mount --rbind /proc \(root)/proc
-        chroot \(root) /bin/driver
-        """)
+    let ran = try rig.inChroot(root, "/bin/driver")
     #expect(ran.stdout == "helper ran\n", "\(ran)")
 }
 
@@ -638,11 +639,7 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
     let made = try rig.bottle([rig.src + "/launcher", "--include", jdk + "=jdk", "--dispatch", "binfmt", "-o", root])
     #expect(made.succeeded, "\(made)")
     #expect(!FileManager.default.fileExists(atPath: root + "/lib/libjvm.so"), "libjvm.so copied out of its tree")
-    let ran = try rig.inBinfmt("""
-        mkdir \(root)/proc
-        mount --rbind /proc \(root)/proc
-        chroot \(root) /bin/launcher /jdk
-        """)
+    let ran = try rig.inChroot(root, "/bin/launcher /jdk")
     #expect(ran.stdout == "attach=42\n", "\(ran)")
 }
 
