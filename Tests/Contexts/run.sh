@@ -188,13 +188,15 @@ check user-runs-setuid-root interp "" setuid_run "$probe" "${args[@]}"
 # Where runbottle may not move /proc/self/exe it runs the loader in its explicit mode: exe names
 # runbottle, and AT_BASE and the code and data ranges describe the loader (runbottle(8)).
 explicit_mode='exe|auxv.AT_BASE|auxv.AT_ENTRY|auxv.AT_PHDR|auxv.AT_PHNUM|saved-auxv.AT_BASE|saved-auxv.AT_ENTRY|saved-auxv.AT_PHDR|saved-auxv.AT_PHNUM|stat.startcode|stat.endcode|stat.startdata|stat.enddata|stat.brk-above-enddata'
-# In a user namespace of its own, with a private binfmt_misc instance (Linux 6.7+).
+# In a user namespace of its own, with a private binfmt_misc instance (Linux 6.7+). The line is
+# made here: the user need not reach binfmt-reg where the checkout is (mktemp -d makes it 0700).
+"$binfmt_reg" line --name BOTTLE --interpreter "$runbottle" --no-privileged-entry > "$work/user-ns.line" &&
+    chmod 644 "$work/user-ns.line" || die "line for the user namespace"
 check user-namespace-private-instance-binfmt binfmt "" "${as_user[@]}" \
     unshare --user --map-root-user --mount --propagation private sh -c '
         mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc &&
-        "$0" line --name BOTTLE --interpreter "$1" --no-privileged-entry \
-            > /proc/sys/fs/binfmt_misc/register && shift && exec "$@"' \
-    "$binfmt_reg" "$runbottle" "$probe" "${args[@]}"
+        cat "$0" > /proc/sys/fs/binfmt_misc/register && exec "$@"' \
+    "$work/user-ns.line" "$probe" "${args[@]}"
 # Entry in the initial namespace: unique name, removed by cleanup on every exit path.
 if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
     mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || die "cannot mount binfmt_misc"
