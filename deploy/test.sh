@@ -38,7 +38,10 @@ registering=0
 
 # Reads or writes the host's instance from a new mount namespace: the mount attaches to the
 # instance the holder keeps, and goes when the command ends.
-on_instance() { unshare --mount --propagation private sh -c "mount -t binfmt_misc binfmt_misc $bm && cd $bm && $1"; }
+# The new namespace may already hold a mount of it, copied from the host's (systemd's automount,
+# an operator's mount): the instance is the same, so that one serves.
+mount_instance="grep -q ' $bm binfmt_misc ' /proc/self/mounts || mount -t binfmt_misc binfmt_misc $bm"
+on_instance() { unshare --mount --propagation private sh -c "{ $mount_instance; } && cd $bm && $1"; }
 
 cleanup() {
     # Our two entries go on every exit path, whether or not the holder still runs.
@@ -140,7 +143,7 @@ expected_hello="argv0=$b/bin/hello argc=2 exe=$b/bin/hello"
 run_hello() { "$b/bin/hello" one 2>&1; }
 
 # --- the host's instance, held for the run ---
-unshare --mount --propagation private sh -c "mount -t binfmt_misc binfmt_misc $bm && exec sleep infinity" \
+unshare --mount --propagation private sh -c "{ $mount_instance; } && exec sleep infinity" \
     2> "$work/holder.err" &
 holder=$!
 # Up to 30 s: the machine may be busy with the other suites (qemu, dockerd).
