@@ -2,7 +2,6 @@
 #include <elf.h>
 #include "runbottle_core.h"
 
-#define PAGE_DOWN(x) ((x) & ~(uint64_t)(RB_PAGE_SIZE - 1))
 /* The highest user address on x86-64 and aarch64 with 48-bit addressing (TASK_SIZE). */
 #define RB_USER_TOP  0x0000800000000000ull
 
@@ -11,10 +10,6 @@ static int add_ok(uint64_t a, uint64_t b, uint64_t *sum)
     *sum = a + b;
     return *sum >= a;
 }
-
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16; }
-static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
 
 int rb_elf_check_header(const uint8_t *eh, size_t len, uint64_t file_size, uint16_t machine,
                         uint64_t *phoff, uint32_t *phsize)
@@ -26,19 +21,19 @@ int rb_elf_check_header(const uint8_t *eh, size_t len, uint64_t file_size, uint1
         return RB_ENOTELF;
     if (eh[EI_CLASS] != ELFCLASS64 || eh[EI_DATA] != ELFDATA2LSB || eh[EI_VERSION] != EV_CURRENT)
         return RB_ENOTELF;
-    if (get16(eh + offsetof(Elf64_Ehdr, e_machine)) != machine)
+    if (rb_le16(eh + offsetof(Elf64_Ehdr, e_machine)) != machine)
         return RB_EARCH;
-    uint16_t type = get16(eh + offsetof(Elf64_Ehdr, e_type));
+    uint16_t type = rb_le16(eh + offsetof(Elf64_Ehdr, e_type));
     if (type != ET_EXEC && type != ET_DYN)
         return RB_ETYPE;
-    if (get16(eh + offsetof(Elf64_Ehdr, e_ehsize)) != sizeof(Elf64_Ehdr)
-        || get16(eh + offsetof(Elf64_Ehdr, e_phentsize)) != sizeof(Elf64_Phdr))
+    if (rb_le16(eh + offsetof(Elf64_Ehdr, e_ehsize)) != sizeof(Elf64_Ehdr)
+        || rb_le16(eh + offsetof(Elf64_Ehdr, e_phentsize)) != sizeof(Elf64_Phdr))
         return RB_ECORRUPT;
-    uint32_t phnum = get16(eh + offsetof(Elf64_Ehdr, e_phnum));
+    uint32_t phnum = rb_le16(eh + offsetof(Elf64_Ehdr, e_phnum));
     uint32_t size = phnum * (uint32_t)sizeof(Elf64_Phdr);
     if (phnum == 0 || size > RB_PHDR_MAX_BYTES)
         return RB_ECORRUPT;
-    uint64_t off = get64(eh + offsetof(Elf64_Ehdr, e_phoff)), end;
+    uint64_t off = rb_le64(eh + offsetof(Elf64_Ehdr, e_phoff)), end;
     if (off % 8 != 0 || !add_ok(off, size, &end) || end > file_size)
         return RB_ECORRUPT;
     *phoff = off;
@@ -55,10 +50,10 @@ static uint32_t prot_of(uint32_t flags)
 int rb_elf_plan(const uint8_t *eh, const uint8_t *ph, uint32_t phsize, uint64_t file_size,
                 struct rb_image *img)
 {
-    img->type = get16(eh + offsetof(Elf64_Ehdr, e_type));
+    img->type = rb_le16(eh + offsetof(Elf64_Ehdr, e_type));
     img->phnum = (uint16_t)(phsize / sizeof(Elf64_Phdr));
-    img->entry = get64(eh + offsetof(Elf64_Ehdr, e_entry));
-    img->phoff = get64(eh + offsetof(Elf64_Ehdr, e_phoff));
+    img->entry = rb_le64(eh + offsetof(Elf64_Ehdr, e_entry));
+    img->phoff = rb_le64(eh + offsetof(Elf64_Ehdr, e_phoff));
     img->phdr_vaddr = 0;
     img->align = RB_PAGE_SIZE;
     img->nload = 0;
@@ -71,13 +66,13 @@ int rb_elf_plan(const uint8_t *eh, const uint8_t *ph, uint32_t phsize, uint64_t 
     uint64_t prev_end = 0;
     for (uint32_t i = 0; i < img->phnum; i++) {
         const uint8_t *p = ph + i * sizeof(Elf64_Phdr);
-        uint32_t type = get32(p + offsetof(Elf64_Phdr, p_type));
-        uint32_t flags = get32(p + offsetof(Elf64_Phdr, p_flags));
-        uint64_t off = get64(p + offsetof(Elf64_Phdr, p_offset));
-        uint64_t vaddr = get64(p + offsetof(Elf64_Phdr, p_vaddr));
-        uint64_t filesz = get64(p + offsetof(Elf64_Phdr, p_filesz));
-        uint64_t memsz = get64(p + offsetof(Elf64_Phdr, p_memsz));
-        uint64_t align = get64(p + offsetof(Elf64_Phdr, p_align));
+        uint32_t type = rb_le32(p + offsetof(Elf64_Phdr, p_type));
+        uint32_t flags = rb_le32(p + offsetof(Elf64_Phdr, p_flags));
+        uint64_t off = rb_le64(p + offsetof(Elf64_Phdr, p_offset));
+        uint64_t vaddr = rb_le64(p + offsetof(Elf64_Phdr, p_vaddr));
+        uint64_t filesz = rb_le64(p + offsetof(Elf64_Phdr, p_filesz));
+        uint64_t memsz = rb_le64(p + offsetof(Elf64_Phdr, p_memsz));
+        uint64_t align = rb_le64(p + offsetof(Elf64_Phdr, p_align));
         uint64_t fend, mend;
 
         if (type == PT_GNU_STACK) {
@@ -124,8 +119,8 @@ int rb_elf_plan(const uint8_t *eh, const uint8_t *ph, uint32_t phsize, uint64_t 
     }
     if (img->nload == 0)
         return RB_ECORRUPT;
-    img->min_vaddr = PAGE_DOWN(img->load[0].vaddr);
-    img->max_vaddr = PAGE_DOWN(img->brk + RB_PAGE_SIZE - 1);
+    img->min_vaddr = rb_page_down(img->load[0].vaddr);
+    img->max_vaddr = rb_page_down(img->brk + RB_PAGE_SIZE - 1);
     if (img->start_code >= img->end_code) {
         img->start_code = img->load[0].vaddr;
         img->end_code = img->load[0].vaddr + 1;
@@ -154,5 +149,5 @@ int rb_elf_plan(const uint8_t *eh, const uint8_t *ph, uint32_t phsize, uint64_t 
 uint64_t rb_dyn_bias(const struct rb_image *img, uint64_t et_dyn_base, uint64_t rnd)
 {
     uint64_t base = (et_dyn_base + rnd) & ~(img->align - 1);
-    return PAGE_DOWN(base - img->min_vaddr);
+    return rb_page_down(base - img->min_vaddr);
 }

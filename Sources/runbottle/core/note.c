@@ -3,9 +3,7 @@
 
 static uint32_t load_u32(const uint8_t *p, int big_endian)
 {
-    if (big_endian)
-        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+    return big_endian ? rb_be32(p) : rb_le32(p);
 }
 
 int rb_note_parse(const uint8_t *buf, size_t len, int big_endian, struct rb_note *out)

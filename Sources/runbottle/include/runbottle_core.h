@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bottle_format.h"
+#include "rb_bytes.h"
 
 /* Error codes shared by the pure functions; runbottle maps each to one message. */
 enum rb_error {
@@ -38,7 +39,6 @@ int rb_note_parse(const uint8_t *buf, size_t len, int big_endian, struct rb_note
 
 /* fs/binfmt_elf.c refuses a program header table larger than this (load_elf_phdrs). */
 #define RB_PHDR_MAX_BYTES   4096u
-#define RB_PAGE_SIZE        4096u
 #define RB_MAX_LOADS        16u
 
 /* One PT_LOAD as it will be mapped, relative to the image's load bias. */

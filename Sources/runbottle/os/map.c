@@ -3,15 +3,10 @@
 #include <errno.h>
 #include "runbottle_os.h"
 
-#define PAGE_DOWN(x) ((x) & ~(uint64_t)(RB_PAGE_SIZE - 1))
-#define PAGE_UP(x)   PAGE_DOWN((x) + RB_PAGE_SIZE - 1)
-
 static long mmap6(uint64_t addr, uint64_t len, long prot, long flags, long fd, uint64_t off)
 {
     return rb_syscall6(RB_SYS_mmap, (long)addr, (long)len, prot, flags, fd, (long)off);
 }
-
-static int is_err(long r) { return (unsigned long)r > -4096ul; }
 
 /* hint: the load bias wanted (ET_EXEC: 0, ET_DYN main program: the randomized ELF_ET_DYN_BASE
  * bias; loader: ignored, the kernel picks). fixed: fail rather than move (MAP_FIXED_NOREPLACE). */
@@ -29,7 +24,7 @@ long rb_map_image(struct rb_file *f, uint64_t hint, int fixed)
     int whole = !extra && first->filesz != 0;
     long r = whole ? mmap6(want, span, first->prot, flags, f->fd, first->offset - (first->vaddr - img->min_vaddr))
                    : mmap6(want, span + extra, 0, flags | RB_MAP_ANONYMOUS, -1, 0);
-    if (is_err(r))
+    if (rb_is_err(r))
         return r;
     uint64_t start = (uint64_t)r;
     if (fixed && start != want) {
@@ -49,14 +44,14 @@ long rb_map_image(struct rb_file *f, uint64_t hint, int fixed)
         /* elf_map() again: keep the first segment's pages and give the rest of the span back,
          * so that the other segments go into a hole. Mapping them over the reservation instead
          * would split and unmap it once per segment, which costs several times more. */
-        uint64_t keep = PAGE_UP(bias + first->vaddr + first->filesz);
+        uint64_t keep = rb_page_up(bias + first->vaddr + first->filesz);
         if (keep < start + span)
             rb_sys(RB_SYS_munmap, (long)keep, (long)(start + span - keep), 0);
     }
     uint64_t prev_end = start;
     for (uint32_t i = 0; i < img->nload; i++) {
         const struct rb_segment *s = &img->load[i];
-        uint64_t va = bias + s->vaddr, pstart = PAGE_DOWN(va);
+        uint64_t va = bias + s->vaddr, pstart = rb_page_down(va);
         uint64_t fend = va + s->filesz, mend = va + s->memsz;
         uint64_t anon = pstart;
         /* The gaps between segments are left unmapped, as the kernel leaves them. */
@@ -64,23 +59,23 @@ long rb_map_image(struct rb_file *f, uint64_t hint, int fixed)
             rb_sys(RB_SYS_munmap, (long)prev_end, (long)(pstart - prev_end), 0);
         if (s->filesz) {
             if (!(whole && i == 0)) {
-                r = mmap6(pstart, PAGE_UP(fend) - pstart, s->prot, RB_MAP_PRIVATE | RB_MAP_FIXED,
+                r = mmap6(pstart, rb_page_up(fend) - pstart, s->prot, RB_MAP_PRIVATE | RB_MAP_FIXED,
                           f->fd, s->offset - (va - pstart));
-                if (is_err(r))
+                if (rb_is_err(r))
                     return r;
             }
-            anon = PAGE_UP(fend);
+            anon = rb_page_up(fend);
             /* padzero(): only a writable segment gets its last file page's tail cleared. */
             if (s->memsz > s->filesz && (s->prot & RB_PROT_WRITE))
                 rb_zero((void *)fend, anon - fend);
         }
-        if (PAGE_UP(mend) > anon) {
-            r = mmap6(anon, PAGE_UP(mend) - anon, s->prot,
+        if (rb_page_up(mend) > anon) {
+            r = mmap6(anon, rb_page_up(mend) - anon, s->prot,
                       RB_MAP_PRIVATE | RB_MAP_FIXED | RB_MAP_ANONYMOUS, -1, 0);
-            if (is_err(r))
+            if (rb_is_err(r))
                 return r;
         }
-        prev_end = PAGE_UP(mend);
+        prev_end = rb_page_up(mend);
     }
     f->bias = bias;
     return 0;

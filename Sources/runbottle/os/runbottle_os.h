@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "arch.h"
 #include "runbottle_core.h"
+#include "trampoline_layout.h"
 
 #define RB_AT_FDCWD       (-100)
 #define RB_AT_EMPTY_PATH  0x1000
@@ -77,7 +78,8 @@ struct rb_file {
 #define RB_PATHS_USUAL 512u
 #define RB_PATHS_MAX (4096u + 8192u)
 
-/* One call the trampoline makes; layout fixed by os/<arch>/start.S. */
+/* One call the trampoline makes. os/<arch>/start.S reads it at the offsets of
+ * trampoline_layout.h, which the assertions below hold to this layout. */
 struct rb_tramp_call {
     uint64_t nr, a[6], fatal;
 };
@@ -89,6 +91,19 @@ struct rb_tramp {
     uint64_t sp, entry;
     struct rb_tramp_call call[RB_TRAMP_MAX_CALLS];
 };
+
+_Static_assert(offsetof(struct rb_tramp, ncalls) == RB_TRAMP_NCALLS, "start.S: ncalls");
+_Static_assert(offsetof(struct rb_tramp, msg) == RB_TRAMP_MSG, "start.S: msg");
+_Static_assert(offsetof(struct rb_tramp, msglen) == RB_TRAMP_MSGLEN, "start.S: msglen");
+_Static_assert(offsetof(struct rb_tramp, sp) == RB_TRAMP_SP, "start.S: sp");
+_Static_assert(offsetof(struct rb_tramp, entry) == RB_TRAMP_ENTRY, "start.S: entry");
+_Static_assert(offsetof(struct rb_tramp, call) == RB_TRAMP_CALLS, "start.S: calls");
+_Static_assert(offsetof(struct rb_tramp_call, nr) == RB_TRAMP_CALL_NR, "start.S: nr");
+_Static_assert(offsetof(struct rb_tramp_call, a[0]) == RB_TRAMP_CALL_ARG0, "start.S: a[0]");
+_Static_assert(offsetof(struct rb_tramp_call, a[2]) == RB_TRAMP_CALL_ARG2, "start.S: a[2]");
+_Static_assert(offsetof(struct rb_tramp_call, a[4]) == RB_TRAMP_CALL_ARG4, "start.S: a[4]");
+_Static_assert(offsetof(struct rb_tramp_call, fatal) == RB_TRAMP_CALL_FATAL, "start.S: fatal");
+_Static_assert(sizeof(struct rb_tramp_call) == RB_TRAMP_CALL_SIZE, "start.S: call size");
 
 /* Clears n bytes (the arch's fastest simple way). */
 static inline void rb_zero(void *p, uint64_t n) { rb_arch_zero(p, n); }
@@ -124,10 +139,10 @@ __attribute__((noreturn)) void rb_exec_interp(struct rb_stack *st);
 /* map.c: mapping an image the way fs/binfmt_elf.c does. */
 long rb_map_image(struct rb_file *f, uint64_t hint, int fixed);
 
-/* Benchmarks/exec-stages.sh builds runbottle with RB_BENCH_STAGE=N to exit at stage N, so each
- * stage's cost shows as a difference between builds. Nothing in a normal build. Stages: 1 entry,
- * 2 both files read and checked, 3 program and loader mapped, 4 the program's mm fields
- * installed, 5 the trampoline page ready, 6 (start.S) its calls made: exe switched. */
+/* Benchmarks/exec-runbottle.sh --stages builds runbottle with RB_BENCH_STAGE=N to exit at stage
+ * N, so each stage's cost shows as a difference between builds. Nothing in a normal build.
+ * Stages: 1 entry, 2 both files read and checked, 3 program and loader mapped, 4 the program's mm
+ * fields installed, 5 the trampoline page ready, 6 (start.S) its calls made: exe switched. */
 #ifdef RB_BENCH_STAGE
 #define RB_STAGE(n) do { if ((n) == RB_BENCH_STAGE) rb_sys(RB_SYS_exit_group, 0, 0, 0); } while (0)
 #else

@@ -1,6 +1,7 @@
-/* aarch64 entry and trampoline: hands the initial stack pointer to C, and later, from a copy in
- * anonymous memory, runs the last system calls and jumps to the loader (see x86_64/start.S;
- * the table layout is struct rb_tramp in os/runbottle_os.h). */
+/* aarch64 entry and trampoline: hands the initial stack pointer to C, and later, from a copy of
+ * its own, runs the last system calls and jumps to the loader (see x86_64/start.S; the table is
+ * struct rb_tramp in os/runbottle_os.h, at the offsets of os/trampoline_layout.h). */
+#include "../trampoline_layout.h"
     .text
     .globl _start
     .type _start, %function
@@ -16,19 +17,19 @@ _start:
     .hidden rb_trampoline, rb_trampoline_end
 rb_trampoline:
     mov x19, x0
-    ldr x20, [x19]              /* ncalls */
-    add x21, x19, #40           /* calls[0] */
+    ldr x20, [x19, #RB_TRAMP_NCALLS]
+    add x21, x19, #RB_TRAMP_CALLS
 1:  cbz x20, 3f
-    ldr x8, [x21]
-    ldp x0, x1, [x21, #8]
-    ldp x2, x3, [x21, #24]
-    ldp x4, x5, [x21, #40]
+    ldr x8, [x21, #RB_TRAMP_CALL_NR]
+    ldp x0, x1, [x21, #RB_TRAMP_CALL_ARG0]
+    ldp x2, x3, [x21, #RB_TRAMP_CALL_ARG2]
+    ldp x4, x5, [x21, #RB_TRAMP_CALL_ARG4]
     svc #0
-    ldr x9, [x21, #56]
+    ldr x9, [x21, #RB_TRAMP_CALL_FATAL]
     cbz x9, 2f
     cmn x0, #4095
     b.hs 4f
-2:  add x21, x21, #64
+2:  add x21, x21, #RB_TRAMP_CALL_SIZE
     sub x20, x20, #1
     b 1b
     /* x0 = 0: no function for atexit, as the kernel starts a process. */
@@ -39,8 +40,8 @@ rb_trampoline:
     svc #0
 #endif
     /* The entry first: once sp moves up, the table is below it (see x86_64/start.S). */
-    ldr x16, [x19, #32]
-    ldr x9, [x19, #24]
+    ldr x16, [x19, #RB_TRAMP_ENTRY]
+    ldr x9, [x19, #RB_TRAMP_SP]
     mov sp, x9
     mov x0, #0
     mov x1, #0
@@ -56,8 +57,8 @@ rb_trampoline:
     br x16
 4:  mov x8, #64                 /* write(2, msg, len) */
     mov x0, #2
-    ldr x1, [x19, #8]
-    ldr x2, [x19, #16]
+    ldr x1, [x19, #RB_TRAMP_MSG]
+    ldr x2, [x19, #RB_TRAMP_MSGLEN]
     svc #0
     mov x8, #94                 /* exit_group(126) */
     mov x0, #126

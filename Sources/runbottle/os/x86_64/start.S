@@ -1,5 +1,6 @@
 /* x86-64 entry and trampoline: hands the initial stack pointer to C, and later, from a copy in
  * anonymous memory, runs the last system calls and jumps to the loader. */
+#include "../trampoline_layout.h"
     .text
     .globl _start
     .type _start, @function
@@ -11,32 +12,33 @@ _start:
     ud2
     .size _start, . - _start
 
-/* rb_trampoline(table): position-independent, copied into an anonymous page because it unmaps
- * runbottle's own image. The table (struct rb_tramp in os/runbottle_os.h) lists system calls
- * run in order; a failing call marked fatal writes the table's message and exits 126. Then the
- * stack pointer is set and the loader entered with every other register cleared, as the kernel
- * starts a process (rdx = 0: no atexit function for the x86-64 ABI). */
+/* rb_trampoline(table): position-independent, copied into a page of its own (a memfd's, see
+ * os/trampoline.c) because it unmaps runbottle's own image. The table (struct rb_tramp in
+ * os/runbottle_os.h, at the offsets of os/trampoline_layout.h) lists system calls run in order;
+ * a failing call marked fatal writes the table's message and exits 126. Then the stack pointer
+ * is set and the loader entered with every other register cleared, as the kernel starts a
+ * process (rdx = 0: no atexit function for the x86-64 ABI). */
     .globl rb_trampoline, rb_trampoline_end
     .hidden rb_trampoline, rb_trampoline_end
 rb_trampoline:
     mov %rdi, %rbx
-    mov 0(%rbx), %r12           /* ncalls */
-    lea 40(%rbx), %r13          /* calls[0] */
+    mov RB_TRAMP_NCALLS(%rbx), %r12
+    lea RB_TRAMP_CALLS(%rbx), %r13
 1:  test %r12, %r12
     jz 3f
-    mov 0(%r13), %rax
-    mov 8(%r13), %rdi
-    mov 16(%r13), %rsi
-    mov 24(%r13), %rdx
-    mov 32(%r13), %r10
-    mov 40(%r13), %r8
-    mov 48(%r13), %r9
+    mov RB_TRAMP_CALL_NR(%r13), %rax
+    mov RB_TRAMP_CALL_ARG0(%r13), %rdi
+    mov RB_TRAMP_CALL_ARG0+8(%r13), %rsi
+    mov RB_TRAMP_CALL_ARG2(%r13), %rdx
+    mov RB_TRAMP_CALL_ARG2+8(%r13), %r10
+    mov RB_TRAMP_CALL_ARG4(%r13), %r8
+    mov RB_TRAMP_CALL_ARG4+8(%r13), %r9
     syscall
-    cmpq $0, 56(%r13)
+    cmpq $0, RB_TRAMP_CALL_FATAL(%r13)
     je 2f
     cmp $-4095, %rax
     jae 4f
-2:  add $64, %r13
+2:  add $RB_TRAMP_CALL_SIZE, %r13
     dec %r12
     jmp 1b
 3:
@@ -46,8 +48,8 @@ rb_trampoline:
     syscall
 #endif
     /* The entry first: once rsp moves up, the table is below it, where a signal frame may land. */
-    mov 32(%rbx), %rcx
-    mov 24(%rbx), %rsp
+    mov RB_TRAMP_ENTRY(%rbx), %rcx
+    mov RB_TRAMP_SP(%rbx), %rsp
     xor %eax, %eax
     xor %ebx, %ebx
     xor %edx, %edx
@@ -65,8 +67,8 @@ rb_trampoline:
     jmp *%rcx
 4:  mov $1, %eax                /* write(2, msg, len) */
     mov $2, %edi
-    mov 8(%rbx), %rsi
-    mov 16(%rbx), %rdx
+    mov RB_TRAMP_MSG(%rbx), %rsi
+    mov RB_TRAMP_MSGLEN(%rbx), %rdx
     syscall
     mov $231, %eax              /* exit_group(126) */
     mov $126, %edi
