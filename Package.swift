@@ -4,7 +4,6 @@ import PackageDescription
 
 let package = Package(
     name: "binfmt-bottle",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "binfmt-reg", targets: ["binfmt-reg"]),
         // What the fuzz targets in Fuzz/swift run on each input.
@@ -45,7 +44,7 @@ let package = Package(
         .target(
             name: "RunbottleCore",
             path: "Sources/runbottle",
-            exclude: ["os", "build.sh"],
+            exclude: ["os", "build.sh", "cflags.sh"],
             sources: ["core"],
             publicHeadersPath: "include"),
         // runbottle's bytes, embedded in binfmt-reg so one file is all an image needs.

@@ -11,7 +11,9 @@ shift || true
 work=$top/Fuzz/corpus-work
 mkdir -p "$work"
 cc=${FUZZ_CC:-clang}
-flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fuse-ld=lld
+. "$top/Sources/runbottle/cflags.sh"
+# shellcheck disable=SC2206 # RB_CFLAGS is a list of flags
+flags=($RB_CFLAGS -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fuse-ld=lld
        -I"$top/Sources/runbottle/include")
 
 c_targets=(fuzz_note fuzz_elf fuzz_stack fuzz_path)

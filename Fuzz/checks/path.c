@@ -1,5 +1,7 @@
 /* Fuzz check: resolving a path component by component with symlinks whose targets come
  * from the input: "path\0cwd\0link1\0link2\0..." — the n-th readlink returns the n-th target. */
+/* strnlen is POSIX: the shared flags ask for plain C11. */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <string.h>
 #include "fuzz_checks.h"

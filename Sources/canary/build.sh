@@ -6,9 +6,10 @@ set -eu
 src=$1
 out=$2
 cc=${RUNBOTTLE_CC:-cc}
-common="-std=c11 -Os -Wall -Wextra -Werror -ffreestanding -fno-builtin -fno-stack-protector \
-    -fno-asynchronous-unwind-tables -fPIE -fvisibility=hidden -fcf-protection=none -nostdlib \
-    -Wl,-z,noexecstack -Wl,--build-id=none -Wl,-z,norelro -Wl,-z,noseparate-code -s"
+arch=${RUNBOTTLE_ARCH:-$(uname -m)}
+. "$src/../runbottle/cflags.sh"
+# runbottle's system call layer for the target (os/<arch>/arch.h), stripped.
+common="$RB_CFLAGS $RB_FREESTANDING -I$src/../runbottle/os/$arch -s"
 
 # The loader: static-pie without self-relocation, like runbottle, so no relocations allowed.
 $cc $common -static-pie -Wl,--no-dynamic-linker -o "$out/canary-loader" "$src/loader.c"

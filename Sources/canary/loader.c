@@ -5,7 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <elf.h>
-#include "syscall.h"
+#include "arch.h"
+
+/* <fcntl.h>'s values, which a freestanding build does not include. */
+#define AT_FDCWD_ (-100)
+#define F_GETFD_ 1
 
 extern const char __ehdr_start[] __attribute__((visibility("hidden")));
 
@@ -16,7 +20,7 @@ static void flush(void)
 {
     size_t done = 0;
     while (done < used) {
-        long n = sys3(NR_write, 1, (long)(out + done), (long)(used - done));
+        long n = rb_syscall6(RB_SYS_write, 1, (long)(out + done), (long)(used - done), 0, 0, 0);
         if (n <= 0)
             break;
         done += (size_t)n;
@@ -87,7 +91,8 @@ static void line_hex(const char *key, uint64_t v)
 static void put_link_value(const char *path)
 {
     char target[4096];
-    long n = sys4(NR_readlinkat, AT_FDCWD_, (long)path, (long)target, sizeof target - 1);
+    long n = rb_syscall6(RB_SYS_readlinkat, AT_FDCWD_, (long)path, (long)target, sizeof target - 1,
+                         0, 0);
     if (n < 0) {
         put("(unreadable)");
         return;
@@ -108,13 +113,13 @@ static void put_link(const char *key, const char *path)
 static void put_file(const char *key, const char *path)
 {
     char buf[4096];
-    long fd = sys4(NR_openat, AT_FDCWD_, (long)path, 0, 0);
+    long fd = rb_syscall6(RB_SYS_openat, AT_FDCWD_, (long)path, 0, 0, 0, 0);
     if (fd < 0) {
         line(key, "(unreadable)");
         return;
     }
-    long n = sys3(NR_read, fd, (long)buf, sizeof buf - 1);
-    sys3(NR_close, fd, 0, 0);
+    long n = rb_syscall6(RB_SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
+    rb_syscall6(RB_SYS_close, fd, 0, 0, 0, 0, 0);
     if (n < 0)
         n = 0;
     for (long i = 0; i < n; i++)
@@ -218,7 +223,7 @@ __attribute__((noreturn, used)) void canary_main(uintptr_t *sp)
     put_file("comm", "/proc/self/comm");
     put_file("cmdline", "/proc/self/cmdline");
     for (int fd = 3; fd < 64; fd++) {
-        if (sys3(NR_fcntl, fd, F_GETFD_, 0) < 0)
+        if (rb_syscall6(RB_SYS_fcntl, fd, F_GETFD_, 0, 0, 0, 0) < 0)
             continue;
         static const char prefix[] = "/proc/self/fd/";
         char path[24];
@@ -238,7 +243,7 @@ __attribute__((noreturn, used)) void canary_main(uintptr_t *sp)
     line("end", "ok");
     flush();
     for (;;)
-        sys3(NR_exit_group, 0, 0, 0);
+        rb_syscall6(RB_SYS_exit_group, 0, 0, 0, 0, 0, 0);
 }
 
 #if defined(__x86_64__)

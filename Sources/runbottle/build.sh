@@ -8,18 +8,16 @@ src=$1
 out=$2
 arch=${RUNBOTTLE_ARCH:-$(uname -m)}
 cc=${RUNBOTTLE_CC:-cc}
+. "$src/cflags.sh"
 
 # -static-pie without rcrt1.o: nothing relocates us, so the code must not need relocations
-# (checked below); no stack protector: fs is 0 when the kernel hands us control. Stripped by the
-# linker (-s), which works for every target: the debugger finds the rendezvous through the
-# "runbottle" note, not a symbol. RUNBOTTLE_DEBUG=1 keeps symbols and debug information.
+# (checked below). Stripped by the linker (-s), which works for every target: the debugger finds
+# the rendezvous through the "runbottle" note, not a symbol. RUNBOTTLE_DEBUG=1 keeps symbols and
+# debug information.
 debug="-s"
 [ "${RUNBOTTLE_DEBUG:-}" = 1 ] && debug="-g"
-$cc -std=c11 -Os $debug -Wall -Wextra -Werror \
-    -ffreestanding -fno-builtin -fno-stack-protector -fno-asynchronous-unwind-tables \
-    -fPIE -fvisibility=hidden -fcf-protection=none \
-    -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-z,noexecstack -Wl,-z,noseparate-code \
-    -Wl,--build-id=none -Wl,-z,norelro -Wl,-T,"$src/runbottle.ld" \
+$cc $RB_CFLAGS $RB_FREESTANDING $debug -static-pie -Wl,--no-dynamic-linker \
+    -Wl,-T,"$src/runbottle.ld" \
     -I"$src/include" -I"$src/os/$arch" \
     -o "$out/runbottle.tmp" "$src"/core/*.c "$src"/os/*.c "$src/os/$arch"/*.S
 

@@ -24,7 +24,9 @@
 #define RB_O_PATH      010000000
 
 /* The generic syscall table (include/uapi/asm-generic/unistd.h). */
+#define RB_SYS_read        63
 #define RB_SYS_write       64
+#define RB_SYS_fcntl       25
 #define RB_SYS_close       57
 #define RB_SYS_mmap        222
 #define RB_SYS_mprotect    226

@@ -24,6 +24,7 @@
 #define RB_O_CLOEXEC   02000000
 #define RB_O_PATH      010000000
 
+#define RB_SYS_read        0
 #define RB_SYS_write       1
 #define RB_SYS_close       3
 #define RB_SYS_mmap        9
@@ -32,10 +33,7 @@
 #define RB_SYS_brk         12
 #define RB_SYS_pread64     17
 #define RB_SYS_getcwd      79
-#define RB_SYS_getuid      102
-#define RB_SYS_getgid      104
-#define RB_SYS_geteuid     107
-#define RB_SYS_getegid     108
+#define RB_SYS_fcntl       72
 #define RB_SYS_capget      125
 #define RB_SYS_prctl       157
 #define RB_SYS_exit_group  231
