@@ -54,11 +54,6 @@ int clinux_link_fd(int fd, int dirfd, const char *name)
     return linkat(fd, "", dirfd, name, AT_EMPTY_PATH);
 }
 
-int clinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags)
-{
-    return renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
-}
-
 ssize_t clinux_flistxattr(int fd, char *list, size_t size) { return flistxattr(fd, list, size); }
 
 ssize_t clinux_fgetxattr(int fd, const char *name, void *value, size_t size)
@@ -70,8 +65,6 @@ int clinux_fsetxattr(int fd, const char *name, const void *value, size_t size)
 {
     return fsetxattr(fd, name, value, size, 0);
 }
-
-int clinux_fremovexattr(int fd, const char *name) { return fremovexattr(fd, name); }
 
 static int saved_argc;
 static char **saved_argv;

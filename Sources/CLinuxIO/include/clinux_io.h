@@ -21,11 +21,9 @@ int clinux_open_tmpfile(int dirfd, unsigned mode);
 /* Gives the unnamed file fd the name dirfd/name: through /proc/self/fd (no privilege needed),
  * else with AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH). */
 int clinux_link_fd(int fd, int dirfd, const char *name);
-int clinux_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags);
 ssize_t clinux_flistxattr(int fd, char *list, size_t size);
 ssize_t clinux_fgetxattr(int fd, const char *name, void *value, size_t size);
 int clinux_fsetxattr(int fd, const char *name, const void *value, size_t size);
-int clinux_fremovexattr(int fd, const char *name);
 /* The process's argv as glibc handed it to constructors (NULL before, or under another libc):
  * Swift's CommandLine finds argv through /proc/self/maps, so it is empty where /proc is not
  * mounted (a chroot). */

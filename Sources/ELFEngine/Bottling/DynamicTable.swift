@@ -16,7 +16,7 @@ struct SectionHeader: Sendable, Equatable {
     static let SHT_SYMTAB: UInt32 = 2, SHT_STRTAB: UInt32 = 3, SHT_DYNAMIC: UInt32 = 6, SHT_NOBITS: UInt32 = 8
     static let SHT_DYNSYM: UInt32 = 11
     static let SHT_GNU_verdef: UInt32 = 0x6fff_fffd, SHT_GNU_verneed: UInt32 = 0x6fff_fffe
-    static let SHF_WRITE: UInt64 = 1, SHF_ALLOC: UInt64 = 2, SHF_TLS: UInt64 = 0x400
+    static let SHF_ALLOC: UInt64 = 2, SHF_TLS: UInt64 = 0x400
 
     static func size(_ elfClass: ELFClass) -> Int { elfClass == .elf64 ? 64 : 40 }
 
