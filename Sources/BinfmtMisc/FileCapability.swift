@@ -47,11 +47,22 @@ public enum FileCapability {
             }
             return
         }
+        try withCapability(text, path) { caps in cap_set_file(path, caps) }
+    }
+
+    /// Sets the capability of the file open as `fd`, named `path` in errors.
+    static func set(_ fd: FileDescriptor, _ path: String, _ text: String) throws(BinfmtMiscError) {
+        try withCapability(text, path) { caps in cap_set_fd(fd.rawValue, caps) }
+    }
+
+    private static func withCapability(
+        _ text: String, _ path: String, _ apply: (cap_t) -> Int32
+    ) throws(BinfmtMiscError) {
         guard let caps = cap_from_text(text) else {
             throw .failed(path: path, what: "set file capability", reason: "libcap cannot parse \"\(text)\"")
         }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
-        if cap_set_file(path, caps) != 0 {
+        if apply(caps) != 0 {
             throw .from(Errno(rawValue: errno), path: path, what: "set file capability \(text)")
         }
     }

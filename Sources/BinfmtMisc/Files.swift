@@ -1,5 +1,6 @@
 // Small file operations the installer needs: read whole files, and replace one atomically
-// (temporary file in the same directory, mode, owner and capability set, fsync, rename).
+// through the engine's atomic writer (AtomicReplacement).
+import ELFEngine
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
@@ -42,41 +43,30 @@ enum Files {
         }
     }
 
-    /// Replaces `path` with `bytes`: a temporary file beside it gets the mode, root ownership
-    /// (when we are root) and the capability first, so the file never appears without them.
+    /// Replaces `path` with `bytes`, or creates it: the new file gets the mode, root ownership
+    /// (when we are root) and the capability before its rename, so it never appears without
+    /// them, and is durable (file and directory synced) when this returns.
     static func replace(
         _ path: String, with bytes: [UInt8], mode: mode_t, capability: String? = nil
     ) throws(BinfmtMiscError) {
         let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         try makeDirectories(directory.isEmpty ? "/" : directory)
-        var template = Array((path + ".tmp-XXXXXX").utf8CString)
-        let raw = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.map { mkstemp($0) } ?? -1
+        let replacement = try writing { () throws(ELFError) in
+            let replacement = try AtomicReplacement(writing: path)
+            try replacement.write(bytes, at: 0)
+            try replacement.setMode(mode, owner: geteuid() == 0 ? (0, 0) : nil)
+            return replacement
         }
-        guard raw >= 0 else { throw .from(Errno(rawValue: errno), path: path, what: "create temporary file") }
-        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let fd = FileDescriptor(rawValue: raw)
-        var committed = false
-        defer {
-            try? fd.close()
-            if !committed { unlink(temporary) }
+        if let capability { try FileCapability.set(replacement.fd, path, capability) }
+        try writing { () throws(ELFError) in try replacement.commit() }
+    }
+
+    /// The writer's errors in the installer's terms.
+    private static func writing<T>(_ body: () throws(ELFError) -> T) throws(BinfmtMiscError) -> T {
+        do { return try body() } catch {
+            if case .system(let what, let code) = error.reason { throw .from(code, path: error.path, what: what) }
+            throw .failed(path: error.path, what: "write", reason: error.reason.description)
         }
-        do {
-            let written = try fd.writeAll(bytes)
-            guard written == bytes.count else { throw Errno.ioError }
-            if fchmod(raw, mode) != 0 { throw Errno(rawValue: errno) }
-            if geteuid() == 0 && fchown(raw, 0, 0) != 0 { throw Errno(rawValue: errno) }
-            if fsync(raw) != 0 { throw Errno(rawValue: errno) }
-        } catch let error as Errno {
-            throw .from(error, path: temporary, what: "write")
-        } catch {
-            throw .failed(path: temporary, what: "write", reason: "\(error)")
-        }
-        if let capability { try FileCapability.set(temporary, capability) }
-        if rename(temporary, path) != 0 {
-            throw .from(Errno(rawValue: errno), path: path, what: "rename into place")
-        }
-        committed = true
     }
 
     /// True when `path` is a link to /dev/null: binfmt.d(5)'s mask, which hides a file of the

@@ -1,5 +1,6 @@
-// The atomic writer: a new file beside the original, given its owner, mode and xattrs, made
-// durable, then renamed over it; any failure before the rename leaves the original untouched.
+// The atomic writer, the program's only one: a new file beside the original, given its owner,
+// mode and xattrs, made durable, then renamed over it; any failure before the rename leaves the
+// original untouched. The ELF rewrites use it, and so do the installer's files (BinfmtMisc).
 import CLinuxIO
 import Glibc
 import SystemPackage
@@ -13,6 +14,8 @@ public final class AtomicReplacement {
     public let fd: FileDescriptor
     /// The original's status when the replacement was begun; commit refuses if it changed.
     public let original: stat
+    /// There was no file at the path: commit refuses if one appeared meanwhile.
+    private let creating: Bool
     private let directory: FileDescriptor
     private let baseName: String
     /// The temporary name when the file system has no O_TMPFILE; nil while unnamed.
@@ -24,10 +27,25 @@ public final class AtomicReplacement {
     private var closed = false
     private var writerClosed = false
 
-    /// Begins replacing `path`, whose current status is `original`.
-    public init(replacing path: String, original: stat) throws(ELFError) {
+    /// Begins writing `path` whole, whatever is there now (a file, a symlink, which the file
+    /// then replaces, or nothing), as long as it stays so until the commit.
+    public convenience init(writing path: String) throws(ELFError) {
+        var now = stat()
+        if lstat(path, &now) == 0 {
+            try self.init(replacing: path, original: now)
+        } else if errno == ENOENT {
+            try self.init(replacing: path, original: nil)
+        } else {
+            throw ELFError(path, .system("stat", Errno(rawValue: errno)))
+        }
+    }
+
+    /// Begins replacing `path`, whose current status is `original` (nil: there is no file
+    /// there yet, and the commit creates it).
+    public init(replacing path: String, original: stat?) throws(ELFError) {
         self.path = path
-        self.original = original
+        self.original = original ?? stat()
+        creating = original == nil
         let slash = path.lastIndex(of: "/")
         let dirPath = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         baseName = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -147,6 +165,15 @@ public final class AtomicReplacement {
         }
     }
 
+    /// Gives the new file `mode`, and `owner` when one is given (a file written as root for
+    /// the system: root's). After the last write, for the reason copyMetadata gives.
+    public func setMode(_ mode: mode_t, owner: (uid: uid_t, gid: gid_t)? = nil) throws(ELFError) {
+        if let owner {
+            _ = try Errno.check("set owner (fchown)", path) { fchown(fd.rawValue, owner.uid, owner.gid) }
+        }
+        _ = try Errno.check("set mode (fchmod)", path) { fchmod(fd.rawValue, mode & 0o7777) }
+    }
+
     /// Starts writing the new file's contents to disk without waiting, so that the sync before
     /// the rename (fsync, or a batch's syncfs) finds most of them written. Only a hint.
     public func startWriteback() {
@@ -164,10 +191,12 @@ public final class AtomicReplacement {
     /// Renames the new file over the original, whose data the caller already made durable.
     func rename() throws(ELFError) {
         var now = stat()
-        guard fstatat(directory.rawValue, baseName, &now, AT_SYMLINK_NOFOLLOW) == 0,
-              now.st_dev == original.st_dev, now.st_ino == original.st_ino, now.st_size == original.st_size,
-              now.st_mtim.tv_sec == original.st_mtim.tv_sec, now.st_mtim.tv_nsec == original.st_mtim.tv_nsec
-        else {
+        let found = fstatat(directory.rawValue, baseName, &now, AT_SYMLINK_NOFOLLOW) == 0
+        let unchanged = creating ? !found && errno == ENOENT
+            : found && now.st_dev == original.st_dev && now.st_ino == original.st_ino
+                && now.st_size == original.st_size && now.st_mtim.tv_sec == original.st_mtim.tv_sec
+                && now.st_mtim.tv_nsec == original.st_mtim.tv_nsec
+        guard unchanged else {
             discard()
             throw ELFError(path, .changedMeanwhile)
         }
