@@ -103,7 +103,8 @@ public struct SealMatch: Sendable, Hashable, Codable {
     public var bigEndian: Bool?
     public var machine: UInt16?
     public var noteType: UInt32?
-    /// True when the bytes at the note offset are kept and spell namesz 7 and "BOTTLE\0\0".
+    /// True when the bytes at the note offset are kept and spell the BOTTLE note's namesz and
+    /// padded name (bottle_format.h).
     public var bottleNote: Bool
 
     /// Decodes an M entry's magic and mask. Nil unless it matches at offset 0 on an ELF header.
@@ -123,9 +124,10 @@ public struct SealMatch: Sendable, Hashable, Codable {
             (big ? bytes : bytes.reversed()).reduce(0) { $0 << 8 | UInt32($1) }
         }
         machine = kept(18..<20).map { UInt16(truncatingIfNeeded: value($0)) }
-        let noteOffset = elfClass == 32 ? 52 : 64
-        bottleNote = kept(noteOffset..<noteOffset + 4).map(value) == 7
-            && kept(noteOffset + 12..<noteOffset + 20) == Array("BOTTLE\0\0".utf8)
+        let noteOffset = SealFormat.noteOffset(is64Bit: elfClass != 32)
+        let name = SealFormat.paddedNoteName
+        bottleNote = kept(noteOffset..<noteOffset + 4).map(value) == SealFormat.noteNameSize
+            && kept(noteOffset + 12..<noteOffset + 12 + name.count) == name
         noteType = kept(noteOffset + 8..<noteOffset + 12).map(value)
     }
 

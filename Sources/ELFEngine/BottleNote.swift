@@ -24,11 +24,10 @@ public struct BottleNote: Sendable, Equatable {
         desc.u8(0)
         desc.align(4)
         var e = FieldEncoder(order)
-        e.u32(UInt32(SealFormat.noteName.utf8.count + 1))
+        e.u32(SealFormat.noteNameSize)
         e.u32(UInt32(desc.bytes.count))
         e.u32(type.rawValue)
-        e.raw(Array(SealFormat.noteName.utf8))
-        e.align(4)
+        e.raw(SealFormat.paddedNoteName)
         e.raw(desc.bytes)
         return e.bytes
     }

@@ -2,12 +2,20 @@
 import RunbottleCore
 
 public enum SealFormat {
-    public static let noteName = "BOTTLE"
+    public static let noteName: String = BOTTLE_NOTE_NAME
+    public static let noteNameSize = UInt32(BOTTLE_NOTE_NAMESZ)
+    /// The note's name as the file holds it: NUL-terminated, padded to 4 bytes.
+    public static let paddedNoteName: [UInt8] =
+        Array(noteName.utf8) + [UInt8](repeating: 0, count: Int(BOTTLE_NOTE_NAME_PADDED) - noteName.utf8.count)
     public static let version = UInt32(BOTTLE_FORMAT_VERSION)
     public static let interpSlotSize = Int(BOTTLE_INTERP_SLOT_SIZE)
     public static let loaderPathMax = Int(BOTTLE_LOADER_PATH_MAX)
     public static let noteHeaderSize = Int(BOTTLE_NOTE_HEADER_SIZE)
     public static let descHeaderSize = Int(BOTTLE_DESC_HEADER_SIZE)
+    /// Where the note starts: right after the ELF header, e_ehsize of the class.
+    public static func noteOffset(is64Bit: Bool) -> Int {
+        Int(is64Bit ? BOTTLE_NOTE_OFFSET_64 : BOTTLE_NOTE_OFFSET_32)
+    }
     /// Where runbottle is installed: what a PT_INTERP slot names by default.
     public static let runbottlePath: String = BOTTLE_RUNBOTTLE_PATH
 
@@ -65,7 +73,7 @@ extension SealFormat {
     public static func binfmtMagic(
         is64Bit: Bool, bigEndian: Bool, machine: UInt16, noteType: NoteType
     ) -> (magic: [UInt8], mask: [UInt8]) {
-        let noteOffset = Int(is64Bit ? BOTTLE_NOTE_OFFSET_64 : BOTTLE_NOTE_OFFSET_32)
+        let noteOffset = noteOffset(is64Bit: is64Bit)
         let length = noteOffset + noteHeaderSize
         var magic = [UInt8](repeating: 0, count: length)
         var mask = [UInt8](repeating: 0, count: length)
@@ -83,9 +91,9 @@ extension SealFormat {
         // e_ident: ELFMAG, EI_CLASS, EI_DATA, EI_VERSION (EV_CURRENT).
         keep(0, [0x7f, 0x45, 0x4c, 0x46, is64Bit ? 2 : 1, bigEndian ? 2 : 1, 1])
         keep(18, bigEndian ? half.reversed() : half)  // e_machine, in both classes
-        keep(noteOffset, word(BOTTLE_NOTE_NAMESZ))
+        keep(noteOffset, word(noteNameSize))
         keep(noteOffset + 8, word(noteType.rawValue))
-        keep(noteOffset + 12, Array(noteName.utf8) + [0, 0])
+        keep(noteOffset + 12, paddedNoteName)
         return (magic, mask)
     }
 }
