@@ -147,13 +147,3 @@ public struct SealPlan: Sendable {
                     Edit(offset: segmentOffset, bytes: segmentBytes)])
     }
 }
-
-func checkedAdd(_ a: UInt64, _ b: UInt64) -> UInt64? {
-    let (sum, overflow) = a.addingReportingOverflow(b)
-    return overflow ? nil : sum
-}
-
-/// `value` rounded up to a multiple of `alignment` (a power of two), or nil on overflow.
-func alignUp(_ value: UInt64, _ alignment: UInt64) -> UInt64? {
-    checkedAdd(value, alignment - 1).map { $0 & ~(alignment - 1) }
-}
