@@ -15,7 +15,7 @@ TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb 
              qemu-system-x86 qemu-system-arm cpio xz-utils debootstrap
 BENCH_DEPS := hyperfine patchelf time binutils
 
-.PHONY: all build deps test-deps test-services bench-deps bench check check-vm setup install uninstall \
+.PHONY: all build deps test-deps test-services bench-deps bench check check-unit check-vm setup install uninstall \
         release dist deb
 
 all: build
@@ -80,6 +80,12 @@ test-services: test-deps
 check: test-deps test-services deb release-static image-test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# The unit layer alone: in-process tests of the parsers, plans and the registration model, no
+# process spawned; seconds, with no test packages or services.
+check-unit:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter 'UnitTests|FuzzRegressionTests'
 
 # The VM suite alone (VMTests runs it within `make check`): Debian's 5.10, 6.1, 6.12 and arm64
 # 6.12 kernels under qemu, downloads cached in /var/cache/binfmt-bottle-vm.

@@ -57,6 +57,10 @@ let package = Package(
         .target(name: "FuzzHarness", dependencies: ["ELFEngine", "BinfmtMisc"], path: "Fuzz/harness"),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzChecks", "FuzzHarness"]),
 
+        // The test layers. Unit: in-process, no process spawned, seconds (make check-unit).
+        .testTarget(name: "UnitTests", dependencies: ["ELFEngine", "BinfmtMisc", "RunbottleCore"]),
+        // Tool and system tests: they run binfmt-reg, runbottle and compilers, in namespaces,
+        // under strace and gdb, in containers and virtual machines.
         .target(name: "TestSupport", dependencies: ["RunbottleImage"], path: "Tests/TestSupport"),
         .testTarget(name: "ELFEngineTests", dependencies: ["ELFEngine", "TestSupport"]),
         .testTarget(name: "BinfmtMiscTests", dependencies: ["BinfmtMisc", "TestSupport"]),
