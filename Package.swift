@@ -18,23 +18,27 @@ let package = Package(
         .executableTarget(
             name: "binfmt-reg",
             dependencies: [
-                "ELFEngine", "BinfmtMisc", "RunbottleImage", "CLinuxIO",
+                "ELFEngine", "BinfmtMisc", "RunbottleImage", "CLinuxIO", "LinuxOS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The ELF engine: bounds-checked reading, the seal transformation, verifier, atomic writer.
         .target(
             name: "ELFEngine",
             dependencies: [
-                "RunbottleCore", "CLinuxIO",
+                "RunbottleCore", "CLinuxIO", "LinuxOS",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
+        // The OS layer every module uses: exact reads and writes, copies, paths, directories.
+        .target(
+            name: "LinuxOS",
+            dependencies: ["CLinuxIO", .product(name: "SystemPackage", package: "swift-system")]),
         // Linux file calls Swift's Glibc module hides (copy_file_range, syncfs, O_TMPFILE, xattrs).
         .target(name: "CLinuxIO"),
         // The registration model: binfmt_misc lines, entries, binfmt.d files, file capabilities.
         .target(
             name: "BinfmtMisc",
             dependencies: [
-                "ELFEngine", "CLibcap",
+                "ELFEngine", "CLibcap", "LinuxOS",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),

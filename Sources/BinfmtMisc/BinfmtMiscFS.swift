@@ -1,5 +1,6 @@
 // The kernel side: one binfmt_misc mount, read and written through its files. Only our own
 // entries are written; `status` is only ever read (writing it disables or wipes every entry).
+import LinuxOS
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
@@ -111,18 +112,12 @@ public struct BinfmtMiscFS: Sendable {
     /// Every entry's name, sorted.
     public func entryNames() throws(BinfmtMiscError) -> [String] {
         try requireMounted()
-        guard let dir = opendir(directory) else {
-            throw .from(Errno(rawValue: errno), path: directory, what: "list entries")
+        do {
+            return try FileSystem.entries(of: directory).map(\.name)
+                .filter { $0 != "register" && $0 != "status" }.sorted()
+        } catch {
+            throw .from(error.errno, path: directory, what: "list entries")
         }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if ![".", "..", "register", "status"].contains(name) { names.append(name) }
-        }
-        return names.sorted()
     }
 
     /// The entry called `name`, or nil when there is none.
@@ -183,22 +178,10 @@ public struct BinfmtMiscFS: Sendable {
     }
 
     private func readRaw(_ path: String) throws(Errno) -> String {
-        do {
-            let fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
-            defer { try? fd.close() }
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if count == 0 { break }
-                bytes += buffer[0..<count]
-            }
-            return String(decoding: bytes, as: UTF8.self)
-        } catch let error as Errno {
-            throw error
-        } catch {
-            throw .ioError
-        }
+        let bytes: [UInt8]?
+        do { bytes = try FileSystem.contents(of: path) } catch { throw error.errno }
+        guard let bytes else { throw .noSuchFileOrDirectory }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Opens and writes in one go. A failed open is about permission (not root); a failed write

@@ -2,6 +2,7 @@
 // through the entry, and the loader's report says whether argv, /proc/self/exe, auxv and the
 // loader came out as a native exec would have left them.
 import ELFEngine
+import LinuxOS
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
@@ -171,7 +172,7 @@ public struct CanaryRunner: Sendable {
             result.checks.append(.init(name: name, ok: ok, detail: detail))
         }
         let argv = values["argv"] ?? []
-        let realProgram = Self.realPath(programPath) ?? programPath
+        let realProgram = (try? FileSystem.realPath(programPath)) ?? programPath
         result.explicitMode = value("mode") == "explicit"
         check("argv", argv == Self.argv, "loader saw \(argv), expected \(Self.argv)")
         if noteType == .interp {
@@ -241,12 +242,6 @@ public struct CanaryRunner: Sendable {
             bytes += [UInt8](repeating: 0, count: Int(plan.newFileSize) - bytes.count)
         }
         return bytes
-    }
-
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     /// Runs `path` with `argv` (argv[0] included), stdout captured, stdin /dev/null, killed after

@@ -1,6 +1,7 @@
 // Small file operations the installer needs: read whole files, and replace one atomically
 // through the engine's atomic writer (AtomicReplacement).
 import ELFEngine
+import LinuxOS
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
@@ -9,22 +10,8 @@ import Glibc
 enum Files {
     /// The file's bytes (at most `limit` of them), or nil when it does not exist.
     static func read(_ path: String, limit: Int = .max) throws(BinfmtMiscError) -> [UInt8]? {
-        let fd: FileDescriptor
-        do { fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec) } catch {
-            let code = Errno.of(error)
-            if code == .noSuchFileOrDirectory { return nil }
-            throw .from(code, path: path, what: "open")
-        }
-        defer { try? fd.close() }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count: Int
-            do { count = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) } } catch {
-                throw .from(Errno.of(error), path: path, what: "read")
-            }
-            if count == 0 || bytes.count >= limit { return Array(bytes.prefix(limit)) }
-            bytes += buffer[0..<count]
+        do { return try FileSystem.contents(of: path, limit: limit) } catch {
+            throw .from(error.errno, path: path, what: "read")
         }
     }
 
@@ -49,8 +36,7 @@ enum Files {
     static func replace(
         _ path: String, with bytes: [UInt8], mode: mode_t, capability: String? = nil
     ) throws(BinfmtMiscError) {
-        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        try makeDirectories(directory.isEmpty ? "/" : directory)
+        try makeDirectories(FileSystem.parent(of: path))
         let replacement = try writing { () throws(ELFError) in
             let replacement = try AtomicReplacement(writing: path)
             try replacement.write(bytes, at: 0)
@@ -79,8 +65,7 @@ enum Files {
 
     /// Replaces `path` with a link to /dev/null, atomically (a link beside it, renamed over it).
     static func mask(_ path: String) throws(BinfmtMiscError) {
-        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        try makeDirectories(directory.isEmpty ? "/" : directory)
+        try makeDirectories(FileSystem.parent(of: path))
         let temporary = path + ".mask-\(getpid())"
         _ = unlink(temporary)
         guard symlink("/dev/null", temporary) == 0 else {

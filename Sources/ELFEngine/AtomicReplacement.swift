@@ -3,6 +3,7 @@
 // original untouched. The ELF rewrites use it, and so do the installer's files (BinfmtMisc).
 import CLinuxIO
 import Glibc
+import LinuxOS
 import SystemPackage
 
 /// A replacement for one file being written. Write its contents through `fd`, then `commit()`
@@ -46,9 +47,8 @@ public final class AtomicReplacement {
         self.path = path
         self.original = original ?? stat()
         creating = original == nil
-        let slash = path.lastIndex(of: "/")
-        let dirPath = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        baseName = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let dirPath = FileSystem.parent(of: path)
+        baseName = FileSystem.baseName(of: path)
         let dirfd = try Errno.check("open directory", path) {
             open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
@@ -99,49 +99,21 @@ public final class AtomicReplacement {
         try? fd.close()
     }
 
-    /// Copies bytes [0, count) of `source` in the kernel (copy_file_range, falling back to a
-    /// fixed buffer), so memory stays bounded whatever the size.
+    /// Copies bytes [0, count) of `source` (FileDescriptor.copyContents: in the kernel where
+    /// it can, memory bounded whatever the size).
     public func copyContents(from source: FileDescriptor, count: UInt64) throws(ELFError) {
-        var inOffset: Int64 = 0, outOffset: Int64 = 0
-        var useKernelCopy = true
-        var buffer: [UInt8] = []
-        while UInt64(inOffset) < count {
-            let chunk = Int(min(count - UInt64(inOffset), 1 << 30))
-            if useKernelCopy {
-                let n = clinux_copy_file_range(source.rawValue, &inOffset, fd.rawValue, &outOffset, chunk)
-                if n > 0 { continue }
-                if n == 0 { throw ELFError(path, .truncated("file shrank while being copied")) }
-                if errno == EINTR { continue }
-                guard [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EBADF].contains(errno) else {
-                    throw ELFError(path, .system("copy_file_range", Errno(rawValue: errno)))
-                }
-                useKernelCopy = false
-                buffer = [UInt8](repeating: 0, count: 1 << 20)
+        do { try fd.copyContents(of: source, count: count) } catch {
+            switch error {
+            case .system(let code): throw ELFError(path, .system("copy", code))
+            case .endOfFile: throw ELFError(path, .truncated("file shrank while being copied"))
             }
-            let want = min(chunk, buffer.count)
-            let got = buffer.withUnsafeMutableBytes { pread(source.rawValue, $0.baseAddress, want, off_t(inOffset)) }
-            if got < 0 && errno == EINTR { continue }
-            if got < 0 { throw ELFError(path, .system("read", Errno(rawValue: errno))) }
-            if got == 0 { throw ELFError(path, .truncated("file shrank while being copied")) }
-            try write(Array(buffer[0..<got]), at: UInt64(outOffset))
-            inOffset += Int64(got)
-            outOffset += Int64(got)
         }
     }
 
     /// Writes `bytes` at `offset` of the new file.
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(ELFError) {
-        guard let end = checkedAdd(offset, UInt64(bytes.count)), end <= UInt64(Int64.max) else {
-            throw ELFError(path, .system("write at offset \(offset)", .fileTooLarge))
-        }
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                pwrite(fd.rawValue, raw.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { throw ELFError(path, .system("write", Errno(rawValue: n < 0 ? errno : EIO))) }
-            done += n
+        do { try fd.writeExactly(bytes, at: offset) } catch {
+            throw ELFError(path, .system("write at offset \(offset)", error.errno))
         }
     }
 
@@ -289,7 +261,7 @@ public struct ReplacementBatch {
         for (replacement, outcome) in zip(pending, outcomes) {
             if let outcome {
                 failures[replacement.path] = outcome
-            } else if directories.insert(LoaderDiscovery.directory(of: replacement.path)).inserted {
+            } else if directories.insert(FileSystem.parent(of: replacement.path)).inserted {
                 _ = fsync(replacement.directoryDescriptor.rawValue)
             }
         }

@@ -1,5 +1,6 @@
 // A bounds-checked, read-only view of an ELF file through pread: headers, program headers, PT_INTERP.
 import Glibc
+import LinuxOS
 import SystemPackage
 
 /// An open file read with bounded preads; every offset + size is overflow-checked against its size.
@@ -57,20 +58,17 @@ public final class ELFFile {
         guard !overflow, end <= size else {
             throw ELFError(path, .truncated("\(what) (bytes \(offset)..<\(overflow ? "overflow" : String(end)) of \(size))"))
         }
-        var buffer = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = buffer.withUnsafeMutableBytes { raw in
-                pread(fd.rawValue, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ELFError(path, .system("read \(what)", Errno(rawValue: errno)))
-            }
-            if n == 0 { throw ELFError(path, .truncated("\(what) (file shrank while reading)")) }
-            done += n
+        do { return try fd.readExactly(count, at: offset) } catch {
+            throw readError(error, what)
         }
-        return buffer
+    }
+
+    /// An OS layer read error about `what`, in the engine's terms.
+    func readError(_ error: OSError, _ what: String) -> ELFError {
+        switch error {
+        case .system(let code): return ELFError(path, .system("read \(what)", code))
+        case .endOfFile: return ELFError(path, .truncated("\(what) (file shrank while reading)"))
+        }
     }
 }
 
@@ -101,13 +99,8 @@ extension ELFFile {
         guard let end = checkedAdd(offset, UInt64(count)), end <= size, end <= UInt64(Int64.max) else {
             throw ELFError(path, .truncated("contents (bytes \(offset)..<\(offset &+ UInt64(count)) of \(size))"))
         }
-        var done = 0
-        while done < count {
-            let n = pread(fd.rawValue, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw ELFError(path, .system("read contents", Errno(rawValue: errno))) }
-            if n == 0 { throw ELFError(path, .truncated("contents (file shrank while reading)")) }
-            done += n
+        do { try fd.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<count]), at: offset) } catch {
+            throw readError(error, "contents")
         }
     }
 }

@@ -1,13 +1,8 @@
 // Finding the bundled loader a sealed binary names: relative to the directory of its real path.
 import Glibc
+import LinuxOS
 
 public enum LoaderDiscovery {
-    /// The directory part of `path` ("." when it has none).
-    public static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
     /// `path` with "." and empty components removed; ".." is kept (the directories it crosses may
     /// be symlinks, so only the file system can resolve it).
     public static func normalized(_ path: String) -> String {
@@ -18,7 +13,7 @@ public enum LoaderDiscovery {
 
     /// The absolute path a note's `loader` names for the binary whose real path is `binary`.
     public static func resolve(_ loader: String, forBinaryAt binary: String) -> String {
-        normalized(directory(of: binary) + "/" + loader)
+        normalized(FileSystem.parent(of: binary) + "/" + loader)
     }
 
     /// True when `path` names a regular file (symlinks followed).
@@ -71,22 +66,17 @@ public enum LoaderDiscovery {
 
     /// ../lib/*/, sorted: the directories under the bottle's lib.
     static func libSubdirectories(forBinaryAt binary: String) -> [String] {
-        let lib = normalized(directory(of: binary) + "/../lib")
-        guard let dir = opendir(lib) else { return [] }
-        defer { closedir(dir) }
+        let lib = normalized(FileSystem.parent(of: binary) + "/../lib")
+        guard let entries = try? FileSystem.entries(of: lib) else { return [] }
         var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard name != ".", name != ".." else { continue }
+        for entry in entries {
             // d_type saves a stat per entry where the file system fills it in.
-            let type = entry.pointee.d_type
-            if type == UInt8(DT_DIR) {
-                names.append(name)
-            } else if type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK) {
+            switch entry.kind {
+            case .directory: names.append(entry.name)
+            case .unknown, .symlink:
                 var st = stat()
-                if stat(lib + "/" + name, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { names.append(name) }
+                if stat(lib + "/" + entry.name, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { names.append(entry.name) }
+            case .regular, .other: break
             }
         }
         return names.sorted().map { "../lib/" + $0 }

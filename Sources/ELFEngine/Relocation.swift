@@ -1,6 +1,7 @@
 // The PT_INTERP fallback: writes the absolute path of a sealed binary's bundled loader into the
 // reserved PT_INTERP slot, so the kernel runs the bottle natively where runbottle is not there.
 import Glibc
+import LinuxOS
 import SystemPackage
 
 /// What a sealed binary's PT_INTERP slot holds and what it should hold.
@@ -80,7 +81,7 @@ public enum Relocation {
     /// resolved by the file system (realpath of the loader's directory) as the kernel resolves
     /// them; the loader's own name is kept, even when it is a symlink.
     static func loaderPath(binary path: String, realPath: String, relative: String) throws(ELFError) -> String {
-        let candidate = LoaderDiscovery.directory(of: realPath) + "/" + relative
+        let candidate = FileSystem.parent(of: realPath) + "/" + relative
         // Messages name the loader without the `..` steps (the directory is a real path, so
         // they cancel out lexically); the checks themselves go through the file system.
         let shown = FilePath(candidate).lexicallyNormalized().string
@@ -92,7 +93,7 @@ public enum Relocation {
         guard st.st_mode & S_IFMT == S_IFREG else {
             throw ELFError(path, .badLoaderPath("bundled loader \(shown) is not a regular file"))
         }
-        let directory = try Sealer.realPath(LoaderDiscovery.directory(of: candidate))
+        let directory = try Sealer.realPath(FileSystem.parent(of: candidate))
         let name = candidate.split(separator: "/").last.map(String.init) ?? candidate
         let absolute = (directory == "/" ? "" : directory) + "/" + name
         guard absolute.utf8.count <= SealFormat.loaderPathMax else {

@@ -1,5 +1,6 @@
 // Sealing and unsealing one file: checks, plan, atomic write, verification. Never prints.
 import Glibc
+import LinuxOS
 import SystemPackage
 
 /// What the caller asks of `Sealer.seal`.
@@ -62,9 +63,7 @@ public enum Sealer {
     /// The real path of `path` (symlinks resolved): what is replaced, and what the loader path is
     /// relative to.
     public static func realPath(_ path: String) throws(ELFError) -> String {
-        guard let resolved = realpath(path, nil) else { throw ELFError(path, .system("resolve path", Errno(rawValue: errno))) }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        do { return try FileSystem.realPath(path) } catch { throw ELFError(path, .system("resolve path", error.errno)) }
     }
 
     /// Opens and parses `path` (following symlinks). A file whose headers no longer parse but

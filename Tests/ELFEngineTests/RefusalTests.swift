@@ -20,7 +20,7 @@ func expectRefused(
         #expect(!error.description.contains("\n"), sourceLocation: sourceLocation)
     }
     #expect(try bytes(path) == before, "the file changed", sourceLocation: sourceLocation)
-    let leftovers = try FileManager.default.contentsOfDirectory(atPath: LoaderDiscovery.directory(of: path))
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)
         .filter { $0.contains(".bottle-") }
     #expect(leftovers.isEmpty, "temporary files left: \(leftovers)", sourceLocation: sourceLocation)
 }

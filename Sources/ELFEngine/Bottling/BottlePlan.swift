@@ -1,6 +1,7 @@
 // What a bottle holds: every file to produce under DIR and where it comes from, computed before anything is written.
 import FoundationEssentials
 import Glibc
+import LinuxOS
 
 /// What `binfmt-reg bottle` is asked to do.
 public struct BottleRequest: Sendable {
@@ -170,7 +171,7 @@ struct BottlePlan {
         // A library the tree holds is found where the program loads it from (a JDK's
         // lib/server/libjvm.so, loaded by path before lib/libattach.so needs it by name): the
         // tree's directories are searched first, and what they hold is not copied again.
-        let treeDirectories = Array(Set(plan.includedObjects.map { LoaderDiscovery.directory(of: $0) })).sorted()
+        let treeDirectories = Array(Set(plan.includedObjects.map { FileSystem.parent(of: $0) })).sorted()
         let inTree = Set(plan.includedObjects.compactMap { try? realPath($0) })
         if request.sysroot != nil || plan.firstLoader != nil {
             for object in plan.includedObjects {

@@ -2,6 +2,8 @@
 import CLinuxIO
 import FoundationEssentials
 import Glibc
+import LinuxOS
+import SystemPackage
 
 /// What happened to one path of the bottle.
 public struct BottleChange: Sendable, Equatable {
@@ -36,7 +38,7 @@ public enum Bottler {
         let plan = try BottlePlan.make(request)
         let output = LoaderDiscovery.normalized(request.output.hasPrefix("/")
             ? request.output : FileManager.default.currentDirectoryPath + "/" + request.output)
-        let parent = LoaderDiscovery.directory(of: output)
+        let parent = FileSystem.parent(of: output)
         let (isDirectory, isBottle) = try checkOutput(output)
         let manifest = isBottle ? try readManifest(output) : [:]
         // Nothing renames between two mounts, and a mount point cannot be renamed over: into a
@@ -111,7 +113,7 @@ public enum Bottler {
                 try makeDirectory(target)
                 continue
             }
-            try makeDirectory(LoaderDiscovery.directory(of: target))
+            try makeDirectory(FileSystem.parent(of: target))
             guard rename(stage + "/" + change.path, target) == 0 else {
                 throw BottleError(target, "rename into the bottle: \(String(cString: strerror(errno)))")
             }
@@ -175,7 +177,7 @@ public enum Bottler {
         _ entry: BottleEntry, in stage: String, _ sealing: SealOptions
     ) throws(BottleError) -> RunPathMethod? {
         let target = stage + "/" + entry.path
-        try makeDirectory(LoaderDiscovery.directory(of: target))
+        try makeDirectory(FileSystem.parent(of: target))
         switch entry.kind {
         case .directory:
             try makeDirectory(target)
@@ -232,38 +234,10 @@ public enum Bottler {
         let outputFD = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0o777)
         guard outputFD >= 0 else { throw BottleError(target, "create: \(String(cString: strerror(errno)))") }
         defer { close(outputFD) }
-        var inOffset: Int64 = 0, outOffset: Int64 = 0
-        var remaining = Int64(st.st_size)
-        while remaining > 0 {
-            let n = clinux_copy_file_range(input, &inOffset, outputFD, &outOffset, Int(min(remaining, 1 << 30)))
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP].contains(errno) {
-                try copyByReading(input, outputFD, target, from: inOffset)
-                break
-            }
-            guard n > 0 else { throw BottleError(source, "copy: \(n < 0 ? String(cString: strerror(errno)) : "file shrank")") }
-            remaining -= Int64(n)
+        do { try FileDescriptor(rawValue: outputFD).copyContents(of: FileDescriptor(rawValue: input), count: UInt64(st.st_size)) } catch {
+            throw BottleError(source, "copy: \(error == .endOfFile ? "file shrank" : error.description)")
         }
         guard fchmod(outputFD, st.st_mode & 0o777) == 0 else { throw BottleError(target, "chmod: \(String(cString: strerror(errno)))") }
-    }
-
-    private static func copyByReading(_ input: Int32, _ output: Int32, _ target: String, from start: Int64) throws(BottleError) {
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset = start
-        while true {
-            let n = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, $0.count, off_t(offset)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw BottleError(target, "read: \(String(cString: strerror(errno)))") }
-            if n == 0 { return }
-            var done = 0
-            while done < n {
-                let w = buffer.withUnsafeBytes { pwrite(output, $0.baseAddress! + done, n - done, off_t(offset) + off_t(done)) }
-                if w < 0 && errno == EINTR { continue }
-                guard w > 0 else { throw BottleError(target, "write: \(String(cString: strerror(errno)))") }
-                done += w
-            }
-            offset += Int64(n)
-        }
     }
 
     /// True when the staged entry at `a` is what the bottle already has at `b`.

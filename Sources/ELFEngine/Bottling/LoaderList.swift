@@ -1,6 +1,7 @@
 // The libraries a program needs, as its own loader resolves them: the loader's --list mode (what ldd runs).
 import FoundationEssentials
 import Glibc
+import LinuxOS
 
 /// An error about one file or name while bottling: `<path>: <reason>`.
 public struct BottleError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -114,9 +115,7 @@ enum LoaderList {
 
 /// `path` with every symlink resolved.
 func realPath(_ path: String) throws(BottleError) -> String {
-    guard let resolved = realpath(path, nil) else {
-        throw BottleError(path, String(cString: strerror(errno)).lowercased())
+    do { return try FileSystem.realPath(path) } catch {
+        throw BottleError(path, String(cString: strerror(error.errno.rawValue)).lowercased())
     }
-    defer { free(resolved) }
-    return String(cString: resolved)
 }

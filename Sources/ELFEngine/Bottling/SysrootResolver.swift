@@ -2,6 +2,7 @@
 // glibc's loader would find them, from DT_NEEDED and the run paths, inside a sysroot holding
 // that architecture's files (/usr/aarch64-linux-gnu, a debootstrap root of arm64).
 import Glibc
+import LinuxOS
 
 enum SysrootResolver {
     /// The loader's default directories, under `sysroot`: the multiarch ones first, as Debian's
@@ -24,7 +25,7 @@ enum SysrootResolver {
         while !queue.isEmpty {
             let current = queue.removeFirst()
             let (image, dynamic) = try read(current)
-            let origin = LoaderDiscovery.directory(of: try realPath(current))
+            let origin = FileSystem.parent(of: try realPath(current))
             var directories = searchFirst
             if dynamic.runpath.isEmpty { directories += expand(dynamic.rpath, origin, sysroot) + programRPath }
             directories += expand(dynamic.runpath, origin, sysroot) + defaultDirectories(sysroot, machine: image.header.e_machine)
@@ -43,7 +44,7 @@ enum SysrootResolver {
     static func programRPath(of program: String, sysroot: String) throws(BottleError) -> [String] {
         let (_, dynamic) = try read(program)
         guard dynamic.runpath.isEmpty else { return [] }
-        return expand(dynamic.rpath, LoaderDiscovery.directory(of: try realPath(program)), sysroot)
+        return expand(dynamic.rpath, FileSystem.parent(of: try realPath(program)), sysroot)
     }
 
     /// Run path entries as directories of this machine: $ORIGIN is the file's own directory,

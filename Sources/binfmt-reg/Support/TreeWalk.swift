@@ -1,6 +1,7 @@
 // Expands command-line operands into the files a command works on: files as named, directories
 // walked recursively without following symlinks.
 import ELFEngine
+import LinuxOS
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,15 +42,13 @@ enum TreeWalk {
         var result: [String] = [], unreadable: [(String, String)] = []
         var pending = [directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory]
         while let dir = pending.popLast() {
-            guard let handle = opendir(dir) else {
-                unreadable.append((dir, String(cString: strerror(errno))))
+            let entries: [FileSystem.Entry]
+            do { entries = try FileSystem.entries(of: dir) } catch {
+                unreadable.append((dir, String(cString: strerror(error.errno.rawValue))))
                 continue
             }
-            while let entry = readdir(handle) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name == "." || name == ".." { continue }
+            for entry in entries {
+                let name = entry.name
                 let child = dir == "/" ? "/" + name : dir + "/" + name
                 var st = stat()
                 guard lstat(child, &st) == 0 else {
@@ -64,7 +63,6 @@ enum TreeWalk {
                 default: continue
                 }
             }
-            closedir(handle)
         }
         return (result.sorted(), unreadable.sorted { $0.0 < $1.0 })
     }
@@ -76,9 +74,8 @@ extension [Operand] {
     func uniqueFiles() -> [Operand] {
         var seen = Set<String>()
         return filter { operand in
-            guard let real = realpath(operand.path, nil) else { return true }
-            defer { free(real) }
-            return seen.insert(String(cString: real)).inserted
+            guard let real = try? FileSystem.realPath(operand.path) else { return true }
+            return seen.insert(real).inserted
         }
     }
 }

@@ -1,0 +1,29 @@
+// The OS layer's one error: what a system call said, or that a file ended early. Callers give it
+// their own context (the file, what was being done) in their own typed errors.
+import SystemPackage
+
+public enum OSError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A system call failed with this errno.
+    case system(Errno)
+    /// The file ended before the bytes asked for: it is shorter than its headers say, or it
+    /// shrank meanwhile.
+    case endOfFile
+
+    /// The errno to report: EIO for a file that ended early.
+    public var errno: Errno {
+        if case .system(let code) = self { return code }
+        return .ioError
+    }
+
+    public var description: String {
+        switch self {
+        case .system(let errno): return errno.description
+        case .endOfFile: return "unexpected end of file"
+        }
+    }
+
+    /// swift-system throws untyped errors; every one of them is an Errno.
+    static func of(_ error: any Error) -> OSError {
+        .system(error as? Errno ?? .ioError)
+    }
+}
