@@ -56,24 +56,59 @@ public enum RunPathEditor {
         if methods.contains(.inPlace), let first = pathIndices.first, let edits = try inPlaceEdits(file, format, table, entryIndex: first, pathIndices, wanted) {
             return RunPathPlan(method: .inPlace, edits: edits, newFileSize: image.fileSize)
         }
-
-        // The new string table: the old one, the new string at its end.
-        let oldStrings = try table.stringTable(file)
-        let strings = oldStrings + wanted + [0]
-        var entries = table.entries.enumerated().filter { !pathIndices.dropFirst().contains($0.offset) }.map(\.element)
-        let rpath = DynamicEntry(d_tag: ELF.DT_RPATH, d_val: UInt64(oldStrings.count))
-        if let first = pathIndices.first {
-            entries[first] = rpath
-        } else {
-            entries.insert(rpath, at: entries.count - 1)
+        let tables = NewTables(try table.stringTable(file), table.entries, pathIndices, wanted, format)
+        var placement = try place(tables, image, table, methods, path)
+        let (bytes, dynamicAddress) = tables.bytes(at: placement.stringsAddress)
+        let dynamicOffset = placement.stringsOffset + (dynamicAddress - placement.stringsAddress)
+        var newFileSize = image.fileSize
+        if let segment = placement.newSegment {
+            placement.programHeaders[segment].p_filesz = UInt64(bytes.count)
+            placement.programHeaders[segment].p_memsz = UInt64(bytes.count)
+            newFileSize = placement.stringsOffset + UInt64(bytes.count)
         }
-        let wordSize = UInt64(format.elfClass == .elf64 ? 8 : 4)
-        let dynamicSize = UInt64(entries.count * format.elfClass.dynamicEntrySize)
-        let stringsSize = UInt64(strings.count)
+        guard let dynamicIndex = placement.programHeaders.firstIndex(where: { $0.p_type == ELF.PT_DYNAMIC }) else {
+            throw ELFError(path, .corrupt("no PT_DYNAMIC"))
+        }
+        placement.programHeaders[dynamicIndex].p_offset = dynamicOffset
+        placement.programHeaders[dynamicIndex].p_vaddr = dynamicAddress
+        placement.programHeaders[dynamicIndex].p_paddr = dynamicAddress
+        placement.programHeaders[dynamicIndex].p_filesz = tables.dynamicSize
+        placement.programHeaders[dynamicIndex].p_memsz = tables.dynamicSize
 
-        // Where the copies go: (strings address, strings offset) for a layout with the dynamic
-        // array after the strings, word-aligned.
-        func payload(stringsAddress: UInt64) -> (bytes: [UInt8], dynamicAddress: UInt64, entries: [DynamicEntry]) {
+        let edits = [SealPlan.Edit(offset: image.header.e_phoff, bytes: format.encodeProgramHeaders(placement.programHeaders)),
+                     SealPlan.Edit(offset: placement.stringsOffset, bytes: bytes)]
+            + (try sectionEdits(file, table, format, dynamic: (dynamicOffset, dynamicAddress, tables.dynamicSize),
+                                strings: (placement.stringsOffset, placement.stringsAddress, tables.stringsSize)))
+        return RunPathPlan(method: placement.method, edits: edits, newFileSize: newFileSize)
+    }
+
+    /// The copies of the string table (the new string at its end) and of the dynamic array (one
+    /// DT_RPATH naming it, no other run path entry), laid out strings first, then the array
+    /// word-aligned.
+    struct NewTables {
+        var strings: [UInt8]
+        var entries: [DynamicEntry]
+        var format: ELFFormat
+        var wordSize: UInt64 { UInt64(format.elfClass == .elf64 ? 8 : 4) }
+        var stringsSize: UInt64 { UInt64(strings.count) }
+        var dynamicSize: UInt64 { UInt64(entries.count * format.elfClass.dynamicEntrySize) }
+        /// Bytes the copies need wherever they go, alignment padding included.
+        var needed: UInt64 { stringsSize + wordSize + dynamicSize }
+
+        init(_ oldStrings: [UInt8], _ oldEntries: [DynamicEntry], _ pathIndices: [Int], _ wanted: [UInt8], _ format: ELFFormat) {
+            strings = oldStrings + wanted + [0]
+            entries = oldEntries.enumerated().filter { !pathIndices.dropFirst().contains($0.offset) }.map(\.element)
+            let rpath = DynamicEntry(d_tag: ELF.DT_RPATH, d_val: UInt64(oldStrings.count))
+            if let first = pathIndices.first {
+                entries[first] = rpath
+            } else {
+                entries.insert(rpath, at: entries.count - 1)
+            }
+            self.format = format
+        }
+
+        /// The copies' bytes with the strings at `stringsAddress`, and where the array lands.
+        func bytes(at stringsAddress: UInt64) -> (bytes: [UInt8], dynamicAddress: UInt64) {
             let dynamicAddress = (stringsAddress + stringsSize + wordSize - 1) & ~(wordSize - 1)
             var placed = entries
             for i in placed.indices {
@@ -83,90 +118,88 @@ public enum RunPathEditor {
             var bytes = strings
             bytes += [UInt8](repeating: 0, count: Int(dynamicAddress - stringsAddress - stringsSize))
             bytes += format.encodeDynamicEntries(placed)
-            return (bytes, dynamicAddress, placed)
+            return (bytes, dynamicAddress)
         }
+    }
 
+    /// Where the copies go, and the program headers that map them there.
+    struct Placement {
+        var method: RunPathMethod
+        var stringsAddress: UInt64
+        var stringsOffset: UInt64
+        var programHeaders: [ProgramHeader]
+        /// The appended PT_LOAD's index, sized once the copies' bytes are known.
+        var newSegment: Int?
+    }
+
+    /// Below the writable segment if there is room, else in a segment appended in a spare
+    /// program header slot.
+    private static func place(
+        _ tables: NewTables, _ image: ELFImage, _ table: DynamicTable, _ methods: Set<RunPathMethod>, _ path: String
+    ) throws(ELFError) -> Placement {
         var programHeaders = image.programHeaders
-        var segmentIndex: Int?
-        let method: RunPathMethod
-        let stringsAddress: UInt64, stringsOffset: UInt64
-        var newFileSize = image.fileSize
-        let needed = stringsSize + wordSize + dynamicSize
+        let needed = tables.needed
         if methods.contains(.belowWritableSegment),
-           let (loadIndex, start, offset) = roomBelowWritableSegment(image, table, needed: needed, wordSize: wordSize) {
-            method = .belowWritableSegment
+           let (loadIndex, start, offset) = roomBelowWritableSegment(image, table, needed: needed, wordSize: tables.wordSize) {
             var load = programHeaders[loadIndex]
             let grow = load.p_vaddr - start
-            stringsAddress = start
-            stringsOffset = offset
             load.p_offset -= grow
             load.p_vaddr -= grow
             load.p_paddr = load.p_paddr &- grow
             load.p_filesz += grow
             load.p_memsz += grow
             programHeaders[loadIndex] = load
-        } else if let (slot, slotMethod) = spareSlot(programHeaders, methods) {
-            method = slotMethod
-            let page = SealPlan.segmentAlignment(for: image.header.e_machine)
-            let highest = image.loads.compactMap(\.memoryEnd).max() ?? 0
-            guard let address = alignUp(highest, page).flatMap({ checkedAdd($0, page) }),
-                  let offset = alignUp(image.fileSize, page),
-                  let end = checkedAdd(offset, needed), end <= format.maxWord,
-                  let addressEnd = checkedAdd(address, needed), addressEnd <= format.maxWord
-            else { throw ELFError(path, .unsupportedLayout("no room in the address space for a new segment")) }
-            stringsAddress = address
-            stringsOffset = offset
-            programHeaders.remove(at: slot)
-            let segment = ProgramHeader(
-                p_type: ELF.PT_LOAD, p_flags: ELF.PF_R | ELF.PF_W, p_offset: offset, p_vaddr: address,
-                p_paddr: address, p_filesz: 0, p_memsz: 0, p_align: page)
-            let afterLastLoad = (programHeaders.lastIndex { $0.p_type == ELF.PT_LOAD } ?? programHeaders.count - 1) + 1
-            programHeaders.insert(segment, at: afterLastLoad)
-            segmentIndex = afterLastLoad
-        } else {
+            return Placement(method: .belowWritableSegment, stringsAddress: start, stringsOffset: offset,
+                             programHeaders: programHeaders)
+        }
+        guard let (slot, slotMethod) = spareSlot(programHeaders, methods) else {
             throw ELFError(path, .unsupportedLayout(
                 "adding DT_RPATH needs \(needed) bytes of padding below the writable PT_LOAD, or a spare program header "
                     + "(a PT_NULL, or a PT_NOTE repeating PT_GNU_PROPERTY\(methods.contains(.appendedSegmentBeforeSeal) ? ", or PT_PHDR" : "")); "
                     + "this file has neither"))
         }
-        let (bytes, dynamicAddress, _) = payload(stringsAddress: stringsAddress)
-        let dynamicOffset = stringsOffset + (dynamicAddress - stringsAddress)
-        if let segmentIndex {
-            programHeaders[segmentIndex].p_filesz = UInt64(bytes.count)
-            programHeaders[segmentIndex].p_memsz = UInt64(bytes.count)
-            newFileSize = stringsOffset + UInt64(bytes.count)
-        }
-        guard let dynamicIndex = programHeaders.firstIndex(where: { $0.p_type == ELF.PT_DYNAMIC }) else {
-            throw ELFError(path, .corrupt("no PT_DYNAMIC"))
-        }
-        programHeaders[dynamicIndex].p_offset = dynamicOffset
-        programHeaders[dynamicIndex].p_vaddr = dynamicAddress
-        programHeaders[dynamicIndex].p_paddr = dynamicAddress
-        programHeaders[dynamicIndex].p_filesz = dynamicSize
-        programHeaders[dynamicIndex].p_memsz = dynamicSize
+        let format = image.format
+        let page = SealPlan.segmentAlignment(for: image.header.e_machine)
+        let highest = image.loads.compactMap(\.memoryEnd).max() ?? 0
+        guard let address = alignUp(highest, page).flatMap({ checkedAdd($0, page) }),
+              let offset = alignUp(image.fileSize, page),
+              let end = checkedAdd(offset, needed), end <= format.maxWord,
+              let addressEnd = checkedAdd(address, needed), addressEnd <= format.maxWord
+        else { throw ELFError(path, .unsupportedLayout("no room in the address space for a new segment")) }
+        programHeaders.remove(at: slot)
+        let segment = ProgramHeader(
+            p_type: ELF.PT_LOAD, p_flags: ELF.PF_R | ELF.PF_W, p_offset: offset, p_vaddr: address,
+            p_paddr: address, p_filesz: 0, p_memsz: 0, p_align: page)
+        let afterLastLoad = (programHeaders.lastIndex { $0.p_type == ELF.PT_LOAD } ?? programHeaders.count - 1) + 1
+        programHeaders.insert(segment, at: afterLastLoad)
+        return Placement(method: slotMethod, stringsAddress: address, stringsOffset: offset,
+                         programHeaders: programHeaders, newSegment: afterLastLoad)
+    }
 
-        var edits = [SealPlan.Edit(offset: image.header.e_phoff, bytes: format.encodeProgramHeaders(programHeaders)),
-                     SealPlan.Edit(offset: stringsOffset, bytes: bytes)]
-        // The section headers follow, so that tools reading sections see the same tables.
+    /// The section headers follow the moved tables, so that tools reading sections see the same
+    /// ones, and the symbols defined in them (_DYNAMIC, section symbols) move too.
+    private static func sectionEdits(
+        _ file: ELFFile, _ table: DynamicTable, _ format: ELFFormat,
+        dynamic: (offset: UInt64, address: UInt64, size: UInt64),
+        strings: (offset: UInt64, address: UInt64, size: UInt64)
+    ) throws(ELFError) -> [SealPlan.Edit] {
         let shsize = UInt64(SectionHeader.size(format.elfClass))
-        func moveSection(_ index: Int?, offset: UInt64, address: UInt64, size: UInt64) {
-            guard let index else { return }
+        var edits: [SealPlan.Edit] = []
+        for (index, moved) in [(table.dynamicSectionIndex, dynamic), (table.stringSectionIndex, strings)] {
+            guard let index else { continue }
             var section = table.sections[index]
-            section.sh_offset = offset
-            section.sh_addr = address
-            section.sh_size = size
+            section.sh_offset = moved.offset
+            section.sh_addr = moved.address
+            section.sh_size = moved.size
             edits.append(.init(offset: table.sectionTableOffset + UInt64(index) * shsize, bytes: format.encodeSectionHeader(section)))
         }
-        moveSection(table.dynamicSectionIndex, offset: dynamicOffset, address: dynamicAddress, size: dynamicSize)
-        moveSection(table.stringSectionIndex, offset: stringsOffset, address: stringsAddress, size: stringsSize)
-        // Symbols defined in the moved sections (_DYNAMIC, section symbols) move with them.
         if let index = table.dynamicSectionIndex {
-            edits += try table.symbolEdits(file, format: format, section: index, movedTo: dynamicAddress)
+            edits += try table.symbolEdits(file, format: format, section: index, movedTo: dynamic.address)
         }
         if let index = table.stringSectionIndex {
-            edits += try table.symbolEdits(file, format: format, section: index, movedTo: stringsAddress)
+            edits += try table.symbolEdits(file, format: format, section: index, movedTo: strings.address)
         }
-        return RunPathPlan(method: method, edits: edits, newFileSize: newFileSize)
+        return edits
     }
 
     /// The in-place edit: the first run path entry becomes DT_RPATH naming `wanted`, written over
