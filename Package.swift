@@ -59,7 +59,7 @@ let package = Package(
         // regression tests that replay every crash found.
         .target(name: "FuzzChecks", dependencies: ["RunbottleCore"], path: "Fuzz/checks"),
         .target(name: "FuzzHarness", dependencies: ["ELFEngine", "BinfmtMisc"], path: "Fuzz/harness"),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzChecks", "FuzzHarness"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzChecks", "FuzzHarness", "TestSupport"]),
 
         // The test layers. Unit: in-process, no process spawned, seconds (make check-unit).
         .testTarget(name: "UnitTests", dependencies: ["ELFEngine", "BinfmtMisc", "RunbottleCore"]),

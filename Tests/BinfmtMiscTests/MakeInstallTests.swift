@@ -5,8 +5,7 @@ import Foundation
 import TestSupport
 import Testing
 
-private let repository = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let repository = Repository.root
 
 @Test func makeInstallFillsAPackageTree() throws {
     let destination = try TemporaryDirectory("destdir")

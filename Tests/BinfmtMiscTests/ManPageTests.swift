@@ -4,9 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-private let page = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    + "/man/binfmt-reg.8"
+private let page = Repository.path("man/binfmt-reg.8")
 
 @Test func manPageIsLintClean() throws {
     let lint = try run(["mandoc", "-T", "lint", page])

@@ -4,8 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-private let repository = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let repository = Repository.root
 
 @Test func theRepositoryBinfmtDFileIsWhatBinfmtRegGenerates() throws {
     let generated = try run([try BuiltTools.binfmtReg(), "line", "--arch", "x86_64"])

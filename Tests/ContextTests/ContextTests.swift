@@ -8,8 +8,7 @@ import TestSupport
 
 @Suite struct ContextTests {
     static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Contexts/run.sh").path
+        Repository.path("Tests/Contexts/run.sh")
     }
 
     @Test func everyContextBehavesAsTheNativeExecOrAsDocumented() throws {

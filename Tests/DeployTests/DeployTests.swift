@@ -7,8 +7,7 @@ import Testing
 import TestSupport
 
 @Suite struct DeployTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: Repository.root)
 
     @Test func theInstallerImageAndTheDaemonSetRegisterAndRemoveTheEntries() throws {
         // The image's binfmt-reg: make release-static, which make check runs first.

@@ -4,8 +4,7 @@ import Foundation
 import Testing
 import TestSupport
 
-private let page = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("man/bottle.5").path
+private let page = Repository.path("man/bottle.5")
 
 @Test func bottleManualIsCleanUnderMandocLint() throws {
     let lint = try run(["mandoc", "-T", "lint", "-W", "warning", page])

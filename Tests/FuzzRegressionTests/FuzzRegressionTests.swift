@@ -3,11 +3,10 @@
 import Foundation
 import FuzzChecks
 import FuzzHarness
+import TestSupport
 import Testing
 
-private let crashes = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Fuzz/crashes")
+private let crashes = URL(fileURLWithPath: Repository.path("Fuzz/crashes"))
 
 /// The saved inputs of one fuzz target.
 private func inputs(_ target: String) throws -> [(name: String, bytes: [UInt8])] {

@@ -10,8 +10,7 @@ struct NoPackage: Error, CustomStringConvertible {
 }
 
 @Suite struct PackageTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: Repository.root)
 
     /// dist/binfmt-bottle_VERSION_ARCH.deb, the one package make deb wrote.
     static func package() throws -> String {

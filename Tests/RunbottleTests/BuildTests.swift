@@ -4,9 +4,7 @@ import Foundation
 import Testing
 import TestSupport
 
-private let sources = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appending(path: "Sources/runbottle").path
+private let sources = Repository.path("Sources/runbottle")
 
 private func readelf(_ path: String) throws -> String {
     let result = try run(["readelf", "-hlrW", path])

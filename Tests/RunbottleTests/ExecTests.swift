@@ -282,8 +282,7 @@ private func expectBacktrace(_ out: String, _ b: TestBottle, sourceLocation: Sou
     #expect(result.stdout.contains("strace_saw_prctl=1"), "\(result)")
 }
 
-private let repository = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let repository = Repository.root
 
 /// gdb as a user runs it (no -nx), with gdb/runbottle.py where `make install` puts it: gdb's
 /// system gdbinit directory, bound over the host's in the test's mount namespace.

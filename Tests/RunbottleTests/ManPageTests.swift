@@ -3,9 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-private let page = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    + "/man/runbottle.8"
+private let page = Repository.path("man/runbottle.8")
 
 @Test func runbottleManPageIsLintClean() throws {
     let lint = try run(["mandoc", "-T", "lint", page])

@@ -9,8 +9,7 @@ import TestSupport
 
 @Suite struct VMTests {
     static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("VM/run.sh").path
+        Repository.path("Tests/VM/run.sh")
     }
 
     static let kernels = ["bullseye-amd64", "bookworm-amd64", "trixie-amd64", "trixie-arm64"]
