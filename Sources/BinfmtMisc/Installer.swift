@@ -130,8 +130,8 @@ public struct Installer: Sendable {
         guard !force, let foreign = entries.first(where: {
             $0.registration.interpreter != plan.interpreter && !recorded.contains($0.registration.line)
         }) else { return }
-        throw .failed(path: fs.directory + "/" + foreign.registration.name, what: what,
-                      reason: "an entry of this name that binfmt-reg did not register (interpreter \(foreign.registration.interpreter)): --force \(what == "install" ? "replaces" : "removes") it")
+        throw .foreignEntry(path: fs.directory + "/" + foreign.registration.name, what: what,
+                            interpreter: foreign.registration.interpreter)
     }
 
     private func writeRecord(_ registrations: [Registration]) throws(BinfmtMiscError) {
@@ -212,10 +212,10 @@ public struct Installer: Sendable {
         var info = stat()
         let path = layout.path(plan.interpreter)
         if stat(path, &info) != 0 {
-            throw .failed(path: path, what: "interpreter", reason: Errno(rawValue: errno).description)
+            throw .badInterpreter(path: path, reason: Errno(rawValue: errno).description)
         }
         if info.st_mode & S_IFMT != S_IFREG || info.st_mode & 0o111 == 0 {
-            throw .failed(path: path, what: "interpreter", reason: "not an executable regular file")
+            throw .badInterpreter(path: path, reason: "not an executable regular file")
         }
     }
 
@@ -229,8 +229,7 @@ public struct Installer: Sendable {
         guard let header = bytes.map({ Array($0.prefix(head)) }) ?? (try? Files.read(path, limit: head)) ?? nil
         else { return }
         for registration in registrations where registration.kind.matches(header: header) {
-            throw .failed(path: path, what: "interpreter",
-                          reason: "entry \(registration.name) would match its own interpreter (a sealed file): every exec it takes would fail with ELOOP")
+            throw .badInterpreter(path: path, reason: "entry \(registration.name) would match its own interpreter (a sealed file): every exec it takes would fail with ELOOP")
         }
     }
 
@@ -465,8 +464,7 @@ public struct Installer: Sendable {
             }
         }
         if registered.isEmpty {
-            throw .failed(path: fs.directory + "/" + plan.name, what: enabled ? "enable" : "disable",
-                          reason: "not registered (run binfmt-reg install)")
+            throw .notRegistered(path: fs.directory + "/" + plan.name, what: enabled ? "enable" : "disable")
         }
         if persist && layout == .system {
             if let message = try persistEnabled(enabled, registered) { messages.append(message) }

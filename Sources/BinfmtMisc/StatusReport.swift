@@ -18,7 +18,7 @@ public struct StatusReport: Sendable, Codable {
         public var directory: String
         public var mounted: Bool
         /// The global switch (its `status` file); nil when not mounted.
-        public var enabled: Bool?
+        @NullIfAbsent public var enabled: Bool? = nil
         /// Whose instance this is: "host" (the initial user namespace's, which containers
         /// without a user namespace of their own share) or "user-namespace" (Linux 6.7 gives
         /// each user namespace that mounts binfmt_misc its own).
@@ -30,25 +30,25 @@ public struct StatusReport: Sendable, Codable {
         /// "ordinary" (note type 1) or "privileged" (note type 2).
         public var role: String
         /// Nil when it cannot be known: binfmt_misc is not mounted in this mount namespace.
-        public var registered: Bool?
-        public var enabled: Bool?
-        public var interpreter: String?
-        public var flags: RegistrationFlags?
-        public var offset: Int?
-        public var magic: String?
-        public var mask: String?
+        @NullIfAbsent public var registered: Bool? = nil
+        @NullIfAbsent public var enabled: Bool? = nil
+        @NullIfAbsent public var interpreter: String? = nil
+        @NullIfAbsent public var flags: RegistrationFlags? = nil
+        @NullIfAbsent public var offset: Int? = nil
+        @NullIfAbsent public var magic: String? = nil
+        @NullIfAbsent public var mask: String? = nil
         /// What the magic and mask match, decoded.
-        public var matches: SealMatch?
-        public var matchesSummary: String?
+        @NullIfAbsent public var matches: SealMatch? = nil
+        @NullIfAbsent public var matchesSummary: String? = nil
         /// The registration line that produces this entry.
-        public var line: String?
+        @NullIfAbsent public var line: String? = nil
     }
 
     public struct Interpreter: Sendable, Codable {
         public var path: String
         public var present: Bool
         public var executable: Bool
-        public var capability: String?
+        @NullIfAbsent public var capability: String? = nil
     }
 
     public struct Persistence: Sendable, Codable {
@@ -78,7 +78,7 @@ public struct StatusReport: Sendable, Codable {
         public var interpreter: String
         public var present: Bool
         public var executable: Bool
-        public var capability: String?
+        @NullIfAbsent public var capability: String? = nil
         /// Note type 3 canaries, as the caller and as an ordinary user.
         public var canary: [CanaryResult]
     }
@@ -99,17 +99,22 @@ public struct StatusReport: Sendable, Codable {
     public var binfmtMisc: BinfmtMiscState
     public var entries: [Entry]
     public var interpreters: [Interpreter]
-    public var persistence: Persistence?
+    @NullIfAbsent public var persistence: Persistence? = nil
     public var conflicts: [Conflict]
     /// The binfmt dispatch's canaries (note types 1 and 2).
     public var canary: [CanaryResult]
     public var interpDispatch: InterpDispatch
     public var dispatches: [DispatchSummary]
-    /// What is wrong: each makes the exit status non-zero.
-    public var problems: [String]
+    /// What is wrong: each makes the exit status non-zero. The JSON document carries them in
+    /// its envelope, beside the report's keys.
+    public var problems: [Problem] = []
     /// Worth knowing, but not wrong.
     public var warnings: [String]
     public var ok: Bool { problems.isEmpty }
+
+    enum CodingKeys: String, CodingKey {
+        case kernel, binfmtMisc, entries, interpreters, persistence, conflicts, canary, interpDispatch, dispatches, warnings
+    }
 }
 
 /// Gathers a StatusReport without changing anything (it never mounts or registers).
@@ -126,7 +131,7 @@ public struct StatusProbe: Sendable {
 
     public func report() -> StatusReport {
         let fs = installer.fs
-        var problems: [String] = [], warnings: [String] = []
+        var problems: [Problem] = [], warnings: [String] = []
         var info = utsname()
         uname(&info)
         func field<T>(_ value: T) -> String {
@@ -140,7 +145,7 @@ public struct StatusProbe: Sendable {
         let mounted = fs.isMounted
         let globallyEnabled = mounted ? try? fs.globallyEnabled() : nil
         if mounted && globallyEnabled == false {
-            problems.append("binfmt_misc is disabled globally (\(fs.directory)/status says disabled)")
+            problems.append(Problem(.binfmtMiscDisabled, "binfmt_misc is disabled globally (\(fs.directory)/status says disabled)", path: fs.directory + "/status"))
         }
 
         var entries: [StatusReport.Entry] = []
@@ -151,7 +156,7 @@ public struct StatusProbe: Sendable {
             var entry = StatusReport.Entry(name: name, role: role, registered: mounted ? false : nil)
             let status: EntryStatus?
             do { status = mounted ? try fs.entry(name) : nil } catch {
-                problems.append("\(error)")
+                problems.append(error.problem)
                 status = nil
             }
             if let status {
@@ -168,19 +173,19 @@ public struct StatusProbe: Sendable {
                 }
                 entry.matches = SealMatch(status.kind)
                 entry.matchesSummary = entry.matches?.summary
-                if !status.enabled { problems.append("\(name) is disabled (binfmt-reg enable)") }
+                if !status.enabled { problems.append(Problem(.entryDisabled, "\(name) is disabled (binfmt-reg enable)", path: fs.directory + "/" + name)) }
                 let wantedType: UInt32 = role == "ordinary" ? 1 : 2
                 if entry.matches?.bottleNote != true || entry.matches?.noteType != wantedType {
-                    problems.append("\(name) does not match BOTTLE note type \(wantedType): \(entry.matchesSummary ?? "not an ELF magic")")
+                    problems.append(Problem(.entryWrongMatch, "\(name) does not match BOTTLE note type \(wantedType): \(entry.matchesSummary ?? "not an ELF magic")", path: fs.directory + "/" + name))
                 }
                 if !status.flags.isSuperset(of: [.preserveArgv0, .openBinary]) {
-                    problems.append("\(name) has flags \(status.flags); runbottle needs P and O")
+                    problems.append(Problem(.entryWrongFlags, "\(name) has flags \(status.flags); runbottle needs P and O", path: fs.directory + "/" + name))
                 } else if !status.flags.contains(.credentials) {
-                    problems.append("\(name) has flags \(status.flags), without C: setuid and file-capability programs lose their privileges through it (binfmt-reg install registers POCF)")
+                    problems.append(Problem(.entryWrongFlags, "\(name) has flags \(status.flags), without C: setuid and file-capability programs lose their privileges through it (binfmt-reg install registers POCF)", path: fs.directory + "/" + name))
                 }
             } else if mounted {
                 if role == "ordinary" {
-                    problems.append("\(name) is not registered (binfmt-reg install)")
+                    problems.append(Problem(.entryNotRegistered, "\(name) is not registered (binfmt-reg install)", path: fs.directory + "/" + name))
                 } else {
                     warnings.append("\(name) is not registered: binfmt-dispatched binaries sealed as privileged (setuid, setgid, file capabilities) run through their PT_INTERP slot")
                 }
@@ -198,7 +203,7 @@ public struct StatusProbe: Sendable {
                                       capability: capability))
             let fixed = registered.filter { $0.interpreter == path }.allSatisfy { $0.flags.contains(.fixBinary) }
             if !executable && !fixed {
-                problems.append("interpreter \(path) is missing or not executable: sealed binaries fail with ENOENT")
+                problems.append(Problem(.interpreterMissing, "interpreter \(path) is missing or not executable: sealed binaries fail with ENOENT", path: path))
             } else if !executable {
                 warnings.append("interpreter \(path) is missing here; the entries use F, so the kernel keeps the file it opened at registration")
             }
@@ -213,7 +218,7 @@ public struct StatusProbe: Sendable {
         func judge(_ result: CanaryResult, through label: String) {
             let who = result.user.map { " as uid \($0)" } ?? ""
             if !result.ok {
-                problems.append("canary through \(label)\(who) failed: \(result.problems.joined(separator: "; "))")
+                problems.append(Problem(.canaryFailed, "canary through \(label)\(who) failed: \(result.problems.joined(separator: "; "))"))
             } else if let user = result.user, result.explicitMode {
                 warnings.append("for ordinary users (uid \(user)) the binfmt dispatch runs the loader in explicit mode: /proc/self/exe names runbottle (argv and $ORIGIN stay right); the PT_INTERP dispatch, seal's default, is native for them")
             }
@@ -229,7 +234,7 @@ public struct StatusProbe: Sendable {
                 warnings.append("binfmt_misc is not visible at \(fs.directory), but an entry registered outside this mount namespace (the host's) took a sealed canary: binfmt-dispatched binaries run here through it; its flags and interpreter cannot be read from here")
                 judge(result, through: "an entry of the host")
             } else {
-                problems.append("binfmt_misc is not mounted at \(fs.directory), and no entry took a sealed canary (binfmt dispatch): \(result.problems.joined(separator: "; ")) (binfmt-reg install mounts it and registers the entries; a container uses its host's entries, registered there with F)")
+                problems.append(Problem(.binfmtMiscNotMounted, "binfmt_misc is not mounted at \(fs.directory), and no entry took a sealed canary (binfmt dispatch): \(result.problems.joined(separator: "; ")) (binfmt-reg install mounts it and registers the entries; a container uses its host's entries, registered there with F)", path: fs.directory))
             }
             if let user = ordinaryUser, result.reachedLoader {
                 let asUser = canary.run(noteType: .ordinary, expectedEntry: nil, user: user)
@@ -237,7 +242,7 @@ public struct StatusProbe: Sendable {
                 judge(asUser, through: "an entry of the host")
             }
         } else if !mounted {
-            problems.append("binfmt_misc is not mounted at \(fs.directory) (binfmt-reg install mounts it)")
+            problems.append(Problem(.binfmtMiscNotMounted, "binfmt_misc is not mounted at \(fs.directory) (binfmt-reg install mounts it)", path: fs.directory))
         }
         if let canary, mounted {
             // As the caller, then as an ordinary user too: through the binfmt dispatch runbottle
@@ -264,9 +269,9 @@ public struct StatusProbe: Sendable {
             interpreter: interpPath, present: interpPresent, executable: interpExecutable,
             capability: interpCapability, canary: [])
         if !interpPresent {
-            problems.append("runbottle is missing at \(interpPath): sealed binaries with the PT_INTERP dispatch (seal's default) fail with ENOENT here (binfmt-reg install puts it there)")
+            problems.append(Problem(.interpreterMissing, "runbottle is missing at \(interpPath): sealed binaries with the PT_INTERP dispatch (seal's default) fail with ENOENT here (binfmt-reg install puts it there)", path: interpPath))
         } else if !interpExecutable {
-            problems.append("\(interpPath) is not an executable regular file: sealed binaries with the PT_INTERP dispatch (seal's default) fail here")
+            problems.append(Problem(.interpreterMissing, "\(interpPath) is not an executable regular file: sealed binaries with the PT_INTERP dispatch (seal's default) fail here", path: interpPath))
         }
         if let interpCapability, !interpreters.contains(where: { $0.path == interpPath }) {
             problems.append(Self.capabilityProblem(interpPath, interpCapability))
@@ -299,12 +304,12 @@ public struct StatusProbe: Sendable {
             // disable masks the file: entries that are all disabled are meant to stay so.
             if masked {
                 if registered.contains(where: \.enabled) {
-                    problems.append("\(path) is masked (a link to /dev/null): the enabled entries will not come back after a reboot (binfmt-reg enable writes it)")
+                    problems.append(Problem(.persistenceMasked, "\(path) is masked (a link to /dev/null): the enabled entries will not come back after a reboot (binfmt-reg enable writes it)", path: path))
                 }
             } else if content == nil {
-                problems.append("\(path) is missing: the entries will not come back after a reboot")
+                problems.append(Problem(.persistenceMissing, "\(path) is missing: the entries will not come back after a reboot", path: path))
             } else if persistence?.matchesRegistered == false && !registered.isEmpty {
-                problems.append("\(path) differs from the registered entries: a reboot would register something else")
+                problems.append(Problem(.persistenceDiffers, "\(path) differs from the registered entries: a reboot would register something else", path: path))
             }
         }
 
@@ -325,7 +330,7 @@ public struct StatusProbe: Sendable {
                 conflicts.append(.init(name: other.name, interpreter: other.interpreter,
                                        overlaps: overlaps, winning: lost))
                 if lost {
-                    problems.append("entry \(other.name) (\(other.interpreter)) also matches sealed binaries and takes them first (the newest registration wins): remove or disable it, or run binfmt-reg install --reregister to put ours ahead of it")
+                    problems.append(Problem(.conflictingEntry, "entry \(other.name) (\(other.interpreter)) also matches sealed binaries and takes them first (the newest registration wins): remove or disable it, or run binfmt-reg install --reregister to put ours ahead of it", path: fs.directory + "/" + other.name))
                 } else {
                     warnings.append("entry \(other.name) (\(other.interpreter)) also matches sealed binaries; ours wins now, but it would take them if it were registered again")
                 }
@@ -357,9 +362,9 @@ public struct StatusProbe: Sendable {
         }
 
         // The same finding through two entries is one line.
-        func unique(_ lines: [String]) -> [String] {
+        func unique<T>(_ items: [T], by key: (T) -> String) -> [T] {
             var seen = Set<String>()
-            return lines.filter { seen.insert($0).inserted }
+            return items.filter { seen.insert(key($0)).inserted }
         }
         return StatusReport(
             kernel: kernel,
@@ -367,12 +372,12 @@ public struct StatusProbe: Sendable {
                               instance: BinfmtMiscFS.inInitialUserNamespace ? "host" : "user-namespace"),
             entries: entries, interpreters: interpreters, persistence: persistence,
             conflicts: conflicts, canary: canaryResults, interpDispatch: interp, dispatches: dispatches,
-            problems: unique(problems), warnings: unique(warnings))
+            problems: unique(problems, by: \.message), warnings: unique(warnings, by: { $0 }))
     }
 
     /// runbottle carrying a file capability, which no dispatch needs.
-    static func capabilityProblem(_ path: String, _ capability: String) -> String {
-        "interpreter \(path) carries the file capability \(capability): running it directly is a privilege-gaining exec for ordinary users (binfmt-reg install removes it)"
+    static func capabilityProblem(_ path: String, _ capability: String) -> Problem {
+        Problem(.interpreterCapability, "interpreter \(path) carries the file capability \(capability): running it directly is a privilege-gaining exec for ordinary users (binfmt-reg install removes it)", path: path)
     }
 
     /// One dispatch's outcome from its canaries: for each user the worst of failed, explicit
