@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// One check the canary makes, with what it saw when it failed.
-public struct CanaryCheck: Sendable, Codable {
+public struct CanaryCheck: Sendable, Codable, Equatable {
     public var name: String
     public var ok: Bool
     /// What it saw, when it failed; null when it passed.
@@ -35,7 +35,6 @@ public struct CanaryResult: Sendable, Codable {
     public var header: [UInt8]
 
     public var ok: Bool { reachedLoader && checks.allSatisfy(\.ok) }
-    public var problems: [String] { checks.filter { !$0.ok }.map { "\($0.name): \($0.detail ?? "failed")" } }
 
     enum CodingKeys: String, CodingKey { case entry, user, noteType, dispatch, reachedLoader, explicitMode, checks, ok }
 

@@ -105,15 +105,77 @@ public struct StatusReport: Sendable, Codable {
     public var canary: [CanaryResult]
     public var interpDispatch: InterpDispatch
     public var dispatches: [DispatchSummary]
-    /// What is wrong: each makes the exit status non-zero. The JSON document carries them in
-    /// its envelope, beside the report's keys.
-    public var problems: [Problem] = []
+    /// What is wrong: each makes the exit status non-zero. binfmt-reg words them; the JSON
+    /// document carries them in its envelope, beside the report's keys.
+    public var problems: [StatusFinding] = []
     /// Worth knowing, but not wrong.
     public var warnings: [String]
     public var ok: Bool { problems.isEmpty }
 
     enum CodingKeys: String, CodingKey {
         case kernel, binfmtMisc, entries, interpreters, persistence, conflicts, canary, interpDispatch, dispatches, warnings
+    }
+}
+
+/// One thing status finds wrong, as a value: binfmt-reg words it for people.
+public enum StatusFinding: Sendable, Equatable {
+    case binfmtMiscDisabled(directory: String)
+    case unreadable(BinfmtMiscError)
+    case entryDisabled(directory: String, name: String)
+    case entryWrongMatch(directory: String, name: String, noteType: UInt32, matches: String?)
+    /// Without P or O runbottle cannot work at all; without C privileged programs lose privileges.
+    case entryWithoutPO(directory: String, name: String, flags: RegistrationFlags)
+    case entryWithoutC(directory: String, name: String, flags: RegistrationFlags)
+    case entryNotRegistered(directory: String, name: String)
+    case interpreterUnusable(path: String)
+    case interpreterCapability(path: String, capability: String)
+    /// A canary through `label` (an entry, the PT_INTERP dispatch, a host's entry) as `user`.
+    case canaryFailed(label: String, user: UInt32?, failed: [CanaryCheck])
+    /// Not visible here, and no entry from outside took the canary.
+    case notMountedNoEntry(directory: String, failed: [CanaryCheck])
+    case notMounted(directory: String)
+    case runbottleMissing(path: String)
+    case runbottleNotExecutable(path: String)
+    case persistenceMasked(path: String)
+    case persistenceMissing(path: String)
+    case persistenceDiffers(path: String)
+    case conflictingEntry(directory: String, name: String, interpreter: String)
+
+    public var code: ProblemCode {
+        switch self {
+        case .binfmtMiscDisabled: return .binfmtMiscDisabled
+        case .unreadable(let error): return error.code
+        case .entryDisabled: return .entryDisabled
+        case .entryWrongMatch: return .entryWrongMatch
+        case .entryWithoutPO, .entryWithoutC: return .entryWrongFlags
+        case .entryNotRegistered: return .entryNotRegistered
+        case .interpreterUnusable, .runbottleMissing, .runbottleNotExecutable: return .interpreterMissing
+        case .interpreterCapability: return .interpreterCapability
+        case .canaryFailed: return .canaryFailed
+        case .notMountedNoEntry, .notMounted: return .binfmtMiscNotMounted
+        case .persistenceMasked: return .persistenceMasked
+        case .persistenceMissing: return .persistenceMissing
+        case .persistenceDiffers: return .persistenceDiffers
+        case .conflictingEntry: return .conflictingEntry
+        }
+    }
+
+    /// The file or entry it concerns.
+    public var path: String? {
+        switch self {
+        case .binfmtMiscDisabled(let directory): return directory + "/status"
+        case .unreadable(let error): return error.path
+        case .entryDisabled(let directory, let name), .entryWrongMatch(let directory, let name, _, _),
+             .entryWithoutPO(let directory, let name, _), .entryWithoutC(let directory, let name, _),
+             .entryNotRegistered(let directory, let name), .conflictingEntry(let directory, let name, _):
+            return directory + "/" + name
+        case .interpreterUnusable(let path), .interpreterCapability(let path, _), .runbottleMissing(let path),
+             .runbottleNotExecutable(let path), .persistenceMasked(let path), .persistenceMissing(let path),
+             .persistenceDiffers(let path):
+            return path
+        case .notMountedNoEntry(let directory, _), .notMounted(let directory): return directory
+        case .canaryFailed: return nil
+        }
     }
 }
 
@@ -131,7 +193,7 @@ public struct StatusProbe: Sendable {
 
     public func report() -> StatusReport {
         let fs = installer.fs
-        var problems: [Problem] = [], warnings: [String] = []
+        var problems: [StatusFinding] = [], warnings: [String] = []
         var info = utsname()
         uname(&info)
         func field<T>(_ value: T) -> String {
@@ -145,7 +207,7 @@ public struct StatusProbe: Sendable {
         let mounted = fs.isMounted
         let globallyEnabled = mounted ? try? fs.globallyEnabled() : nil
         if mounted && globallyEnabled == false {
-            problems.append(Problem(.binfmtMiscDisabled, "binfmt_misc is disabled globally (\(fs.directory)/status says disabled)", path: fs.directory + "/status"))
+            problems.append(.binfmtMiscDisabled(directory: fs.directory))
         }
 
         var entries: [StatusReport.Entry] = []
@@ -156,7 +218,7 @@ public struct StatusProbe: Sendable {
             var entry = StatusReport.Entry(name: name, role: role, registered: mounted ? false : nil)
             let status: EntryStatus?
             do { status = mounted ? try fs.entry(name) : nil } catch {
-                problems.append(error.problem)
+                problems.append(.unreadable(error))
                 status = nil
             }
             if let status {
@@ -173,19 +235,19 @@ public struct StatusProbe: Sendable {
                 }
                 entry.matches = SealMatch(status.kind)
                 entry.matchesSummary = entry.matches?.summary
-                if !status.enabled { problems.append(Problem(.entryDisabled, "\(name) is disabled (binfmt-reg enable)", path: fs.directory + "/" + name)) }
+                if !status.enabled { problems.append(.entryDisabled(directory: fs.directory, name: name)) }
                 let wantedType: UInt32 = role == "ordinary" ? 1 : 2
                 if entry.matches?.bottleNote != true || entry.matches?.noteType != wantedType {
-                    problems.append(Problem(.entryWrongMatch, "\(name) does not match BOTTLE note type \(wantedType): \(entry.matchesSummary ?? "not an ELF magic")", path: fs.directory + "/" + name))
+                    problems.append(.entryWrongMatch(directory: fs.directory, name: name, noteType: wantedType, matches: entry.matchesSummary))
                 }
                 if !status.flags.isSuperset(of: [.preserveArgv0, .openBinary]) {
-                    problems.append(Problem(.entryWrongFlags, "\(name) has flags \(status.flags); runbottle needs P and O", path: fs.directory + "/" + name))
+                    problems.append(.entryWithoutPO(directory: fs.directory, name: name, flags: status.flags))
                 } else if !status.flags.contains(.credentials) {
-                    problems.append(Problem(.entryWrongFlags, "\(name) has flags \(status.flags), without C: setuid and file-capability programs lose their privileges through it (binfmt-reg install registers POCF)", path: fs.directory + "/" + name))
+                    problems.append(.entryWithoutC(directory: fs.directory, name: name, flags: status.flags))
                 }
             } else if mounted {
                 if role == "ordinary" {
-                    problems.append(Problem(.entryNotRegistered, "\(name) is not registered (binfmt-reg install)", path: fs.directory + "/" + name))
+                    problems.append(.entryNotRegistered(directory: fs.directory, name: name))
                 } else {
                     warnings.append("\(name) is not registered: binfmt-dispatched binaries sealed as privileged (setuid, setgid, file capabilities) run through their PT_INTERP slot")
                 }
@@ -203,11 +265,11 @@ public struct StatusProbe: Sendable {
                                       capability: capability))
             let fixed = registered.filter { $0.interpreter == path }.allSatisfy { $0.flags.contains(.fixBinary) }
             if !executable && !fixed {
-                problems.append(Problem(.interpreterMissing, "interpreter \(path) is missing or not executable: sealed binaries fail with ENOENT", path: path))
+                problems.append(.interpreterUnusable(path: path))
             } else if !executable {
                 warnings.append("interpreter \(path) is missing here; the entries use F, so the kernel keeps the file it opened at registration")
             }
-            if let capability { problems.append(Self.capabilityProblem(path, capability)) }
+            if let capability { problems.append(.interpreterCapability(path: path, capability: capability)) }
         }
 
         var canaryResults: [CanaryResult] = []
@@ -216,9 +278,8 @@ public struct StatusProbe: Sendable {
         /// A canary's verdict: a problem when it failed; for an ordinary user the binfmt
         /// dispatch's explicit mode is a warning (a PT_INTERP canary in explicit mode fails).
         func judge(_ result: CanaryResult, through label: String) {
-            let who = result.user.map { " as uid \($0)" } ?? ""
             if !result.ok {
-                problems.append(Problem(.canaryFailed, "canary through \(label)\(who) failed: \(result.problems.joined(separator: "; "))"))
+                problems.append(.canaryFailed(label: label, user: result.user, failed: result.checks.filter { !$0.ok }))
             } else if let user = result.user, result.explicitMode {
                 warnings.append("for ordinary users (uid \(user)) the binfmt dispatch runs the loader in explicit mode: /proc/self/exe names runbottle (argv and $ORIGIN stay right); the PT_INTERP dispatch, seal's default, is native for them")
             }
@@ -234,7 +295,7 @@ public struct StatusProbe: Sendable {
                 warnings.append("binfmt_misc is not visible at \(fs.directory), but an entry registered outside this mount namespace (the host's) took a sealed canary: binfmt-dispatched binaries run here through it; its flags and interpreter cannot be read from here")
                 judge(result, through: "an entry of the host")
             } else {
-                problems.append(Problem(.binfmtMiscNotMounted, "binfmt_misc is not mounted at \(fs.directory), and no entry took a sealed canary (binfmt dispatch): \(result.problems.joined(separator: "; ")) (binfmt-reg install mounts it and registers the entries; a container uses its host's entries, registered there with F)", path: fs.directory))
+                problems.append(.notMountedNoEntry(directory: fs.directory, failed: result.checks.filter { !$0.ok }))
             }
             if let user = ordinaryUser, result.reachedLoader {
                 let asUser = canary.run(noteType: .ordinary, expectedEntry: nil, user: user)
@@ -242,7 +303,7 @@ public struct StatusProbe: Sendable {
                 judge(asUser, through: "an entry of the host")
             }
         } else if !mounted {
-            problems.append(Problem(.binfmtMiscNotMounted, "binfmt_misc is not mounted at \(fs.directory) (binfmt-reg install mounts it)", path: fs.directory))
+            problems.append(.notMounted(directory: fs.directory))
         }
         if let canary, mounted {
             // As the caller, then as an ordinary user too: through the binfmt dispatch runbottle
@@ -269,12 +330,12 @@ public struct StatusProbe: Sendable {
             interpreter: interpPath, present: interpPresent, executable: interpExecutable,
             capability: interpCapability, canary: [])
         if !interpPresent {
-            problems.append(Problem(.interpreterMissing, "runbottle is missing at \(interpPath): sealed binaries with the PT_INTERP dispatch (seal's default) fail with ENOENT here (binfmt-reg install puts it there)", path: interpPath))
+            problems.append(.runbottleMissing(path: interpPath))
         } else if !interpExecutable {
-            problems.append(Problem(.interpreterMissing, "\(interpPath) is not an executable regular file: sealed binaries with the PT_INTERP dispatch (seal's default) fail here", path: interpPath))
+            problems.append(.runbottleNotExecutable(path: interpPath))
         }
         if let interpCapability, !interpreters.contains(where: { $0.path == interpPath }) {
-            problems.append(Self.capabilityProblem(interpPath, interpCapability))
+            problems.append(.interpreterCapability(path: interpPath, capability: interpCapability))
         }
         if let canary, interpExecutable {
             for user in [nil] + (ordinaryUser.map { [$0] } ?? []) {
@@ -304,12 +365,12 @@ public struct StatusProbe: Sendable {
             // disable masks the file: entries that are all disabled are meant to stay so.
             if masked {
                 if registered.contains(where: \.enabled) {
-                    problems.append(Problem(.persistenceMasked, "\(path) is masked (a link to /dev/null): the enabled entries will not come back after a reboot (binfmt-reg enable writes it)", path: path))
+                    problems.append(.persistenceMasked(path: path))
                 }
             } else if content == nil {
-                problems.append(Problem(.persistenceMissing, "\(path) is missing: the entries will not come back after a reboot", path: path))
+                problems.append(.persistenceMissing(path: path))
             } else if persistence?.matchesRegistered == false && !registered.isEmpty {
-                problems.append(Problem(.persistenceDiffers, "\(path) differs from the registered entries: a reboot would register something else", path: path))
+                problems.append(.persistenceDiffers(path: path))
             }
         }
 
@@ -330,7 +391,7 @@ public struct StatusProbe: Sendable {
                 conflicts.append(.init(name: other.name, interpreter: other.interpreter,
                                        overlaps: overlaps, winning: lost))
                 if lost {
-                    problems.append(Problem(.conflictingEntry, "entry \(other.name) (\(other.interpreter)) also matches sealed binaries and takes them first (the newest registration wins): remove or disable it, or run binfmt-reg install --reregister to put ours ahead of it", path: fs.directory + "/" + other.name))
+                    problems.append(.conflictingEntry(directory: fs.directory, name: other.name, interpreter: other.interpreter))
                 } else {
                     warnings.append("entry \(other.name) (\(other.interpreter)) also matches sealed binaries; ours wins now, but it would take them if it were registered again")
                 }
@@ -362,9 +423,8 @@ public struct StatusProbe: Sendable {
         }
 
         // The same finding through two entries is one line.
-        func unique<T>(_ items: [T], by key: (T) -> String) -> [T] {
-            var seen = Set<String>()
-            return items.filter { seen.insert(key($0)).inserted }
+        func unique<T: Equatable>(_ items: [T]) -> [T] {
+            items.enumerated().filter { index, item in !items[..<index].contains(item) }.map(\.element)
         }
         return StatusReport(
             kernel: kernel,
@@ -372,12 +432,7 @@ public struct StatusProbe: Sendable {
                               instance: BinfmtMiscFS.inInitialUserNamespace ? "host" : "user-namespace"),
             entries: entries, interpreters: interpreters, persistence: persistence,
             conflicts: conflicts, canary: canaryResults, interpDispatch: interp, dispatches: dispatches,
-            problems: unique(problems, by: \.message), warnings: unique(warnings, by: { $0 }))
-    }
-
-    /// runbottle carrying a file capability, which no dispatch needs.
-    static func capabilityProblem(_ path: String, _ capability: String) -> Problem {
-        Problem(.interpreterCapability, "interpreter \(path) carries the file capability \(capability): running it directly is a privilege-gaining exec for ordinary users (binfmt-reg install removes it)", path: path)
+            problems: unique(problems), warnings: unique(warnings))
     }
 
     /// One dispatch's outcome from its canaries: for each user the worst of failed, explicit

@@ -66,7 +66,7 @@ struct InstallCommand: ParsableCommand, QuietCommand {
                 return (Outcome(changes: changes, status: nil), [])
             }
             let status = StatusCommand.probe(installer)
-            return (Outcome(changes: changes, status: status), status.problems)
+            return (Outcome(changes: changes, status: status), status.problems.map(\.problem))
         }
     }
 }

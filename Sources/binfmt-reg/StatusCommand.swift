@@ -26,7 +26,7 @@ struct StatusCommand: ParsableCommand, QuietCommand {
         installer.persist = !noPersist && installer.recordedPersistence() != false
         let report = Self.probe(installer)
         if !jsonOption.json { print(Self.render(report), terminator: "") }
-        try CommandEnd(command: "status", json: jsonOption.json).finish(report, problems: report.problems)
+        try CommandEnd(command: "status", json: jsonOption.json).finish(report, problems: report.problems.map(\.problem))
     }
 
     /// The whole chain, checked for `installer`'s entries and files.
@@ -108,7 +108,7 @@ struct StatusCommand: ParsableCommand, QuietCommand {
         }
 
         for warning in report.warnings { line("warning: \(warning)") }
-        for problem in report.problems { line("problem: \(problem.message)") }
+        for finding in report.problems { line("problem: \(finding.message)") }
         line(report.ok ? "status: all well" : "status: \(report.problems.count) problem(s)")
         return text
     }
