@@ -118,7 +118,7 @@ private let cases: [Case] = [
         j inspect-failure inspect $W/missing
         cp $W/b/bin/true $W/stripped && strip $W/stripped
         j inspect-damaged inspect $W/stripped
-        j seal-noop seal $W/b/bin/true
+        j seal-noop seal $W/b
         j unseal-success unseal $W/b/bin/true
         j unseal-noop unseal $W/b/bin/true
         j seal-success seal $W/b/bin/true
@@ -171,6 +171,49 @@ private let cases: [Case] = [
             _ = try JSONDecoder().decode(StatusReport.self, from: Data(text.utf8))
         }
     }
+    try expectCommandKeys(work)
+}
+
+/// Keys the man page promises for particular states, beyond what the schema requires.
+private func expectCommandKeys(_ work: TemporaryDirectory) throws {
+    func decode<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(contentsOf: URL(fileURLWithPath: work.file(name + ".json"))))
+    }
+    struct Files: Decodable {
+        struct File: Decodable { var path: String; var outcome: String; var code: ProblemCode? }
+        var files: [File]
+    }
+    // In a tree, files that are not programs are skipped with their code; stale files listed.
+    let skipped = try decode(Files.self, "seal-noop").files
+    #expect(skipped.contains { $0.outcome == "skipped" && $0.code == .sharedLibrary }, "\(skipped)")
+    #expect(skipped.contains { $0.path.hasSuffix("/bin/true") && $0.outcome == "unchanged" && $0.code == nil }, "\(skipped)")
+    #expect(try decode(Files.self, "relocate-failure").files.map(\.outcome) == ["stale"])
+    #expect(try decode(Files.self, "unseal-success").files.map(\.outcome) == ["done"])
+
+    struct Inspected: Decodable {
+        struct File: Decodable { var matchingEntries: [String]?; var entriesUnknown: Problem?; var status: String? }
+        var files: [File]
+    }
+    let unmounted = try decode(Inspected.self, "inspect-unmounted").files
+    #expect(unmounted.count == 1 && unmounted[0].matchingEntries == nil
+            && unmounted[0].entriesUnknown?.code == .binfmtMiscNotMounted, "binfmt_misc not mounted: null with the reason")
+    let mounted = try decode(Inspected.self, "inspect-success").files
+    #expect(mounted.count == 1 && mounted[0].matchingEntries == [] && mounted[0].entriesUnknown == nil)
+    #expect(try decode(Inspected.self, "inspect-damaged").files.first?.status == "damaged")
+
+    struct Installed: Decodable { var changes: [String]; var status: StatusReport? }
+    let failed = try decode(Installed.self, "install-failure")
+    #expect(failed.changes.isEmpty && failed.status == nil)
+    #expect(try decode(Installed.self, "install-success").status?.entries.count == 2)
+    struct Changes: Decodable { var changes: [String] }
+    #expect(try decode(Changes.self, "enable-failure").changes.isEmpty)
+    #expect(try decode(Changes.self, "uninstall-noop").changes == ["nothing installed, nothing changed"])
+    struct Bottled: Decodable { var directory: String?; var changes: [[String: String?]] }
+    #expect(try decode(Bottled.self, "bottle-failure").directory == nil)
+    #expect(try decode(Bottled.self, "bottle-noop").changes.allSatisfy { $0["action"] == "unchanged" })
+    struct Lines: Decodable { var lines: [String] }
+    let lines = try decode(Lines.self, "line-success").lines
+    #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix(":BOTTLE") && !$0.contains("\n") })
 }
 
 /// The codes are one vocabulary: Swift's enum, the schema's and the man page's table.
