@@ -20,7 +20,7 @@ struct DisableCommand: ParsableCommand, QuietCommand {
         try CommandEnd(command: "disable", json: jsonOption.json).run(failed: ChangeList(changes: [])) {
             var installer = Installer(plan: try entry.plan())
             installer.persist = !noPersist
-            let changes = try installer.setEnabled(false)
+            let changes = try installer.setEnabled(false).map(\.message)
             if !jsonOption.json { for message in changes { print(message) } }
             return (ChangeList(changes: changes), [])
         }

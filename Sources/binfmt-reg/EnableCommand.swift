@@ -19,7 +19,7 @@ struct EnableCommand: ParsableCommand, QuietCommand {
         try CommandEnd(command: "enable", json: jsonOption.json).run(failed: ChangeList(changes: [])) {
             var installer = Installer(plan: try entry.plan())
             installer.persist = !noPersist
-            let changes = try installer.setEnabled(true)
+            let changes = try installer.setEnabled(true).map(\.message)
             if !jsonOption.json { for message in changes { print(message) } }
             return (ChangeList(changes: changes), [])
         }

@@ -60,7 +60,7 @@ struct InstallCommand: ParsableCommand, QuietCommand {
             installer.persist = !noPersist
             installer.force = force
             installer.reregister = reregister
-            let changes = try installer.install()
+            let changes = try installer.install().map(\.message)
             guard jsonOption.json else {
                 for message in changes { print(message) }
                 return (Outcome(changes: changes, status: nil), [])

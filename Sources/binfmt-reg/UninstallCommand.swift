@@ -34,7 +34,7 @@ struct UninstallCommand: ParsableCommand, QuietCommand {
             if let root { installer.layout = .package(root: root) }
             installer.persist = !noPersist
             installer.force = force
-            let changes = try installer.uninstall(removeInterpreter: removeInterpreter)
+            let changes = try installer.uninstall(removeInterpreter: removeInterpreter).map(\.message)
             if !jsonOption.json { for message in changes { print(message) } }
             return (ChangeList(changes: changes), [])
         }
