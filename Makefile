@@ -12,7 +12,7 @@ BUILD_DEPS := libcap-dev libstdc++-12-dev gcc make
 TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb strace \
              libcap2-bin systemd util-linux g++ gcc-12-multilib file attr docker.io bubblewrap \
              valgrind ltrace podman uidmap gcc-aarch64-linux-gnu \
-             qemu-system-x86 qemu-system-arm cpio xz-utils debootstrap
+             qemu-system-x86 qemu-system-arm cpio xz-utils debootstrap python3-jsonschema
 BENCH_DEPS := hyperfine patchelf time binutils
 
 .PHONY: all build deps test-deps test-services bench-deps bench check check-unit check-vm setup install uninstall \
@@ -104,6 +104,8 @@ INSTALL_ROOT = $(if $(DESTDIR),$(abspath $(DESTDIR)),/)
 BASH_COMPLETIONS := $(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETIONS := $(PREFIX)/share/zsh/vendor-completions
 FISH_COMPLETIONS := $(PREFIX)/share/fish/vendor_completions.d
+# The schema of binfmt-reg's --json documents, where binfmt-reg(8) names it.
+SCHEMA_DIR := $(PREFIX)/share/binfmt-bottle
 # gdb's system-wide gdbinit directory (Debian's gdb: --with-system-gdbinit-dir): every gdb reads
 # runbottle.py from there, which lets `gdb -ex run` follow runbottle's userland exec.
 GDBINITDIR ?= /etc/gdb/gdbinit.d
@@ -113,12 +115,14 @@ install uninstall setup: SWIFT_BUILD_FLAGS = $(RELEASE_FLAGS)
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(BASH_COMPLETIONS) \
-	    $(DESTDIR)$(ZSH_COMPLETIONS) $(DESTDIR)$(FISH_COMPLETIONS) $(DESTDIR)$(GDBINITDIR)
+	    $(DESTDIR)$(ZSH_COMPLETIONS) $(DESTDIR)$(FISH_COMPLETIONS) $(DESTDIR)$(GDBINITDIR) \
+	    $(DESTDIR)$(SCHEMA_DIR)
 	install -m 0755 $(BIN)/binfmt-reg $(DESTDIR)$(PREFIX)/bin/binfmt-reg
 	$(BIN)/binfmt-reg install --root $(INSTALL_ROOT) $(if $(DESTDIR),,--no-persist)
 	install -m 0644 gdb/runbottle.py $(DESTDIR)$(GDBINITDIR)/runbottle.py
 	for page in $(wildcard man/*.5); do install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man5/; done
 	for page in $(wildcard man/*.8); do install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	install -m 0644 man/binfmt-reg.schema.json $(DESTDIR)$(SCHEMA_DIR)/binfmt-reg.schema.json
 	$(BIN)/binfmt-reg --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(BASH_COMPLETIONS)/binfmt-reg
 	$(BIN)/binfmt-reg --generate-completion-script zsh > $(DESTDIR)$(ZSH_COMPLETIONS)/_binfmt-reg
 	$(BIN)/binfmt-reg --generate-completion-script fish > $(DESTDIR)$(FISH_COMPLETIONS)/binfmt-reg.fish
@@ -132,6 +136,8 @@ uninstall:
 	    $(DESTDIR)$(FISH_COMPLETIONS)/binfmt-reg.fish
 	for page in $(notdir $(wildcard man/*.5)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$$page; done
 	for page in $(notdir $(wildcard man/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$page; done
+	rm -f $(DESTDIR)$(SCHEMA_DIR)/binfmt-reg.schema.json
+	rmdir $(DESTDIR)$(SCHEMA_DIR) 2>/dev/null || true
 
 # The README's first command: build, install, register the entries, prove the chain.
 setup: deps install

@@ -222,7 +222,7 @@ except Exception as error:
     print("not JSON: %s" % error); sys.exit()
 name = sys.argv[2]
 names = sorted(e.get("name") for e in report.get("entries", []))
-binfmt = [c for c in report.get("canary", []) if c.get("dispatch") == "binfmt" and "user" not in c]
+binfmt = [c for c in report.get("canary", []) if c.get("dispatch") == "binfmt" and c.get("user") is None]
 dispatch = [d for d in report.get("dispatches", []) if d.get("dispatch") == "binfmt"]
 if names != sorted([name, name + "-privileged"]):
     print("entries %s" % names)

@@ -1,5 +1,6 @@
 // The kernel side: one binfmt_misc mount, read and written through its files. Only our own
 // entries are written; `status` is only ever read (writing it disables or wipes every entry).
+import ELFEngine
 import LinuxOS
 import SystemPackage
 #if canImport(Glibc)
@@ -7,13 +8,20 @@ import Glibc
 #endif
 
 /// A failure talking to the kernel or the file system, naming the path and the reason.
-public enum BinfmtMiscError: Error, Equatable, CustomStringConvertible {
+public enum BinfmtMiscError: ProblemError, Equatable {
     /// binfmt_misc is not mounted at the path and could not be (kernel without it, no /proc).
     case notAvailable(path: String, reason: String)
     case notMounted(path: String)
     /// EPERM or EACCES: the operation needs root (CAP_SYS_ADMIN, or root of a user namespace).
     case notPermitted(path: String, what: String)
     case failed(path: String, what: String, reason: String)
+    /// An entry of our name that binfmt-reg did not register: `what` (install, uninstall)
+    /// leaves it alone without --force.
+    case foreignEntry(path: String, what: String, interpreter: String)
+    /// None of the entries `what` (enable, disable) acts on is registered.
+    case notRegistered(path: String, what: String)
+    /// The interpreter to register is missing or cannot be executed.
+    case badInterpreter(path: String, reason: String)
     case invalid(RegistrationError)
     /// A change failed and putting back what was there failed too: `lost` names what is gone.
     indirect case notRestored(BinfmtMiscError, lost: [String])
@@ -32,10 +40,44 @@ public enum BinfmtMiscError: Error, Equatable, CustomStringConvertible {
                 : "\(path): \(what): permission denied (run as root)"
         case .failed(let path, let what, let reason):
             return "\(path): \(what): \(reason)"
+        case .foreignEntry(let path, let what, let interpreter):
+            return "\(path): \(what): an entry of this name that binfmt-reg did not register (interpreter \(interpreter)): --force \(what == "install" ? "replaces" : "removes") it"
+        case .notRegistered(let path, let what):
+            return "\(path): \(what): not registered (run binfmt-reg install)"
+        case .badInterpreter(let path, let reason):
+            return "\(path): interpreter: \(reason)"
         case .invalid(let error):
             return error.description
         case .notRestored(let error, let lost):
             return "\(error); putting back the previous state failed: \(lost.joined(separator: "; "))"
+        }
+    }
+
+    /// The path the error concerns.
+    public var path: String? {
+        switch self {
+        case .notAvailable(let path, _), .notMounted(let path), .notPermitted(let path, _),
+             .failed(let path, _, _), .foreignEntry(let path, _, _), .notRegistered(let path, _),
+             .badInterpreter(let path, _):
+            return path
+        case .invalid: return nil
+        case .notRestored(let error, _): return error.path
+        }
+    }
+
+    public var problem: Problem { Problem(code, description, path: path) }
+
+    public var code: ProblemCode {
+        switch self {
+        case .notAvailable: return .binfmtMiscNotAvailable
+        case .notMounted: return .binfmtMiscNotMounted
+        case .notPermitted: return .permissionDenied
+        case .failed: return .operationFailed
+        case .foreignEntry: return .entryNotOurs
+        case .notRegistered: return .entryNotRegistered
+        case .badInterpreter: return .interpreterMissing
+        case .invalid: return .invalidRegistration
+        case .notRestored: return .notRestored
         }
     }
 

@@ -9,18 +9,19 @@ import Glibc
 #endif
 
 /// One check the canary makes, with what it saw when it failed.
-public struct CanaryCheck: Sendable, Codable {
+public struct CanaryCheck: Sendable, Codable, Equatable {
     public var name: String
     public var ok: Bool
-    public var detail: String
+    /// What it saw, when it failed; null when it passed.
+    @NullIfAbsent public var detail: String? = nil
 }
 
 public struct CanaryResult: Sendable, Codable {
     /// The entry expected to take it; nil for the PT_INTERP dispatch (no entry), and for an
     /// entry this mount namespace cannot see (binfmt_misc not mounted here: a host's entry).
-    public var entry: String?
+    @NullIfAbsent public var entry: String? = nil
     /// The user it ran as, when not the caller (an ordinary uid, to check what ordinary users get).
-    public var user: UInt32?
+    @NullIfAbsent public var user: UInt32? = nil
     public var noteType: UInt32
     /// "interp" (note type 3, the kernel starts runbottle from PT_INTERP) or "binfmt" (types 1
     /// and 2, an entry starts it).
@@ -35,9 +36,8 @@ public struct CanaryResult: Sendable, Codable {
     public var header: [UInt8]
 
     public var ok: Bool { reachedLoader && checks.allSatisfy(\.ok) }
-    public var problems: [String] { checks.filter { !$0.ok }.map { "\($0.name): \($0.detail)" } }
 
-    enum CodingKeys: String, CodingKey { case entry, user, noteType, dispatch, reachedLoader, explicitMode, checks }
+    enum CodingKeys: String, CodingKey { case entry, user, noteType, dispatch, reachedLoader, explicitMode, checks, ok }
 
     public init(entry: String?, user: UInt32?, noteType: UInt32, reachedLoader: Bool, checks: [CanaryCheck], header: [UInt8]) {
         self.entry = entry
@@ -59,6 +59,19 @@ public struct CanaryResult: Sendable, Codable {
         explicitMode = try container.decode(Bool.self, forKey: .explicitMode)
         checks = try container.decode([CanaryCheck].self, forKey: .checks)
         header = []
+    }
+
+    /// Every key, `ok` included, so that a consumer need not judge the checks itself.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(entry, forKey: .entry)
+        try container.encode(user, forKey: .user)
+        try container.encode(noteType, forKey: .noteType)
+        try container.encode(dispatch, forKey: .dispatch)
+        try container.encode(reachedLoader, forKey: .reachedLoader)
+        try container.encode(explicitMode, forKey: .explicitMode)
+        try container.encode(checks, forKey: .checks)
+        try container.encode(ok, forKey: .ok)
     }
 }
 
@@ -115,8 +128,10 @@ public struct CanaryRunner: Sendable {
     ) -> CanaryResult {
         var result = CanaryResult(entry: expectedEntry, user: user, noteType: noteType.rawValue,
                                   reachedLoader: false, checks: [], header: [])
+        // The program's output is quoted as one line: a detail never ends in a newline.
         func fail(_ name: String, _ detail: String) -> CanaryResult {
-            result.checks.append(.init(name: name, ok: false, detail: detail))
+            let line = detail.split(separator: "\n", omittingEmptySubsequences: true).joined(separator: " | ")
+            result.checks.append(.init(name: name, ok: false, detail: line))
             return result
         }
         var template = Array((temporaryDirectory + "/binfmt-reg-canary-XXXXXX").utf8CString)
@@ -168,8 +183,8 @@ public struct CanaryRunner: Sendable {
             values[String(parts[0]), default: []].append(parts.count > 1 ? String(parts[1]) : "")
         }
         func value(_ key: String) -> String { values[key]?.first ?? "(missing)" }
-        func check(_ name: String, _ ok: Bool, _ detail: String) {
-            result.checks.append(.init(name: name, ok: ok, detail: detail))
+        func check(_ name: String, _ ok: Bool, _ detail: @autoclosure () -> String) {
+            result.checks.append(.init(name: name, ok: ok, detail: ok ? nil : detail()))
         }
         let argv = values["argv"] ?? []
         let realProgram = (try? FileSystem.realPath(programPath)) ?? programPath

@@ -99,10 +99,10 @@ extension Substring {
 
 /// What a BOTTLE magic and mask match, decoded; nil fields mean "not constrained".
 public struct SealMatch: Sendable, Hashable, Codable {
-    public var elfClass: Int?          // 32 or 64
-    public var bigEndian: Bool?
-    public var machine: UInt16?
-    public var noteType: UInt32?
+    @NullIfAbsent public var elfClass: Int? = nil          // 32 or 64
+    @NullIfAbsent public var bigEndian: Bool? = nil
+    @NullIfAbsent public var machine: UInt16? = nil
+    @NullIfAbsent public var noteType: UInt32? = nil
     /// True when the bytes at the note offset are kept and spell the BOTTLE note's namesz and
     /// padded name (bottle_format.h).
     public var bottleNote: Bool
@@ -117,17 +117,19 @@ public struct SealMatch: Sendable, Hashable, Codable {
             return Array(magic[range])
         }
         guard kept(0..<4) == [0x7f, 0x45, 0x4c, 0x46] else { return nil }
-        elfClass = kept(4..<5).flatMap { $0[0] == 1 ? 32 : $0[0] == 2 ? 64 : nil }
-        bigEndian = kept(5..<6).flatMap { $0[0] == 1 ? false : $0[0] == 2 ? true : nil }
+        let elfClass = kept(4..<5).flatMap { $0[0] == 1 ? 32 : $0[0] == 2 ? 64 : nil }
+        let bigEndian = kept(5..<6).flatMap { $0[0] == 1 ? false : $0[0] == 2 ? true : nil }
         let big = bigEndian ?? false
         func value(_ bytes: [UInt8]) -> UInt32 {
             (big ? bytes : bytes.reversed()).reduce(0) { $0 << 8 | UInt32($1) }
         }
-        machine = kept(18..<20).map { UInt16(truncatingIfNeeded: value($0)) }
         let noteOffset = SealFormat.noteOffset(is64Bit: elfClass != 32)
         let name = SealFormat.paddedNoteName
         bottleNote = kept(noteOffset..<noteOffset + 4).map(value) == SealFormat.noteNameSize
             && kept(noteOffset + 12..<noteOffset + 12 + name.count) == name
+        self.elfClass = elfClass
+        self.bigEndian = bigEndian
+        machine = kept(18..<20).map { UInt16(truncatingIfNeeded: value($0)) }
         noteType = kept(noteOffset + 8..<noteOffset + 12).map(value)
     }
 

@@ -67,10 +67,9 @@ public struct Installer: Sendable {
         return try body(mounted)
     }
 
-    /// What install, uninstall, enable and disable say when they mounted binfmt_misc: where,
-    /// and whose instance it is.
-    private var mountedMessage: String {
-        "binfmt_misc: mounted at \(fs.directory) (\(BinfmtMiscFS.inInitialUserNamespace ? "the host's instance" : "this user namespace's own instance"))"
+    /// What install, uninstall, enable and disable report when they mounted binfmt_misc.
+    private var mountedChange: InstallerChange {
+        .mounted(directory: fs.directory, hostInstance: BinfmtMiscFS.inInitialUserNamespace)
     }
 
     /// The directories systemd-binfmt reads, in its order (binfmt.d(5)): the first file of a
@@ -93,15 +92,15 @@ public struct Installer: Sendable {
     /// Makes a reboot register nothing of ours: the /etc file removed, or where a package's file
     /// would still register the entries, replaced by a mask. Returns what it did and how to undo
     /// it; nil when nothing was there to hide.
-    private func unpersist(_ why: String) throws(BinfmtMiscError) -> (message: String, restore: () -> Void)? {
+    private func unpersist() throws(BinfmtMiscError) -> (change: InstallerChange, restore: () -> Void)? {
         let path = binfmtDPath
         let (_, restore) = try binfmtDRestorer()
         if let packaged = packagedBinfmtDFiles.first {
             if Files.isMask(path) { return nil }
             try Files.mask(path)
-            return ("\(path): masked (a link to /dev/null), \(why): \(packaged) no longer registers them at boot", restore)
+            return (.persistenceMaskedForPackage(path: path, packaged: packaged), restore)
         }
-        return try Files.remove(path) ? ("\(path): removed", restore) : nil
+        return try Files.remove(path) ? (.persistenceRemoved(path: path), restore) : nil
     }
 
     /// Where install records how it registered the entries now in the kernel: /run, because
@@ -130,8 +129,8 @@ public struct Installer: Sendable {
         guard !force, let foreign = entries.first(where: {
             $0.registration.interpreter != plan.interpreter && !recorded.contains($0.registration.line)
         }) else { return }
-        throw .failed(path: fs.directory + "/" + foreign.registration.name, what: what,
-                      reason: "an entry of this name that binfmt-reg did not register (interpreter \(foreign.registration.interpreter)): --force \(what == "install" ? "replaces" : "removes") it")
+        throw .foreignEntry(path: fs.directory + "/" + foreign.registration.name, what: what,
+                            interpreter: foreign.registration.interpreter)
     }
 
     private func writeRecord(_ registrations: [Registration]) throws(BinfmtMiscError) {
@@ -148,7 +147,7 @@ public struct Installer: Sendable {
 
     /// Checks everything first, then changes runbottle, the binfmt.d file and the entries in
     /// that order; a failure puts back each part already changed.
-    public func install() throws(BinfmtMiscError) -> [String] {
+    public func install() throws(BinfmtMiscError) -> [InstallerChange] {
         let registrations: [Registration]
         do { registrations = try plan.registrations() } catch { throw .invalid(error) }
         try refuseSelfMatch(registrations, interpreter: runbottle)
@@ -158,10 +157,10 @@ public struct Installer: Sendable {
         }
     }
 
-    private func install(_ registrations: [Registration], mounted: Bool) throws(BinfmtMiscError) -> [String] {
+    private func install(_ registrations: [Registration], mounted: Bool) throws(BinfmtMiscError) -> [InstallerChange] {
         let registering = layout == .system
-        var messages: [String] = []
-        if mounted { messages.append(mountedMessage) }
+        var messages: [InstallerChange] = []
+        if mounted { messages.append(mountedChange) }
         // Everything we may have to put back, read before anything changes.
         let previous: [String: EntryStatus] = registering ? try currentEntries(registrations) : [:]
         try refuseForeign(Array(previous.values), "install")
@@ -171,14 +170,14 @@ public struct Installer: Sendable {
             var interpreterChanged = false
             if let runbottle {
                 let result = try installInterpreter(runbottle)
-                messages.append(result.message)
+                messages.append(result.change)
                 interpreterChanged = result.changed
                 if let restore = result.restore { undo.append(restore) }
             }
-            var persistence: String?
+            var persistence: InstallerChange?
             if persist {
-                let (message, restore) = try writePersistence(registrations)
-                persistence = message
+                let (change, restore) = try writePersistence(registrations)
+                persistence = change
                 if let restore { undo.append(restore) }
             }
             if registering {
@@ -193,7 +192,7 @@ public struct Installer: Sendable {
         // Best effort: without the record, status expects what its options say.
         if registering { try? writeRecord(registrations) }
         if registering, try !fs.globallyEnabled() {
-            messages.append("binfmt_misc: globally disabled: no entry runs until \(fs.directory)/status is enabled (echo 1 > \(fs.directory)/status)")
+            messages.append(.globallyDisabled(directory: fs.directory))
         }
         return messages
     }
@@ -212,10 +211,10 @@ public struct Installer: Sendable {
         var info = stat()
         let path = layout.path(plan.interpreter)
         if stat(path, &info) != 0 {
-            throw .failed(path: path, what: "interpreter", reason: Errno(rawValue: errno).description)
+            throw .badInterpreter(path: path, reason: Errno(rawValue: errno).description)
         }
         if info.st_mode & S_IFMT != S_IFREG || info.st_mode & 0o111 == 0 {
-            throw .failed(path: path, what: "interpreter", reason: "not an executable regular file")
+            throw .badInterpreter(path: path, reason: "not an executable regular file")
         }
     }
 
@@ -229,13 +228,12 @@ public struct Installer: Sendable {
         guard let header = bytes.map({ Array($0.prefix(head)) }) ?? (try? Files.read(path, limit: head)) ?? nil
         else { return }
         for registration in registrations where registration.kind.matches(header: header) {
-            throw .failed(path: path, what: "interpreter",
-                          reason: "entry \(registration.name) would match its own interpreter (a sealed file): every exec it takes would fail with ELOOP")
+            throw .badInterpreter(path: path, reason: "entry \(registration.name) would match its own interpreter (a sealed file): every exec it takes would fail with ELOOP")
         }
     }
 
     private struct InterpreterResult {
-        var message: String
+        var change: InstallerChange
         var changed: Bool
         var restore: (() -> Void)?
     }
@@ -252,11 +250,9 @@ public struct Installer: Sendable {
         let modeRight = stat(path, &info) == 0 && info.st_mode & 0o7777 == 0o755
             && (geteuid() != 0 || info.st_uid == 0)
         if oldBytes == bytes && oldCapability == nil && modeRight {
-            return InterpreterResult(message: "\(path): already installed, nothing changed", changed: false)
+            return InterpreterResult(change: .interpreterUnchanged(path: path), changed: false)
         }
         try Files.replace(path, with: bytes, mode: 0o755)
-        var message = "\(path): installed runbottle"
-        if let oldCapability { message += " (removed the earlier version's file capability \(oldCapability))" }
         let restore: () -> Void = {
             if let oldBytes {
                 try? Files.replace(path, with: oldBytes, mode: info.st_mode & 0o7777, capability: oldCapability)
@@ -264,14 +260,15 @@ public struct Installer: Sendable {
                 _ = try? Files.remove(path)
             }
         }
-        return InterpreterResult(message: message, changed: oldBytes != bytes, restore: restore)
+        return InterpreterResult(change: .interpreterInstalled(path: path, removedCapability: oldCapability),
+                                 changed: oldBytes != bytes, restore: restore)
     }
 
     /// Registers each entry that is missing or differs; puts every entry back on failure.
     private func apply(
         _ registrations: [Registration], previous: [String: EntryStatus], interpreterChanged: Bool
-    ) throws(BinfmtMiscError) -> [String] {
-        var messages: [String] = []
+    ) throws(BinfmtMiscError) -> [InstallerChange] {
+        var messages: [InstallerChange] = []
         // Each step puts back one change and says what it could not put back. With F the kernel
         // opens the interpreter by path at registration: an old entry whose file is gone or now
         // unusable (a noexec mount) cannot come back as it was.
@@ -282,7 +279,7 @@ public struct Installer: Sendable {
                 guard let old = previous[name] else {
                     try fs.register(registration)
                     undo.append { Self.failure("remove \(name)") { () throws(BinfmtMiscError) in try fs.remove(name) } }
-                    messages.append("\(name): registered (\(registration.flags))")
+                    messages.append(.registered(name: name, flags: registration.flags))
                     continue
                 }
                 let changes = Self.differences(old.registration, registration)
@@ -290,11 +287,11 @@ public struct Installer: Sendable {
                 let reopen = changes.isEmpty && ((interpreterChanged && registration.flags.contains(.fixBinary)) || reregister)
                 if changes.isEmpty && !reopen {
                     if old.enabled {
-                        messages.append("\(name): already installed, nothing changed")
+                        messages.append(.entryUnchanged(name: name))
                     } else {
                         try fs.setEnabled(name, true)
                         undo.append { Self.failure("disable \(name)") { () throws(BinfmtMiscError) in try fs.setEnabled(name, false) } }
-                        messages.append("\(name): already installed; was disabled, enabled it")
+                        messages.append(.entryReenabled(name: name))
                     }
                     continue
                 }
@@ -302,16 +299,15 @@ public struct Installer: Sendable {
                 undo.append { Self.restore(old, fs) }
                 try fs.register(registration)
                 undo.append { Self.failure("remove \(name)") { () throws(BinfmtMiscError) in try fs.remove(name) } }
-                messages.append(!reopen ? "\(name): replaced: " + changes.joined(separator: "; ")
-                    : reregister ? "\(name): registered again, ahead of every older registration"
-                    : "\(name): re-registered so that the kernel opens the new interpreter (F)")
+                messages.append(!reopen ? .entryReplaced(name: name, differences: changes)
+                    : reregister ? .entryReregistered(name: name) : .entryReopened(name: name))
             }
             // An entry of ours the plan no longer has (--no-privileged-entry after a full install).
             for name in entryNames where !registrations.contains(where: { $0.name == name }) {
                 guard let old = previous[name] else { continue }
                 try fs.remove(name)
                 undo.append { Self.restore(old, fs) }
-                messages.append("\(name): removed (not part of this installation)")
+                messages.append(.entryDropped(name: name))
             }
         } catch {
             let lost = undo.reversed().compactMap { $0() }
@@ -361,30 +357,30 @@ public struct Installer: Sendable {
     /// A reboot keeps enable's and disable's choice where a binfmt.d file of ours would register
     /// the entries: disable masks it; enable removes the mask a package's file then shows
     /// through, or writes the registered entries' lines, as install does.
-    private func persistEnabled(_ enabled: Bool, _ registered: [Registration]) throws(BinfmtMiscError) -> String? {
+    private func persistEnabled(_ enabled: Bool, _ registered: [Registration]) throws(BinfmtMiscError) -> InstallerChange? {
         let path = binfmtDPath, masked = Files.isMask(path), packaged = packagedBinfmtDFiles.first
         guard Files.exists(path) || masked || packaged != nil else { return nil }
         if !enabled {
             if masked { return nil }
             try Files.mask(path)
-            return "\(path): masked (a link to /dev/null): the entries stay disabled after a reboot"
+            return .persistenceMasked(path: path)
         }
         if masked, let packaged, try Files.read(packaged) == Array(registered.map(\.line).joined().utf8) {
             _ = try Files.remove(path)
-            return "\(path): mask removed: \(packaged) registers the entries at boot"
+            return .maskRemoved(path: path, packaged: packaged)
         }
         return masked || Files.exists(path) ? try writePersistence(registered).0 : nil
     }
 
     private func writePersistence(_ registrations: [Registration]) throws(BinfmtMiscError)
-        -> (String, (() -> Void)?)
+        -> (InstallerChange, (() -> Void)?)
     {
         let text = Array(registrations.map(\.line).joined().utf8)
         let path = binfmtDPath
         let (old, restore) = try binfmtDRestorer()
-        if old == text { return ("\(path): already up to date", nil) }
+        if old == text { return (.persistenceUnchanged(path: path), nil) }
         try Files.replace(path, with: text, mode: 0o644)
-        return ("\(path): written (systemd-binfmt registers it at boot)", restore)
+        return (.persistenceWritten(path: path), restore)
     }
 
     /// The binfmt.d file's bytes now (nil when absent or a mask), and how to put it back as it
@@ -404,15 +400,15 @@ public struct Installer: Sendable {
     /// Removes our entries, the binfmt.d file, and with `removeInterpreter` the interpreter.
     /// Mounts binfmt_misc first, as install does: in a fresh mount namespace the entries are
     /// there, only unseen.
-    public func uninstall(removeInterpreter: Bool) throws(BinfmtMiscError) -> [String] {
+    public func uninstall(removeInterpreter: Bool) throws(BinfmtMiscError) -> [InstallerChange] {
         try onInstance { mounted throws(BinfmtMiscError) in
             try uninstall(removeInterpreter: removeInterpreter, mounted: mounted)
         }
     }
 
-    private func uninstall(removeInterpreter: Bool, mounted: Bool) throws(BinfmtMiscError) -> [String] {
-        var messages: [String] = []
-        if mounted { messages.append(mountedMessage) }
+    private func uninstall(removeInterpreter: Bool, mounted: Bool) throws(BinfmtMiscError) -> [InstallerChange] {
+        var messages: [InstallerChange] = []
+        if mounted { messages.append(mountedChange) }
         var present: [EntryStatus] = []
         if layout == .system {
             for name in entryNames { if let entry = try fs.entry(name) { present.append(entry) } }
@@ -420,56 +416,53 @@ public struct Installer: Sendable {
         }
         // The binfmt.d file first, the part most likely to fail (a read-only /etc): then a
         // failure has changed nothing, and one removing an entry puts the file back.
-        let unpersisted = persist ? try unpersist("uninstalled") : nil
+        let unpersisted = persist ? try unpersist() : nil
         var removed: [EntryStatus] = []
         do {
             for entry in present {
                 try fs.remove(entry.registration.name)
                 removed.append(entry)
-                messages.append("\(entry.registration.name): removed")
+                messages.append(.entryRemoved(name: entry.registration.name))
             }
         } catch {
             let lost = removed.reversed().compactMap { Self.restore($0, fs) }
             unpersisted?.restore()
             throw lost.isEmpty ? error : .notRestored(error, lost: lost)
         }
-        if let unpersisted { messages.append(unpersisted.message) }
+        if let unpersisted { messages.append(unpersisted.change) }
         if layout == .system { _ = try? Files.remove(recordPath) }
         if removeInterpreter {
             let path = layout.path(plan.interpreter)
-            if try Files.remove(path) { messages.append("\(path): removed") }
+            if try Files.remove(path) { messages.append(.interpreterRemoved(path: path)) }
         }
-        if !messages.contains(where: { $0.hasSuffix(": removed") || $0.contains(": masked") }) {
-            messages.append("nothing installed, nothing changed")
-        }
+        if !messages.contains(where: \.removes) { messages.append(.nothingInstalled) }
         return messages
     }
 
     /// Enables or disables every entry of ours that is registered.
-    public func setEnabled(_ enabled: Bool) throws(BinfmtMiscError) -> [String] {
+    public func setEnabled(_ enabled: Bool) throws(BinfmtMiscError) -> [InstallerChange] {
         try onInstance { mounted throws(BinfmtMiscError) in try setEnabled(enabled, mounted: mounted) }
     }
 
-    private func setEnabled(_ enabled: Bool, mounted: Bool) throws(BinfmtMiscError) -> [String] {
-        var messages: [String] = []
-        if mounted { messages.append(mountedMessage) }
+    private func setEnabled(_ enabled: Bool, mounted: Bool) throws(BinfmtMiscError) -> [InstallerChange] {
+        var messages: [InstallerChange] = []
+        if mounted { messages.append(mountedChange) }
         var registered: [Registration] = []
         for name in entryNames {
             guard let entry = try fs.entry(name) else { continue }
             registered.append(entry.registration)
             if entry.enabled == enabled {
-                messages.append("\(name): already \(enabled ? "enabled" : "disabled")")
+                messages.append(enabled ? .alreadyEnabled(name: name) : .alreadyDisabled(name: name))
             } else {
                 try fs.setEnabled(name, enabled)
-                messages.append("\(name): \(enabled ? "enabled" : "disabled")")
+                messages.append(enabled ? .enabled(name: name) : .disabled(name: name))
             }
         }
         if registered.isEmpty {
-            throw .failed(path: fs.directory + "/" + plan.name, what: enabled ? "enable" : "disable",
-                          reason: "not registered (run binfmt-reg install)")
+            throw .notRegistered(path: fs.directory + "/" + plan.name, what: enabled ? "enable" : "disable")
         }
         if persist && layout == .system {
-            if let message = try persistEnabled(enabled, registered) { messages.append(message) }
+            if let change = try persistEnabled(enabled, registered) { messages.append(change) }
         }
         return messages
     }

@@ -1,6 +1,8 @@
 // A binfmt_misc registration line as a value: render, parse and validate, by the kernel's rules
 // (fs/binfmt_misc.c create_entry) plus the limits that keep a line working on older kernels.
 
+import ELFEngine
+
 /// The flag letters of a registration line.
 public struct RegistrationFlags: OptionSet, Sendable, Hashable, Codable, CustomStringConvertible {
     public let rawValue: UInt8
@@ -206,8 +208,10 @@ public struct Registration: Sendable, Hashable {
     }
 }
 
-public enum RegistrationError: Error, Equatable, CustomStringConvertible {
+public enum RegistrationError: ProblemError, Equatable {
     case invalid(String)
+
+    public var problem: Problem { Problem(.invalidRegistration, description) }
 
     public var description: String {
         switch self {

@@ -18,7 +18,7 @@ public struct StatusReport: Sendable, Codable {
         public var directory: String
         public var mounted: Bool
         /// The global switch (its `status` file); nil when not mounted.
-        public var enabled: Bool?
+        @NullIfAbsent public var enabled: Bool? = nil
         /// Whose instance this is: "host" (the initial user namespace's, which containers
         /// without a user namespace of their own share) or "user-namespace" (Linux 6.7 gives
         /// each user namespace that mounts binfmt_misc its own).
@@ -30,25 +30,25 @@ public struct StatusReport: Sendable, Codable {
         /// "ordinary" (note type 1) or "privileged" (note type 2).
         public var role: String
         /// Nil when it cannot be known: binfmt_misc is not mounted in this mount namespace.
-        public var registered: Bool?
-        public var enabled: Bool?
-        public var interpreter: String?
-        public var flags: RegistrationFlags?
-        public var offset: Int?
-        public var magic: String?
-        public var mask: String?
+        @NullIfAbsent public var registered: Bool? = nil
+        @NullIfAbsent public var enabled: Bool? = nil
+        @NullIfAbsent public var interpreter: String? = nil
+        @NullIfAbsent public var flags: RegistrationFlags? = nil
+        @NullIfAbsent public var offset: Int? = nil
+        @NullIfAbsent public var magic: String? = nil
+        @NullIfAbsent public var mask: String? = nil
         /// What the magic and mask match, decoded.
-        public var matches: SealMatch?
-        public var matchesSummary: String?
+        @NullIfAbsent public var matches: SealMatch? = nil
+        @NullIfAbsent public var matchesSummary: String? = nil
         /// The registration line that produces this entry.
-        public var line: String?
+        @NullIfAbsent public var line: String? = nil
     }
 
     public struct Interpreter: Sendable, Codable {
         public var path: String
         public var present: Bool
         public var executable: Bool
-        public var capability: String?
+        @NullIfAbsent public var capability: String? = nil
     }
 
     public struct Persistence: Sendable, Codable {
@@ -78,7 +78,7 @@ public struct StatusReport: Sendable, Codable {
         public var interpreter: String
         public var present: Bool
         public var executable: Bool
-        public var capability: String?
+        @NullIfAbsent public var capability: String? = nil
         /// Note type 3 canaries, as the caller and as an ordinary user.
         public var canary: [CanaryResult]
     }
@@ -99,17 +99,84 @@ public struct StatusReport: Sendable, Codable {
     public var binfmtMisc: BinfmtMiscState
     public var entries: [Entry]
     public var interpreters: [Interpreter]
-    public var persistence: Persistence?
+    @NullIfAbsent public var persistence: Persistence? = nil
     public var conflicts: [Conflict]
     /// The binfmt dispatch's canaries (note types 1 and 2).
     public var canary: [CanaryResult]
     public var interpDispatch: InterpDispatch
     public var dispatches: [DispatchSummary]
-    /// What is wrong: each makes the exit status non-zero.
-    public var problems: [String]
+    /// What is wrong: each makes the exit status non-zero. binfmt-reg words them; the JSON
+    /// document carries them in its envelope, beside the report's keys.
+    public var problems: [StatusFinding] = []
     /// Worth knowing, but not wrong.
     public var warnings: [String]
     public var ok: Bool { problems.isEmpty }
+
+    enum CodingKeys: String, CodingKey {
+        case kernel, binfmtMisc, entries, interpreters, persistence, conflicts, canary, interpDispatch, dispatches, warnings
+    }
+}
+
+/// One thing status finds wrong, as a value: binfmt-reg words it for people.
+public enum StatusFinding: Sendable, Equatable {
+    case binfmtMiscDisabled(directory: String)
+    case unreadable(BinfmtMiscError)
+    case entryDisabled(directory: String, name: String)
+    case entryWrongMatch(directory: String, name: String, noteType: UInt32, matches: String?)
+    /// Without P or O runbottle cannot work at all; without C privileged programs lose privileges.
+    case entryWithoutPO(directory: String, name: String, flags: RegistrationFlags)
+    case entryWithoutC(directory: String, name: String, flags: RegistrationFlags)
+    case entryNotRegistered(directory: String, name: String)
+    case interpreterUnusable(path: String)
+    case interpreterCapability(path: String, capability: String)
+    /// A canary through `label` (an entry, the PT_INTERP dispatch, a host's entry) as `user`.
+    case canaryFailed(label: String, user: UInt32?, failed: [CanaryCheck])
+    /// Not visible here, and no entry from outside took the canary.
+    case notMountedNoEntry(directory: String, failed: [CanaryCheck])
+    case notMounted(directory: String)
+    case runbottleMissing(path: String)
+    case runbottleNotExecutable(path: String)
+    case persistenceMasked(path: String)
+    case persistenceMissing(path: String)
+    case persistenceDiffers(path: String)
+    case conflictingEntry(directory: String, name: String, interpreter: String)
+
+    public var code: ProblemCode {
+        switch self {
+        case .binfmtMiscDisabled: return .binfmtMiscDisabled
+        case .unreadable(let error): return error.code
+        case .entryDisabled: return .entryDisabled
+        case .entryWrongMatch: return .entryWrongMatch
+        case .entryWithoutPO, .entryWithoutC: return .entryWrongFlags
+        case .entryNotRegistered: return .entryNotRegistered
+        case .interpreterUnusable, .runbottleMissing, .runbottleNotExecutable: return .interpreterMissing
+        case .interpreterCapability: return .interpreterCapability
+        case .canaryFailed: return .canaryFailed
+        case .notMountedNoEntry, .notMounted: return .binfmtMiscNotMounted
+        case .persistenceMasked: return .persistenceMasked
+        case .persistenceMissing: return .persistenceMissing
+        case .persistenceDiffers: return .persistenceDiffers
+        case .conflictingEntry: return .conflictingEntry
+        }
+    }
+
+    /// The file or entry it concerns.
+    public var path: String? {
+        switch self {
+        case .binfmtMiscDisabled(let directory): return directory + "/status"
+        case .unreadable(let error): return error.path
+        case .entryDisabled(let directory, let name), .entryWrongMatch(let directory, let name, _, _),
+             .entryWithoutPO(let directory, let name, _), .entryWithoutC(let directory, let name, _),
+             .entryNotRegistered(let directory, let name), .conflictingEntry(let directory, let name, _):
+            return directory + "/" + name
+        case .interpreterUnusable(let path), .interpreterCapability(let path, _), .runbottleMissing(let path),
+             .runbottleNotExecutable(let path), .persistenceMasked(let path), .persistenceMissing(let path),
+             .persistenceDiffers(let path):
+            return path
+        case .notMountedNoEntry(let directory, _), .notMounted(let directory): return directory
+        case .canaryFailed: return nil
+        }
+    }
 }
 
 /// Gathers a StatusReport without changing anything (it never mounts or registers).
@@ -126,7 +193,7 @@ public struct StatusProbe: Sendable {
 
     public func report() -> StatusReport {
         let fs = installer.fs
-        var problems: [String] = [], warnings: [String] = []
+        var problems: [StatusFinding] = [], warnings: [String] = []
         var info = utsname()
         uname(&info)
         func field<T>(_ value: T) -> String {
@@ -140,7 +207,7 @@ public struct StatusProbe: Sendable {
         let mounted = fs.isMounted
         let globallyEnabled = mounted ? try? fs.globallyEnabled() : nil
         if mounted && globallyEnabled == false {
-            problems.append("binfmt_misc is disabled globally (\(fs.directory)/status says disabled)")
+            problems.append(.binfmtMiscDisabled(directory: fs.directory))
         }
 
         var entries: [StatusReport.Entry] = []
@@ -151,7 +218,7 @@ public struct StatusProbe: Sendable {
             var entry = StatusReport.Entry(name: name, role: role, registered: mounted ? false : nil)
             let status: EntryStatus?
             do { status = mounted ? try fs.entry(name) : nil } catch {
-                problems.append("\(error)")
+                problems.append(.unreadable(error))
                 status = nil
             }
             if let status {
@@ -168,19 +235,19 @@ public struct StatusProbe: Sendable {
                 }
                 entry.matches = SealMatch(status.kind)
                 entry.matchesSummary = entry.matches?.summary
-                if !status.enabled { problems.append("\(name) is disabled (binfmt-reg enable)") }
+                if !status.enabled { problems.append(.entryDisabled(directory: fs.directory, name: name)) }
                 let wantedType: UInt32 = role == "ordinary" ? 1 : 2
                 if entry.matches?.bottleNote != true || entry.matches?.noteType != wantedType {
-                    problems.append("\(name) does not match BOTTLE note type \(wantedType): \(entry.matchesSummary ?? "not an ELF magic")")
+                    problems.append(.entryWrongMatch(directory: fs.directory, name: name, noteType: wantedType, matches: entry.matchesSummary))
                 }
                 if !status.flags.isSuperset(of: [.preserveArgv0, .openBinary]) {
-                    problems.append("\(name) has flags \(status.flags); runbottle needs P and O")
+                    problems.append(.entryWithoutPO(directory: fs.directory, name: name, flags: status.flags))
                 } else if !status.flags.contains(.credentials) {
-                    problems.append("\(name) has flags \(status.flags), without C: setuid and file-capability programs lose their privileges through it (binfmt-reg install registers POCF)")
+                    problems.append(.entryWithoutC(directory: fs.directory, name: name, flags: status.flags))
                 }
             } else if mounted {
                 if role == "ordinary" {
-                    problems.append("\(name) is not registered (binfmt-reg install)")
+                    problems.append(.entryNotRegistered(directory: fs.directory, name: name))
                 } else {
                     warnings.append("\(name) is not registered: binfmt-dispatched binaries sealed as privileged (setuid, setgid, file capabilities) run through their PT_INTERP slot")
                 }
@@ -198,11 +265,11 @@ public struct StatusProbe: Sendable {
                                       capability: capability))
             let fixed = registered.filter { $0.interpreter == path }.allSatisfy { $0.flags.contains(.fixBinary) }
             if !executable && !fixed {
-                problems.append("interpreter \(path) is missing or not executable: sealed binaries fail with ENOENT")
+                problems.append(.interpreterUnusable(path: path))
             } else if !executable {
                 warnings.append("interpreter \(path) is missing here; the entries use F, so the kernel keeps the file it opened at registration")
             }
-            if let capability { problems.append(Self.capabilityProblem(path, capability)) }
+            if let capability { problems.append(.interpreterCapability(path: path, capability: capability)) }
         }
 
         var canaryResults: [CanaryResult] = []
@@ -211,9 +278,8 @@ public struct StatusProbe: Sendable {
         /// A canary's verdict: a problem when it failed; for an ordinary user the binfmt
         /// dispatch's explicit mode is a warning (a PT_INTERP canary in explicit mode fails).
         func judge(_ result: CanaryResult, through label: String) {
-            let who = result.user.map { " as uid \($0)" } ?? ""
             if !result.ok {
-                problems.append("canary through \(label)\(who) failed: \(result.problems.joined(separator: "; "))")
+                problems.append(.canaryFailed(label: label, user: result.user, failed: result.checks.filter { !$0.ok }))
             } else if let user = result.user, result.explicitMode {
                 warnings.append("for ordinary users (uid \(user)) the binfmt dispatch runs the loader in explicit mode: /proc/self/exe names runbottle (argv and $ORIGIN stay right); the PT_INTERP dispatch, seal's default, is native for them")
             }
@@ -229,7 +295,7 @@ public struct StatusProbe: Sendable {
                 warnings.append("binfmt_misc is not visible at \(fs.directory), but an entry registered outside this mount namespace (the host's) took a sealed canary: binfmt-dispatched binaries run here through it; its flags and interpreter cannot be read from here")
                 judge(result, through: "an entry of the host")
             } else {
-                problems.append("binfmt_misc is not mounted at \(fs.directory), and no entry took a sealed canary (binfmt dispatch): \(result.problems.joined(separator: "; ")) (binfmt-reg install mounts it and registers the entries; a container uses its host's entries, registered there with F)")
+                problems.append(.notMountedNoEntry(directory: fs.directory, failed: result.checks.filter { !$0.ok }))
             }
             if let user = ordinaryUser, result.reachedLoader {
                 let asUser = canary.run(noteType: .ordinary, expectedEntry: nil, user: user)
@@ -237,7 +303,7 @@ public struct StatusProbe: Sendable {
                 judge(asUser, through: "an entry of the host")
             }
         } else if !mounted {
-            problems.append("binfmt_misc is not mounted at \(fs.directory) (binfmt-reg install mounts it)")
+            problems.append(.notMounted(directory: fs.directory))
         }
         if let canary, mounted {
             // As the caller, then as an ordinary user too: through the binfmt dispatch runbottle
@@ -264,12 +330,12 @@ public struct StatusProbe: Sendable {
             interpreter: interpPath, present: interpPresent, executable: interpExecutable,
             capability: interpCapability, canary: [])
         if !interpPresent {
-            problems.append("runbottle is missing at \(interpPath): sealed binaries with the PT_INTERP dispatch (seal's default) fail with ENOENT here (binfmt-reg install puts it there)")
+            problems.append(.runbottleMissing(path: interpPath))
         } else if !interpExecutable {
-            problems.append("\(interpPath) is not an executable regular file: sealed binaries with the PT_INTERP dispatch (seal's default) fail here")
+            problems.append(.runbottleNotExecutable(path: interpPath))
         }
         if let interpCapability, !interpreters.contains(where: { $0.path == interpPath }) {
-            problems.append(Self.capabilityProblem(interpPath, interpCapability))
+            problems.append(.interpreterCapability(path: interpPath, capability: interpCapability))
         }
         if let canary, interpExecutable {
             for user in [nil] + (ordinaryUser.map { [$0] } ?? []) {
@@ -299,12 +365,12 @@ public struct StatusProbe: Sendable {
             // disable masks the file: entries that are all disabled are meant to stay so.
             if masked {
                 if registered.contains(where: \.enabled) {
-                    problems.append("\(path) is masked (a link to /dev/null): the enabled entries will not come back after a reboot (binfmt-reg enable writes it)")
+                    problems.append(.persistenceMasked(path: path))
                 }
             } else if content == nil {
-                problems.append("\(path) is missing: the entries will not come back after a reboot")
+                problems.append(.persistenceMissing(path: path))
             } else if persistence?.matchesRegistered == false && !registered.isEmpty {
-                problems.append("\(path) differs from the registered entries: a reboot would register something else")
+                problems.append(.persistenceDiffers(path: path))
             }
         }
 
@@ -325,7 +391,7 @@ public struct StatusProbe: Sendable {
                 conflicts.append(.init(name: other.name, interpreter: other.interpreter,
                                        overlaps: overlaps, winning: lost))
                 if lost {
-                    problems.append("entry \(other.name) (\(other.interpreter)) also matches sealed binaries and takes them first (the newest registration wins): remove or disable it, or run binfmt-reg install --reregister to put ours ahead of it")
+                    problems.append(.conflictingEntry(directory: fs.directory, name: other.name, interpreter: other.interpreter))
                 } else {
                     warnings.append("entry \(other.name) (\(other.interpreter)) also matches sealed binaries; ours wins now, but it would take them if it were registered again")
                 }
@@ -357,9 +423,8 @@ public struct StatusProbe: Sendable {
         }
 
         // The same finding through two entries is one line.
-        func unique(_ lines: [String]) -> [String] {
-            var seen = Set<String>()
-            return lines.filter { seen.insert($0).inserted }
+        func unique<T: Equatable>(_ items: [T]) -> [T] {
+            items.enumerated().filter { index, item in !items[..<index].contains(item) }.map(\.element)
         }
         return StatusReport(
             kernel: kernel,
@@ -368,11 +433,6 @@ public struct StatusProbe: Sendable {
             entries: entries, interpreters: interpreters, persistence: persistence,
             conflicts: conflicts, canary: canaryResults, interpDispatch: interp, dispatches: dispatches,
             problems: unique(problems), warnings: unique(warnings))
-    }
-
-    /// runbottle carrying a file capability, which no dispatch needs.
-    static func capabilityProblem(_ path: String, _ capability: String) -> String {
-        "interpreter \(path) carries the file capability \(capability): running it directly is a privilege-gaining exec for ordinary users (binfmt-reg install removes it)"
     }
 
     /// One dispatch's outcome from its canaries: for each user the worst of failed, explicit

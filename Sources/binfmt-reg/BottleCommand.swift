@@ -49,13 +49,38 @@ struct BottleCommand: ParsableCommand, QuietCommand {
     @Argument(help: "The programs: paths, or names looked up in PATH.", completion: .file())
     var programs: [String]
 
+    @OptionGroup var jsonOption: JSONOption
+
+    /// bottle --json: every file of the bottle and what happened to it (none when it failed).
+    struct Outcome: Encodable {
+        struct Change: Encodable {
+            var path: String
+            var action: String
+            /// How the file's DT_RPATH was set, for programs and libraries; null for others.
+            @NullIfAbsent var runPath: String?
+        }
+        @NullIfAbsent var directory: String?
+        var changes: [Change]
+        var summary: Counts
+    }
+
+    struct Counts: Encodable {
+        var added = 0, replaced = 0, unchanged = 0
+    }
+
     func run() throws {
-        try reportingFailures {
+        let failed = Outcome(directory: nil, changes: [], summary: Counts())
+        try CommandEnd(command: "bottle", json: jsonOption.json).run(failed: failed) {
             var request = BottleRequest(
                 programs: programs, output: output, libraries: libraries, includes: includes,
                 dispatch: dispatch.dispatch, interpreter: dispatch.interpreter)
             request.sysroot = sysroot.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
             let report = try Bottler.bottle(request)
+            let outcome = Outcome(
+                directory: report.directory,
+                changes: report.changes.map { .init(path: $0.path, action: $0.action.rawValue, runPath: $0.runPath?.rawValue) },
+                summary: Counts(added: report.count(.added), replaced: report.count(.replaced), unchanged: report.count(.unchanged)))
+            if jsonOption.json { return (outcome, []) }
             // An --include tree is one line per action unless --verbose: "added lib/python3.11/ (1508 files)".
             var trees: [String: [BottleChange.Action: Int]] = [:], treeOrder: [String] = []
             for change in report.changes where verbose || change.action != .unchanged {
@@ -75,6 +100,7 @@ struct BottleCommand: ParsableCommand, QuietCommand {
             }
             print("bottle \(report.directory): \(report.count(.added)) added, \(report.count(.replaced)) replaced, "
                   + "\(report.count(.unchanged)) unchanged (programs: \(dispatch.summary))")
+            return (outcome, [])
         }
     }
 

@@ -14,11 +14,15 @@ struct DisableCommand: ParsableCommand, QuietCommand {
     @Flag(help: "Leave the binfmt.d file as it is: the entries come back enabled after a reboot.")
     var noPersist = false
 
+    @OptionGroup var jsonOption: JSONOption
+
     func run() throws {
-        try reportingFailures {
+        try CommandEnd(command: "disable", json: jsonOption.json).run(failed: ChangeList(changes: [])) {
             var installer = Installer(plan: try entry.plan())
             installer.persist = !noPersist
-            for message in try installer.setEnabled(false) { print(message) }
+            let changes = try installer.setEnabled(false).map(\.message)
+            if !jsonOption.json { for message in changes { print(message) } }
+            return (ChangeList(changes: changes), [])
         }
     }
 }

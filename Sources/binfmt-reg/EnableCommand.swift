@@ -13,11 +13,15 @@ struct EnableCommand: ParsableCommand, QuietCommand {
     @Flag(help: "Leave the binfmt.d file as it is (a mask that disable left stays).")
     var noPersist = false
 
+    @OptionGroup var jsonOption: JSONOption
+
     func run() throws {
-        try reportingFailures {
+        try CommandEnd(command: "enable", json: jsonOption.json).run(failed: ChangeList(changes: [])) {
             var installer = Installer(plan: try entry.plan())
             installer.persist = !noPersist
-            for message in try installer.setEnabled(true) { print(message) }
+            let changes = try installer.setEnabled(true).map(\.message)
+            if !jsonOption.json { for message in changes { print(message) } }
+            return (ChangeList(changes: changes), [])
         }
     }
 }

@@ -1,5 +1,5 @@
 // The options of the entry commands: the full set for install and line, the name alone for
-// uninstall, enable, disable and status; and how those commands report a failure.
+// uninstall, enable, disable and status.
 import ArgumentParser
 import BinfmtMisc
 #if canImport(Glibc)
@@ -83,19 +83,4 @@ struct NameOption: ParsableArguments {
 /// --root DIR names a package tree: relative, it would depend on where the command runs.
 func validateRoot(_ root: String?) throws {
     if let root, !root.hasPrefix("/") { throw ValidationError("--root \(root) is not an absolute path") }
-}
-
-/// Runs `body`; an error from the libraries becomes one line `binfmt-reg: <reason>` on stderr
-/// and exit status 1.
-func reportingFailures(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as ValidationError {
-        throw error
-    } catch let error as ExitCode {
-        throw error
-    } catch {
-        Output.errorLine("binfmt-reg: \(error)")
-        throw ExitCode(1)
-    }
 }

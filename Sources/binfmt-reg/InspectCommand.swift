@@ -3,7 +3,6 @@
 import ArgumentParser
 import BinfmtMisc
 import ELFEngine
-import FoundationEssentials
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,8 +13,7 @@ struct InspectCommand: ParsableCommand {
             destroy the note and the PT_INTERP slot: reseal from the unstripped file).
             """)
 
-    @Flag(help: "Print one JSON array with an object per file.")
-    var json = false
+    @OptionGroup var jsonOption: JSONOption
 
     @Option(help: ArgumentHelp("The binfmt_misc directory whose entries are matched.", valueName: "dir"),
             completion: .directory)
@@ -24,30 +22,57 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "ELF files.", completion: .file())
     var files: [String]
 
-    /// One file's report, as printed in JSON.
+    /// inspect --json: the binfmt_misc directory matched against, and a report per file.
+    struct Document: Encodable {
+        var binfmtMisc: String
+        var files: [Report]
+    }
+
+    /// What the ELF header says.
+    struct ELFKind: Codable {
+        /// 32 or 64.
+        var elfClass: Int
+        /// "little" or "big".
+        var byteOrder: String
+        var machine: UInt16
+        var machineName: String
+        /// e_type, and its name where it has one (ET_EXEC, ET_DYN).
+        var type: UInt16
+        @NullIfAbsent var typeName: String?
+        var forThisHost: Bool
+    }
+
+    /// One file's report; every key is present, null where it does not apply.
     struct Report: Encodable {
         var path: String
-        var error: String?
-        var elf: String?
-        var forThisHost: Bool?
-        var status: String?
-        var damage: String?
-        var noteType: UInt32?
+        /// Why the file could not be inspected.
+        @NullIfAbsent var problem: Problem?
+        @NullIfAbsent var elf: ELFKind?
+        /// "sealed", "not sealed" or "damaged".
+        @NullIfAbsent var status: String?
+        @NullIfAbsent var damage: String?
+        @NullIfAbsent var noteType: UInt32?
         /// "interp" (PT_INTERP dispatch, note type 3) or "binfmt" (a binfmt_misc entry).
-        var dispatch: String?
-        var privileged: Bool?
-        var formatVersion: UInt32?
-        var loader: String?
-        var loaderPath: String?
-        var loaderExists: Bool?
-        var slotOffset: UInt64?
-        var slot: String?
+        @NullIfAbsent var dispatch: String?
+        @NullIfAbsent var privileged: Bool?
+        @NullIfAbsent var formatVersion: UInt32?
+        @NullIfAbsent var loader: String?
+        @NullIfAbsent var loaderPath: String?
+        @NullIfAbsent var loaderExists: Bool?
+        @NullIfAbsent var slotOffset: UInt64?
+        @NullIfAbsent var slot: String?
         /// What the slot names: "runbottle", "loader" (relocated), "original" (the original
         /// interpreter: format 1's first revision) or "other".
-        var slotNames: String?
-        var originalInterpreter: String?
-        var matchingEntries: [String]?
-        var binfmtMisc: String?
+        @NullIfAbsent var slotNames: String?
+        @NullIfAbsent var originalInterpreter: String?
+        /// The enabled entries that take the file; null when they cannot be read (`entriesUnknown` says why).
+        @NullIfAbsent var matchingEntries: [String]?
+        @NullIfAbsent var entriesUnknown: Problem?
+
+        /// A problem of the file's that makes the exit status 1: unreadable, or a damaged seal.
+        var failure: Problem? {
+            problem ?? damage.map { Problem(.damagedSeal, "\(path): \($0)", path: path) }
+        }
     }
 
     func run() throws {
@@ -57,17 +82,12 @@ struct InspectCommand: ParsableCommand {
             do throws(ELFError) {
                 reports.append(report(try Inspection.inspect(path), entries))
             } catch {
-                reports.append(Report(path: path, error: error.reason.description))
+                reports.append(Report(path: path, problem: error.problem))
             }
         }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
-        } else {
-            for report in reports { render(report) }
-        }
-        if reports.contains(where: { $0.error != nil || $0.damage != nil }) { throw ExitCode(1) }
+        if !jsonOption.json { for report in reports { render(report) } }
+        try CommandEnd(command: "inspect", json: jsonOption.json)
+            .finish(Document(binfmtMisc: binfmtMisc, files: reports), problems: reports.compactMap(\.failure))
     }
 
     /// The entries of the binfmt_misc mount, or why there are none to match.
@@ -79,9 +99,12 @@ struct InspectCommand: ParsableCommand {
 
     private func report(_ inspection: Inspection, _ entries: Result<[EntryStatus], BinfmtMiscError>) -> Report {
         var report = Report(path: inspection.path)
-        let type = inspection.e_type == 2 ? "ET_EXEC" : inspection.e_type == 3 ? "ET_DYN" : "e_type \(inspection.e_type)"
-        report.elf = "\(inspection.kind), \(type)"
-        report.forThisHost = inspection.isForHost
+        let kind = inspection.kind
+        report.elf = ELFKind(
+            elfClass: kind.elfClass == .elf64 ? 64 : 32, byteOrder: kind.byteOrder == .little ? "little" : "big",
+            machine: kind.machine, machineName: ELF.machineName(kind.machine), type: inspection.e_type,
+            typeName: inspection.e_type == 2 ? "ET_EXEC" : inspection.e_type == 3 ? "ET_DYN" : nil,
+            forThisHost: inspection.isForHost)
         let state = inspection.state
         switch state.status {
         case .sealed: report.status = "sealed"
@@ -107,18 +130,21 @@ struct InspectCommand: ParsableCommand {
         case .success(let entries):
             report.matchingEntries = entries.filter { $0.enabled && $0.matches(header: inspection.head) }.map(\.name)
         case .failure(let error):
-            report.binfmtMisc = error.description
+            report.entriesUnknown = error.problem
         }
         return report
     }
 
     private func render(_ report: Report) {
-        if let error = report.error {
-            Output.errorLine("binfmt-reg: \(report.path): \(error)")
+        if let problem = report.problem {
+            Output.errorLine("binfmt-reg: \(problem.message)")
             return
         }
         print("\(report.path): \(report.status ?? "?")")
-        if let elf = report.elf { print("  ELF: \(elf)\(report.forThisHost == false ? " (not this host's)" : "")") }
+        if let elf = report.elf {
+            let type = elf.typeName ?? "e_type \(elf.type)"
+            print("  ELF: \(elf.machineName) \(elf.elfClass)-bit \(elf.byteOrder)-endian, \(type)\(elf.forThisHost ? "" : " (not this host's)")")
+        }
         if let damage = report.damage { print("  damage: \(damage)") }
         if let type = report.noteType, let version = report.formatVersion {
             let kind = switch SealFormat.NoteType(rawValue: type) {
@@ -151,8 +177,8 @@ struct InspectCommand: ParsableCommand {
         }
         if let matching = report.matchingEntries {
             print("  binfmt_misc: " + (matching.isEmpty ? "no enabled entry matches" : "matched by " + matching.joined(separator: ", ")))
-        } else if let why = report.binfmtMisc {
-            print("  binfmt_misc: \(why)")
+        } else if let why = report.entriesUnknown {
+            print("  binfmt_misc: \(why.message)")
         }
     }
 }

@@ -2,6 +2,7 @@
 // writes the binfmt.d file; idempotent, and all-or-nothing.
 import ArgumentParser
 import BinfmtMisc
+import ELFEngine
 import RunbottleImage
 
 struct InstallCommand: ParsableCommand, QuietCommand {
@@ -40,35 +41,32 @@ struct InstallCommand: ParsableCommand, QuietCommand {
     @Flag(help: "Register our entries anew even when they are as asked, ahead of another tool's entry that matches the same files (binfmt_misc tries the newest first).")
     var reregister = false
 
-    @Flag(help: "Print, as JSON, what changed and then the status report of the chain installed (as status --json does); exit 1 unless all is well.")
-    var json = false
+    /// Under --json the status report of the chain installed follows the changes (as status
+    /// --json reports it); its problems are the document's, so it exits 1 unless all is well.
+    @OptionGroup var jsonOption: JSONOption
 
-    /// install --json: the changes, and the status of what they made.
+    /// install --json: the changes, and the status of what they made (null when install failed).
     struct Outcome: Encodable {
-        /// Installed, and status finds all well.
-        var ok: Bool
         var changes: [String]
-        var status: StatusReport
+        @NullIfAbsent var status: StatusReport?
     }
 
     func run() throws {
-        var ok = true
-        try reportingFailures {
+        let end = CommandEnd(command: "install", json: jsonOption.json)
+        try end.run(failed: Outcome(changes: [], status: nil)) {
             var installer = Installer(plan: try entry.plan())
             if let root { installer.layout = .package(root: root) }
             if entry.interpreter == nil { installer.runbottle = RunbottleImage.bytes }
             installer.persist = !noPersist
             installer.force = force
             installer.reregister = reregister
-            let changes = try installer.install()
-            guard json else {
+            let changes = try installer.install().map(\.message)
+            guard jsonOption.json else {
                 for message in changes { print(message) }
-                return
+                return (Outcome(changes: changes, status: nil), [])
             }
             let status = StatusCommand.probe(installer)
-            print(try StatusCommand.json(Outcome(ok: status.ok, changes: changes, status: status)))
-            ok = status.ok
+            return (Outcome(changes: changes, status: status), status.problems.map(\.problem))
         }
-        if !ok { throw ExitCode(1) }
     }
 }

@@ -9,11 +9,20 @@ struct LineCommand: ParsableCommand {
 
     @OptionGroup var entry: EntryOptions
 
+    @OptionGroup var jsonOption: JSONOption
+
+    /// line --json: the registration lines, without their newlines.
+    struct Lines: Encodable {
+        var lines: [String]
+    }
+
     func run() throws {
-        try reportingFailures {
+        try CommandEnd(command: "line", json: jsonOption.json).run(failed: Lines(lines: [])) {
             var plan = try entry.plan()
             if entry.interpreter == nil { plan.interpreter = EntryPlan.defaultInterpreter }
-            print(try plan.binfmtD(), terminator: "")
+            let text = try plan.binfmtD()
+            if !jsonOption.json { print(text, terminator: "") }
+            return (Lines(lines: text.split(separator: "\n").map(String.init)), [])
         }
     }
 }

@@ -20,38 +20,64 @@ struct RelocateCommand: ParsableCommand, QuietCommand {
     @Flag(help: "Only report stale binaries; exit non-zero if any.")
     var check = false
 
+    @OptionGroup var jsonOption: JSONOption
+
     @Argument(help: "Sealed binaries, or bottle directories (searched recursively).", completion: .file())
     var paths: [String]
 
     func run() throws {
         var tally = Tally()
         let (files, missing) = TreeWalk.expand(paths)
-        for (path, reason) in missing {
-            Output.errorLine("binfmt-reg: \(path): \(reason)")
-            tally.failed += 1
-        }
+        for problem in missing { tally.fail(problem, path: problem.path ?? "", json: jsonOption.json) }
         for operand in files { handle(operand.path, inTree: !operand.explicit, &tally) }
-        if check {
-            print("relocate --check: \(tally.stale) stale, \(tally.current) current, \(tally.failed) failed")
-        } else {
-            print("relocate: \(tally.relocated) relocated, \(tally.current) already current, \(tally.failed) failed")
+        if !jsonOption.json {
+            print(check ? "relocate --check: \(tally.stale) stale, \(tally.current) current, \(tally.failed) failed"
+                : "relocate: \(tally.relocated) relocated, \(tally.current) already current, \(tally.failed) failed")
         }
-        if tally.failed > 0 || (check && tally.stale > 0) { throw ExitCode(1) }
+        let document = Document(check: check, files: tally.files, summary: tally.counts)
+        try CommandEnd(command: "relocate", json: jsonOption.json).finish(document, problems: tally.problems)
     }
 
-    private struct Tally {
+    /// relocate --json: every sealed file and what happened to it, and the counts.
+    struct Document: Encodable {
+        var check: Bool
+        var files: [FileResult]
+        var summary: Tally.Counts
+    }
+
+    struct Tally {
         var relocated = 0, current = 0, stale = 0, failed = 0
+        var files: [FileResult] = []
+        /// The failures, and under --check the stale files: each makes the exit status 1.
+        var problems: [Problem] = []
+
+        struct Counts: Encodable {
+            var relocated, current, stale, failed: Int
+        }
+        var counts: Counts { Counts(relocated: relocated, current: current, stale: stale, failed: failed) }
+
+        mutating func fail(_ problem: Problem, path: String, json: Bool) {
+            if !json { Output.errorLine("binfmt-reg: \(problem.message)") }
+            failed += 1
+            files.append(FileResult(path: path, outcome: .failed, code: problem.code))
+            problems.append(problem)
+        }
     }
 
     private func handle(_ path: String, inTree: Bool, _ tally: inout Tally) {
+        func say(_ line: String) { if !jsonOption.json { print(line) } }
         do throws(ELFError) {
             if check {
                 let status = try Relocation.status(of: path)
                 if status.isStale {
                     tally.stale += 1
-                    print("stale: \(path): PT_INTERP names \(status.current), the bundled loader is \(status.loader)")
+                    let message = "\(path): PT_INTERP names \(status.current), the bundled loader is \(status.loader)"
+                    tally.files.append(FileResult(path: path, outcome: .stale, code: .staleSlot))
+                    tally.problems.append(Problem(.staleSlot, message, path: path))
+                    say("stale: " + message)
                 } else {
                     tally.current += 1
+                    tally.files.append(FileResult(path: path, outcome: .unchanged))
                 }
                 return
             }
@@ -59,18 +85,20 @@ struct RelocateCommand: ParsableCommand, QuietCommand {
             switch outcome {
             case .current:
                 tally.current += 1
+                tally.files.append(FileResult(path: path, outcome: .unchanged))
             case .rewrittenInPlace:
                 tally.relocated += 1
-                print("relocated: \(path) -> \(status.loader)")
+                tally.files.append(FileResult(path: path, outcome: .done))
+                say("relocated: \(path) -> \(status.loader)")
             case .replaced:
                 tally.relocated += 1
-                print("relocated: \(path) -> \(status.loader) (busy or read-only: replaced by a copy)")
+                tally.files.append(FileResult(path: path, outcome: .done))
+                say("relocated: \(path) -> \(status.loader) (busy or read-only: replaced by a copy)")
             }
         } catch {
             // In a bottle directory, libraries, data and unsealed programs are simply not ours.
             if inTree && (error.isSkip || error.reason == .notSealed) { return }
-            Output.errorLine("binfmt-reg: \(error)")
-            tally.failed += 1
+            tally.fail(error.problem, path: path, json: jsonOption.json)
         }
     }
 }

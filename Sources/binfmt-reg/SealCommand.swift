@@ -38,6 +38,8 @@ struct SealCommand: ParsableCommand, QuietCommand {
     @Flag(name: .shortAndLong, help: "List every file sealed or updated.")
     var verbose = false
 
+    @OptionGroup var jsonOption: JSONOption
+
     @Argument(help: "Executables, or directories searched recursively.", completion: .file())
     var paths: [String]
 
@@ -47,10 +49,10 @@ struct SealCommand: ParsableCommand, QuietCommand {
             dispatch: dispatch.dispatch, interpreter: dispatch.interpreter)
         let words = FileRunWords(done: "sealed", wouldDo: "would seal", unchanged: "already sealed",
                                  updated: "updated", wouldUpdate: "would update")
-        let summary = FileRun(words: words, dryRun: dryRun, verbose: verbose).run(paths) { path throws(ELFError) in
-            try Sealer.seal(path, options)
-        }
-        print("seal: " + summary.line(words, dryRun: dryRun) + " (\(dispatch.summary))")
-        if summary.failed > 0 { throw ExitCode(1) }
+        let run = FileRun(words: words, dryRun: dryRun, verbose: verbose, json: jsonOption.json)
+        let summary = run.run(paths) { path throws(ELFError) in try Sealer.seal(path, options) }
+        if !jsonOption.json { print("seal: " + summary.line(words, dryRun: dryRun) + " (\(dispatch.summary))") }
+        try CommandEnd(command: "seal", json: jsonOption.json)
+            .finish(FileRunDocument(summary, dryRun: dryRun), problems: summary.problems)
     }
 }

@@ -2,7 +2,6 @@
 // file, conflicting entries) and proven with a sealed canary; exit status 0 only when all is well.
 import ArgumentParser
 import BinfmtMisc
-import FoundationEssentials
 import RunbottleImage
 
 struct StatusCommand: ParsableCommand, QuietCommand {
@@ -18,36 +17,22 @@ struct StatusCommand: ParsableCommand, QuietCommand {
     @Flag(help: "Do not expect a binfmt.d file. Without it, status follows what install recorded in /run/binfmt-reg (install --no-persist expects none).")
     var noPersist = false
 
-    @Flag(help: "Print the report as JSON.")
-    var json = false
+    @OptionGroup var jsonOption: JSONOption
 
     func run() throws {
+        // NameOption.validate has checked the name: a plan error here is a usage error.
         var installer: Installer
-        do { installer = Installer(plan: try entry.plan()) } catch {
-            Output.errorLine("binfmt-reg: \(error)")
-            throw ExitCode(1)
-        }
+        do { installer = Installer(plan: try entry.plan()) } catch { throw ValidationError("\(error)") }
         installer.persist = !noPersist && installer.recordedPersistence() != false
         let report = Self.probe(installer)
-        if json {
-            print(try Self.json(report))
-        } else {
-            print(Self.render(report), terminator: "")
-        }
-        if !report.ok { throw ExitCode(1) }
+        if !jsonOption.json { print(Self.render(report), terminator: "") }
+        try CommandEnd(command: "status", json: jsonOption.json).finish(report, problems: report.problems.map(\.problem))
     }
 
     /// The whole chain, checked for `installer`'s entries and files.
     static func probe(_ installer: Installer) -> StatusReport {
         let canary = CanaryRunner(program: CanaryImage.program, loader: CanaryImage.loader)
         return StatusProbe(installer: installer, canary: canary).report()
-    }
-
-    /// `value` as status --json prints it: pretty, keys sorted.
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     static func render(_ report: StatusReport) -> String {
@@ -67,7 +52,7 @@ struct StatusCommand: ParsableCommand, QuietCommand {
             } else {
                 line("binfmt_misc is not visible here; a sealed canary (binfmt dispatch) reached no entry\(user): \(verdict)")
             }
-            for check in canary.checks where !check.ok { line("  \(check.name): \(check.detail)") }
+            for check in canary.checks where !check.ok { line("  \(check.name): \(check.detail ?? "failed")") }
         }
         let k = report.kernel
         line("kernel: Linux \(k.release) \(k.machine); CAP_CHECKPOINT_RESTORE \(k.checkpointRestore ? "available" : "missing (Linux < 5.9)")")
@@ -123,7 +108,7 @@ struct StatusCommand: ParsableCommand, QuietCommand {
         }
 
         for warning in report.warnings { line("warning: \(warning)") }
-        for problem in report.problems { line("problem: \(problem)") }
+        for finding in report.problems { line("problem: \(finding.message)") }
         line(report.ok ? "status: all well" : "status: \(report.problems.count) problem(s)")
         return text
     }

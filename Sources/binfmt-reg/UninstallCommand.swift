@@ -26,13 +26,17 @@ struct UninstallCommand: ParsableCommand, QuietCommand {
 
     func validate() throws { try validateRoot(root) }
 
+    @OptionGroup var jsonOption: JSONOption
+
     func run() throws {
-        try reportingFailures {
+        try CommandEnd(command: "uninstall", json: jsonOption.json).run(failed: ChangeList(changes: [])) {
             var installer = Installer(plan: try entry.plan())
             if let root { installer.layout = .package(root: root) }
             installer.persist = !noPersist
             installer.force = force
-            for message in try installer.uninstall(removeInterpreter: removeInterpreter) { print(message) }
+            let changes = try installer.uninstall(removeInterpreter: removeInterpreter).map(\.message)
+            if !jsonOption.json { for message in changes { print(message) } }
+            return (ChangeList(changes: changes), [])
         }
     }
 }

@@ -20,14 +20,17 @@ struct UnsealCommand: ParsableCommand, QuietCommand {
     @Flag(name: .shortAndLong, help: "List every file unsealed.")
     var verbose = false
 
+    @OptionGroup var jsonOption: JSONOption
+
     @Argument(help: "Sealed executables, or directories searched recursively.", completion: .file())
     var paths: [String]
 
     func run() throws {
         let words = FileRunWords(done: "unsealed", wouldDo: "would unseal", unchanged: "not sealed")
-        let run = FileRun(words: words, dryRun: dryRun, verbose: verbose)
+        let run = FileRun(words: words, dryRun: dryRun, verbose: verbose, json: jsonOption.json)
         let summary = run.run(paths) { path throws(ELFError) in try Sealer.unseal(path, dryRun: dryRun) }
-        print("unseal: " + summary.line(words, dryRun: dryRun))
-        if summary.failed > 0 { throw ExitCode(1) }
+        if !jsonOption.json { print("unseal: " + summary.line(words, dryRun: dryRun)) }
+        try CommandEnd(command: "unseal", json: jsonOption.json)
+            .finish(FileRunDocument(summary, dryRun: dryRun), problems: summary.problems)
     }
 }

@@ -1,6 +1,6 @@
 // The Makefile's install target for packagers: with DESTDIR and PREFIX it puts binfmt-reg,
-// runbottle (with no file capability), the binfmt.d file, the man pages, the completions and gdb's
-// support script where a Debian package would, and nothing elsewhere.
+// runbottle (with no file capability), the binfmt.d file, the man pages and the --json schema, the
+// completions and gdb's support script where a Debian package would, and nothing elsewhere.
 import Foundation
 import TestSupport
 import Testing
@@ -23,10 +23,12 @@ private let repository = Repository.root
                         "PREFIX=/usr", "SWIFT=\(swift)"])
     #expect(made.succeeded, "\(made)")
     let listing = try shell("cd \(destination.path) && find . -type f -printf '%P %m\\n' | sort")
-    let manPages = try FileManager.default.contentsOfDirectory(atPath: repository + "/man").sorted()
+    let manPages = try FileManager.default.contentsOfDirectory(atPath: repository + "/man")
+        .filter { $0.last?.isNumber == true }.sorted()
     var expected = [
         "etc/gdb/gdbinit.d/runbottle.py 644", "usr/bin/binfmt-reg 755", "usr/lib/binfmt.d/bottle.conf 644", "usr/libexec/runbottle 755",
         "usr/share/bash-completion/completions/binfmt-reg 644",
+        "usr/share/binfmt-bottle/binfmt-reg.schema.json 644",
         "usr/share/fish/vendor_completions.d/binfmt-reg.fish 644",
         "usr/share/zsh/vendor-completions/_binfmt-reg 644",
     ]

@@ -60,10 +60,10 @@ import Testing
         #expect(result.succeeded, "\(result)")
         let out = result.stdout
         #expect(out.hasPrefix("""
-                "noteType" : 2,
-                "privileged" : true,
-                "noteType" : 1,
-                "privileged" : false,
+                  "noteType" : 2,
+                  "privileged" : true,
+                  "noteType" : 1,
+                  "privileged" : false,
             flags: POCF
             flags: POCF
 

@@ -2,18 +2,31 @@
 // an entry from outside taking sealed binaries, as in a container), nothing installed, all well,
 // disabled, a conflicting entry registered after ours, an entry without C, a runbottle carrying a
 // capability; and the PT_INTERP dispatch's section and canary in each.
+import BinfmtMisc
+import ELFEngine
 import Foundation
 import TestSupport
 import Testing
 
-/// The JSON report's top-level object.
-private func report(_ text: String) throws -> [String: Any] {
-    let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
-    return try #require(object as? [String: Any])
-}
+/// A status --json document, decoded through the library's own types: the report, and the
+/// problems the envelope carries beside it.
+private struct StatusDocument {
+    var report: StatusReport
+    var problems: [Problem]
+    var messages: [String] { problems.map(\.message) }
 
-private func problems(_ json: [String: Any]) -> [String] {
-    json["problems"] as? [String] ?? ["(no problems array)"]
+    private struct Envelope: Decodable {
+        var command: String
+        var problems: [Problem]
+    }
+
+    init(_ text: String) throws {
+        let data = Data(text.utf8)
+        let envelope = try JSONDecoder().decode(Envelope.self, from: data)
+        #expect(envelope.command == "status")
+        report = try JSONDecoder().decode(StatusReport.self, from: data)
+        problems = envelope.problems
+    }
 }
 
 @Suite(.serialized) struct StatusTests {
@@ -45,17 +58,18 @@ private func problems(_ json: [String: Any]) -> [String] {
         #expect(text.contains("problem: binfmt_misc is not mounted at /proc/sys/fs/binfmt_misc, and no entry took a sealed canary (binfmt dispatch): exec: execve "), "\(text)")
         #expect(text.contains(": No such file or directory (no entry took it"), "\(text)")
         #expect(text.hasSuffix("status 1\n"))
-        let json = try report(parts[1])
-        let binfmt = try #require(json["binfmtMisc"] as? [String: Any])
-        #expect(binfmt["mounted"] as? Bool == false)
-        let entries = try #require(json["entries"] as? [[String: Any]])
-        #expect(entries.count == 2 && entries.allSatisfy { $0["registered"] == nil }, "\(entries)")
-        let canary = try #require(json["canary"] as? [[String: Any]])
+        let json = try StatusDocument(parts[1])
+        #expect(json.report.binfmtMisc.mounted == false)
+        let entries = json.report.entries
+        #expect(entries.count == 2 && entries.allSatisfy { $0.registered == nil })
+        #expect(parts[1].contains("\"registered\" : null"), "null, not left out")
+        let canary = json.report.canary
         #expect(canary.count == 1)
-        #expect(canary.first?["reachedLoader"] as? Bool == false)
-        #expect(canary.first?["dispatch"] as? String == "binfmt" && canary.first?["noteType"] as? Int == 1)
-        #expect(canary.first?["entry"] == nil)
-        #expect(problems(json).contains { $0.hasPrefix("binfmt_misc is not mounted at /proc/sys/fs/binfmt_misc, and no entry took a sealed canary") })
+        #expect(canary.first?.reachedLoader == false && canary.first?.ok == false)
+        #expect(canary.first?.dispatch == "binfmt" && canary.first?.noteType == 1)
+        #expect(canary.first?.entry == nil)
+        #expect(canary.first?.checks.allSatisfy { $0.detail.map { !$0.hasSuffix("\n") } ?? false } == true)
+        #expect(json.problems.contains { $0.code == .binfmtMiscNotMounted && $0.message.hasPrefix("binfmt_misc is not mounted at /proc/sys/fs/binfmt_misc, and no entry took a sealed canary") })
     }
 
     /// A container's view: binfmt_misc not mounted in its mount namespace, while the entries
@@ -107,19 +121,18 @@ private func problems(_ json: [String: Any]) -> [String] {
 
             """), "\(withoutRunbottle)")
 
-        let json = try report(parts[2])
-        #expect((json["binfmtMisc"] as? [String: Any])?["mounted"] as? Bool == false)
-        #expect(json["persistence"] == nil)
-        let canary = try #require(json["canary"] as? [[String: Any]])
-        #expect(canary.map { $0["reachedLoader"] as? Bool } == [true, true])
-        #expect(canary.map { $0["explicitMode"] as? Bool } == [false, true])
-        #expect(canary.map { $0["user"] as? Int } == [nil, 65534])
-        let interp = try #require(json["interpDispatch"] as? [String: Any])
-        #expect(interp["present"] as? Bool == false && (interp["canary"] as? [Any])?.isEmpty == true)
-        let dispatches = try #require(json["dispatches"] as? [[String: Any]])
-        #expect(dispatches.map { $0["dispatch"] as? String } == ["interp", "binfmt"])
-        #expect(dispatches.map { $0["outcome"] as? String } == ["failed", "explicit"])
-        #expect(problems(json).count == 1)
+        let json = try StatusDocument(parts[2])
+        #expect(json.report.binfmtMisc.mounted == false)
+        #expect(json.report.persistence == nil)
+        let canary = json.report.canary
+        #expect(canary.map(\.reachedLoader) == [true, true])
+        #expect(canary.map(\.explicitMode) == [false, true])
+        #expect(canary.map(\.user) == [nil, 65534])
+        #expect(json.report.interpDispatch.present == false && json.report.interpDispatch.canary.isEmpty)
+        let dispatches = json.report.dispatches
+        #expect(dispatches.map(\.dispatch) == ["interp", "binfmt"])
+        #expect(dispatches.map(\.outcome) == ["failed", "explicit"])
+        #expect(json.problems.map(\.code) == [.interpreterMissing])
     }
 
     @Test func nothingInstalled() throws {
@@ -138,16 +151,15 @@ private func problems(_ json: [String: Any]) -> [String] {
         #expect(parts[0].contains("problem: BOTTLE is not registered (binfmt-reg install)\n"))
         #expect(parts[0].contains("problem: runbottle is missing at /usr/libexec/runbottle: sealed binaries with the PT_INTERP dispatch (seal's default) fail with ENOENT here (binfmt-reg install puts it there)\n"))
         #expect(parts[0].hasSuffix("status: 3 problem(s)\nstatus 1\n"))
-        let json = try report(parts[1])
-        let entries = try #require(json["entries"] as? [[String: Any]])
-        #expect(entries.map { $0["registered"] as? Bool } == [false, false])
-        #expect(problems(json).contains("BOTTLE is not registered (binfmt-reg install)"))
-        #expect(problems(json).contains { $0.contains("/etc/binfmt.d/bottle.conf is missing") })
-        let interp = try #require(json["interpDispatch"] as? [String: Any])
-        #expect(interp["interpreter"] as? String == "/usr/libexec/runbottle")
-        #expect(interp["present"] as? Bool == false && interp["executable"] as? Bool == false)
-        let dispatches = try #require(json["dispatches"] as? [[String: Any]])
-        #expect(dispatches.map { $0["outcome"] as? String } == ["failed", "none"])
+        let json = try StatusDocument(parts[1])
+        #expect(json.report.entries.map(\.registered) == [false, false])
+        #expect(json.problems.contains(Problem(.entryNotRegistered, "BOTTLE is not registered (binfmt-reg install)",
+                                               path: "/proc/sys/fs/binfmt_misc/BOTTLE")))
+        #expect(json.problems.contains { $0.code == .persistenceMissing && $0.message.contains("/etc/binfmt.d/bottle.conf is missing") })
+        let interp = json.report.interpDispatch
+        #expect(interp.interpreter == "/usr/libexec/runbottle")
+        #expect(interp.present == false && interp.executable == false)
+        #expect(json.report.dispatches.map(\.outcome) == ["failed", "none"])
     }
 
     @Test func allWellAfterInstall() throws {
@@ -174,31 +186,29 @@ private func problems(_ json: [String: Any]) -> [String] {
             """), "\(parts[0])")
         #expect(parts[0].contains("  flags: POCF\n"))
         #expect(parts[0].hasSuffix("status: all well\n"))
-        let json = try report(parts[1])
-        #expect(problems(json).isEmpty)
-        let entries = try #require(json["entries"] as? [[String: Any]])
-        #expect(entries.map { $0["flags"] as? String } == ["POCF", "POCF"])
-        let matches = try #require(entries.first?["matches"] as? [String: Any])
-        #expect(matches["machine"] as? Int == 62 && matches["noteType"] as? Int == 1)
-        let canary = try #require(json["canary"] as? [[String: Any]])
+        let json = try StatusDocument(parts[1])
+        #expect(json.problems.isEmpty)
+        let entries = json.report.entries
+        #expect(entries.map { $0.flags?.description } == ["POCF", "POCF"])
+        let matches = try #require(entries.first?.matches)
+        #expect(matches.machine == 62 && matches.noteType == 1)
+        let canary = json.report.canary
         #expect(canary.count == 2)
-        #expect(canary.map { $0["entry"] as? String } == ["BOTTLE", "BOTTLE-privileged"])
-        #expect(canary.map { $0["dispatch"] as? String } == ["binfmt", "binfmt"])
-        let checks = canary.flatMap { $0["checks"] as? [[String: Any]] ?? [] }
+        #expect(canary.map(\.entry) == ["BOTTLE", "BOTTLE-privileged"])
+        #expect(canary.map(\.dispatch) == ["binfmt", "binfmt"])
+        let checks = canary.flatMap(\.checks)
         #expect(checks.count == 18)
-        #expect(checks.allSatisfy { $0["ok"] as? Bool == true })
-        let interp = try #require(json["interpDispatch"] as? [String: Any])
-        #expect(interp["present"] as? Bool == true && interp["executable"] as? Bool == true)
-        #expect(interp["capability"] == nil)
-        let interpCanary = try #require(interp["canary"] as? [[String: Any]])
-        #expect(interpCanary.count == 1)
-        #expect(interpCanary.first?["noteType"] as? Int == 3 && interpCanary.first?["dispatch"] as? String == "interp")
-        let interpChecks = interpCanary.first?["checks"] as? [[String: Any]] ?? []
-        #expect(interpChecks.count == 10 && interpChecks.allSatisfy { $0["ok"] as? Bool == true }, "\(interpChecks)")
-        let dispatches = try #require(json["dispatches"] as? [[String: Any]])
-        #expect(dispatches.map { $0["outcome"] as? String } == ["native", "native"])
-        let persistence = try #require(json["persistence"] as? [String: Any])
-        #expect(persistence["matchesRegistered"] as? Bool == true)
+        // A check that passed says ok and nothing else.
+        #expect(checks.allSatisfy { $0.ok && $0.detail == nil })
+        let interp = json.report.interpDispatch
+        #expect(interp.present && interp.executable)
+        #expect(interp.capability == nil)
+        #expect(interp.canary.count == 1)
+        #expect(interp.canary.first?.noteType == 3 && interp.canary.first?.dispatch == "interp")
+        let interpChecks = interp.canary.first?.checks ?? []
+        #expect(interpChecks.count == 10 && interpChecks.allSatisfy(\.ok), "\(interpChecks)")
+        #expect(json.report.dispatches.map(\.outcome) == ["native", "native"])
+        #expect(json.report.persistence?.matchesRegistered == true)
     }
 
     @Test func disabledEntriesFail() throws {
@@ -219,10 +229,11 @@ private func problems(_ json: [String: Any]) -> [String] {
         #expect(parts[0].contains("canary through PT_INTERP: ok (argv, /proc/self/exe, loader, auxv as native)\n"))
         #expect(parts[0].contains("dispatch binfmt (note types 1 and 2, seal --dispatch binfmt): no enabled entry: "))
         #expect(parts[0].hasSuffix("status 1\n"))
-        let json = try report(parts[1])
-        #expect(problems(json).contains("BOTTLE is disabled (binfmt-reg enable)"))
-        #expect(problems(json).contains("BOTTLE-privileged is disabled (binfmt-reg enable)"))
-        #expect((json["canary"] as? [Any])?.isEmpty == true)
+        let json = try StatusDocument(parts[1])
+        #expect(json.messages.contains("BOTTLE is disabled (binfmt-reg enable)"))
+        #expect(json.messages.contains("BOTTLE-privileged is disabled (binfmt-reg enable)"))
+        #expect(json.problems.filter { $0.code == .entryDisabled }.count == 2)
+        #expect(json.report.canary.isEmpty)
     }
 
     /// An entry registered after ours with the same magic takes sealed binaries: the canary shows
@@ -242,11 +253,14 @@ private func problems(_ json: [String: Any]) -> [String] {
         #expect(parts[0].contains("canary through BOTTLE: FAILED"))
         #expect(parts[0].contains("canary through BOTTLE-privileged: ok"))
         #expect(parts[0].contains("status 1\n"))
-        let json = try report(parts[1])
-        let conflicts = try #require(json["conflicts"] as? [[String: Any]])
+        let json = try StatusDocument(parts[1])
+        let conflicts = json.report.conflicts
         #expect(conflicts.count == 1)
-        #expect(conflicts.first?["name"] as? String == "THIEF")
-        #expect(conflicts.first?["winning"] as? Bool == true)
+        #expect(conflicts.first?.name == "THIEF" && conflicts.first?.winning == true)
+        #expect(json.problems.contains { $0.code == .conflictingEntry })
+        // The failed canary's detail is one line, and the check says it failed.
+        let failed = json.report.canary.flatMap(\.checks).filter { !$0.ok }
+        #expect(!failed.isEmpty && failed.allSatisfy { ($0.detail ?? "").isEmpty == false && $0.detail?.contains("\n") == false }, "\(failed)")
     }
 
     /// An entry registered before ours that also matches loses (the newest wins): a warning only.
@@ -330,7 +344,7 @@ private func problems(_ json: [String: Any]) -> [String] {
             $B status && exit 9 || echo "status $?"
             echo ---
             $B install | head -1
-            $B status --json | grep -c '"capability"' || true
+            $B status --json | grep -c '"capability" : "' || true
             $B status | tail -1
             """)
         #expect(result.succeeded, "\(result)")

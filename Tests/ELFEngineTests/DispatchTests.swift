@@ -66,9 +66,9 @@ func aFirstRevisionFileIsUpdatedInPlace(setuid: Bool) throws {
 
     // Read as what it is: sealed, type 1 or 2, the slot naming the original interpreter.
     let inspected = try tool(["inspect", "--json", program])
-    let report = try #require((JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [[String: Any]])?.first)
-    #expect(report["status"] as? String == "sealed" && report["dispatch"] as? String == "binfmt", "\(inspected)")
-    #expect(report["slot"] as? String == "/lib64/ld-linux-x86-64.so.2" && report["slotNames"] as? String == "original",
+    let report = try #require(try inspectReports(inspected.stdout).first)
+    #expect(report.status == "sealed" && report.dispatch == "binfmt", "\(inspected)")
+    #expect(report.slot == "/lib64/ld-linux-x86-64.so.2" && report.slotNames == "original",
             "\(inspected)")
     #expect(try tool(["inspect", program]).stdout.contains(
         "/lib64/ld-linux-x86-64.so.2 (the original interpreter, as sealed by an earlier revision: seal brings it up to date)\n"))

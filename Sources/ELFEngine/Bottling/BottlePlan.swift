@@ -107,14 +107,14 @@ struct BottlePlan {
                 try plan.checkKind(opened.image)
             } catch {
                 if case .foreign = error.reason {
-                    throw BottleError(program, "\(error.reason): name the root of its loader and libraries with --sysroot (/usr/aarch64-linux-gnu, an arm64 debootstrap root)")
+                    throw BottleError(program, "\(error.reason): name the root of its loader and libraries with --sysroot (/usr/aarch64-linux-gnu, an arm64 debootstrap root)", code: error.reason.code)
                 }
                 throw BottleError(error)
             }
             let state: SealedState
             do throws(ELFError) { state = try SealedState.read(opened.file, opened.image) } catch { throw BottleError(error) }
             guard state.status == .unsealed else {
-                throw BottleError(program, "already sealed: bottle the program it was sealed from")
+                throw BottleError(program, "already sealed: bottle the program it was sealed from", code: .alreadySealed)
             }
             // A copy would either lose the privilege silently or carry it to wherever the bottle
             // goes, with whoever can write there choosing its libraries: neither is packing.
@@ -126,9 +126,9 @@ struct BottlePlan {
             guard let interpreter = opened.image.interpreter else {
                 if opened.image.header.e_type == ELF.ET_DYN && opened.image.first(ELF.PT_DYNAMIC) != nil,
                    (try? DynamicInfo.read(opened.file, opened.image))?.isPIE == false {
-                    throw BottleError(program, "a shared library, not a program: bring it in with --lib or --include")
+                    throw BottleError(program, "a shared library, not a program: bring it in with --lib or --include", code: .sharedLibrary)
                 }
-                throw BottleError(program, "statically linked (no PT_INTERP): it has no libraries or loader to bottle")
+                throw BottleError(program, "statically linked (no PT_INTERP): it has no libraries or loader to bottle", code: .staticExecutable)
             }
             let loaderName = String(interpreter.split(separator: "/").last ?? "")
             guard !loaderName.isEmpty else { throw BottleError(program, "PT_INTERP names no file") }
@@ -321,14 +321,14 @@ struct BottlePlan {
     /// Finds a program given by name in PATH, as a shell would.
     static func locate(_ name: String) throws(BottleError) -> String {
         if name.contains("/") {
-            guard access(name, F_OK) == 0 else { throw BottleError(name, "no such file") }
+            guard access(name, F_OK) == 0 else { throw BottleError(name, "no such file", code: .notFound) }
             return name
         }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for dir in path.split(separator: ":") where access("\(dir)/\(name)", X_OK) == 0 {
             return "\(dir)/\(name)"
         }
-        throw BottleError(name, "not found in PATH")
+        throw BottleError(name, "not found in PATH", code: .notFound)
     }
 
     /// The DT_SONAME of the library at `path`, or its file name when it has none.

@@ -195,7 +195,7 @@ public enum Bottler {
                 let info = try DynamicInfo.read(file, try ELFImage.parse(file))
                 guard !(info.rpath.isEmpty && info.runpath.isEmpty) else { return nil }
                 return try RunPathEditor.apply(to: target, runPath: "$ORIGIN")
-            } catch { throw BottleError(entry.source ?? target, error.reason.description) }
+            } catch { throw BottleError(entry.source ?? target, error.reason.description, code: error.reason.code) }
         case .program(let loader, let runPath):
             try copyFile(entry.source ?? "", to: target)
             do throws(ELFError) {
@@ -205,7 +205,7 @@ public enum Bottler {
                 let sealed = try Sealer.seal(target, options)
                 try sealed.replacement?.commit()
                 return method
-            } catch { throw BottleError(entry.source ?? target, error.reason.description) }
+            } catch { throw BottleError(entry.source ?? target, error.reason.description, code: error.reason.code) }
         }
     }
 

@@ -4,18 +4,23 @@ import Glibc
 import LinuxOS
 
 /// An error about one file or name while bottling: `<path>: <reason>`.
-public struct BottleError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct BottleError: ProblemError, Sendable, Equatable {
     public var path: String
     public var reason: String
+    /// The ELF engine's code when a file's error stopped the bottle, bottle-failed otherwise.
+    public var code: ProblemCode
 
-    public init(_ path: String, _ reason: String) {
+    public init(_ path: String, _ reason: String, code: ProblemCode = .bottleFailed) {
         self.path = path
         self.reason = reason
+        self.code = code
     }
 
-    init(_ error: ELFError) { self.init(error.path, error.reason.description) }
+    init(_ error: ELFError) { self.init(error.path, error.reason.description, code: error.reason.code) }
 
     public var description: String { "\(path): \(reason)" }
+
+    public var problem: Problem { Problem(code, description, path: path) }
 }
 
 /// One library the loader mapped: the name it was asked for and the file it opened.

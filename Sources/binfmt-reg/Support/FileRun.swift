@@ -19,9 +19,32 @@ struct FileRunWords {
     var wouldUpdate: String? = nil
 }
 
-/// Counts of what happened to the files of one run.
+/// What happened to one file, as the JSON document lists it.
+struct FileResult: Encodable, Equatable {
+    enum Outcome: String, Encodable { case done, updated, unchanged, stale, skipped, failed }
+    var path: String
+    var outcome: Outcome
+    /// Why it was skipped or failed.
+    @NullIfAbsent var code: ProblemCode?
+}
+
+/// What happened to the files of one run: the counts, each file, and the failures.
 struct RunSummary: Equatable {
     var done = 0, updated = 0, unchanged = 0, skipped = 0, failed = 0
+    var files: [FileResult] = []
+    var problems: [Problem] = []
+
+    /// The counts, as the JSON document's `summary`.
+    struct Counts: Encodable {
+        var done, updated, unchanged, skipped, failed: Int
+    }
+    var counts: Counts { Counts(done: done, updated: updated, unchanged: unchanged, skipped: skipped, failed: failed) }
+
+    mutating func fail(_ problem: Problem, path: String) {
+        failed += 1
+        files.append(FileResult(path: path, outcome: .failed, code: problem.code))
+        problems.append(problem)
+    }
 
     func line(_ words: FileRunWords, dryRun: Bool) -> String {
         var parts = ["\(done) \(dryRun ? words.wouldDo : words.done)"]
@@ -31,10 +54,25 @@ struct RunSummary: Equatable {
     }
 }
 
+/// seal --json and unseal --json: every file and the counts.
+struct FileRunDocument: Encodable {
+    var dryRun: Bool
+    var files: [FileResult]
+    var summary: RunSummary.Counts
+
+    init(_ summary: RunSummary, dryRun: Bool) {
+        self.dryRun = dryRun
+        files = summary.files
+        self.summary = summary.counts
+    }
+}
+
 struct FileRun {
     var words: FileRunWords
     var dryRun: Bool
     var verbose: Bool
+    /// --json: nothing printed; the summary holds every file and problem.
+    var json = false
     /// Replacements committed together: one syncfs for the lot instead of an fsync each.
     var batchSize = 128
 
@@ -49,11 +87,11 @@ struct FileRun {
         // A file rewritten twice at once would make the second rewrite find it changed.
         let (operands, missing) = TreeWalk.expand(paths)
         let files = operands.uniqueFiles()
-        for (path, reason) in missing {
-            report("binfmt-reg: \(path): \(reason)")
-            summary.failed += 1
+        for problem in missing {
+            report("binfmt-reg: \(problem.message)")
+            summary.fail(problem, path: problem.path ?? "")
         }
-        var progress = ProgressLine(total: files.count)
+        var progress = ProgressLine(total: json ? 0 : files.count)
         // While one batch is being synced and renamed on a thread of its own, the next is
         // prepared: the two wait on the file system in different places.
         var committing: (changes: [PreparedChange], job: BackgroundJob<[String: ELFError]>)?
@@ -65,8 +103,9 @@ struct FileRun {
             for change in changes {
                 if let error = failures[change.replacement?.path ?? ""] {
                     progress.clear()
-                    report("binfmt-reg: \(change.path): \(error.reason)")
-                    summary.failed += 1
+                    let problem = Problem(error.reason.code, "\(change.path): \(error.reason)", path: change.path)
+                    report("binfmt-reg: \(problem.message)")
+                    summary.fail(problem, path: change.path)
                 } else {
                     count(change, in: &summary)
                     if verbose { progress.clear(); say(describe(change)) }
@@ -99,6 +138,7 @@ struct FileRun {
                         }
                     case .alreadySealed, .notSealed:
                         summary.unchanged += 1
+                        summary.files.append(FileResult(path: change.path, outcome: .unchanged))
                         if operand.explicit || verbose { progress.clear(); say("\(change.path): \(words.unchanged), unchanged") }
                     }
                 case .failure(let error):
@@ -106,10 +146,12 @@ struct FileRun {
                     let notELFNamed = operand.explicit && error.reason == .notELF
                     if (error.isSkip && !notELFNamed) || (!operand.explicit && skipInTrees(error)) {
                         summary.skipped += 1
-                        Output.notice("binfmt-reg: \(operand.path): skipped: \(error.reason)")
+                        summary.files.append(FileResult(path: operand.path, outcome: .skipped, code: error.reason.code))
+                        if !json { Output.notice("binfmt-reg: \(operand.path): skipped: \(error.reason)") }
                     } else {
-                        summary.failed += 1
-                        report("binfmt-reg: \(operand.path): \(error.reason)")
+                        let problem = Problem(error.reason.code, "\(operand.path): \(error.reason)", path: operand.path)
+                        report("binfmt-reg: \(problem.message)")
+                        summary.fail(problem, path: operand.path)
                     }
                 }
             }
@@ -124,7 +166,13 @@ struct FileRun {
     }
 
     private func count(_ change: PreparedChange, in summary: inout RunSummary) {
-        if case .updated = change.outcome { summary.updated += 1 } else { summary.done += 1 }
+        if case .updated = change.outcome {
+            summary.updated += 1
+            summary.files.append(FileResult(path: change.path, outcome: .updated))
+        } else {
+            summary.done += 1
+            summary.files.append(FileResult(path: change.path, outcome: .done))
+        }
     }
 
     private func describe(_ change: PreparedChange) -> String {
@@ -143,7 +191,7 @@ struct FileRun {
         }
     }
 
-    private func say(_ line: String) { print(line) }
+    private func say(_ line: String) { if !json { print(line) } }
 
-    private func report(_ line: String) { Output.errorLine(line) }
+    private func report(_ line: String) { if !json { Output.errorLine(line) } }
 }

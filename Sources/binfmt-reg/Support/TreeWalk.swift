@@ -16,13 +16,13 @@ struct Operand: Sendable, Equatable {
 enum TreeWalk {
     /// The files `paths` name, in order; each directory's regular files sorted by path. A path
     /// that does not exist, or a directory under it that cannot be read, becomes an entry in
-    /// `missing` with its reason: a failure, as find(1) counts it, never a silent gap.
-    static func expand(_ paths: [String]) -> (files: [Operand], missing: [(path: String, reason: String)]) {
-        var files: [Operand] = [], missing: [(String, String)] = []
+    /// `missing` with its problem: a failure, as find(1) counts it, never a silent gap.
+    static func expand(_ paths: [String]) -> (files: [Operand], missing: [Problem]) {
+        var files: [Operand] = [], missing: [Problem] = []
         for path in paths {
             var st = stat()
             guard stat(path, &st) == 0 else {
-                missing.append((path, String(cString: strerror(errno))))
+                missing.append(unreadable(path, errno))
                 continue
             }
             if st.st_mode & S_IFMT == S_IFDIR {
@@ -38,13 +38,13 @@ enum TreeWalk {
 
     /// Regular files under `directory`, sorted; symlinks and special files are passed over, so a
     /// file linked from elsewhere in the tree is visited once, under its own name.
-    static func regularFiles(under directory: String) -> (files: [String], unreadable: [(path: String, reason: String)]) {
-        var result: [String] = [], unreadable: [(String, String)] = []
+    static func regularFiles(under directory: String) -> (files: [String], unreadable: [Problem]) {
+        var result: [String] = [], unreadable: [Problem] = []
         var pending = [directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory]
         while let dir = pending.popLast() {
             let entries: [FileSystem.Entry]
             do { entries = try FileSystem.entries(of: dir) } catch {
-                unreadable.append((dir, String(cString: strerror(error.errno.rawValue))))
+                unreadable.append(Self.unreadable(dir, error.errno.rawValue))
                 continue
             }
             for entry in entries {
@@ -52,7 +52,7 @@ enum TreeWalk {
                 let child = dir == "/" ? "/" + name : dir + "/" + name
                 var st = stat()
                 guard lstat(child, &st) == 0 else {
-                    unreadable.append((child, String(cString: strerror(errno))))
+                    unreadable.append(Self.unreadable(child, errno))
                     continue
                 }
                 switch st.st_mode & S_IFMT {
@@ -64,7 +64,12 @@ enum TreeWalk {
                 }
             }
         }
-        return (result.sorted(), unreadable.sorted { $0.0 < $1.0 })
+        return (result.sorted(), unreadable.sorted { ($0.path ?? "") < ($1.path ?? "") })
+    }
+
+    /// `path` could not be read, with this errno.
+    private static func unreadable(_ path: String, _ code: Int32) -> Problem {
+        Problem(ProblemCode(errno: code), "\(path): \(String(cString: strerror(code)))", path: path)
     }
 }
 
