@@ -127,7 +127,10 @@ struct BottlePlan {
                    (try? DynamicInfo.read(opened.file, opened.image))?.isPIE == false {
                     throw BottleError(program, "a shared library, not a program: bring it in with --lib or --include")
                 }
-                throw BottleError(program, "statically linked (no PT_INTERP): it has no libraries or loader to bottle")
+                // Statically linked (busybox-static, whose applets are links to it): nothing to
+                // load or seal, it runs wherever it is copied.
+                try plan.addProgram(program, real: real, loaderName: nil)
+                continue
             }
             let loaderName = String(interpreter.split(separator: "/").last ?? "")
             guard !loaderName.isEmpty else { throw BottleError(program, "PT_INTERP names no file") }
@@ -190,11 +193,12 @@ struct BottlePlan {
     }
 
     /// The program itself, in bin/ under its real name; and the name it was called by, as a
-    /// link: programs that dispatch on argv[0] (clang-21 → clang) keep it.
-    private mutating func addProgram(_ program: String, real: String, loaderName: String) throws(BottleError) {
+    /// link: programs that dispatch on argv[0] (clang-21 → clang) keep it. Without a loader (a
+    /// statically linked program) it is copied as it is.
+    private mutating func addProgram(_ program: String, real: String, loaderName: String?) throws(BottleError) {
         let realName = String(real.split(separator: "/").last ?? "")
-        try add(BottleEntry(path: "bin/" + realName, kind: .program(loader: "../lib/" + loaderName, runPath: "$ORIGIN/../lib"),
-                            source: real, reason: program))
+        let kind = loaderName.map { BottleEntry.Kind.program(loader: "../lib/" + $0, runPath: "$ORIGIN/../lib") } ?? .file
+        try add(BottleEntry(path: "bin/" + realName, kind: kind, source: real, reason: program))
         let givenName = String(program.split(separator: "/").last ?? "")
         if givenName != realName {
             try add(BottleEntry(path: "bin/" + givenName, kind: .symlink(target: realName), source: nil, reason: program))
