@@ -581,6 +581,31 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
     #expect(ran.stdout == "hello argv0=/bin/probe\nhello argv0=/bin/applet\n", "\(ran)")
 }
 
+/// --include of a symlink copies what it names (cp -H): /lib64/ld-linux-x86-64.so.2, which gcc's
+/// links name, is an absolute link that a copy would leave dangling in a chroot of the bottle.
+/// Links inside an included tree stay links; a dangling one named by the option is one line.
+@Test func anIncludedSymlinkIsFollowed() throws {
+    let rig = try BottleRig("bottle-include-link")
+    defer { rig.dir.remove() }
+    let data = rig.src + "/data"
+    try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+    try "payload\n".write(toFile: data + "/file", atomically: true, encoding: .utf8)
+    try FileManager.default.createSymbolicLink(atPath: data + "/inner", withDestinationPath: "file")
+    try FileManager.default.createSymbolicLink(atPath: rig.src + "/to-file", withDestinationPath: data + "/file")
+    try FileManager.default.createSymbolicLink(atPath: rig.src + "/to-dir", withDestinationPath: data)
+    let program = try rig.compile("probe", probeC)
+    let root = rig.dir.path + "/bottle"
+    let made = try rig.bottle([program, "--include", rig.src + "/to-file=lib64/file",
+                               "--include", rig.src + "/to-dir=data", "-o", root])
+    #expect(made.succeeded, "\(made)")
+    #expect(try String(contentsOfFile: root + "/lib64/file", encoding: .utf8) == "payload\n")
+    #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/lib64/file")) == nil)
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/data/inner") == "file")
+    try FileManager.default.createSymbolicLink(atPath: rig.src + "/dangling", withDestinationPath: rig.src + "/absent")
+    let dangling = try rig.bottle([program, "--include", rig.src + "/dangling", "-o", rig.dir.path + "/other"])
+    #expect(dangling.status == 1 && dangling.stderr == "binfmt-reg: \(rig.src)/dangling: no such file or directory\n", "\(dangling)")
+}
+
 /// A program that runs helpers from its own tree (gcc's cc1, git's exec-path): the helpers an
 /// --include tree brings are sealed too, their run path reaching the bottle's lib/ from their
 /// place, so that in a chroot holding only the bottle (FROM scratch) the driver's helper runs.

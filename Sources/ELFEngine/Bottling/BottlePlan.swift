@@ -239,7 +239,9 @@ struct BottlePlan {
     /// Adds the file or tree at `include`, at its absolute path with /usr/local or /usr taken off
     /// (/usr/lib/python3.11 → lib/python3.11, /etc/ssl → etc/ssl), or at DEST for `PATH=DEST`
     /// (a program with an absolute data path compiled in, run in a chroot of the bottle, wants
-    /// usr/ kept). Symlinks are kept as they are.
+    /// usr/ kept). Symlinks inside a tree are kept as they are; a symlink named by the option
+    /// itself is followed (as cp -H does): /lib64/ld-linux-x86-64.so.2 links to a path outside
+    /// the bottle, and a copy of the link would name nothing in a chroot of it.
     private mutating func addTree(_ include: String) throws(BottleError) {
         var source = include
         var destination: String?
@@ -258,7 +260,9 @@ struct BottlePlan {
         guard !relative.isEmpty, !relative.split(separator: "/").contains("..") else {
             throw BottleError(include, "--include needs a file or directory below /, /usr or /usr/local, and a DEST inside the bottle")
         }
-        try addNode(normalized, as: relative, tree: relative, reason: "--include \(include)")
+        var st = stat()
+        let followed = lstat(normalized, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK ? try realPath(normalized) : normalized
+        try addNode(followed, as: relative, tree: relative, reason: "--include \(include)")
     }
 
     private mutating func addNode(_ path: String, as relative: String, tree: String, reason: String) throws(BottleError) {
