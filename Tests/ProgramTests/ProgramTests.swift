@@ -31,4 +31,28 @@ import TestSupport
         #expect(result.succeeded, "\(result)")
     }
 
+    /// binfmt-reg(8)'s EXAMPLES for java, python and gcc are the bottles the corpus runs: each
+    /// example, run with a binfmt-reg that prints its arguments, gives the corpus's programs and
+    /// options (the corpus adds bash to every bottle; java's example names it).
+    @Test(arguments: [("java", "Java:"), ("python3", "Python:"), ("gcc", "gcc:")])
+    func theManPageExamplesAreTheCorpusBottles(name: String, paragraph: String) throws {
+        let script = Self.repository.appendingPathComponent("Tests/Programs/run.sh").path
+        let corpus = try run(["bash", script, try BuiltTools.binfmtReg(), "--arguments", name])
+        try #require(corpus.succeeded, "\(corpus)")
+        let page = try String(contentsOfFile: Self.repository.appendingPathComponent("man/binfmt-reg.8").path, encoding: .utf8)
+        let lines = page.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.hasPrefix(paragraph) }, "no paragraph \(paragraph) in binfmt-reg(8)")
+        let ex = try #require(lines[start...].firstIndex(of: ".EX"))
+        let ee = try #require(lines[ex...].firstIndex(of: ".EE"))
+        let example = lines[(ex + 1)..<ee].joined(separator: "\n")
+            .replacingOccurrences(of: "\\-", with: "-").replacingOccurrences(of: "\\e", with: "\\")
+        let printed = try shell("binfmt-reg() { printf '%s\\n' \"$@\"; }\n" + example)
+        try #require(printed.succeeded, "\(printed)")
+        var arguments = printed.stdout.split(separator: "\n").map(String.init)
+        let prefix = ["bottle", "--dispatch", "binfmt", "-o"]
+        #expect(Array(arguments.prefix(4)) == prefix, "\(example)")
+        arguments.removeFirst(min(5, arguments.count))
+        arguments.removeAll { $0 == "/usr/bin/bash" }
+        #expect(arguments == corpus.stdout.split(separator: "\n").map(String.init), "\(example)")
+    }
 }
