@@ -9,7 +9,7 @@ CONFIG ?= release
 BUILD_DEPS := libcap-dev libstdc++-12-dev gcc make
 # The program corpus (Tests/Programs/run.sh) bottles these; busybox-static, not busybox, which
 # conflicts with it: a statically linked program is copied into a bottle as it is.
-PROGRAM_DEPS := default-jdk-headless python3 nodejs git perl ruby curl openssl sqlite3 jq \
+PROGRAM_DEPS := default-jdk-headless python3 nodejs git perl ruby curl ca-certificates openssl sqlite3 jq \
              busybox-static bash tar libc6-dev binutils
 # gcc-12-multilib, not gcc-multilib: Debian's gcc-multilib conflicts with every cross compiler,
 # and the aarch64 build of runbottle needs gcc-aarch64-linux-gnu beside gcc -m32.

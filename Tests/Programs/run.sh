@@ -50,7 +50,16 @@ define() {
     progs=(); incs=(); paths=/bin; ref_paths=/usr/bin:/bin
     case $1 in
     bash) ;;
-    jq | sqlite3 | xz | openssl | node) progs=(/usr/bin/$1) ;;
+    jq | sqlite3 | xz | openssl) progs=(/usr/bin/$1) ;;
+    node)
+        # Debian's node loads some builtins (acorn, cjs-module-lexer, undici) from the files
+        # under /usr/share/nodejs that libnode names; NodeSource's node has them built in.
+        progs=(/usr/bin/node)
+        local file
+        for file in $(strings -n 8 "$(realpath /usr/bin/node)" $(ldd /usr/bin/node | awk '/libnode/ { print $3 }') |
+            grep -o '/usr/share/nodejs/[^":]*' | sort -u); do
+            if [ -f "$file" ]; then incs+=(--include "$file=${file#/}"); fi
+        done ;;
     curl)
         # The default CA bundle is compiled in (the unverified request fails against it).
         progs=(/usr/bin/curl); incs=(--include /etc/ssl/certs/ca-certificates.crt=etc/ssl/certs/ca-certificates.crt) ;;
@@ -115,7 +124,7 @@ fi
 # --- tools and programs: each missing one is a failure, named ---
 missing=""
 for tool in docker unshare chroot openssl /usr/bin/python3.11 java javac gcc as ld node git perl ruby curl \
-    sqlite3 jq busybox bash tar xz; do
+    sqlite3 jq busybox bash tar xz strings ldd; do
     command -v $tool >/dev/null || missing="$missing $tool"
 done
 [ -n "$missing" ] && fatal tools "missing:$missing (make test-deps)"
