@@ -11,8 +11,9 @@
 # Bottles are sealed for the binfmt dispatch: the chroot and the image hold no runbottle for a
 # PT_INTERP to name. The chroot runs in a private binfmt_misc instance; Docker containers share
 # the host's user namespace, so one entry, bottle-programs-PID (F, interpreter runbottle), is
-# registered in the host's instance (Tests/lib/host-binfmt.sh: binfmt_misc stays unmounted in
-# the host's mount namespace), and removed on every exit path; the host runs go through it too.
+# registered in the host's instance for each container (Tests/lib/host-binfmt.sh: binfmt_misc
+# stays unmounted in the host's mount namespace), and removed on every exit path; the host runs
+# take the PT_INTERP dispatch, through the runbottle each program's slot names.
 # Every docker image and container made here is removed on every exit path.
 set -uo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 BINFMT_REG [NAME-PATTERN]" >&2; exit 64; }
@@ -137,12 +138,22 @@ runbottle=$work/rb/usr/libexec/runbottle
 line=$("$binfmt_reg" line --interpreter "$runbottle" | head -1) || fatal tools "binfmt-reg line failed"
 
 # --- the host's instance, held for the run ---
+# The entry exists only while a container runs: the host runs take the PT_INTERP dispatch (the
+# kernel starts the runbottle each program's slot names), the chroot its private instance's
+# entry, Docker the host's.
 hold_instance
 on_instance "test ! -e $entry" || fatal holder "an entry named $entry already exists"
-registering=1
-on_instance "printf '%s\n' '${line/:BOTTLE:/:$entry:}' > register" 2> "$work/register.err" ||
+host_entry() { # add | remove
+    if [ $1 = add ]; then
+        registering=1
+        on_instance "printf '%s\n' '${line/:BOTTLE:/:$entry:}' > register"
+    else
+        on_instance "if [ -e $entry ]; then echo -1 > $entry; fi"
+    fi
+}
+host_entry add 2> "$work/register.err" && host_entry remove 2>> "$work/register.err" ||
     fatal holder "registering $entry: $(oneline "$work/register.err")"
-pass holder "$entry registered in the host's instance (F, interpreter $runbottle)"
+pass holder "$entry registers in the host's instance (F, interpreter $runbottle) and goes"
 
 # --- a local HTTPS server for curl: a self-signed certificate for 127.0.0.1 ---
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
@@ -248,7 +259,13 @@ for name in "${corpus[@]}"; do
                 fail "$name docker" "docker build: $(oneline "$work/out/$name.build")"; continue
             fi
         fi
-        run_at $name $place "$b"
+        if [ $place = docker ]; then
+            host_entry add 2> "$work/register.err" || { fail "$name docker" "registering $entry: $(oneline "$work/register.err")"; continue; }
+            run_at $name $place "$b"
+            host_entry remove
+        else
+            run_at $name $place "$b"
+        fi
         if [ $place = host ]; then bottle=$b work_dir=$work/w-$name-host; else bottle='^$' work_dir=/tmp/w; fi
         if diff <(normalise "$work/out/$name.ref" '^$' "$work/w-$name-ref") \
                 <(normalise "$work/out/$name.$place" "$bottle" "$work_dir") > "$work/out/$name.$place.diff"; then
