@@ -7,12 +7,17 @@ SWIFT ?= swift
 CONFIG ?= release
 
 BUILD_DEPS := libcap-dev libstdc++-12-dev gcc make
+# The program corpus (Tests/Programs/run.sh) bottles these; busybox-static, not busybox, which
+# conflicts with it: a statically linked program is copied into a bottle as it is.
+PROGRAM_DEPS := default-jdk-headless python3 nodejs git perl ruby curl ca-certificates openssl sqlite3 jq \
+             busybox-static bash tar libc6-dev binutils
 # gcc-12-multilib, not gcc-multilib: Debian's gcc-multilib conflicts with every cross compiler,
 # and the aarch64 build of runbottle needs gcc-aarch64-linux-gnu beside gcc -m32.
 TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb strace \
              libcap2-bin systemd util-linux g++ gcc-12-multilib file attr docker.io bubblewrap \
              valgrind ltrace podman uidmap gcc-aarch64-linux-gnu \
-             qemu-system-x86 qemu-system-arm cpio xz-utils debootstrap python3-jsonschema
+             qemu-system-x86 qemu-system-arm cpio xz-utils debootstrap python3-jsonschema \
+             $(PROGRAM_DEPS)
 BENCH_DEPS := hyperfine patchelf time binutils
 
 .PHONY: all build deps test-deps test-services bench-deps bench check check-unit check-vm setup install uninstall \

@@ -73,6 +73,9 @@ let package = Package(
         .testTarget(name: "HardeningTests", dependencies: ["TestSupport"]),
         .testTarget(name: "BottleTests", dependencies: ["ELFEngine", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["TestSupport"]),
+        // Real Debian programs bottled, moved, run on the host, in a chroot and under Docker
+        // against their own runs (Tests/Programs/run.sh).
+        .testTarget(name: "ProgramTests", dependencies: ["TestSupport"]),
         // The probe against its native exec in every context (Tests/Contexts/run.sh).
         .testTarget(name: "ContextTests", dependencies: ["TestSupport"]),
         // Debian's 5.10, 6.1 and 6.12 kernels and arm64's 6.12 under qemu (Tests/VM/run.sh).

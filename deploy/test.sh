@@ -19,9 +19,11 @@ set -uo pipefail
 [ $# = 1 ] || { echo "usage: $0 BINFMT_REG" >&2; exit 64; }
 binfmt_reg=$(realpath "$1") || exit 1
 here=$(cd "$(dirname "$0")" && pwd)
+suite=deploy
+work=$(mktemp -d /tmp/bottle-deploy-XXXXXX) || exit 1
+source "$here/../Tests/lib/host-binfmt.sh"
 manifest=$here/daemonset.yaml
 k8s_venv=${K8S_VENV:-/srv/k8s-venv}
-bm=/proc/sys/fs/binfmt_misc
 # What stands for --privileged here: runc cannot apply every capability where root's bounding
 # set lacks one (CAP_SYS_RESOURCE on this CI), so --privileged fails; mounting binfmt_misc needs
 # CAP_SYS_ADMIN (which also lifts Docker's default seccomp filter off mount) and, where
@@ -31,17 +33,8 @@ privileged=(${DEPLOY_PRIVILEGED:---cap-add SYS_ADMIN --security-opt apparmor=unc
 entry=bottle-deploy-$$
 image=binfmt-bottle/installer-test-$$
 containers=bottle-deploy-$$
-work=$(mktemp -d /tmp/bottle-deploy-XXXXXX) || exit 1
-holder=
 image_built=0
 registering=0
-
-# Reads or writes the host's instance from a new mount namespace: the mount attaches to the
-# instance the holder keeps, and goes when the command ends.
-# The new namespace may already hold a mount of it, copied from the host's (systemd's automount,
-# an operator's mount): the instance is the same, so that one serves.
-mount_instance="grep -q ' $bm binfmt_misc ' /proc/self/mounts || mount -t binfmt_misc binfmt_misc $bm"
-on_instance() { unshare --mount --propagation private sh -c "{ $mount_instance; } && cd $bm && $1"; }
 
 cleanup() {
     # Our two entries go on every exit path, whether or not the holder still runs.
@@ -54,15 +47,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "deploy $1: ok${2:+ ($2)}"; }
-fail() { failed=$((failed + 1)); echo "deploy $1: FAILED: $2"; }
-finish() { echo "deploy: $passed passed, $failed failed"; [ $failed = 0 ]; exit; }
-# A failure the rest cannot run without: count it and stop.
-fatal() { fail "$1" "$2"; finish; }
-oneline() { head -c 600 "$1" | tr '\n' ' '; }
 
 # --- tools ---
 missing=""
@@ -143,17 +127,7 @@ expected_hello="argv0=$b/bin/hello argc=2 exe=$b/bin/hello"
 run_hello() { "$b/bin/hello" one 2>&1; }
 
 # --- the host's instance, held for the run ---
-unshare --mount --propagation private sh -c "{ $mount_instance; } && exec sleep infinity" \
-    2> "$work/holder.err" &
-holder=$!
-# Up to 30 s: the machine may be busy with the other suites (qemu, dockerd).
-for _ in $(seq 300); do
-    grep -q " $bm binfmt_misc " /proc/$holder/mounts 2>/dev/null && break
-    kill -0 $holder 2>/dev/null || break
-    sleep 0.1
-done
-grep -q " $bm binfmt_misc " /proc/$holder/mounts 2>/dev/null ||
-    fatal holder "could not hold a mount of the host's binfmt_misc: $(oneline "$work/holder.err")"
+hold_instance
 on_instance "test ! -e $entry && test ! -e $entry-privileged" ||
     fatal holder "entries named $entry already exist"
 registering=1

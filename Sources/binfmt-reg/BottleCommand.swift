@@ -11,9 +11,10 @@ struct BottleCommand: ParsableCommand, QuietCommand {
             to the real file), the libraries the loader's list mode resolves for them and the \
             loader itself to DIR/lib under their DT_NEEDED names. Each program gets \
             DT_RPATH=$ORIGIN/../lib and is sealed (--dispatch, --interpreter: as for seal); each \
-            library with a run path of its own gets DT_RPATH=$ORIGIN. --include copies a file or \
+            library with a run path of its own gets DT_RPATH=$ORIGIN. A statically linked \
+            program is copied as it is. --include copies a file or \
             tree to its path with /usr/local or /usr taken off (/usr/lib/python3.11 → \
-            DIR/lib/python3.11), or at DEST for PATH=DEST. Shared objects in included trees bring \
+            DIR/lib/python3.11), or at DEST for PATH=DEST; a symlink it names is followed. Shared objects in included trees bring \
             their libraries, and their programs are sealed with the bottle's loader. Running it again adds what is missing and replaces what changed; \
             DIR/.bottle-sources records where each file came from, and a name from two different \
             sources is an error. Nothing in DIR changes unless every file was produced: they are \

@@ -8,8 +8,7 @@ import Foundation
 import TestSupport
 import Testing
 
-private let repository = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let repository = Repository.root
 
 /// The man page, its escapes taken out.
 private func manPage() throws -> String {

@@ -327,13 +327,12 @@ func mappedPaths(_ output: String) -> Set<String> {
         #expect(try rig.leftovers().isEmpty)
     }
 
-    /// Not an ELF, a static program, a missing library: one line naming the file, nothing written.
+    /// Not an ELF, a missing library: one line naming the file, nothing written.
     @Test func badInputsGetOneLineAndLeaveNothing() throws {
         let rig = try BottleRig("bottle-bad")
         defer { rig.dir.remove() }
         let script = rig.src + "/script"
         try "#!/bin/sh\necho hi\n".write(toFile: script, atomically: true, encoding: .utf8)
-        let staticProgram = try rig.compile("static", probeC, flags: ["-static"])
         try "int gone(void) { return 0; }\n".write(toFile: rig.src + "/gone.c", atomically: true, encoding: .utf8)
         #expect(try run(["cc", "-shared", "-fPIC", "-o", rig.src + "/libgone.so", rig.src + "/gone.c"]).succeeded)
         let orphan = try rig.compile("orphan", "int gone(void);\nint main(void) { return gone(); }\n", flags: ["-L" + rig.src, "-lgone"])
@@ -341,7 +340,6 @@ func mappedPaths(_ output: String) -> Set<String> {
         let good = try rig.compile("good", probeC)
         let cases: [(String, String)] = [
             (script, "binfmt-reg: \(script): not an ELF file"),
-            (staticProgram, "binfmt-reg: \(staticProgram): statically linked (no PT_INTERP): it has no libraries or loader to bottle"),
             (orphan, "binfmt-reg: \(orphan): the loader cannot resolve its libraries: libgone.so: cannot open shared object file: No such file or directory"),
             (rig.src + "/absent", "binfmt-reg: \(rig.src)/absent: no such file"),
         ]
@@ -562,6 +560,50 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
     let made = try rig.bottle([library, "-o", rig.dir.path + "/bottle"])
     #expect(made.status == 1)
     #expect(made.stderr == "binfmt-reg: \(library): a shared library, not a program: bring it in with --lib or --include\n", "\(made)")
+}
+
+/// A statically linked program (busybox-static) needs no loader: it is copied as it is, unsealed,
+/// and a name it is called by (an applet link) stays a link to it. Found by the program corpus
+/// (Tests/Programs), whose busybox is Debian's static one.
+@Test func aStaticProgramIsCopiedAsItIs() throws {
+    let rig = try BottleRig("bottle-static")
+    defer { rig.dir.remove() }
+    let program = try rig.compile("static", probeC, flags: ["-static"])
+    try FileManager.default.createSymbolicLink(atPath: rig.src + "/applet", withDestinationPath: program)
+    let dynamic = try rig.compile("probe", probeC)
+    let root = rig.dir.path + "/bottle"
+    let made = try rig.bottle([rig.src + "/applet", dynamic, "--dispatch", "binfmt", "-o", root])
+    #expect(made.succeeded, "\(made)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/bin/static")) == Data(contentsOf: URL(fileURLWithPath: program)))
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/bin/applet") == "static")
+    // In a chroot holding only the bottle: the static program beside a sealed one.
+    let ran = try rig.inChroot(root, "/bin/applet", before: "chroot \(root) /bin/probe")
+    #expect(ran.stdout == "hello argv0=/bin/probe\nhello argv0=/bin/applet\n", "\(ran)")
+}
+
+/// --include of a symlink copies what it names (cp -H): /lib64/ld-linux-x86-64.so.2, which gcc's
+/// links name, is an absolute link that a copy would leave dangling in a chroot of the bottle.
+/// Links inside an included tree stay links; a dangling one named by the option is one line.
+@Test func anIncludedSymlinkIsFollowed() throws {
+    let rig = try BottleRig("bottle-include-link")
+    defer { rig.dir.remove() }
+    let data = rig.src + "/data"
+    try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+    try "payload\n".write(toFile: data + "/file", atomically: true, encoding: .utf8)
+    try FileManager.default.createSymbolicLink(atPath: data + "/inner", withDestinationPath: "file")
+    try FileManager.default.createSymbolicLink(atPath: rig.src + "/to-file", withDestinationPath: data + "/file")
+    try FileManager.default.createSymbolicLink(atPath: rig.src + "/to-dir", withDestinationPath: data)
+    let program = try rig.compile("probe", probeC)
+    let root = rig.dir.path + "/bottle"
+    let made = try rig.bottle([program, "--include", rig.src + "/to-file=lib64/file",
+                               "--include", rig.src + "/to-dir=data", "-o", root])
+    #expect(made.succeeded, "\(made)")
+    #expect(try String(contentsOfFile: root + "/lib64/file", encoding: .utf8) == "payload\n")
+    #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/lib64/file")) == nil)
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/data/inner") == "file")
+    try FileManager.default.createSymbolicLink(atPath: rig.src + "/dangling", withDestinationPath: rig.src + "/absent")
+    let dangling = try rig.bottle([program, "--include", rig.src + "/dangling", "-o", rig.dir.path + "/other"])
+    #expect(dangling.status == 1 && dangling.stderr == "binfmt-reg: \(rig.src)/dangling: no such file or directory\n", "\(dangling)")
 }
 
 /// A program that runs helpers from its own tree (gcc's cc1, git's exec-path): the helpers an

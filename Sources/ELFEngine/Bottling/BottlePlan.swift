@@ -128,7 +128,10 @@ struct BottlePlan {
                    (try? DynamicInfo.read(opened.file, opened.image))?.isPIE == false {
                     throw BottleError(program, "a shared library, not a program: bring it in with --lib or --include", code: .sharedLibrary)
                 }
-                throw BottleError(program, "statically linked (no PT_INTERP): it has no libraries or loader to bottle", code: .staticExecutable)
+                // Statically linked (busybox-static, whose applets are links to it): nothing to
+                // load or seal, it runs wherever it is copied.
+                try plan.addProgram(program, real: real, loaderName: nil)
+                continue
             }
             let loaderName = String(interpreter.split(separator: "/").last ?? "")
             guard !loaderName.isEmpty else { throw BottleError(program, "PT_INTERP names no file") }
@@ -191,11 +194,12 @@ struct BottlePlan {
     }
 
     /// The program itself, in bin/ under its real name; and the name it was called by, as a
-    /// link: programs that dispatch on argv[0] (clang-21 → clang) keep it.
-    private mutating func addProgram(_ program: String, real: String, loaderName: String) throws(BottleError) {
+    /// link: programs that dispatch on argv[0] (clang-21 → clang) keep it. Without a loader (a
+    /// statically linked program) it is copied as it is.
+    private mutating func addProgram(_ program: String, real: String, loaderName: String?) throws(BottleError) {
         let realName = String(real.split(separator: "/").last ?? "")
-        try add(BottleEntry(path: "bin/" + realName, kind: .program(loader: "../lib/" + loaderName, runPath: "$ORIGIN/../lib"),
-                            source: real, reason: program))
+        let kind = loaderName.map { BottleEntry.Kind.program(loader: "../lib/" + $0, runPath: "$ORIGIN/../lib") } ?? .file
+        try add(BottleEntry(path: "bin/" + realName, kind: kind, source: real, reason: program))
         let givenName = String(program.split(separator: "/").last ?? "")
         if givenName != realName {
             try add(BottleEntry(path: "bin/" + givenName, kind: .symlink(target: realName), source: nil, reason: program))
@@ -236,7 +240,9 @@ struct BottlePlan {
     /// Adds the file or tree at `include`, at its absolute path with /usr/local or /usr taken off
     /// (/usr/lib/python3.11 → lib/python3.11, /etc/ssl → etc/ssl), or at DEST for `PATH=DEST`
     /// (a program with an absolute data path compiled in, run in a chroot of the bottle, wants
-    /// usr/ kept). Symlinks are kept as they are.
+    /// usr/ kept). Symlinks inside a tree are kept as they are; a symlink named by the option
+    /// itself is followed (as cp -H does): /lib64/ld-linux-x86-64.so.2 links to a path outside
+    /// the bottle, and a copy of the link would name nothing in a chroot of it.
     private mutating func addTree(_ include: String) throws(BottleError) {
         var source = include
         var destination: String?
@@ -255,7 +261,9 @@ struct BottlePlan {
         guard !relative.isEmpty, !relative.split(separator: "/").contains("..") else {
             throw BottleError(include, "--include needs a file or directory below /, /usr or /usr/local, and a DEST inside the bottle")
         }
-        try addNode(normalized, as: relative, tree: relative, reason: "--include \(include)")
+        var st = stat()
+        let followed = lstat(normalized, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK ? try realPath(normalized) : normalized
+        try addNode(followed, as: relative, tree: relative, reason: "--include \(include)")
     }
 
     private mutating func addNode(_ path: String, as relative: String, tree: String, reason: String) throws(BottleError) {

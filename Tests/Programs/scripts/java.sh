@@ -1,0 +1,1 @@
+java -XX:-UsePerfData -cp "$CLASSES" Probe
