@@ -1,11 +1,9 @@
 // The kernel side: one binfmt_misc mount, read and written through its files. Only our own
 // entries are written; `status` is only ever read (writing it disables or wipes every entry).
 import ELFEngine
+import Glibc
 import LinuxOS
 import SystemPackage
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A failure talking to the kernel or the file system, naming the path and the reason.
 public enum BinfmtMiscError: ProblemError, Equatable {

@@ -2,11 +2,9 @@
 // through the entry, and the loader's report says whether argv, /proc/self/exe, auxv and the
 // loader came out as a native exec would have left them.
 import ELFEngine
+import Glibc
 import LinuxOS
 import SystemPackage
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One check the canary makes, with what it saw when it failed.
 public struct CanaryCheck: Sendable, Codable, Equatable {

@@ -1,10 +1,8 @@
 // File capabilities through libcap (cap_from_text, cap_set_file, cap_get_file): status reports a
 // capability left on runbottle by an earlier version, and which capabilities the kernel knows.
 import CLibcap
-import SystemPackage
-#if canImport(Glibc)
 import Glibc
-#endif
+import SystemPackage
 
 public enum FileCapability {
     /// CAP_CHECKPOINT_RESTORE's number; kernels whose cap_last_cap is lower lack it.

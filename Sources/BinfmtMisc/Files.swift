@@ -1,11 +1,9 @@
 // Small file operations the installer needs: read whole files, and replace one atomically
 // through the engine's atomic writer (AtomicReplacement).
 import ELFEngine
+import Glibc
 import LinuxOS
 import SystemPackage
-#if canImport(Glibc)
-import Glibc
-#endif
 
 enum Files {
     /// The file's bytes (at most `limit` of them), or nil when it does not exist.

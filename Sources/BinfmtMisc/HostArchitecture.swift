@@ -1,9 +1,7 @@
 // The architectures a BOTTLE entry can be registered for: `uname -m` names to ELF class, byte
 // order and e_machine (EntryPlan.swift: the entries for one of them).
 import ELFEngine
-#if canImport(Glibc)
 import Glibc
-#endif
 
 public struct HostArchitecture: Sendable, Hashable {
     /// The `uname -m` name.

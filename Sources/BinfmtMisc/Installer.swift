@@ -1,9 +1,7 @@
 // install, uninstall, enable and disable as transactions on our own entries: each either
 // completes or puts back what was there, and says what it changed.
-import SystemPackage
-#if canImport(Glibc)
 import Glibc
-#endif
+import SystemPackage
 
 /// Where the installer writes its files.
 public enum Layout: Sendable, Equatable {

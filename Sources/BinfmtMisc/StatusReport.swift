@@ -2,9 +2,7 @@
 // persistence file, conflicting entries, the canaries of both dispatches and what each dispatch
 // gives here, each with a verdict.
 import ELFEngine
-#if canImport(Glibc)
 import Glibc
-#endif
 
 public struct StatusReport: Sendable, Codable {
     public struct Kernel: Sendable, Codable {

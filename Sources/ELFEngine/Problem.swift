@@ -1,8 +1,6 @@
 // The one vocabulary of problems binfmt-reg reports (binfmt-reg(8), PROBLEM CODES): the libraries
 // return these codes with their errors and findings; the JSON documents carry them as they are.
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A problem's kind, stable across releases: scripts match on it, never on the message.
 public enum ProblemCode: String, Sendable, Codable, CaseIterable {

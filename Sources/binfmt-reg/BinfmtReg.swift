@@ -1,9 +1,7 @@
 // binfmt-reg: seal bottle binaries and manage the binfmt_misc entry that runs them.
 import ArgumentParser
 import CLinuxIO
-#if canImport(Glibc)
 import Glibc
-#endif
 
 @main
 struct BinfmtReg: ParsableCommand {

@@ -2,9 +2,7 @@
 // uninstall, enable, disable and status.
 import ArgumentParser
 import BinfmtMisc
-#if canImport(Glibc)
 import Glibc
-#endif
 
 struct EntryOptions: ParsableArguments {
     @Option(help: ArgumentHelp(

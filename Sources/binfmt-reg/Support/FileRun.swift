@@ -1,9 +1,7 @@
 // Runs one file operation (seal, unseal, ...) over files and directory trees: notices, batched
 // atomic commits, a progress line and the summary. Shared by the commands that rewrite files.
 import ELFEngine
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// How one command names its outcomes in messages and in the summary line.
 struct FileRunWords {

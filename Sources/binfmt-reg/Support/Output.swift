@@ -1,9 +1,7 @@
 // Writing lines to stderr without stdio's shared FILE state (unbuffered, one write each), and
 // the check that stdout's buffered output really left.
 import CLinuxIO
-#if canImport(Glibc)
 import Glibc
-#endif
 
 enum Output {
     /// -q: notices are dropped (stdout is /dev/null then); errors still go out. Set once, by

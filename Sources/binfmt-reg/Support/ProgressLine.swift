@@ -1,7 +1,5 @@
 // A one-line progress display on stderr, shown only when stderr is a terminal.
-#if canImport(Glibc)
 import Glibc
-#endif
 
 struct ProgressLine {
     private let enabled: Bool

@@ -1,10 +1,8 @@
 // Expands command-line operands into the files a command works on: files as named, directories
 // walked recursively without following symlinks.
 import ELFEngine
-import LinuxOS
-#if canImport(Glibc)
 import Glibc
-#endif
+import LinuxOS
 
 /// One file to work on.
 struct Operand: Sendable, Equatable {
