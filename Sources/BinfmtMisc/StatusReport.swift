@@ -107,13 +107,30 @@ public struct StatusReport: Sendable, Codable {
     /// What is wrong: each makes the exit status non-zero. binfmt-reg words them; the JSON
     /// document carries them in its envelope, beside the report's keys.
     public var problems: [StatusFinding] = []
-    /// Worth knowing, but not wrong.
-    public var warnings: [String]
+    /// Worth knowing, but not wrong. binfmt-reg words them; the JSON document carries them as
+    /// its `warnings`.
+    public var notices: [StatusNotice] = []
     public var ok: Bool { problems.isEmpty }
 
     enum CodingKeys: String, CodingKey {
-        case kernel, binfmtMisc, entries, interpreters, persistence, conflicts, canary, interpDispatch, dispatches, warnings
+        case kernel, binfmtMisc, entries, interpreters, persistence, conflicts, canary, interpDispatch, dispatches
     }
+}
+
+/// One thing status finds worth knowing but not wrong, as a value: binfmt-reg words it.
+public enum StatusNotice: Sendable, Equatable {
+    /// The privileged entry is missing: privileged binfmt-sealed binaries use their PT_INTERP slot.
+    case privilegedEntryNotRegistered(name: String)
+    /// The interpreter file is gone, but flag F keeps the one the kernel opened.
+    case interpreterMissingButFixed(path: String)
+    /// binfmt_misc is not visible, but the host's entry took the canary.
+    case servedByHostEntry(directory: String)
+    /// An ordinary user gets the binfmt dispatch's explicit mode.
+    case explicitModeForOrdinaryUsers(uid: UInt32)
+    /// No uid 65534 to run the canary as an ordinary user.
+    case canaryRanAsCallerOnly(uid: UInt32)
+    /// Another entry also matches sealed binaries but ours is newer.
+    case shadowedEntry(name: String, interpreter: String)
 }
 
 /// One thing status finds wrong, as a value: binfmt-reg words it for people.
@@ -205,7 +222,7 @@ public struct StatusProbe: Sendable {
             mounted: mounted, registered, ordinaryUser: ordinaryUser, &findings)
         let interp = probeInterpDispatch(interpreters, ordinaryUser: ordinaryUser, &findings)
         if ordinaryUser == nil && !(canaryResults.isEmpty && interp.canary.isEmpty) {
-            findings.warnings.append("the canary ran as uid \(geteuid()) only; run status as root where uid 65534 exists to check what ordinary users get")
+            findings.notices.append(.canaryRanAsCallerOnly(uid: UInt32(geteuid())))
         }
         // Where binfmt_misc is not visible and an entry from outside took the canary (a container
         // served by the host's entries), the entries are not this system's to persist.
@@ -225,13 +242,13 @@ public struct StatusProbe: Sendable {
                               instance: BinfmtMiscFS.inInitialUserNamespace ? "host" : "user-namespace"),
             entries: entries, interpreters: interpreters, persistence: persistence,
             conflicts: conflicts, canary: canaryResults, interpDispatch: interp, dispatches: dispatches,
-            problems: unique(findings.problems), warnings: unique(findings.warnings))
+            problems: unique(findings.problems), notices: unique(findings.notices))
     }
 
     /// What the probes found, in the order they found it.
     struct Findings {
         var problems: [StatusFinding] = []
-        var warnings: [String] = []
+        var notices: [StatusNotice] = []
 
         /// A canary's verdict: a problem when it failed; for an ordinary user the binfmt
         /// dispatch's explicit mode is a warning (a PT_INTERP canary in explicit mode fails).
@@ -239,7 +256,7 @@ public struct StatusProbe: Sendable {
             if !result.ok {
                 problems.append(.canaryFailed(label: label, user: result.user, failed: result.checks.filter { !$0.ok }))
             } else if let user = result.user, result.explicitMode {
-                warnings.append("for ordinary users (uid \(user)) the binfmt dispatch runs the loader in explicit mode: /proc/self/exe names runbottle (argv and $ORIGIN stay right); the PT_INTERP dispatch, seal's default, is native for them")
+                notices.append(.explicitModeForOrdinaryUsers(uid: user))
             }
         }
     }
@@ -302,7 +319,7 @@ public struct StatusProbe: Sendable {
                 if role == "ordinary" {
                     findings.problems.append(.entryNotRegistered(directory: fs.directory, name: name))
                 } else {
-                    findings.warnings.append("\(name) is not registered: binfmt-dispatched binaries sealed as privileged (setuid, setgid, file capabilities) run through their PT_INTERP slot")
+                    findings.notices.append(.privilegedEntryNotRegistered(name: name))
                 }
             }
             entries.append(entry)
@@ -324,7 +341,7 @@ public struct StatusProbe: Sendable {
             if !executable && !fixed {
                 findings.problems.append(.interpreterUnusable(path: path))
             } else if !executable {
-                findings.warnings.append("interpreter \(path) is missing here; the entries use F, so the kernel keeps the file it opened at registration")
+                findings.notices.append(.interpreterMissingButFixed(path: path))
             }
             if let capability { findings.problems.append(.interpreterCapability(path: path, capability: capability)) }
         }
@@ -353,7 +370,7 @@ public struct StatusProbe: Sendable {
                 findings.problems.append(.notMountedNoEntry(directory: fs.directory, failed: result.checks.filter { !$0.ok }))
                 return (results, false)
             }
-            findings.warnings.append("binfmt_misc is not visible at \(fs.directory), but an entry registered outside this mount namespace (the host's) took a sealed canary: binfmt-dispatched binaries run here through it; its flags and interpreter cannot be read from here")
+            findings.notices.append(.servedByHostEntry(directory: fs.directory))
             findings.judge(result, through: "an entry of the host")
             if let user = ordinaryUser {
                 let asUser = canary.run(noteType: .ordinary, expectedEntry: nil, user: user)
@@ -452,7 +469,7 @@ public struct StatusProbe: Sendable {
             if lost {
                 findings.problems.append(.conflictingEntry(directory: fs.directory, name: other.name, interpreter: other.interpreter))
             } else {
-                findings.warnings.append("entry \(other.name) (\(other.interpreter)) also matches sealed binaries; ours wins now, but it would take them if it were registered again")
+                findings.notices.append(.shadowedEntry(name: other.name, interpreter: other.interpreter))
             }
         }
         return conflicts

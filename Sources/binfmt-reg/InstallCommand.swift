@@ -48,7 +48,16 @@ struct InstallCommand: ParsableCommand, QuietCommand {
     /// install --json: the changes, and the status of what they made (null when install failed).
     struct Outcome: Encodable {
         var changes: [String]
-        @NullIfAbsent var status: StatusReport?
+        var status: WordedStatus?
+
+        private enum Key: String, CodingKey { case changes, status }
+
+        /// status stays in the document as null when install failed.
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(changes, forKey: .changes)
+            try container.encode(status, forKey: .status)
+        }
     }
 
     func run() throws {
@@ -66,7 +75,7 @@ struct InstallCommand: ParsableCommand, QuietCommand {
                 return (Outcome(changes: changes, status: nil), [])
             }
             let status = StatusCommand.probe(installer)
-            return (Outcome(changes: changes, status: status), status.problems.map(\.problem))
+            return (Outcome(changes: changes, status: WordedStatus(report: status)), status.problems.map(\.problem))
         }
     }
 }

@@ -26,7 +26,7 @@ struct StatusCommand: ParsableCommand, QuietCommand {
         installer.persist = !noPersist && installer.recordedPersistence() != false
         let report = Self.probe(installer)
         if !jsonOption.json { print(Self.render(report), terminator: "") }
-        try CommandEnd(command: "status", json: jsonOption.json).finish(report, problems: report.problems.map(\.problem))
+        try CommandEnd(command: "status", json: jsonOption.json).finish(WordedStatus(report: report), problems: report.problems.map(\.problem))
     }
 
     /// The whole chain, checked for `installer`'s entries and files.
@@ -107,7 +107,7 @@ struct StatusCommand: ParsableCommand, QuietCommand {
             line("dispatch \(name): \(d.summary)")
         }
 
-        for warning in report.warnings { line("warning: \(warning)") }
+        for notice in report.notices { line("warning: \(notice.message)") }
         for finding in report.problems { line("problem: \(finding.message)") }
         line(report.ok ? "status: all well" : "status: \(report.problems.count) problem(s)")
         return text

@@ -1,5 +1,6 @@
-// status's findings in words: the library reports what it found as values; these are the
-// sentences binfmt-reg prints for them, in the text report and as the JSON problems' messages.
+// status's findings and notices in words: the library reports what it found as values; these
+// are the sentences binfmt-reg prints for them, in the text report, as the JSON problems'
+// messages and as the JSON warnings.
 import BinfmtMisc
 import ELFEngine
 
@@ -50,5 +51,38 @@ extension StatusFinding {
     /// The canary's failed checks, as "name: what it saw", one after another.
     private static func words(_ failed: [CanaryCheck]) -> String {
         failed.map { "\($0.name): \($0.detail ?? "failed")" }.joined(separator: "; ")
+    }
+}
+
+extension StatusNotice {
+    var message: String {
+        switch self {
+        case .privilegedEntryNotRegistered(let name):
+            return "\(name) is not registered: binfmt-dispatched binaries sealed as privileged (setuid, setgid, file capabilities) run through their PT_INTERP slot"
+        case .interpreterMissingButFixed(let path):
+            return "interpreter \(path) is missing here; the entries use F, so the kernel keeps the file it opened at registration"
+        case .servedByHostEntry(let directory):
+            return "binfmt_misc is not visible at \(directory), but an entry registered outside this mount namespace (the host's) took a sealed canary: binfmt-dispatched binaries run here through it; its flags and interpreter cannot be read from here"
+        case .explicitModeForOrdinaryUsers(let uid):
+            return "for ordinary users (uid \(uid)) the binfmt dispatch runs the loader in explicit mode: /proc/self/exe names runbottle (argv and $ORIGIN stay right); the PT_INTERP dispatch, seal's default, is native for them"
+        case .canaryRanAsCallerOnly(let uid):
+            return "the canary ran as uid \(uid) only; run status as root where uid 65534 exists to check what ordinary users get"
+        case .shadowedEntry(let name, let interpreter):
+            return "entry \(name) (\(interpreter)) also matches sealed binaries; ours wins now, but it would take them if it were registered again"
+        }
+    }
+}
+
+/// The status report as the JSON documents carry it: the report's keys, and its notices worded
+/// as `warnings`.
+struct WordedStatus: Encodable {
+    var report: StatusReport
+
+    private enum Key: String, CodingKey { case warnings }
+
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(report.notices.map(\.message), forKey: .warnings)
     }
 }
