@@ -12,22 +12,7 @@ import Testing
         let directory = try TemporaryDirectory("privileged")
         defer { directory.remove() }
         chmod(directory.path, 0o755)
-        let source = """
-            #include <stdio.h>
-            #include <string.h>
-            #include <sys/auxv.h>
-            #include <unistd.h>
-            int main(void) {
-                char exe[4096] = {0}, line[256];
-                readlink("/proc/self/exe", exe, sizeof exe - 1);
-                FILE *status = fopen("/proc/self/status", "r");
-                while (status && fgets(line, sizeof line, status))
-                    if (!strncmp(line, "CapEff:", 7)) printf("%s", line);
-                printf("exe=%s uid=%d euid=%d secure=%lu\\n", exe, (int)getuid(), (int)geteuid(),
-                       getauxval(AT_SECURE));
-                return 0;
-            }
-            """
+        let source = Fixture.source("caps-probe.c")
         let built = try Bottles.build(name: "caps", source: source, in: directory.path, seal: false)
         // A privileged program's loader must sit in root-owned directories no one else can
         // write (runbottle(8)), so the bottle moves from /tmp to a 0755 tmpfs on a new directory

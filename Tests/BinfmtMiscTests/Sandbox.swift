@@ -60,23 +60,7 @@ enum Sandbox {
     static func bottle(_ label: String) throws -> (TemporaryDirectory, TestBottle) {
         let directory = try TemporaryDirectory(label)
         chmod(directory.path, 0o755)
-        let source = """
-            #include <stdio.h>
-            #include <string.h>
-            #include <unistd.h>
-            int main(int argc, char **argv) {
-                char exe[4096] = {0}, line[4096];
-                readlink("/proc/self/exe", exe, sizeof exe - 1);
-                printf("exe=%s\\n", exe);
-                FILE *maps = fopen("/proc/self/maps", "r");
-                while (maps && fgets(line, sizeof line, maps)) {
-                    char *name = strstr(line, "ld-linux");
-                    if (name) { printf("loader=%s", strchr(line, '/')); break; }
-                }
-                for (int i = 0; i < argc; i++) printf("argv[%d]=%s\\n", i, argv[i]);
-                return 0;
-            }
-            """
+        let source = Fixture.source("exe-argv-probe.c")
         let bottle = try Bottles.build(name: "hello", source: source, in: directory.path, seal: false)
         let sealed = try TestSupport.run([try BuiltTools.binfmtReg(), "seal", "--dispatch", "binfmt",
                               "--interpreter", absentInterpreter, bottle.program])

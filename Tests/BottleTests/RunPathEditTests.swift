@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 @Suite struct RunPathEditTests {
-    static let hello = #"#include <stdio.h>\#nint main(void) { puts("hello from a bottle"); return 0; }\#n"#
+    static let hello = Fixture.source("hello-bottle.c")
 
     /// Compiles `source` with `compiler` and `flags` into `dir`/name.
     static func compile(_ compiler: String, _ source: String, _ dir: TemporaryDirectory, name: String = "prog",

@@ -14,13 +14,7 @@ struct FixtureBottle {
     var bin: String { dir.path + "/bin" }
     var lib: String { dir.path + "/lib" }
 
-    static let helloSource = """
-        #include <stdio.h>
-        int main(int argc, char **argv) {
-            printf("hello from %s with %d arguments\\n", argv[0][0] ? "a program" : "?", argc);
-            return 0;
-        }
-        """
+    static let helloSource = Fixture.source("hello-args.c")
 
     init(_ label: String) throws {
         dir = try TemporaryDirectory(label)

@@ -117,18 +117,7 @@ func findsTheLoaderInAChrootWithoutProc(interp: Bool) throws {
 @Test func honoursPTGNUStackAsTheKernelDoes() throws {
     let rig = try ExecRig("execstack")
     defer { rig.dir.remove() }
-    let source = """
-        #include <stdio.h>
-        #include <string.h>
-        int main(void)
-        {
-            char line[512];
-            FILE *f = fopen("/proc/self/maps", "r");
-            while (fgets(line, sizeof line, f))
-                if (strstr(line, "[stack]")) fputs(strchr(line, ' ') + 1, stdout);
-            return 0;
-        }
-        """
+    let source = Fixture.source("stack-maps.c")
     _ = try rig.bottle("exec", source: source, flags: ["-z", "execstack"])
     _ = try rig.bottle("noexec", source: source)
     let result = try rig.inBinfmt("./exec/bin/exec; ./noexec/bin/noexec")
@@ -182,32 +171,9 @@ private let plugin = "int plugin_value(void) { return 41 + 1; }\n"
     #expect(ProbeReport(result.stdout).all("dlopen") == ["42", "7"], "\(result)")
 }
 
-private let threads = #"""
-#include <pthread.h>
-#include <stdio.h>
-static __thread int tls = 5;
-static void *work(void *arg) { tls += (int)(long)arg; return (void *)(long)tls; }
-int main(void)
-{
-    pthread_t t[4];
-    long sum = 0;
-    for (long i = 0; i < 4; i++) pthread_create(&t[i], 0, work, (void *)i);
-    for (int i = 0; i < 4; i++) { void *r; pthread_join(t[i], &r); sum += (long)r; }
-    printf("threads=%ld main_tls=%d\n", sum, tls);
-    return 0;
-}
-"""#
+private let threads = Fixture.source("threads.c")
 
-private let exceptions = #"""
-#include <cstdio>
-#include <stdexcept>
-#include <string>
-static void thrower(int n) { if (n > 2) throw std::runtime_error("deep " + std::to_string(n)); thrower(n + 1); }
-int main() {
-    try { thrower(0); } catch (const std::exception &e) { std::printf("caught=%s\n", e.what()); }
-    return 0;
-}
-"""#
+private let exceptions = Fixture.source("exceptions.cc")
 
 @Test(arguments: [TestBottle.Libc.glibc, .musl])
 func runsThreadsWithThreadLocalStorage(libc: TestBottle.Libc) throws {
