@@ -154,11 +154,9 @@ import TestSupport
         let dir = try TemporaryDirectory("rpath-corrupt")
         defer { dir.remove() }
         let program = try Self.compile("cc", Self.hello, dir)
-        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: program)))
-        func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(original[at + $1]) << (8 * UInt64($1)) } }
-        func u16(_ at: Int) -> Int { Int(original[at]) | Int(original[at + 1]) << 8 }
+        let original = try ELFBytes(contentsOf: program)
         var fields: [(Int, Int)] = []  // (offset, width) of each field to corrupt
-        let shoff = Int(u64(40)), shnum = u16(60), phoff = Int(u64(32)), phnum = u16(56)
+        let shoff = Int(original.u64(40)), shnum = original.u16(60), phoff = Int(original.u64(32)), phnum = original.u16(56)
         for i in 0..<shnum { fields += [(shoff + i * 64 + 24, 8), (shoff + i * 64 + 32, 8), (shoff + i * 64 + 40, 4)] }
         for i in 0..<phnum { fields += [(phoff + i * 56 + 8, 8), (phoff + i * 56 + 32, 8)] }
         let (file, image, _) = try Sealer.open(program)
@@ -168,11 +166,11 @@ import TestSupport
         _ = file
         var planned = 0, refused = 0
         for (offset, width) in fields {
-            for value: UInt64 in [0, 1, 0x7fff_ffff, UInt64.max, UInt64(original.count)] {
+            for value: UInt64 in [0, 1, 0x7fff_ffff, UInt64.max, UInt64(original.bytes.count)] {
                 var bytes = original
-                for b in 0..<width { bytes[offset + b] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(b))) }
+                bytes.put(value, at: offset, width: width)
                 let path = dir.file("corrupt")
-                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                try bytes.write(to: path)
                 do {
                     let file = try ELFFile(path: path)
                     let image = try ELFImage.parse(file)

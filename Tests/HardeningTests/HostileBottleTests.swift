@@ -5,21 +5,10 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Bytes of a file, and little-endian field access for the ELF64 header and program headers.
-private struct Image {
-    var bytes: [UInt8]
+private typealias Image = ELFBytes
 
-    init(_ path: String) throws { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
-
-    func write(_ path: String) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
-
-    func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * $1) } }
-    func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
-    func u32(_ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[at + $1]) << (8 * $1) } }
-    mutating func put64(_ at: Int, _ value: UInt64) { for i in 0..<8 { bytes[at + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) } }
-    mutating func put32(_ at: Int, _ value: UInt32) { for i in 0..<4 { bytes[at + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) } }
-
-    /// File offsets of the PT_LOAD program headers, in table order.
+extension ELFBytes {
+    /// File offsets of the ELF64 PT_LOAD program headers, in table order.
     var loadHeaders: [Int] {
         let phoff = Int(u64(32)), phnum = u16(56)
         return (0..<phnum).map { phoff + $0 * 56 }.filter { u32($0) == 1 }
@@ -40,15 +29,15 @@ private let noteDesc = 64 + 20   // the note's descriptor: version, loader_len, 
 
 /// Rewrites the bottle's program with `edit` applied to its bytes.
 private func editProgram(_ b: TestBottle, _ edit: (inout Image) -> Void) throws {
-    var image = try Image(b.program)
+    var image = try Image(contentsOf: b.program)
     edit(&image)
-    try image.write(b.program)
+    try image.write(to: b.program)
 }
 
 private let damages: [Damage] = [
     Damage(name: "an empty loader path", status: 126, reason: "corrupt BOTTLE note") { b in
         try editProgram(b) { image in
-            image.put32(noteDesc + 4, 0)
+            image.put(0, at: noteDesc + 4, width: 4)
         }
     },
     Damage(name: "an absolute loader path", status: 126, reason: "corrupt BOTTLE note") { b in
@@ -58,24 +47,24 @@ private let damages: [Damage] = [
     },
     Damage(name: "a loader path longer than PATH_MAX", status: 126, reason: "corrupt BOTTLE note") { b in
         try editProgram(b) { image in
-            image.put32(noteDesc + 4, 5000)
+            image.put(5000, at: noteDesc + 4, width: 4)
         }
     },
     Damage(name: "an enormous descriptor", status: 126, reason: "corrupt BOTTLE note") { b in
         try editProgram(b) { image in
-            image.put32(64 + 4, 0xffff_fff0)
+            image.put(0xffff_fff0, at: 64 + 4, width: 4)
         }
     },
     Damage(name: "a program header table outside the file", status: 126, reason: "corrupt ELF") { b in
         try editProgram(b) { image in
-            image.put64(32, UInt64(image.bytes.count + 4096))
+            image.put(UInt64(image.bytes.count + 4096), at: 32, width: 8)
         }
     },
     Damage(name: "overlapping PT_LOAD segments", status: 126, reason: "corrupt ELF") { b in
         try editProgram(b) { image in
             let loads = image.loadHeaders
-            image.put64(loads[1] + 16, image.u64(loads[0] + 16))           // p_vaddr of the second = the first's
-            image.put64(loads[1] + 8, image.u64(loads[0] + 8))             // and its p_offset, so it stays congruent
+            image.put(image.u64(loads[0] + 16), at: loads[1] + 16, width: 8)           // p_vaddr of the second = the first's
+            image.put(image.u64(loads[0] + 8), at: loads[1] + 8, width: 8)             // and its p_offset, so it stays congruent
         }
     },
     Damage(name: "a zero-length program", status: 126, reason: "not an ELF file") { b in
@@ -96,7 +85,7 @@ private let damages: [Damage] = [
     Damage(name: "a 4 GiB p_memsz on a PT_LOAD", status: 126, reason: "corrupt ELF") { b in
         try editProgram(b) { image in
             let last = image.loadHeaders.filter { image.u32($0 + 4) & 2 != 0 }.last ?? image.loadHeaders[0]
-            image.put64(last + 40, image.u64(last + 40) + (1 << 32) * 1024)   // 4 TiB beyond: past TASK_SIZE for a PIE base
+            image.put(image.u64(last + 40) + (1 << 32) * 1024, at: last + 40, width: 8)   // 4 TiB beyond: past TASK_SIZE for a PIE base
         }
     },
 ]

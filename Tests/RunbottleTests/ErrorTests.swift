@@ -9,13 +9,6 @@ private func direct(_ rig: ExecRig, _ args: [String]) throws -> CommandResult {
     try run(["timeout", "10", rig.runbottle] + args, currentDirectory: rig.dir.path)
 }
 
-private func patch(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
-    let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
-    try handle.seek(toOffset: UInt64(offset))
-    try handle.write(contentsOf: Data(bytes))
-    try handle.close()
-}
-
 @Test func refusesAnUnsealedBinary() throws {
     let rig = try ExecRig("unsealed")
     defer { rig.dir.remove() }
@@ -89,7 +82,7 @@ private func patch(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe")
     try FileManager.default.copyItem(atPath: b.program, toPath: b.root + "/bin/arm")
-    try patch(b.root + "/bin/arm", at: 18, [183, 0])     // e_machine = EM_AARCH64
+    try ELFBytes.patch(b.root + "/bin/arm", at: 18, [183, 0])     // e_machine = EM_AARCH64
     var r = try direct(rig, [b.root + "/bin/arm"])
     #expect(r.status == 126, "\(r)")
     #expect(r.stderr == "runbottle: \(b.root)/bin/arm: wrong architecture (e_machine is not x86-64)\n")
