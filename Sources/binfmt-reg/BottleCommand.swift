@@ -1,6 +1,7 @@
 // binfmt-reg bottle: packs installed programs, their libraries and loader into a sealed, movable bottle.
 import ArgumentParser
 import ELFEngine
+import RunbottleImage
 
 struct BottleCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
@@ -44,6 +45,10 @@ struct BottleCommand: ParsableCommand, QuietCommand {
         valueName: "dir"), completion: .directory)
     var sysroot: String?
 
+    @Flag(help: ArgumentHelp(
+        "Make DIR a root file system that needs nothing from the host: runbottle at the interpreter path inside it (/usr/libexec/runbottle) and /tmp with mode 1777, for a chroot or an image FROM scratch with no binfmt_misc entry."))
+    var rootfs = false
+
     @Flag(name: .shortAndLong, help: "List every file, unchanged ones included.")
     var verbose = false
 
@@ -69,6 +74,14 @@ struct BottleCommand: ParsableCommand, QuietCommand {
         var added = 0, replaced = 0, unchanged = 0
     }
 
+    func validate() throws {
+        // The runbottle binfmt-reg carries is built for this machine; a cross bottle's root
+        // needs the target's, which --include can put at the interpreter path.
+        if rootfs && sysroot != nil {
+            throw ValidationError("--rootfs writes runbottle for this machine: with --sysroot, bring the target's runbottle with --include PATH=\(dispatch.interpreter)")
+        }
+    }
+
     func run() throws {
         let failed = Outcome(directory: nil, changes: [], summary: Counts())
         try CommandEnd(command: "bottle", json: jsonOption.json).run(failed: failed) {
@@ -76,6 +89,7 @@ struct BottleCommand: ParsableCommand, QuietCommand {
                 programs: programs, output: output, libraries: libraries, includes: includes,
                 dispatch: dispatch.dispatch, interpreter: dispatch.interpreter)
             request.sysroot = sysroot.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            if rootfs { request.runbottle = RunbottleImage.bytes }
             let report = try Bottler.bottle(request)
             let outcome = Outcome(
                 directory: report.directory,
