@@ -65,9 +65,17 @@ struct BottleCommand: ParsableCommand, QuietCommand {
             /// How the file's DT_RPATH was set, for programs and libraries; null for others.
             @NullIfAbsent var runPath: String?
         }
+        /// A path compiled into a program or library that exists here and that the bottle does
+        /// not hold at that path.
+        struct Notice: Encodable {
+            var file: String
+            var path: String
+            var include: String
+        }
         @NullIfAbsent var directory: String?
         var changes: [Change]
         var summary: Counts
+        var notices: [Notice]
     }
 
     struct Counts: Encodable {
@@ -83,7 +91,7 @@ struct BottleCommand: ParsableCommand, QuietCommand {
     }
 
     func run() throws {
-        let failed = Outcome(directory: nil, changes: [], summary: Counts())
+        let failed = Outcome(directory: nil, changes: [], summary: Counts(), notices: [])
         try CommandEnd(command: "bottle", json: jsonOption.json).run(failed: failed) {
             var request = BottleRequest(
                 programs: programs, output: output, libraries: libraries, includes: includes,
@@ -94,8 +102,10 @@ struct BottleCommand: ParsableCommand, QuietCommand {
             let outcome = Outcome(
                 directory: report.directory,
                 changes: report.changes.map { .init(path: $0.path, action: $0.action.rawValue, runPath: $0.runPath?.rawValue) },
-                summary: Counts(added: report.count(.added), replaced: report.count(.replaced), unchanged: report.count(.unchanged)))
+                summary: Counts(added: report.count(.added), replaced: report.count(.replaced), unchanged: report.count(.unchanged)),
+                notices: report.unheldPaths.map { .init(file: $0.file, path: $0.path, include: $0.include) })
             if jsonOption.json { return (outcome, []) }
+            for unheld in report.unheldPaths { Output.notice(unheld.notice) }
             // An --include tree is one line per action unless --verbose: "added lib/python3.11/ (1508 files)".
             var trees: [String: [BottleChange.Action: Int]] = [:], treeOrder: [String] = []
             for change in report.changes where verbose || change.action != .unchanged {

@@ -20,6 +20,9 @@ public struct BottleChange: Sendable, Equatable {
 public struct BottleReport: Sendable {
     public var directory: String
     public var changes: [BottleChange]
+    /// Paths compiled into the programs and libraries that exist here and that the bottle does
+    /// not hold: notices, not errors (a program may not need them).
+    public var unheldPaths: [CompiledPath] = []
 
     public func count(_ action: BottleChange.Action) -> Int { changes.filter { $0.action == action }.count }
 }
@@ -36,6 +39,7 @@ public enum Bottler {
             throw BottleError(request.output, ELFError.Reason.badInterpreter(problem).description)
         }
         let plan = try BottlePlan.make(request)
+        let unheld = CompiledPaths.unheld(in: plan)
         let output = LoaderDiscovery.normalized(request.output.hasPrefix("/")
             ? request.output : FileManager.default.currentDirectoryPath + "/" + request.output)
         let parent = FileSystem.parent(of: output)
@@ -97,7 +101,7 @@ public enum Bottler {
         if !exists {
             guard rename(stage, output) == 0 else { throw BottleError(output, "rename from \(stage): \(String(cString: strerror(errno)))") }
             committed = true
-            return BottleReport(directory: output, changes: changes)
+            return BottleReport(directory: output, changes: changes, unheldPaths: unheld)
         }
         // Libraries and the loader first, then links, then programs: a program moved in never
         // points at a library that is not there yet.
@@ -136,7 +140,7 @@ public enum Bottler {
         }
         committed = true
         removeTree(stage)
-        return BottleReport(directory: output, changes: changes)
+        return BottleReport(directory: output, changes: changes, unheldPaths: unheld)
     }
 
     /// The staging directory inside an existing bottle directory. Until the manifest is renamed
