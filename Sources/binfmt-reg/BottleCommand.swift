@@ -19,7 +19,10 @@ struct BottleCommand: ParsableCommand, QuietCommand {
             their libraries, and their programs are sealed with the bottle's loader. Running it again adds what is missing and replaces what changed; \
             DIR/.bottle-sources records where each file came from, and a name from two different \
             sources is an error. Nothing in DIR changes unless every file was produced: they are \
-            made in a staging directory beside DIR (inside it where DIR is a mount point).
+            made in a staging directory beside DIR (inside it where DIR is a mount point). \
+            An absolute path under /usr, /etc, /var or /opt compiled into a program or library \
+            that exists here and that DIR does not hold at that path gets a notice naming the \
+            --include that would add it (binfmt-reg(8) lists the paths never named).
             """)
 
     @OptionGroup var quietOption: QuietOption
@@ -105,7 +108,6 @@ struct BottleCommand: ParsableCommand, QuietCommand {
                 summary: Counts(added: report.count(.added), replaced: report.count(.replaced), unchanged: report.count(.unchanged)),
                 notices: report.unheldPaths.map { .init(file: $0.file, path: $0.path, include: $0.include) })
             if jsonOption.json { return (outcome, []) }
-            for unheld in report.unheldPaths { Output.notice(unheld.notice) }
             // An --include tree is one line per action unless --verbose: "added lib/python3.11/ (1508 files)".
             var trees: [String: [BottleChange.Action: Int]] = [:], treeOrder: [String] = []
             for change in report.changes where verbose || change.action != .unchanged {
@@ -125,6 +127,8 @@ struct BottleCommand: ParsableCommand, QuietCommand {
             }
             print("bottle \(report.directory): \(report.count(.added)) added, \(report.count(.replaced)) replaced, "
                   + "\(report.count(.unchanged)) unchanged (programs: \(dispatch.summary))")
+            // After the summary, where a long list does not scroll them away.
+            for unheld in report.unheldPaths { Output.notice(unheld.notice) }
             return (outcome, [])
         }
     }
