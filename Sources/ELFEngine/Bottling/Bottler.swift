@@ -209,7 +209,8 @@ public enum Bottler {
             try makeTemporaryDirectory(target)
             return nil
         case .runbottle:
-            try writeFile(runbottle ?? [], to: target, mode: 0o755)
+            guard let runbottle else { throw BottleError(target, "no runbottle bytes to write (--rootfs without them)") }
+            try writeFile(runbottle, to: target, mode: 0o755)
             return nil
         case .symlink(let destination):
             guard symlink(destination, target) == 0 else { throw BottleError(target, "symlink: \(String(cString: strerror(errno)))") }
