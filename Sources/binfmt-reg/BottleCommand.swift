@@ -1,6 +1,7 @@
 // binfmt-reg bottle: packs installed programs, their libraries and loader into a sealed, movable bottle.
 import ArgumentParser
 import ELFEngine
+import RunbottleImage
 
 struct BottleCommand: ParsableCommand, QuietCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,10 @@ struct BottleCommand: ParsableCommand, QuietCommand {
             their libraries, and their programs are sealed with the bottle's loader. Running it again adds what is missing and replaces what changed; \
             DIR/.bottle-sources records where each file came from, and a name from two different \
             sources is an error. Nothing in DIR changes unless every file was produced: they are \
-            made in a staging directory beside DIR (inside it where DIR is a mount point).
+            made in a staging directory beside DIR (inside it where DIR is a mount point). \
+            An absolute path under /usr, /etc, /var or /opt compiled into a program or library \
+            that exists here and that DIR does not hold at that path gets a notice naming the \
+            --include that would add it (binfmt-reg(8) lists the paths never named).
             """)
 
     @OptionGroup var quietOption: QuietOption
@@ -44,6 +48,10 @@ struct BottleCommand: ParsableCommand, QuietCommand {
         valueName: "dir"), completion: .directory)
     var sysroot: String?
 
+    @Flag(help: ArgumentHelp(
+        "Make DIR a root file system that needs nothing from the host: runbottle at the interpreter path inside it (/usr/libexec/runbottle) and /tmp with mode 1777, for a chroot or an image FROM scratch with no binfmt_misc entry."))
+    var rootfs = false
+
     @Flag(name: .shortAndLong, help: "List every file, unchanged ones included.")
     var verbose = false
 
@@ -60,27 +68,45 @@ struct BottleCommand: ParsableCommand, QuietCommand {
             /// How the file's DT_RPATH was set, for programs and libraries; null for others.
             @NullIfAbsent var runPath: String?
         }
+        /// A path compiled into a program or library that exists here and that the bottle does
+        /// not hold at that path.
+        struct Notice: Encodable {
+            var file: String
+            var path: String
+            var include: String
+        }
         @NullIfAbsent var directory: String?
         var changes: [Change]
         var summary: Counts
+        var notices: [Notice]
     }
 
     struct Counts: Encodable {
         var added = 0, replaced = 0, unchanged = 0
     }
 
+    func validate() throws {
+        // The runbottle binfmt-reg carries is built for this machine; a cross bottle's root
+        // needs the target's, which --include can put at the interpreter path.
+        if rootfs && sysroot != nil {
+            throw ValidationError("--rootfs writes runbottle for this machine: with --sysroot, bring the target's runbottle with --include PATH=\(dispatch.interpreter)")
+        }
+    }
+
     func run() throws {
-        let failed = Outcome(directory: nil, changes: [], summary: Counts())
+        let failed = Outcome(directory: nil, changes: [], summary: Counts(), notices: [])
         try CommandEnd(command: "bottle", json: jsonOption.json).run(failed: failed) {
             var request = BottleRequest(
                 programs: programs, output: output, libraries: libraries, includes: includes,
                 dispatch: dispatch.dispatch, interpreter: dispatch.interpreter)
             request.sysroot = sysroot.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            if rootfs { request.runbottle = RunbottleImage.bytes }
             let report = try Bottler.bottle(request)
             let outcome = Outcome(
                 directory: report.directory,
                 changes: report.changes.map { .init(path: $0.path, action: $0.action.rawValue, runPath: $0.runPath?.rawValue) },
-                summary: Counts(added: report.count(.added), replaced: report.count(.replaced), unchanged: report.count(.unchanged)))
+                summary: Counts(added: report.count(.added), replaced: report.count(.replaced), unchanged: report.count(.unchanged)),
+                notices: report.unheldPaths.map { .init(file: $0.file, path: $0.path, include: $0.include) })
             if jsonOption.json { return (outcome, []) }
             // An --include tree is one line per action unless --verbose: "added lib/python3.11/ (1508 files)".
             var trees: [String: [BottleChange.Action: Int]] = [:], treeOrder: [String] = []
@@ -101,6 +127,8 @@ struct BottleCommand: ParsableCommand, QuietCommand {
             }
             print("bottle \(report.directory): \(report.count(.added)) added, \(report.count(.replaced)) replaced, "
                   + "\(report.count(.unchanged)) unchanged (programs: \(dispatch.summary))")
+            // After the summary, where a long list does not scroll them away.
+            for unheld in report.unheldPaths { Output.notice(unheld.notice) }
             return (outcome, [])
         }
     }

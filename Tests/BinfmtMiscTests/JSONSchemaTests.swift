@@ -64,6 +64,7 @@ private let cases: [Case] = [
     Case(name: "bottle-success", ok: true),
     Case(name: "bottle-noop", ok: true),
     Case(name: "bottle-failure", ok: false, codes: [.notFound]),
+    Case(name: "bottle-notices", ok: true),
     Case(name: "inspect-success", ok: true),
     Case(name: "inspect-unmounted", ok: true),
     Case(name: "inspect-failure", ok: false, codes: [.notFound]),
@@ -112,6 +113,7 @@ private let cases: [Case] = [
         j bottle-success bottle -o $W/b /bin/true
         j bottle-noop bottle -o $W/b /bin/true
         j bottle-failure bottle -o $W/c /nonexistent/program
+        j bottle-notices bottle -o $W/n /bin/bash
         j inspect-success inspect $W/b/bin/true
         j inspect-unmounted inspect --binfmt-misc $W $W/b/bin/true
         j inspect-failure inspect $W/missing
@@ -210,6 +212,12 @@ private func expectCommandKeys(_ work: TemporaryDirectory) throws {
     struct Bottled: Decodable { var directory: String?; var changes: [[String: String?]] }
     #expect(try decode(Bottled.self, "bottle-failure").directory == nil)
     #expect(try decode(Bottled.self, "bottle-noop").changes.allSatisfy { $0["action"] == "unchanged" })
+    // bash's compiled-in /etc/profile, which the bottle does not hold: a notice in the document
+    // (and none on stderr, which every case checks).
+    struct Noticed: Decodable { var notices: [[String: String]] }
+    let notices = try decode(Noticed.self, "bottle-notices").notices
+    #expect(notices.contains(["file": "bin/bash", "path": "/etc/profile", "include": "--include /etc/profile=/etc/profile"]), "\(notices)")
+    #expect(try decode(Noticed.self, "bottle-success").notices.isEmpty)
     struct Lines: Decodable { var lines: [String] }
     let lines = try decode(Lines.self, "line-success").lines
     #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix(":BOTTLE") && !$0.contains("\n") })

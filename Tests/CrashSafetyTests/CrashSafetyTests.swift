@@ -178,7 +178,10 @@ private func makeTree(in directory: String) throws -> String {
                              scratch: scratch.path, minimumKills: 10)
     }
 
-    @Test func bottleSurvivesSIGKILLAtEveryWriteStep() throws {
+    /// With --rootfs, runbottle (written from binfmt-reg's own bytes) and /tmp are made in the
+    /// same stage: a killed run leaves the directory as it was or the whole root.
+    @Test(arguments: [[], ["--rootfs"]])
+    func bottleSurvivesSIGKILLAtEveryWriteStep(options: [String]) throws {
         let scratch = try TemporaryDirectory("crash-bottle")
         defer { scratch.remove() }
         let tool = try BuiltTools.binfmtReg()
@@ -187,11 +190,13 @@ private func makeTree(in directory: String) throws -> String {
             in: scratch.path + "/source", seal: false).program
         let original = scratch.path + "/empty"
         try FileManager.default.createDirectory(atPath: original, withIntermediateDirectories: false)
+        let command = [tool, "bottle"] + options + [program, "-o"]
 
-        let finished = try completeRun([tool, "bottle", program, "-o"], on: original, scratch: scratch.path)
+        let finished = try completeRun(command, on: original, scratch: scratch.path)
         #expect(!finished.isEmpty)
+        #expect((finished["usr/libexec/runbottle"] != nil) == options.contains("--rootfs"), "\(finished.keys.sorted())")
 
-        try killAtEveryPoint("bottle", [tool, "bottle", program, "-o"], original: original,
+        try killAtEveryPoint((["bottle"] + options).joined(separator: " "), command, original: original,
                              finished: finished, scratch: scratch.path, minimumKills: 10)
     }
 

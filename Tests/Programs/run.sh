@@ -2,7 +2,9 @@
 # The program corpus (issue 13): real Debian programs bottled with `binfmt-reg bottle`, each
 # bottle moved away from where it was packed, then run three ways: on the host, in a chroot
 # holding only the bottle (plus /proc, /dev and a /tmp), and in a Docker container whose image
-# is the bottle alone (FROM scratch). Each run's output must equal the host program's own run.
+# is the bottle alone (FROM scratch); and a fourth: the same programs bottled with --rootfs, an
+# image of that bottle alone run with no binfmt_misc entry and no added capability (the bottle's
+# own runbottle as PT_INTERP). Each run's output must equal the host program's own run.
 # One line per check ("programs NAME PLACE: ok (...)" or "... FAILED: why"), then
 # "programs: N passed, M failed"; a missing tool or package is a failure.
 # Needs root, a Docker daemon (make test-services), the programs (make test-deps).
@@ -223,6 +225,12 @@ run_at() {
             mkdir $b/tmp/w
             exec env -i "$@"' - "$b" "$line" PATH="$paths" HOME=/tmp/w TZ=UTC0 LC_ALL=C PORT="$port" \
             CERT="$cert" CLASSES=/app "$(command -v chroot)" "$b" /bin/bash -c "$script" > "$out" 2>&1 ;;
+    rootfs)
+        # The --rootfs bottle's image: its own runbottle at /usr/libexec/runbottle is the
+        # programs' PT_INTERP, the kernel's own exec, so no entry and no capability is needed.
+        docker run --rm --name "$image-$name-rootfs" --network host -w /tmp/w -e PATH="$paths" \
+            -e HOME=/tmp/w -e TZ=UTC0 -e LC_ALL=C -e PORT="$port" -e CERT="$cert" -e CLASSES=/app \
+            "$image-$name-rootfs" /bin/bash -c "$script" > "$out" 2>&1 ;;
     docker)
         # SYS_ADMIN lets runbottle move /proc/self/exe to the program (prctl PR_SET_MM_EXE_FILE;
         # this Docker cannot name CAP_CHECKPOINT_RESTORE). Without it the binfmt dispatch runs
@@ -252,11 +260,22 @@ for name in "${corpus[@]}"; do
     mv "$packed" "$b" || { fail "$name move" "mv $packed $b"; continue; }
     pass "$name pack" "$(du -sm "$b" | cut -f1) MB, $(find "$b" -type f | wc -l) files, $(printf '%.1f' "$took") s"
     run_at $name ref /
-    for place in host chroot docker; do
+    for place in host chroot docker rootfs; do
         if [ $place = docker ]; then
             mkdir -p "$b/tmp" && chmod 1777 "$b/tmp"
             if ! docker build -q -f "$work/Dockerfile" -t "$image-$name" "$b" > "$work/out/$name.build" 2>&1; then
                 fail "$name docker" "docker build: $(oneline "$work/out/$name.build")"; continue
+            fi
+        fi
+        if [ $place = rootfs ]; then
+            # Packed again as a whole root (runbottle inside, /tmp 1777), and nothing else.
+            r=$work/rootfs/$name
+            if ! "$binfmt_reg" bottle --rootfs -o "$r" "${progs[@]}" /usr/bin/bash "$work/links/sh" "${incs[@]}" \
+                > "$work/out/$name.rootfs-pack" 2>&1; then
+                fail "$name rootfs" "pack: $(tail -c 600 "$work/out/$name.rootfs-pack" | tr '\n' ' ')"; continue
+            fi
+            if ! docker build -q -f "$work/Dockerfile" -t "$image-$name-rootfs" "$r" > "$work/out/$name.build" 2>&1; then
+                fail "$name rootfs" "docker build: $(oneline "$work/out/$name.build")"; continue
             fi
         fi
         if [ $place = docker ]; then
@@ -274,6 +293,7 @@ for name in "${corpus[@]}"; do
             fail "$name $place" "differs from the host program's run: $(oneline "$work/out/$name.$place.diff")"
         fi
     done
-    docker rmi -f "$image-$name" >/dev/null 2>&1
+    docker rmi -f "$image-$name" "$image-$name-rootfs" >/dev/null 2>&1
+    rm -rf "$work/rootfs/$name"
 done
 finish

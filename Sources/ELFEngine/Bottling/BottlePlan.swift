@@ -20,6 +20,10 @@ public struct BottleRequest: Sendable {
     /// this machine cannot run (an aarch64 bottle made on x86-64): their libraries are then
     /// found by reading DT_NEEDED and the run paths instead of running the loader.
     public var sysroot: String?
+    /// runbottle's bytes for a bottle that is a whole root file system (--rootfs): written at
+    /// the interpreter path inside DIR, so that a chroot or an image FROM scratch of DIR alone
+    /// runs the programs with no binfmt_misc entry and nothing from the host.
+    public var runbottle: [UInt8]?
 
     public init(
         programs: [String], output: String, libraries: [String] = [], includes: [String] = [],
@@ -47,6 +51,10 @@ struct BottleEntry: Equatable {
         /// A symbolic link holding `target`.
         case symlink(target: String)
         case directory
+        /// A root's /tmp: mode 1777, as every user and mkstemp expect it.
+        case temporaryDirectory
+        /// runbottle, written from the request's bytes (--rootfs).
+        case runbottle
     }
 
     var path: String
@@ -71,6 +79,8 @@ struct BottlePlan {
             var same = existing.source == entry.source
             if !same, let a = existing.source, let b = entry.source { same = try sameContents(a, b) }
             if existing.kind == entry.kind && same { return }
+            // A root's /tmp that an --include tree also holds stays the root's, mode 1777.
+            if [existing.kind, entry.kind] == [.temporaryDirectory, .directory] { return }
             // One file both needed as a library and brought by --include (a JDK's lib/): the
             // library, whose run path is made relative, stands for both.
             if same, [existing.kind, entry.kind].contains(.library), [existing.kind, entry.kind].contains(.file) {
@@ -86,7 +96,8 @@ struct BottlePlan {
     private func describe(_ entry: BottleEntry) -> String {
         switch entry.kind {
         case .symlink(let target): return "a link to \(target) (\(entry.reason))"
-        case .directory: return "a directory (\(entry.reason))"
+        case .directory, .temporaryDirectory: return "a directory (\(entry.reason))"
+        case .runbottle: return "the runbottle built into binfmt-reg (\(entry.reason))"
         case .program: return "the program \(entry.source ?? "?") (\(entry.reason))"
         case .library: return "the library \(entry.source ?? "?") (\(entry.reason))"
         case .file: return "the file \(entry.source ?? "?") (\(entry.reason))"
@@ -98,6 +109,7 @@ struct BottlePlan {
         var plan = BottlePlan()
         plan.sysroot = request.sysroot
         guard !request.programs.isEmpty else { throw BottleError(request.output, "no program to bottle") }
+        if request.runbottle != nil { try plan.addRootFileSystem(interpreter: request.interpreter) }
         for name in request.programs {
             let program = try locate(name)
             let real = try realPath(program)
@@ -204,6 +216,17 @@ struct BottlePlan {
         if givenName != realName {
             try add(BottleEntry(path: "bin/" + givenName, kind: .symlink(target: realName), source: nil, reason: program))
         }
+    }
+
+    /// --rootfs: DIR is the root of a chroot or of an image FROM scratch, with nothing from the
+    /// host. runbottle goes where the programs' PT_INTERP slot names it; and /tmp, mode 1777,
+    /// which Docker does not make (it mounts /proc, /dev, /sys and /etc/hosts itself) and which
+    /// mkstemp's users need (gcc, sort, python's tempfile). Added first, so that a tmp/ from
+    /// --include gets the mode too.
+    private mutating func addRootFileSystem(interpreter: String) throws(BottleError) {
+        let path = String(LoaderDiscovery.normalized(interpreter).drop { $0 == "/" })
+        try add(BottleEntry(path: path, kind: .runbottle, source: nil, reason: "--rootfs"))
+        try add(BottleEntry(path: "tmp", kind: .temporaryDirectory, source: nil, reason: "--rootfs"))
     }
 
     /// Where the loaders and libraries of programs of another architecture are (--sysroot).

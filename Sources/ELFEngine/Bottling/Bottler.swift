@@ -20,6 +20,9 @@ public struct BottleChange: Sendable, Equatable {
 public struct BottleReport: Sendable {
     public var directory: String
     public var changes: [BottleChange]
+    /// Paths compiled into the programs and libraries that exist here and that the bottle does
+    /// not hold: notices, not errors (a program may not need them).
+    public var unheldPaths: [CompiledPath] = []
 
     public func count(_ action: BottleChange.Action) -> Int { changes.filter { $0.action == action }.count }
 }
@@ -36,6 +39,7 @@ public enum Bottler {
             throw BottleError(request.output, ELFError.Reason.badInterpreter(problem).description)
         }
         let plan = try BottlePlan.make(request)
+        let unheld = CompiledPaths.unheld(in: plan)
         let output = LoaderDiscovery.normalized(request.output.hasPrefix("/")
             ? request.output : FileManager.default.currentDirectoryPath + "/" + request.output)
         let parent = FileSystem.parent(of: output)
@@ -48,8 +52,12 @@ public enum Bottler {
         let exists = isBottle || inside
         if inside { removeLeftoverStages(in: output) }
         for entry in plan.entries {
-            if let source = entry.source, let previous = manifest[entry.path], previous != source,
-               FileManager.default.fileExists(atPath: previous), !(try sameContents(previous, source)) {
+            guard let source = recordedSource(entry), let previous = manifest[entry.path], previous != source else { continue }
+            // The built-in runbottle is no file to compare: against it, another source is another file.
+            let builtIn = [previous, source].contains(builtInRunbottle)
+            var differs = builtIn
+            if !builtIn && FileManager.default.fileExists(atPath: previous) { differs = try !sameContents(previous, source) }
+            if differs {
                 throw BottleError(output + "/" + entry.path,
                                   "two different files for one name: \(previous) (already in the bottle) and \(source) (\(entry.reason))")
             }
@@ -66,7 +74,7 @@ public enum Bottler {
         defer { if !committed && !(inside && moving) { removeTree(stage) } }
         var runPaths: [String: RunPathMethod] = [:]
         let sealing = SealOptions(dispatch: request.dispatch, interpreter: request.interpreter)
-        for entry in plan.entries { runPaths[entry.path] = try produce(entry, in: stage, sealing) }
+        for entry in plan.entries { runPaths[entry.path] = try produce(entry, in: stage, sealing, runbottle: request.runbottle) }
 
         var changes: [BottleChange] = []
         for entry in plan.entries {
@@ -81,7 +89,7 @@ public enum Bottler {
             changes.append(BottleChange(path: entry.path, action: action, runPath: runPaths[entry.path] ?? nil, tree: entry.tree))
         }
         var sources = manifest
-        for entry in plan.entries { sources[entry.path] = entry.source }
+        for entry in plan.entries { sources[entry.path] = recordedSource(entry) }
         try writeManifest(sources, to: stage + "/" + manifestName)
         // One syncfs makes every staged file durable before any of them is renamed into place.
         let stageFD = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -93,15 +101,15 @@ public enum Bottler {
         if !exists {
             guard rename(stage, output) == 0 else { throw BottleError(output, "rename from \(stage): \(String(cString: strerror(errno)))") }
             committed = true
-            return BottleReport(directory: output, changes: changes)
+            return BottleReport(directory: output, changes: changes, unheldPaths: unheld)
         }
         // Libraries and the loader first, then links, then programs: a program moved in never
         // points at a library that is not there yet.
         let kinds = Dictionary(plan.entries.map { ($0.path, $0.kind) }, uniquingKeysWith: { first, _ in first })
         func order(_ change: BottleChange) -> Int {
             switch kinds[change.path] {
-            case .directory: return 0
-            case .library, .file: return 1
+            case .directory, .temporaryDirectory: return 0
+            case .library, .file, .runbottle: return 1
             case .symlink: return 2
             default: return 3
             }
@@ -111,6 +119,10 @@ public enum Bottler {
             let target = output + "/" + change.path
             if case .directory = kinds[change.path] {
                 try makeDirectory(target)
+                continue
+            }
+            if case .temporaryDirectory = kinds[change.path] {
+                try makeTemporaryDirectory(target)
                 continue
             }
             try makeDirectory(FileSystem.parent(of: target))
@@ -128,12 +140,23 @@ public enum Bottler {
         }
         committed = true
         removeTree(stage)
-        return BottleReport(directory: output, changes: changes)
+        return BottleReport(directory: output, changes: changes, unheldPaths: unheld)
     }
 
     /// The staging directory inside an existing bottle directory. Until the manifest is renamed
     /// into place it marks the fill as unfinished; the next run removes it and finishes the fill.
     static let stagePrefix = ".bottle-staging"
+
+    /// The manifest's source for runbottle written from binfmt-reg's own bytes (--rootfs): a
+    /// rerun compares the bytes, and a file of another source at its path is a clash.
+    public static let builtInRunbottle = "(runbottle built into binfmt-reg)"
+
+    /// What the manifest records for `entry`: its source file, the built-in runbottle's mark, or
+    /// nothing (links and directories).
+    private static func recordedSource(_ entry: BottleEntry) -> String? {
+        if case .runbottle = entry.kind { return builtInRunbottle }
+        return entry.source
+    }
 
     /// Checks that `output` is new, an empty directory, a bottle (it has a manifest), or one an
     /// interrupted run was filling (its stage is still there): never a directory of other files
@@ -174,13 +197,20 @@ public enum Bottler {
     /// Produces one entry inside `stage`, a program sealed with `sealing` (its loader aside);
     /// returns how a program's or library's run path was set.
     private static func produce(
-        _ entry: BottleEntry, in stage: String, _ sealing: SealOptions
+        _ entry: BottleEntry, in stage: String, _ sealing: SealOptions, runbottle: [UInt8]?
     ) throws(BottleError) -> RunPathMethod? {
         let target = stage + "/" + entry.path
         try makeDirectory(FileSystem.parent(of: target))
         switch entry.kind {
         case .directory:
             try makeDirectory(target)
+            return nil
+        case .temporaryDirectory:
+            try makeTemporaryDirectory(target)
+            return nil
+        case .runbottle:
+            guard let runbottle else { throw BottleError(target, "no runbottle bytes to write (--rootfs without them)") }
+            try writeFile(runbottle, to: target, mode: 0o755)
             return nil
         case .symlink(let destination):
             guard symlink(destination, target) == 0 else { throw BottleError(target, "symlink: \(String(cString: strerror(errno)))") }
@@ -240,12 +270,32 @@ public enum Bottler {
         guard fchmod(outputFD, st.st_mode & 0o777) == 0 else { throw BottleError(target, "chmod: \(String(cString: strerror(errno)))") }
     }
 
+    /// Writes `bytes` to the new file `target` with `mode`.
+    private static func writeFile(_ bytes: [UInt8], to target: String, mode: mode_t) throws(BottleError) {
+        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw BottleError(target, "create: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        do { try FileDescriptor(rawValue: fd).writeExactly(bytes, at: 0) } catch {
+            throw BottleError(target, "write: \(error.description)")
+        }
+        // The mode given to open is masked by the umask: runbottle must be executable by all.
+        guard fchmod(fd, mode) == 0 else { throw BottleError(target, "chmod: \(String(cString: strerror(errno)))") }
+    }
+
+    /// A root's /tmp: sticky and writable by all, whatever the umask.
+    private static func makeTemporaryDirectory(_ path: String) throws(BottleError) {
+        try makeDirectory(path)
+        guard chmod(path, 0o1777) == 0 else { throw BottleError(path, "chmod: \(String(cString: strerror(errno)))") }
+    }
+
     /// True when the staged entry at `a` is what the bottle already has at `b`.
     private static func same(_ a: String, _ b: String, _ kind: BottleEntry.Kind) throws(BottleError) -> Bool {
         var sa = stat(), sb = stat()
         guard lstat(a, &sa) == 0, lstat(b, &sb) == 0, sa.st_mode & S_IFMT == sb.st_mode & S_IFMT else { return false }
         switch sa.st_mode & S_IFMT {
-        case S_IFDIR: return true
+        case S_IFDIR:
+            if case .temporaryDirectory = kind { return sa.st_mode & 0o7777 == sb.st_mode & 0o7777 }
+            return true
         case S_IFLNK:
             return (try? FileManager.default.destinationOfSymbolicLink(atPath: a))
                 == (try? FileManager.default.destinationOfSymbolicLink(atPath: b))
