@@ -5,42 +5,10 @@ import Testing
 import TestSupport
 
 /// A program that says hello with its argv[0] and, given "maps", prints the file behind every mapping.
-let probeC = #"""
-#include <stdio.h>
-#include <string.h>
-int main(int argc, char **argv) {
-    printf("hello argv0=%s\n", argv[0]);
-    if (argc > 1 && strcmp(argv[1], "maps") == 0) {
-        FILE *f = fopen("/proc/self/maps", "r");
-        char line[4096];
-        while (f && fgets(line, sizeof line, f)) {
-            char *path = strchr(line, '/');
-            if (path) printf("map=%s", path);
-        }
-    }
-    return 0;
-}
-"""#
+let probeC = Fixture.source("bottle-probe.c")
 
 /// The same in C++, throwing and catching an exception first (libstdc++ and libgcc_s unwinding).
-let probeCxx = #"""
-#include <cstdio>
-#include <cstring>
-#include <stdexcept>
-int main(int argc, char **argv) {
-    try { throw std::runtime_error("42"); } catch (const std::exception &e) { std::printf("caught %s\n", e.what()); }
-    std::printf("hello argv0=%s\n", argv[0]);
-    if (argc > 1 && std::strcmp(argv[1], "maps") == 0) {
-        FILE *f = std::fopen("/proc/self/maps", "r");
-        char line[4096];
-        while (f && std::fgets(line, sizeof line, f)) {
-            char *path = std::strchr(line, '/');
-            if (path) std::printf("map=%s", path);
-        }
-    }
-    return 0;
-}
-"""#
+let probeCxx = Fixture.source("bottle-probe.cc")
 
 /// A scratch area: sources and programs in src/, bottles beside it, runbottle and its entries.
 struct BottleRig {
@@ -374,20 +342,7 @@ func mappedPaths(_ output: String) -> Set<String> {
     @Test func libAndIncludeOptions() throws {
         let rig = try BottleRig("bottle-lib")
         defer { rig.dir.remove() }
-        let program = try rig.compile("opener", #"""
-            #include <dlfcn.h>
-            #include <stdio.h>
-            #include <string.h>
-            int main(void) {
-                void *z = dlopen("libz.so.1", RTLD_NOW);
-                const char *(*version)(void) = z ? (const char *(*)(void))dlsym(z, "zlibVersion") : 0;
-                printf("zlib %s\n", version ? version() : "missing");
-                FILE *f = fopen("/proc/self/maps", "r");
-                char line[4096];
-                while (f && fgets(line, sizeof line, f)) { char *p = strchr(line, '/'); if (p && strstr(p, "libz")) printf("map=%s", p); }
-                return version == 0;
-            }
-            """#, flags: ["-ldl"])
+        let program = try rig.compile("opener", Fixture.source("opener.c"), flags: ["-ldl"])
         let data = rig.src + "/share/opener"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try "data\n".write(toFile: data + "/file.txt", atomically: true, encoding: .utf8)
@@ -615,20 +570,7 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
     let tool = rig.src + "/tool"
     try FileManager.default.createDirectory(atPath: tool + "/bin", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: tool + "/libexec/tool/12", withIntermediateDirectories: true)
-    try """
-        #include <libgen.h>
-        #include <stdio.h>
-        #include <string.h>
-        #include <unistd.h>
-        int main(void) {
-            char self[4096] = {0}, helper[4200];
-            readlink("/proc/self/exe", self, sizeof self - 1);
-            snprintf(helper, sizeof helper, "%s/../libexec/tool/12/helper", dirname(self));
-            execl(helper, "helper", (char *)0);
-            perror(helper);
-            return 127;
-        }
-        """.write(toFile: rig.src + "/driver.c", atomically: true, encoding: .utf8)
+    try Fixture.source("driver.c").write(toFile: rig.src + "/driver.c", atomically: true, encoding: .utf8)
     try "#include <stdio.h>\nint main(void) { puts(\"helper ran\"); return 0; }\n"
         .write(toFile: rig.src + "/helper.c", atomically: true, encoding: .utf8)
     let built = try run(["sh", "-ec", """
@@ -656,21 +598,7 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
     try FileManager.default.createDirectory(atPath: jdk + "/lib/server", withIntermediateDirectories: true)
     try "int jvm(void) { return 7; }\n".write(toFile: rig.src + "/jvm.c", atomically: true, encoding: .utf8)
     try "int jvm(void);\nint attach(void) { return jvm() * 6; }\n".write(toFile: rig.src + "/attach.c", atomically: true, encoding: .utf8)
-    try """
-        #include <dlfcn.h>
-        #include <stdio.h>
-        int main(int argc, char **argv) {
-            (void)argc;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/lib/server/libjvm.so", argv[1]);
-            if (!dlopen(path, RTLD_NOW | RTLD_GLOBAL)) { puts(dlerror()); return 1; }
-            snprintf(path, sizeof path, "%s/lib/libattach.so", argv[1]);
-            void *attach = dlopen(path, RTLD_NOW);
-            if (!attach) { puts(dlerror()); return 1; }
-            printf("attach=%d\\n", ((int (*)(void))dlsym(attach, "attach"))());
-            return 0;
-        }
-        """.write(toFile: rig.src + "/launcher.c", atomically: true, encoding: .utf8)
+    try Fixture.source("launcher.c").write(toFile: rig.src + "/launcher.c", atomically: true, encoding: .utf8)
     let built = try run(["sh", "-ec", """
         cc -shared -fPIC -Wl,-soname,libjvm.so -o \(jdk)/lib/server/libjvm.so \(rig.src)/jvm.c
         cc -shared -fPIC -o \(jdk)/lib/libattach.so \(rig.src)/attach.c -L\(jdk)/lib/server -ljvm -Wl,-rpath,'$ORIGIN'
