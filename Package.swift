@@ -18,7 +18,7 @@ let package = Package(
         .executableTarget(
             name: "binfmt-reg",
             dependencies: [
-                "ELFEngine", "BinfmtMisc", "RunbottleImage", "CLinuxIO", "LinuxOS",
+                "ELFEngine", "Bottling", "BinfmtMisc", "RunbottleImage", "CLinuxIO", "LinuxOS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The ELF engine: bounds-checked reading, the seal transformation, verifier, atomic writer.
@@ -32,6 +32,11 @@ let package = Package(
         .target(
             name: "LinuxOS",
             dependencies: ["CLinuxIO", .product(name: "SystemPackage", package: "swift-system")]),
+        // Packing installed programs into bottles: the bottle command's workflow on the engine.
+        .target(
+            name: "Bottling",
+            dependencies: ["ELFEngine", "LinuxOS", "CLinuxIO",
+                           .product(name: "SystemPackage", package: "swift-system")]),
         // Linux file calls Swift's Glibc module hides (copy_file_range, syncfs, O_TMPFILE, xattrs).
         .target(name: "CLinuxIO"),
         // The registration model: binfmt_misc lines, entries, binfmt.d files, file capabilities.
@@ -71,7 +76,7 @@ let package = Package(
         .testTarget(name: "RunbottleTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"]),
         .testTarget(name: "CrashSafetyTests", dependencies: ["TestSupport"]),
         .testTarget(name: "HardeningTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "BottleTests", dependencies: ["ELFEngine", "TestSupport"]),
+        .testTarget(name: "BottleTests", dependencies: ["ELFEngine", "Bottling", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["TestSupport"]),
         // Real Debian programs bottled, moved, run on the host, in a chroot and under Docker
         // against their own runs (Tests/Programs/run.sh).

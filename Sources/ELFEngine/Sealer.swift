@@ -167,7 +167,7 @@ public enum Sealer {
     }
 
     /// Setuid, setgid, or carrying file capabilities: what a native exec computes credentials for.
-    private static func isPrivileged(_ file: ELFFile) -> Bool {
+    public static func isPrivileged(_ file: ELFFile) -> Bool {
         file.status.st_mode & (S_ISUID | S_ISGID) != 0 || ExtendedAttributes.has(file.fd, "security.capability")
     }
 

@@ -1,5 +1,6 @@
 // binfmt-reg bottle: packs installed programs, their libraries and loader into a sealed, movable bottle.
 import ArgumentParser
+import Bottling
 import ELFEngine
 import RunbottleImage
 

@@ -1,8 +1,9 @@
 // binfmt-reg bottle end to end: C, C++ and musl programs bottled, inspected with the loader's list mode, moved, run through runbottle, chrooted.
+import Bottling
 import ELFEngine
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A program that says hello with its argv[0] and, given "maps", prints the file behind every mapping.
 let probeC = Fixture.source("bottle-probe.c")

@@ -1,8 +1,9 @@
 // bottle's notices: absolute paths compiled into the bottled programs and libraries that exist
 // here and that the bottle does not hold at that path, one line each, -q silent, --json listed.
+import Bottling
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The paths binfmt-reg(8) says are not named: layout directories, the loader's cache, libc's
 /// databases, locales, debug information. Each exists here.

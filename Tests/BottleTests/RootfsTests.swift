@@ -1,9 +1,10 @@
 // bottle --rootfs: a bottle that is a whole root file system, runbottle inside it, run as a chroot
 // and as a Docker image FROM scratch with no binfmt_misc entry anywhere, against the host program.
+import Bottling
 import ELFEngine
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Says hello with its argv[0], and whether it could make a file in /tmp (as nobody, that needs
 /// the root's /tmp to be mode 1777).

@@ -1,4 +1,5 @@
 // What bottle found, in words: the notice for each compiled-in path the bottle does not hold.
+import Bottling
 import ELFEngine
 
 extension CompiledPath {

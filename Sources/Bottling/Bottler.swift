@@ -1,4 +1,5 @@
 // Making a bottle: every file produced in a staging directory beside DIR, compared with DIR, and only then moved in.
+import ELFEngine
 import CLinuxIO
 import FoundationEssentials
 import Glibc

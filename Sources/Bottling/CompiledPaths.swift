@@ -1,6 +1,7 @@
 // The absolute paths compiled into a bottle's programs and libraries (helpers, data, configuration:
 // /usr/lib/git-core, /usr/share/perl/5.36, /etc/ssl/certs) that exist here and that the bottle
 // does not hold at that path: what a program may miss in a chroot or an image of the bottle.
+import ELFEngine
 import Glibc
 import LinuxOS
 

@@ -1,4 +1,5 @@
 // What a bottle holds: every file to produce under DIR and where it comes from, computed before anything is written.
+import ELFEngine
 import FoundationEssentials
 import Glibc
 import LinuxOS
@@ -131,7 +132,7 @@ struct BottlePlan {
             // A copy would either lose the privilege silently or carry it to wherever the bottle
             // goes, with whoever can write there choosing its libraries: neither is packing.
             let mode = opened.file.status.st_mode
-            if mode & (S_ISUID | S_ISGID) != 0 || ExtendedAttributes.has(opened.file.fd, "security.capability") {
+            if Sealer.isPrivileged(opened.file) {
                 let what = mode & S_ISUID != 0 ? "setuid" : mode & S_ISGID != 0 ? "setgid" : "a file capability"
                 throw BottleError(program, "has \(what): bottle refuses privileged programs (seal the installed program in place with binfmt-reg seal, which keeps it)")
             }

@@ -1,6 +1,7 @@
 // The libraries of a program of another architecture, which no loader here can list: found as
 // glibc's loader would find them, from DT_NEEDED and the run paths, inside a sysroot holding
 // that architecture's files (/usr/aarch64-linux-gnu, a debootstrap root of arm64).
+import ELFEngine
 import Glibc
 import LinuxOS
 

@@ -1,4 +1,5 @@
 // The libraries a program needs, as its own loader resolves them: the loader's --list mode (what ldd runs).
+import ELFEngine
 import FoundationEssentials
 import Glibc
 import LinuxOS
