@@ -75,12 +75,9 @@ struct FileRun {
     var batchSize = 128
 
     /// Applies `prepare` to every file `paths` name and commits the replacements it writes.
-    /// Files found in directories whose error `isSkip` (or that `skipInTrees` accepts) are
-    /// skipped with a notice; a file named explicitly that is not an ELF file is a failure.
-    func run(
-        _ paths: [String], skipInTrees: (ELFError) -> Bool = { _ in false },
-        _ prepare: (String) throws(ELFError) -> PreparedChange
-    ) -> RunSummary {
+    /// A file the engine's skip rule passes over (`ELFError.isSkip(explicit:)`) is skipped with
+    /// a notice.
+    func run(_ paths: [String], _ prepare: (String) throws(ELFError) -> PreparedChange) -> RunSummary {
         var summary = RunSummary()
         // A file rewritten twice at once would make the second rewrite find it changed.
         let (operands, missing) = TreeWalk.expand(paths)
@@ -141,8 +138,7 @@ struct FileRun {
                     }
                 case .failure(let error):
                     progress.clear()
-                    let notELFNamed = operand.explicit && error.reason == .notELF
-                    if (error.isSkip && !notELFNamed) || (!operand.explicit && skipInTrees(error)) {
+                    if error.isSkip(explicit: operand.explicit) {
                         summary.skipped += 1
                         summary.files.append(FileResult(path: operand.path, outcome: .skipped, code: error.reason.code))
                         if !json { Output.notice("binfmt-reg: \(operand.path): skipped: \(error.reason)") }
