@@ -83,12 +83,11 @@ public enum Bottler {
         var sources = manifest
         for entry in plan.entries { sources[entry.path] = entry.source }
         try writeManifest(sources, to: stage + "/" + manifestName)
-        // One syncfs makes every staged file durable before any of them is renamed into place.
-        let stageFD = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        let synced = stageFD >= 0 && clinux_syncfs(stageFD) == 0
-        let syncError = errno
-        if stageFD >= 0 { close(stageFD) }
-        guard synced else { throw BottleError(stage, "syncfs: \(String(cString: strerror(syncError)))") }
+        // One syncfs makes every staged file durable before any of them is renamed into place:
+        // the staged rewrites leave it to this (durability .byCaller).
+        do { try RewriteTransaction.syncFileSystem(of: stage) } catch {
+            throw BottleError(stage, error.reason.description)
+        }
 
         if !exists {
             guard rename(stage, output) == 0 else { throw BottleError(output, "rename from \(stage): \(String(cString: strerror(errno)))") }
@@ -194,16 +193,16 @@ public enum Bottler {
                 let file = try ELFFile(path: target)
                 let info = try DynamicInfo.read(file, try ELFImage.parse(file))
                 guard !(info.rpath.isEmpty && info.runpath.isEmpty) else { return nil }
-                return try RunPathEditor.apply(to: target, runPath: "$ORIGIN")
+                return try RunPathEditor.apply(to: target, runPath: "$ORIGIN", durability: .byCaller)
             } catch { throw BottleError(entry.source ?? target, error.reason.description, code: error.reason.code) }
         case .program(let loader, let runPath):
             try copyFile(entry.source ?? "", to: target)
             do throws(ELFError) {
-                let method = try RunPathEditor.apply(to: target, runPath: runPath, methods: RunPathMethod.beforeSeal)
+                let method = try RunPathEditor.apply(
+                    to: target, runPath: runPath, methods: RunPathMethod.beforeSeal, durability: .byCaller)
                 var options = sealing
                 options.loader = loader
-                let sealed = try Sealer.seal(target, options)
-                try sealed.replacement?.commit()
+                try Sealer.seal(target, options).rewrite?.commit(durability: .byCaller)
                 return method
             } catch { throw BottleError(entry.source ?? target, error.reason.description, code: error.reason.code) }
         }
