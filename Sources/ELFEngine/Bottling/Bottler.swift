@@ -68,18 +68,7 @@ public enum Bottler {
         let sealing = SealOptions(dispatch: request.dispatch, interpreter: request.interpreter)
         for entry in plan.entries { runPaths[entry.path] = try produce(entry, in: stage, sealing) }
 
-        var changes: [BottleChange] = []
-        for entry in plan.entries {
-            let action: BottleChange.Action
-            if !exists || !pathExists(output + "/" + entry.path) {
-                action = .added
-            } else if try same(stage + "/" + entry.path, output + "/" + entry.path, entry.kind) {
-                action = .unchanged
-            } else {
-                action = .replaced
-            }
-            changes.append(BottleChange(path: entry.path, action: action, runPath: runPaths[entry.path] ?? nil, tree: entry.tree))
-        }
+        let changes = try compare(plan, staged: stage, with: exists ? output : nil, runPaths)
         var sources = manifest
         for entry in plan.entries { sources[entry.path] = entry.source }
         try writeManifest(sources, to: stage + "/" + manifestName)
@@ -94,6 +83,34 @@ public enum Bottler {
             committed = true
             return BottleReport(directory: output, changes: changes)
         }
+        moving = true
+        try moveIn(changes, plan, from: stage, to: output)
+        committed = true
+        removeTree(stage)
+        return BottleReport(directory: output, changes: changes)
+    }
+
+    /// What each entry staged in `stage` does to the bottle `output` (nil: a new bottle).
+    private static func compare(
+        _ plan: BottlePlan, staged stage: String, with output: String?, _ runPaths: [String: RunPathMethod]
+    ) throws(BottleError) -> [BottleChange] {
+        var changes: [BottleChange] = []
+        for entry in plan.entries {
+            let action: BottleChange.Action
+            if let output, pathExists(output + "/" + entry.path) {
+                action = try same(stage + "/" + entry.path, output + "/" + entry.path, entry.kind) ? .unchanged : .replaced
+            } else {
+                action = .added
+            }
+            changes.append(BottleChange(path: entry.path, action: action, runPath: runPaths[entry.path] ?? nil, tree: entry.tree))
+        }
+        return changes
+    }
+
+    /// Moves the changed entries and the manifest from `stage` into the existing bottle `output`.
+    private static func moveIn(
+        _ changes: [BottleChange], _ plan: BottlePlan, from stage: String, to output: String
+    ) throws(BottleError) {
         // Libraries and the loader first, then links, then programs: a program moved in never
         // points at a library that is not there yet.
         let kinds = Dictionary(plan.entries.map { ($0.path, $0.kind) }, uniquingKeysWith: { first, _ in first })
@@ -105,7 +122,6 @@ public enum Bottler {
             default: return 3
             }
         }
-        moving = true
         for change in changes.sorted(by: { order($0) < order($1) }) where change.action != .unchanged {
             let target = output + "/" + change.path
             if case .directory = kinds[change.path] {
@@ -125,9 +141,6 @@ public enum Bottler {
                 throw BottleError(manifestPath, "rename: \(String(cString: strerror(errno)))")
             }
         }
-        committed = true
-        removeTree(stage)
-        return BottleReport(directory: output, changes: changes)
     }
 
     /// The staging directory inside an existing bottle directory. Until the manifest is renamed
