@@ -54,12 +54,9 @@ public struct PreparedChange {
     /// The path as the caller gave it.
     public var path: String
     public var outcome: Outcome
-    /// The rewrite, for a `RewriteTransaction` (or `commit()` alone); nil for a dry run or when
-    /// there is nothing to do.
+    /// The rewrite, for a `RewriteTransaction` (or its own `commit()`); nil for a dry run or
+    /// when there is nothing to do.
     public var rewrite: Rewrite?
-
-    /// Commits the rewrite alone, if there is one.
-    public func commit() throws(ELFError) { try rewrite?.commit() }
 }
 
 public enum Sealer {
