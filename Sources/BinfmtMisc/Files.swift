@@ -1,5 +1,5 @@
 // Small file operations the installer needs: read whole files, and replace one atomically
-// through the engine's atomic writer (AtomicReplacement).
+// through the engine's atomic writer (AtomicReplacement) and its RewriteTransaction.
 import ELFEngine
 import Glibc
 import LinuxOS
@@ -42,7 +42,11 @@ enum Files {
             return replacement
         }
         if let capability { try FileCapability.set(replacement.fd, path, capability) }
-        try writing { () throws(ELFError) in try replacement.commit() }
+        try writing { () throws(ELFError) in
+            var transaction = RewriteTransaction()
+            transaction.stage(written: replacement)
+            try transaction.commitAll()
+        }
     }
 
     /// The writer's errors in the installer's terms.

@@ -77,33 +77,49 @@ public enum Bottler {
         let sealing = SealOptions(dispatch: request.dispatch, interpreter: request.interpreter)
         for entry in plan.entries { runPaths[entry.path] = try produce(entry, in: stage, sealing, runbottle: request.runbottle) }
 
-        var changes: [BottleChange] = []
-        for entry in plan.entries {
-            let action: BottleChange.Action
-            if !exists || !pathExists(output + "/" + entry.path) {
-                action = .added
-            } else if try same(stage + "/" + entry.path, output + "/" + entry.path, entry.kind) {
-                action = .unchanged
-            } else {
-                action = .replaced
-            }
-            changes.append(BottleChange(path: entry.path, action: action, runPath: runPaths[entry.path] ?? nil, tree: entry.tree))
-        }
+        let changes = try compare(plan, staged: stage, with: exists ? output : nil, runPaths)
         var sources = manifest
         for entry in plan.entries { sources[entry.path] = recordedSource(entry) }
         try writeManifest(sources, to: stage + "/" + manifestName)
-        // One syncfs makes every staged file durable before any of them is renamed into place.
-        let stageFD = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        let synced = stageFD >= 0 && clinux_syncfs(stageFD) == 0
-        let syncError = errno
-        if stageFD >= 0 { close(stageFD) }
-        guard synced else { throw BottleError(stage, "syncfs: \(String(cString: strerror(syncError)))") }
+        // One syncfs makes every staged file durable before any of them is renamed into place:
+        // the staged rewrites leave it to this (durability .byCaller).
+        do { try RewriteTransaction.syncFileSystem(of: stage) } catch {
+            throw BottleError(stage, error.reason.description)
+        }
 
         if !exists {
             guard rename(stage, output) == 0 else { throw BottleError(output, "rename from \(stage): \(String(cString: strerror(errno)))") }
             committed = true
             return BottleReport(directory: output, changes: changes, unheldPaths: unheld)
         }
+        moving = true
+        try moveIn(changes, plan, from: stage, to: output)
+        committed = true
+        removeTree(stage)
+        return BottleReport(directory: output, changes: changes, unheldPaths: unheld)
+    }
+
+    /// What each entry staged in `stage` does to the bottle `output` (nil: a new bottle).
+    private static func compare(
+        _ plan: BottlePlan, staged stage: String, with output: String?, _ runPaths: [String: RunPathMethod]
+    ) throws(BottleError) -> [BottleChange] {
+        var changes: [BottleChange] = []
+        for entry in plan.entries {
+            let action: BottleChange.Action
+            if let output, pathExists(output + "/" + entry.path) {
+                action = try same(stage + "/" + entry.path, output + "/" + entry.path, entry.kind) ? .unchanged : .replaced
+            } else {
+                action = .added
+            }
+            changes.append(BottleChange(path: entry.path, action: action, runPath: runPaths[entry.path] ?? nil, tree: entry.tree))
+        }
+        return changes
+    }
+
+    /// Moves the changed entries and the manifest from `stage` into the existing bottle `output`.
+    private static func moveIn(
+        _ changes: [BottleChange], _ plan: BottlePlan, from stage: String, to output: String
+    ) throws(BottleError) {
         // Libraries and the loader first, then links, then programs: a program moved in never
         // points at a library that is not there yet.
         let kinds = Dictionary(plan.entries.map { ($0.path, $0.kind) }, uniquingKeysWith: { first, _ in first })
@@ -115,7 +131,6 @@ public enum Bottler {
             default: return 3
             }
         }
-        moving = true
         for change in changes.sorted(by: { order($0) < order($1) }) where change.action != .unchanged {
             let target = output + "/" + change.path
             if case .directory = kinds[change.path] {
@@ -139,9 +154,6 @@ public enum Bottler {
                 throw BottleError(manifestPath, "rename: \(String(cString: strerror(errno)))")
             }
         }
-        committed = true
-        removeTree(stage)
-        return BottleReport(directory: output, changes: changes, unheldPaths: unheld)
     }
 
     /// The staging directory inside an existing bottle directory. Until the manifest is renamed
@@ -225,16 +237,16 @@ public enum Bottler {
                 let file = try ELFFile(path: target)
                 let info = try DynamicInfo.read(file, try ELFImage.parse(file))
                 guard !(info.rpath.isEmpty && info.runpath.isEmpty) else { return nil }
-                return try RunPathEditor.apply(to: target, runPath: "$ORIGIN")
+                return try RunPathEditor.apply(to: target, runPath: "$ORIGIN", durability: .byCaller)
             } catch { throw BottleError(entry.source ?? target, error.reason.description, code: error.reason.code) }
         case .program(let loader, let runPath):
             try copyFile(entry.source ?? "", to: target)
             do throws(ELFError) {
-                let method = try RunPathEditor.apply(to: target, runPath: runPath, methods: RunPathMethod.beforeSeal)
+                let method = try RunPathEditor.apply(
+                    to: target, runPath: runPath, methods: RunPathMethod.beforeSeal, durability: .byCaller)
                 var options = sealing
                 options.loader = loader
-                let sealed = try Sealer.seal(target, options)
-                try sealed.replacement?.commit()
+                try Sealer.seal(target, options).rewrite?.commit(durability: .byCaller)
                 return method
             } catch { throw BottleError(entry.source ?? target, error.reason.description, code: error.reason.code) }
         }

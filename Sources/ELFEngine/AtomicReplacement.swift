@@ -1,13 +1,14 @@
 // The atomic writer, the program's only one: a new file beside the original, given its owner,
-// mode and xattrs, made durable, then renamed over it; any failure before the rename leaves the
-// original untouched. The ELF rewrites use it, and so do the installer's files (BinfmtMisc).
+// mode and xattrs, then renamed over it by a RewriteTransaction, which alone makes it durable
+// and commits it; any failure before the rename leaves the original untouched. The ELF rewrites
+// use it, and so do the installer's files (BinfmtMisc).
 import CLinuxIO
 import Glibc
 import LinuxOS
 import SystemPackage
 
-/// A replacement for one file being written. Write its contents through `fd`, then `commit()`
-/// (or put it in a `ReplacementBatch`); dropping it uncommitted discards it.
+/// A replacement for one file being written. Write its contents through `fd`, then commit it in
+/// a `RewriteTransaction`; dropping it uncommitted discards it.
 public final class AtomicReplacement {
     /// The path being replaced (its real path: a symlink is never replaced by a file).
     public let path: String
@@ -152,14 +153,6 @@ public final class AtomicReplacement {
         _ = clinux_start_writeback(fd.rawValue)
     }
 
-    /// Makes the new file's contents durable (fsync) and renames it over the original.
-    public func commit() throws(ELFError) {
-        _ = try Errno.check("fsync", path) { fsync(fd.rawValue) }
-        try rename()
-        _ = fsync(directory.rawValue)
-        closeFiles()
-    }
-
     /// Renames the new file over the original, whose data the caller already made durable.
     func rename() throws(ELFError) {
         var now = stat()
@@ -223,52 +216,6 @@ public final class AtomicReplacement {
 
     var device: UInt64 { UInt64(original.st_dev) }
     var directoryDescriptor: FileDescriptor { directory }
-}
-
-/// Replacements committed together: their data made durable with one syncfs per file system
-/// (as durable as an fsync of each), then renamed on a few threads (dropping the replaced inodes
-/// is the slow part), then their directories synced.
-public struct ReplacementBatch {
-    public private(set) var pending: [AtomicReplacement] = []
-
-    public init() {}
-
-    public var count: Int { pending.count }
-
-    public mutating func add(_ replacement: AtomicReplacement) { pending.append(replacement) }
-
-    /// Commits every pending replacement; returns the error of each path that failed.
-    public mutating func commit() -> [String: ELFError] {
-        var synced: [UInt64: ELFError.Reason?] = [:]
-        for replacement in pending where synced[replacement.device] == nil {
-            synced[replacement.device] = clinux_syncfs(replacement.fd.rawValue) == 0
-                ? .some(nil) : .system("syncfs", Errno(rawValue: errno))
-        }
-        let outcomes = Concurrently.map(pending) { replacement -> ELFError? in
-            if case .some(.some(let reason)) = synced[replacement.device] {
-                replacement.discard()
-                return ELFError(replacement.path, reason)
-            }
-            do throws(ELFError) {
-                try replacement.rename()
-                return nil
-            } catch {
-                return error
-            }
-        }
-        var failures: [String: ELFError] = [:]
-        var directories = Set<String>()
-        for (replacement, outcome) in zip(pending, outcomes) {
-            if let outcome {
-                failures[replacement.path] = outcome
-            } else if directories.insert(FileSystem.parent(of: replacement.path)).inserted {
-                _ = fsync(replacement.directoryDescriptor.rawValue)
-            }
-        }
-        _ = Concurrently.map(pending) { $0.closeFiles() }
-        pending.removeAll()
-        return failures
-    }
 }
 
 /// Listing and reading extended attributes through a descriptor, with bounded buffers.

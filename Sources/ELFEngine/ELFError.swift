@@ -15,7 +15,8 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String { "\(path): \(reason)" }
 
     /// What went wrong. The cases the CLI treats as "nothing to do" rather than failures are
-    /// `notELF`, `notExecutable`, `staticExecutable` and `sharedLibrary` (see `isSkip`).
+    /// `notELF`, `notExecutable`, `staticExecutable`, `sharedLibrary` and `notSealed` (see
+    /// `isSkip(explicit:)`).
     public enum Reason: Sendable, Equatable, CustomStringConvertible {
         /// A system call failed: what was being done, and errno.
         case system(String, Errno)
@@ -85,10 +86,14 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
-    /// True for the outcomes a tree walk reports as skipped rather than failed.
-    public var isSkip: Bool {
+    /// The one rule for what a command passes over rather than counts as a failure: a file that
+    /// is not a program it works on (not ELF, static, a library, an object file; for relocate,
+    /// not sealed). Found in a directory, every such file is skipped; named on the command line,
+    /// one that is not ELF at all or not sealed is a failure: the user meant that very file.
+    public func isSkip(explicit: Bool) -> Bool {
         switch reason {
-        case .notELF, .staticExecutable, .sharedLibrary, .notExecutable: return true
+        case .staticExecutable, .sharedLibrary, .notExecutable: return true
+        case .notELF, .notSealed: return !explicit
         default: return false
         }
     }

@@ -126,12 +126,18 @@ public enum Relocation {
             slotOffset: slotOffset, isStale: current != SealFormat.slotBytes(naming: loader))
     }
 
-    /// Replaces a busy file with a copy whose slot is rewritten, through the engine's atomic writer.
+    /// Replaces a busy file with a copy whose slot is rewritten, through the rewrite transaction.
     private static func replace(_ file: ELFFile, status: RelocationStatus, slot: [UInt8]) throws(ELFError) {
-        let replacement = try AtomicReplacement(replacing: status.realPath, original: file.status)
-        try replacement.copyContents(from: file.fd, count: file.size)
-        try replacement.write(slot, at: status.slotOffset)
-        try replacement.copyMetadata(from: file.fd)
-        try replacement.commit()
+        let edit = SealPlan.Edit(offset: status.slotOffset, bytes: slot)
+        try Rewrite(path: status.path, target: status.realPath, original: file, copying: file.size, edits: [edit]) {
+            written throws(ELFError) in
+            // Only the slot differs: the same size, and the bytes around the slot as they were.
+            let slotEnd = status.slotOffset + UInt64(slot.count)
+            guard written.size == file.size,
+                  try written.read(at: status.slotOffset, count: slot.count, "PT_INTERP slot") == slot,
+                  try written.sameBytes(as: file, from: 0, to: status.slotOffset),
+                  try written.sameBytes(as: file, from: slotEnd, to: file.size)
+            else { throw ELFError(status.path, .verificationFailed("a byte outside the PT_INTERP slot changed")) }
+        }.commit()
     }
 }

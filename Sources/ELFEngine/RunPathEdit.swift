@@ -278,29 +278,22 @@ public enum RunPathEditor {
     }
 
     /// Sets DT_RPATH of the file at `path` (a real path, replaced atomically) to `runPath`, and
-    /// checks the result before it replaces the file. Returns how it was done.
+    /// checks the result before it replaces the file. Returns how it was done. `durability`:
+    /// `.byCaller` for a file the caller syncs with the rest of its file system (a bottle's stage).
     @discardableResult
     public static func apply(
-        to path: String, runPath: String, methods: Set<RunPathMethod> = RunPathMethod.all
+        to path: String, runPath: String, methods: Set<RunPathMethod> = RunPathMethod.all,
+        durability: RewriteTransaction.Durability = .synced
     ) throws(ELFError) -> RunPathMethod {
         let file = try ELFFile(path: path)
         let image = try ELFImage.parse(file)
         let before = try DynamicTable.read(file, image)
         let plan = try plan(file, image, runPath: runPath, methods: methods)
         if plan.method == .unchanged { return .unchanged }
-        let replacement = try AtomicReplacement(replacing: path, original: file.status)
-        do throws(ELFError) {
-            try replacement.copyContents(from: file.fd, count: image.fileSize)
-            if plan.newFileSize > image.fileSize { try replacement.truncate(to: plan.newFileSize) }
-            for edit in plan.edits { try replacement.write(edit.bytes, at: edit.offset) }
-            try replacement.copyMetadata(from: file.fd)
-            let written = try ELFFile(borrowing: replacement.fd, path: path)
+        try Rewrite(path: path, target: path, original: file, copying: image.fileSize, edits: plan.edits,
+                    size: max(plan.newFileSize, image.fileSize)) { written throws(ELFError) in
             try verify(written, original: file, before: before, runPath: runPath)
-        } catch {
-            replacement.discard()
-            throw error
-        }
-        try replacement.commit()
+        }.commit(durability: durability)
         return plan.method
     }
 

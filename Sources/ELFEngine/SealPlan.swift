@@ -8,6 +8,11 @@ public struct SealPlan: Sendable {
     public struct Edit: Sendable, Equatable {
         public var offset: UInt64
         public var bytes: [UInt8]
+
+        public init(offset: UInt64, bytes: [UInt8]) {
+            self.offset = offset
+            self.bytes = bytes
+        }
     }
 
     public var format: ELFFormat

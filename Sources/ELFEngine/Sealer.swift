@@ -1,4 +1,4 @@
-// Sealing and unsealing one file: checks, plan, atomic write, verification. Never prints.
+// Sealing and unsealing one file: the checks and the plan of its rewrite. Never prints.
 import Glibc
 import LinuxOS
 import SystemPackage
@@ -38,7 +38,7 @@ public struct SealOptions: Sendable {
     }
 }
 
-/// A file sealed (or, in a dry run, that would be), its new contents written but not yet in place.
+/// What sealing or unsealing one file does, and the rewrite that does it, not yet begun.
 public struct PreparedChange {
     public enum Outcome: Sendable, Equatable {
         case sealed(BottleNote, growth: UInt64)
@@ -54,9 +54,9 @@ public struct PreparedChange {
     /// The path as the caller gave it.
     public var path: String
     public var outcome: Outcome
-    /// The written replacement, to commit (alone or in a `ReplacementBatch`); nil for a dry run
-    /// or when there is nothing to do.
-    public var replacement: AtomicReplacement?
+    /// The rewrite, for a `RewriteTransaction` (or its own `commit()`); nil for a dry run or
+    /// when there is nothing to do.
+    public var rewrite: Rewrite?
 }
 
 public enum Sealer {
@@ -90,9 +90,9 @@ public enum Sealer {
         }
     }
 
-    /// Seals the file at `path`: checks it, plans the seal, writes and verifies the replacement.
-    /// A sealed file whose note type or slot differ from `options` is updated in place instead.
-    /// The original is untouched until the returned replacement is committed.
+    /// Seals the file at `path`: checks it and plans the seal's rewrite, verified against the
+    /// plan when it is staged. A sealed file whose note type or slot differ from `options` is
+    /// updated in place instead. Writes nothing.
     public static func seal(_ path: String, _ options: SealOptions = SealOptions()) throws(ELFError) -> PreparedChange {
         if let problem = SealFormat.interpreterProblem(options.interpreter) {
             throw ELFError(path, .badInterpreter(problem))
@@ -135,35 +135,13 @@ public enum Sealer {
         let outcome = PreparedChange.Outcome.sealed(note, growth: plan.newFileSize - image.fileSize)
         if options.dryRun { return PreparedChange(path: path, outcome: outcome) }
 
-        let replacement = try edited(
-            real, file, path: path, copying: image.fileSize, edits: plan.edits, size: plan.newFileSize
+        let rewrite = Rewrite(
+            path: path, target: real, original: file, copying: image.fileSize, edits: plan.edits,
+            size: plan.newFileSize
         ) { written throws(ELFError) in
             try SealVerifier.verify(written, plan: plan, original: image, originalFile: file)
         }
-        return PreparedChange(path: path, outcome: outcome, replacement: replacement)
-    }
-
-    /// A replacement of `real`: `file`'s first `count` bytes with `edits` written over them,
-    /// extended to `size` when given, `file`'s metadata, checked by `verify` before writeback
-    /// starts. Discarded on any failure.
-    private static func edited(
-        _ real: String, _ file: ELFFile, path: String, copying count: UInt64, edits: [SealPlan.Edit],
-        size: UInt64? = nil, verify: (ELFFile) throws(ELFError) -> Void
-    ) throws(ELFError) -> AtomicReplacement {
-        let replacement = try AtomicReplacement(replacing: real, original: file.status)
-        replacement.retained = file
-        do throws(ELFError) {
-            try replacement.copyContents(from: file.fd, count: count)
-            for edit in edits { try replacement.write(edit.bytes, at: edit.offset) }
-            if let size { try replacement.truncate(to: size) }
-            try replacement.copyMetadata(from: file.fd)
-            try verify(try ELFFile(borrowing: replacement.fd, path: path))
-            replacement.startWriteback()
-        } catch {
-            replacement.discard()
-            throw ELFError(path, error.reason)
-        }
-        return replacement
+        return PreparedChange(path: path, outcome: outcome, rewrite: rewrite)
     }
 
     /// Setuid, setgid, or carrying file capabilities: what a native exec computes credentials for.
@@ -172,7 +150,7 @@ public enum Sealer {
     }
 
     /// Brings a sealed file's note type and slot to what `options` ask, through a verified
-    /// replacement; nothing to do when they already are.
+    /// rewrite; nothing to do when they already are.
     private static func update(
         _ path: String, _ file: ELFFile, _ image: ELFImage, _ state: SealedState, _ real: String,
         _ options: SealOptions
@@ -189,10 +167,10 @@ public enum Sealer {
             update.note, slot: update.interpreter, previousType: update.previousType, previousSlot: update.previousSlot)
         if options.dryRun { return PreparedChange(path: path, outcome: outcome) }
 
-        let replacement = try edited(real, file, path: path, copying: file.size, edits: update.edits) {
+        let rewrite = Rewrite(path: path, target: real, original: file, copying: file.size, edits: update.edits) {
             written throws(ELFError) in try update.verify(written, original: image, originalFile: file)
         }
-        return PreparedChange(path: path, outcome: outcome, replacement: replacement)
+        return PreparedChange(path: path, outcome: outcome, rewrite: rewrite)
     }
 
     /// Restores the file a seal was made from, byte for byte, from the seal record.
@@ -218,26 +196,26 @@ public enum Sealer {
         if file.status.st_nlink > 1 { throw ELFError(path, .hardLinks(UInt64(file.status.st_nlink))) }
         if dryRun { return PreparedChange(path: path, outcome: .unsealed) }
 
-        let replacement = try AtomicReplacement(replacing: real, original: file.status)
-        replacement.retained = file
-        do throws(ELFError) {
-            try replacement.copyContents(from: file.fd, count: record.originalSize)
-            try replacement.write(record.originalHeader, at: 0)
-            try replacement.write(record.originalTable, at: record.originalPhoff)
-            try replacement.copyMetadata(from: file.fd)
-            let written = try ELFFile(borrowing: replacement.fd, path: path)
-            let restored = try ELFImage.parse(written)
-            let tableEnd = record.originalPhoff + UInt64(record.originalTable.count)
-            guard written.size == record.originalSize, restored.headerBytes == record.originalHeader,
-                  restored.tableBytes == record.originalTable,
-                  try written.sameBytes(as: file, from: UInt64(image.headerBytes.count), to: record.originalPhoff),
-                  try written.sameBytes(as: file, from: tableEnd, to: record.originalSize),
-                  try SealedState.read(written, restored).status == .unsealed
-            else { throw ELFError(path, .verificationFailed("the restored file does not match the seal record")) }
-        } catch {
-            replacement.discard()
-            throw ELFError(path, error.reason)
+        let edits = [SealPlan.Edit(offset: 0, bytes: record.originalHeader),
+                     SealPlan.Edit(offset: record.originalPhoff, bytes: record.originalTable)]
+        let rewrite = Rewrite(path: path, target: real, original: file, copying: record.originalSize, edits: edits) {
+            written throws(ELFError) in try verifyUnsealed(written, record: record, sealed: image, sealedFile: file)
         }
-        return PreparedChange(path: path, outcome: .unsealed, replacement: replacement)
+        return PreparedChange(path: path, outcome: .unsealed, rewrite: rewrite)
+    }
+
+    /// Checks that `written` is the file `record` describes, byte for byte: its header, table and
+    /// size, and every other byte as in the sealed file.
+    private static func verifyUnsealed(
+        _ written: ELFFile, record: SealRecord, sealed image: ELFImage, sealedFile file: ELFFile
+    ) throws(ELFError) {
+        let restored = try ELFImage.parse(written)
+        let tableEnd = record.originalPhoff + UInt64(record.originalTable.count)
+        guard written.size == record.originalSize, restored.headerBytes == record.originalHeader,
+              restored.tableBytes == record.originalTable,
+              try written.sameBytes(as: file, from: UInt64(image.headerBytes.count), to: record.originalPhoff),
+              try written.sameBytes(as: file, from: tableEnd, to: record.originalSize),
+              try SealedState.read(written, restored).status == .unsealed
+        else { throw ELFError(written.path, .verificationFailed("the restored file does not match the seal record")) }
     }
 }

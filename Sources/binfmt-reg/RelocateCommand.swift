@@ -96,8 +96,9 @@ struct RelocateCommand: ParsableCommand, QuietCommand {
                 say("relocated: \(path) -> \(status.loader) (busy or read-only: replaced by a copy)")
             }
         } catch {
-            // In a bottle directory, libraries, data and unsealed programs are simply not ours.
-            if inTree && (error.isSkip || error.reason == .notSealed) { return }
+            // In a bottle directory, libraries, data and unsealed programs are simply not ours;
+            // named on the command line, any file relocate cannot work on is a failure.
+            if inTree && error.isSkip(explicit: false) { return }
             tally.fail(error.problem, path: path, json: jsonOption.json)
         }
     }

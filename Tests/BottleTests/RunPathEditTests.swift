@@ -136,7 +136,7 @@ import TestSupport
         #expect(try !run(["readelf", "-lW", copy]).stdout.contains("PHDR"))
         let systemLoader = (compiler == "cc" ? "/lib64/" : "/lib/") + loader
         let sealed = try Sealer.seal(copy, SealOptions(loader: "../lib/" + loader, interpreter: systemLoader))
-        try sealed.replacement?.commit()
+        try sealed.rewrite?.commit()
         let headers = try run(["readelf", "-lW", copy]).stdout
         let first = headers.split(separator: "\n").first { $0.hasPrefix("  ") && !$0.contains("Type") }
         #expect(first?.hasPrefix("  PHDR") == true, "\(headers)")

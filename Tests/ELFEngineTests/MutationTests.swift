@@ -37,8 +37,11 @@ func mutatedHeadersAreRefusedOrSealedNeverCrash(_ build: Build) throws {
         try Data(data).write(to: URL(fileURLWithPath: target))
         do {
             let change = try Sealer.seal(target)
-            // The verifier passed: the replacement re-reads as sealed.
-            change.replacement?.discard()
+            // Staging runs the verifier: the written file re-reads as sealed. Then dropped.
+            var transaction = RewriteTransaction()
+            if let rewrite = change.rewrite { try transaction.stage(rewrite) }
+            #expect(transaction.count == 1, "round \(round): nothing staged")
+            transaction.discard()
             sealed += 1
         } catch {
             refused += 1

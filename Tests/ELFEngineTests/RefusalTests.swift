@@ -13,7 +13,6 @@ func expectRefused(
     do {
         let change = try Sealer.seal(path, options)
         Issue.record("sealed anyway: \(change.outcome)", sourceLocation: sourceLocation)
-        change.replacement?.discard()
     } catch {
         #expect(error.path == path, sourceLocation: sourceLocation)
         #expect(matches(error.reason), "unexpected reason: \(error.reason)", sourceLocation: sourceLocation)

@@ -5,11 +5,11 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Seals `path` through the engine and commits the replacement.
+/// Seals `path` through the engine and commits the rewrite.
 @discardableResult
 func sealNow(_ path: String, _ options: SealOptions = SealOptions()) throws -> PreparedChange {
     let change = try Sealer.seal(path, options)
-    try change.replacement?.commit()
+    try change.rewrite?.commit()
     return change
 }
 
@@ -103,7 +103,7 @@ func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
 
     // Unseal restores the original byte for byte, after any number of updates.
     let unsealed = try Sealer.unseal(program)
-    try unsealed.replacement?.commit()
+    try unsealed.rewrite?.commit()
     #expect(unsealed.outcome == .unsealed)
     #expect(try bytes(program) == original)
     try expectSuccess(run(["cmp", program, program]))
@@ -139,7 +139,7 @@ func executableWithoutPHDRGetsOne(_ build: Build) throws {
     #expect(segments.filter { $0[0] == "PHDR" }.count == 1)
     #expect(try expectSuccess(runWritten([program])).stdout == before.stdout)
 
-    try Sealer.unseal(program).replacement?.commit()
+    try Sealer.unseal(program).rewrite?.commit()
     #expect(try bytes(program) == original)
 }
 
@@ -215,6 +215,6 @@ func aThirtyTwoBitProgramIsRefused(_ build: Build) throws {
     #expect(try Relocation.status(of: program).isStale == false)
 
     let unsealed = try Sealer.unseal(program)
-    try unsealed.replacement?.commit()
+    try unsealed.rewrite?.commit()
     #expect(try bytes(program) == original)
 }

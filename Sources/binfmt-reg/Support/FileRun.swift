@@ -1,5 +1,6 @@
-// Runs one file operation (seal, unseal, ...) over files and directory trees: notices, batched
-// atomic commits, a progress line and the summary. Shared by the commands that rewrite files.
+// Runs one file operation (seal, unseal, ...) over files and directory trees: walks, calls the
+// engine's rewrite transaction, reports (notices, a progress line, the summary). Shared by the
+// commands that rewrite files.
 import ELFEngine
 import Glibc
 
@@ -71,16 +72,11 @@ struct FileRun {
     var verbose: Bool
     /// --json: nothing printed; the summary holds every file and problem.
     var json = false
-    /// Replacements committed together: one syncfs for the lot instead of an fsync each.
-    var batchSize = 128
 
-    /// Applies `prepare` to every file `paths` name and commits the replacements it writes.
-    /// Files found in directories whose error `isSkip` (or that `skipInTrees` accepts) are
-    /// skipped with a notice; a file named explicitly that is not an ELF file is a failure.
-    func run(
-        _ paths: [String], skipInTrees: (ELFError) -> Bool = { _ in false },
-        _ prepare: (String) throws(ELFError) -> PreparedChange
-    ) -> RunSummary {
+    /// Applies `prepare` to every file `paths` name, has the engine's rewrite transaction commit
+    /// the rewrites it plans, and reports each outcome. A file the engine's skip rule passes
+    /// over (`ELFError.isSkip(explicit:)`) is skipped with a notice.
+    func run(_ paths: [String], _ prepare: (String) throws(ELFError) -> PreparedChange) -> RunSummary {
         var summary = RunSummary()
         // A file rewritten twice at once would make the second rewrite find it changed.
         let (operands, missing) = TreeWalk.expand(paths)
@@ -90,77 +86,40 @@ struct FileRun {
             summary.fail(problem, path: problem.path ?? "")
         }
         var progress = ProgressLine(total: json ? 0 : files.count)
-        // While one batch is being synced and renamed on a thread of its own, the next is
-        // prepared: the two wait on the file system in different places.
-        var committing: (changes: [PreparedChange], job: BackgroundJob<[String: ELFError]>)?
-
-        func finishCommit() {
-            guard let (changes, job) = committing else { return }
-            let failures = job.join()
-            committing = nil
-            for change in changes {
-                if let error = failures[change.replacement?.path ?? ""] {
-                    progress.clear()
-                    let problem = Problem(error.reason.code, "\(change.path): \(error.reason)", path: change.path)
-                    report("binfmt-reg: \(problem.message)")
-                    summary.fail(problem, path: change.path)
-                } else {
-                    count(change, in: &summary)
-                    if verbose { progress.clear(); say(describe(change)) }
-                }
-            }
-        }
-
-        // Files are prepared a batch at a time on a few threads; messages keep the files' order.
-        var index = 0
-        while index < files.count {
-            let chunk = Array(files[index..<min(index + batchSize, files.count)])
-            progress.update(done: index, label: chunk[0].path)
-            let results = Concurrently.map(chunk) { operand in
-                Result { () throws(ELFError) in try prepare(operand.path) }
-            }
-            index += chunk.count
-            var batch = ReplacementBatch()
-            var batched: [PreparedChange] = []
-            for (operand, result) in zip(chunk, results) {
-                switch result {
-                case .success(let change):
-                    switch change.outcome {
-                    case .sealed, .updated, .unsealed:
-                        if let replacement = change.replacement {
-                            batch.add(replacement)
-                            batched.append(change)
-                        } else {
-                            count(change, in: &summary)
-                            if dryRun || verbose { progress.clear(); say(describe(change)) }
-                        }
-                    case .alreadySealed, .notSealed:
-                        summary.unchanged += 1
-                        summary.files.append(FileResult(path: change.path, outcome: .unchanged))
-                        if operand.explicit || verbose { progress.clear(); say("\(change.path): \(words.unchanged), unchanged") }
-                    }
-                case .failure(let error):
-                    progress.clear()
-                    let notELFNamed = operand.explicit && error.reason == .notELF
-                    if (error.isSkip && !notELFNamed) || (!operand.explicit && skipInTrees(error)) {
-                        summary.skipped += 1
-                        summary.files.append(FileResult(path: operand.path, outcome: .skipped, code: error.reason.code))
-                        if !json { Output.notice("binfmt-reg: \(operand.path): skipped: \(error.reason)") }
-                    } else {
-                        let problem = Problem(error.reason.code, "\(operand.path): \(error.reason)", path: operand.path)
-                        report("binfmt-reg: \(problem.message)")
-                        summary.fail(problem, path: operand.path)
-                    }
-                }
-            }
-            finishCommit()
-            if batch.count > 0 {
-                committing = (batched, Concurrently.background { batch.commit() })
-            }
-        }
-        finishCommit()
+        RewriteTransaction.run(
+            files.map(\.path), beginning: { progress.update(done: $0, label: files[$0].path) }, plan: prepare
+        ) { index, result in record(files[index], result, in: &summary, &progress) }
         progress.clear()
         return summary
+    }
+
+    /// Counts and reports one file's outcome.
+    private func record(
+        _ operand: Operand, _ result: Result<PreparedChange, ELFError>, in summary: inout RunSummary,
+        _ progress: inout ProgressLine
+    ) {
+        switch result {
+        case .success(let change):
+            switch change.outcome {
+            case .sealed, .updated, .unsealed:
+                count(change, in: &summary)
+                if dryRun || verbose { progress.clear(); say(describe(change)) }
+            case .alreadySealed, .notSealed:
+                summary.unchanged += 1
+                summary.files.append(FileResult(path: change.path, outcome: .unchanged))
+                if operand.explicit || verbose { progress.clear(); say("\(change.path): \(words.unchanged), unchanged") }
+            }
+        case .failure(let error) where error.isSkip(explicit: operand.explicit):
+            progress.clear()
+            summary.skipped += 1
+            summary.files.append(FileResult(path: operand.path, outcome: .skipped, code: error.reason.code))
+            if !json { Output.notice("binfmt-reg: \(operand.path): skipped: \(error.reason)") }
+        case .failure(let error):
+            progress.clear()
+            let problem = Problem(error.reason.code, "\(operand.path): \(error.reason)", path: operand.path)
+            report("binfmt-reg: \(problem.message)")
+            summary.fail(problem, path: operand.path)
+        }
     }
 
     private func count(_ change: PreparedChange, in summary: inout RunSummary) {
