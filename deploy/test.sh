@@ -146,15 +146,22 @@ else
     fail install-unprivileged-refused "exit $rc: $(oneline "$work/noprivs.out")"
 fi
 
-docker run --rm --name "$containers-install" "${privileged[@]}" "$image:$version" \
-    install --no-persist --name "$entry" > "$work/install.out" 2>&1
-rc=$?
-if [ $rc = 0 ] && grep -qx "$entry: registered (POCF)" "$work/install.out" &&
-    grep -qx "$entry-privileged: registered (POCF)" "$work/install.out"; then
-    pass install "$(oneline "$work/install.out")"
-else
-    fail install "exit $rc: $(oneline "$work/install.out")"
-fi
+# entries_command COMMAND SAID: binfmt-reg COMMAND --no-persist --name ENTRY in a privileged
+# container; the check COMMAND passes when it exits 0 and says "NAME: SAID" of both entries.
+entries_command() {
+    local command=$1 said=$2 rc
+    docker run --rm --name "$containers-$command" "${privileged[@]}" "$image:$version" \
+        "$command" --no-persist --name "$entry" > "$work/$command.out" 2>&1
+    rc=$?
+    if [ $rc = 0 ] && grep -qx "$entry: $said" "$work/$command.out" &&
+        grep -qx "$entry-privileged: $said" "$work/$command.out"; then
+        pass "$command" "$(oneline "$work/$command.out")"
+    else
+        fail "$command" "exit $rc: $(oneline "$work/$command.out")"
+    fi
+}
+
+entries_command install "registered (POCF)"
 for e in $entry $entry-privileged; do
     state=$(entry_state $e)
     [ "$state" = "$want_state" ] && pass "host-entry $e" "after the container is gone: $state" ||
@@ -219,15 +226,7 @@ rc=$?
 python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$work/default.json" 2>/dev/null && [ $rc = 0 ] &&
     pass default-command "status --json, exit 0" || fail default-command "exit $rc: $(oneline "$work/default.json")"
 
-docker run --rm --name "$containers-uninstall" "${privileged[@]}" "$image:$version" \
-    uninstall --no-persist --name "$entry" > "$work/uninstall.out" 2>&1
-rc=$?
-if [ $rc = 0 ] && grep -qx "$entry: removed" "$work/uninstall.out" &&
-    grep -qx "$entry-privileged: removed" "$work/uninstall.out"; then
-    pass uninstall "$(oneline "$work/uninstall.out")"
-else
-    fail uninstall "exit $rc: $(oneline "$work/uninstall.out")"
-fi
+entries_command uninstall removed
 on_instance "test ! -e $entry && test ! -e $entry-privileged" &&
     pass host-entries-gone || fail host-entries-gone "$(on_instance 'ls' | tr '\n' ' ')"
 

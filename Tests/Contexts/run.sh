@@ -19,14 +19,13 @@ podman_user=bottle-ctx-podman
 created_user=0
 podman_images=0
 registered=0
-holder=
-# The host's instance, reached through the holder's mount namespace (see below).
-host_bm() { echo "/proc/$holder/root/proc/sys/fs/binfmt_misc"; }
+# The host's instance, held for the run and reached from private mount namespaces
+# (start_holder, on_instance); its check-line helpers are not used here.
+suite=context
+source "$here/../lib/host-binfmt.sh"
 cleanup() {
     # The one entry registered in the initial namespace goes on every exit path.
-    if [ $registered = 1 ] && [ -e "$(host_bm)/$entry" ]; then
-        echo -1 > "$(host_bm)/$entry"
-    fi
+    [ $registered = 1 ] && on_instance "if [ -e $entry ]; then echo -1 > $entry; fi"
     if [ -n "$holder" ]; then kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; fi
     docker rmi -f $image-interp $image-ref $image-binfmt >/dev/null 2>&1
     [ $podman_images = 1 ] && podman rmi -f $image-interp $image-ref >/dev/null 2>&1
@@ -200,23 +199,11 @@ check user-namespace-private-instance-binfmt binfmt "" "${as_user[@]}" \
         cat "$0" > /proc/sys/fs/binfmt_misc/register && exec "$@"' \
     "$work/user-ns.line" "$probe" "${args[@]}"
 # Entry in the initial namespace: unique name, removed by cleanup on every exit path.
-# binfmt_misc stays unmounted in the host's mount namespace, where other suites run meanwhile: a
-# process in a private mount namespace holds a mount of the host's instance (Linux 6.7+ drops an
-# instance's entries with its last mount), and the entry is written through its root. The
-# namespace may already hold a mount (a node's own, copied in): the instance is the same.
-unshare --mount --propagation private sh -c '
-    grep -q " /proc/sys/fs/binfmt_misc binfmt_misc " /proc/self/mounts ||
-        mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || exit 1
-    exec sleep infinity' &
-holder=$!
-for _ in $(seq 300); do
-    [ -e "$(host_bm)/register" ] && break
-    kill -0 $holder 2>/dev/null || break
-    sleep 0.1
-done
-[ -e "$(host_bm)/register" ] || die "cannot hold a mount of the host's binfmt_misc"
-"$binfmt_reg" line --name $entry --interpreter "$runbottle" --no-privileged-entry \
-    > "$(host_bm)/register" && registered=1 || die "cannot register $entry"
+# binfmt_misc stays unmounted in the host's mount namespace, where other suites run meanwhile
+# (Tests/lib/host-binfmt.sh).
+start_holder || die "cannot hold a mount of the host's binfmt_misc: $(oneline "$work/holder.err")"
+"$binfmt_reg" line --name $entry --interpreter "$runbottle" --no-privileged-entry > "$work/host.line" &&
+    on_instance "cat '$work/host.line' > register" && registered=1 || die "cannot register $entry"
 # runbottle's PR_SET_MM_MAP(exe_fd) is a capability use: the kernel marks the task
 # PF_SUPERPRIV (stat.flags), which the native exec of the same program does not.
 check root-binfmt binfmt "stat.flags" "$probe" "${args[@]}"

@@ -1,5 +1,5 @@
 # Sourced by the suites that register entries in the host's binfmt_misc (deploy/test.sh,
-# Tests/Programs/run.sh): one line per check, and the host's instance held for the run by a
+# Tests/Programs/run.sh, Tests/Contexts/run.sh): one line per check, and the host's instance held for the run by a
 # process in a private mount namespace, so that binfmt_misc is never mounted in the host's own
 # (Linux 6.7 and later drop an instance's entries when its last mount goes).
 # The sourcing script sets suite (the prefix of every line) and work (its scratch directory).
@@ -22,9 +22,9 @@ oneline() { head -c 600 "$1" | tr '\n' ' '; }
 mount_instance="grep -q ' $bm binfmt_misc ' /proc/self/mounts || mount -t binfmt_misc binfmt_misc $bm"
 on_instance() { unshare --mount --propagation private sh -c "{ $mount_instance; } && cd $bm && $1"; }
 
-# Starts the holder (its pid in holder; the cleanup kills it) and waits for its mount; fatal
-# when it has none.
-hold_instance() {
+# Starts the holder (its pid in holder; the cleanup kills it) and waits for its mount; false
+# when it has none, the reason in $work/holder.err.
+start_holder() {
     unshare --mount --propagation private sh -c "{ $mount_instance; } && exec sleep infinity" \
         2> "$work/holder.err" &
     holder=$!
@@ -34,6 +34,11 @@ hold_instance() {
         kill -0 $holder 2>/dev/null || break
         sleep 0.1
     done
-    grep -q " $bm binfmt_misc " /proc/$holder/mounts 2>/dev/null ||
+    grep -q " $bm binfmt_misc " /proc/$holder/mounts 2>/dev/null
+}
+
+# start_holder, or a fatal check line saying why not.
+hold_instance() {
+    start_holder ||
         fatal holder "could not hold a mount of the host's binfmt_misc: $(oneline "$work/holder.err")"
 }
