@@ -140,10 +140,7 @@ public struct StatusProbe: Sendable {
     private func probeInterpreters(_ registered: [EntryStatus], _ findings: inout Findings) -> [StatusReport.Interpreter] {
         var interpreters: [StatusReport.Interpreter] = []
         for path in Set(registered.map(\.interpreter)).sorted() {
-            var st = stat()
-            let present = stat(path, &st) == 0
-            let executable = present && st.st_mode & S_IFMT == S_IFREG && access(path, X_OK) == 0
-            let capability = present ? (try? FileCapability.get(path)) ?? nil : nil
+            let (present, executable, capability) = Self.interpreterFile(path)
             interpreters.append(.init(path: path, present: present, executable: executable,
                                       capability: capability))
             let fixed = registered.filter { $0.interpreter == path }.allSatisfy { $0.flags.contains(.fixBinary) }
@@ -202,16 +199,23 @@ public struct StatusProbe: Sendable {
         return (results, false)
     }
 
+    /// An interpreter file as the kernel would find it here: present, an executable regular
+    /// file, and the file capability it carries (which it must not).
+    private static func interpreterFile(_ path: String) -> (present: Bool, executable: Bool, capability: String?) {
+        var st = stat()
+        let present = stat(path, &st) == 0
+        let executable = present && st.st_mode & S_IFMT == S_IFREG && access(path, X_OK) == 0
+        let capability = present ? (try? FileCapability.get(path)) ?? nil : nil
+        return (present, executable, capability)
+    }
+
     /// The PT_INTERP dispatch: runbottle where sealed binaries' slots name it, in this mount
     /// namespace, and a note type 3 canary that no entry may take.
     private func probeInterpDispatch(
         _ interpreters: [StatusReport.Interpreter], ordinaryUser: UInt32?, _ findings: inout Findings
     ) -> StatusReport.InterpDispatch {
         let path = SealFormat.runbottlePath
-        var info = stat()
-        let present = stat(path, &info) == 0
-        let executable = present && info.st_mode & S_IFMT == S_IFREG && access(path, X_OK) == 0
-        let capability = present ? (try? FileCapability.get(path)) ?? nil : nil
+        let (present, executable, capability) = Self.interpreterFile(path)
         var interp = StatusReport.InterpDispatch(
             interpreter: path, present: present, executable: executable, capability: capability, canary: [])
         if !present {
