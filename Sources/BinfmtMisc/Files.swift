@@ -88,10 +88,3 @@ enum Files {
         throw .from(Errno(rawValue: errno), path: path, what: "remove")
     }
 }
-
-extension Errno {
-    /// The errno a swift-system call threw (it throws Errno, untyped).
-    static func of(_ error: any Error) -> Errno {
-        error as? Errno ?? .ioError
-    }
-}

@@ -22,6 +22,7 @@ extension FileDescriptor {
     /// Exactly `count` bytes from `offset`.
     public func readExactly(_ count: Int, at offset: UInt64) throws(OSError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
+        // withUnsafeMutableBytes rethrows untyped: the typed error is carried out by hand.
         var failure: OSError?
         bytes.withUnsafeMutableBytes { buffer in
             do throws(OSError) { try readExactly(into: buffer, at: offset) } catch { failure = error }
@@ -70,18 +71,10 @@ extension FileDescriptor {
     }
 
     private func copyByReading(_ source: FileDescriptor, from start: UInt64, to end: UInt64) throws(OSError) {
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset = start
         while offset < end {
-            let count = Int(min(end - offset, UInt64(buffer.count)))
-            var failure: OSError?
-            buffer.withUnsafeMutableBytes { raw in
-                do throws(OSError) {
-                    try source.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<count]), at: offset)
-                } catch { failure = error }
-            }
-            if let failure { throw failure }
-            try writeExactly(Array(buffer[..<count]), at: offset)
+            let count = Int(min(end - offset, 1 << 20))
+            try writeExactly(try source.readExactly(count, at: offset), at: offset)
             offset += UInt64(count)
         }
     }

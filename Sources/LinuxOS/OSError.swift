@@ -24,6 +24,13 @@ public enum OSError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// swift-system throws untyped errors; every one of them is an Errno.
     static func of(_ error: any Error) -> OSError {
-        .system(error as? Errno ?? .ioError)
+        .system(Errno.of(error))
+    }
+}
+
+extension Errno {
+    /// The errno a swift-system call threw (it throws Errno, untyped).
+    public static func of(_ error: any Error) -> Errno {
+        error as? Errno ?? .ioError
     }
 }
