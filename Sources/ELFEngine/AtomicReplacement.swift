@@ -2,8 +2,6 @@
 // mode and xattrs, then renamed over it by a RewriteTransaction, which alone makes it durable
 // and commits it; any failure before the rename leaves the original untouched. The ELF rewrites
 // use it, and so do the installer's files (BinfmtMisc).
-import CLinuxIO
-import Glibc
 import LinuxOS
 import SystemPackage
 
@@ -14,10 +12,9 @@ public final class AtomicReplacement {
     public let path: String
     /// The new file, open read-write; unnamed until commit when the file system allows.
     public let fd: FileDescriptor
-    /// The original's status when the replacement was begun; commit refuses if it changed.
-    public let original: stat
-    /// There was no file at the path: commit refuses if one appeared meanwhile.
-    private let creating: Bool
+    /// The original's status when the replacement was begun (nil: there was none); commit
+    /// refuses if it changed.
+    public let original: FileStatus?
     private let directory: FileDescriptor
     private let baseName: String
     /// The temporary name when the file system has no O_TMPFILE; nil while unnamed.
@@ -32,42 +29,40 @@ public final class AtomicReplacement {
     /// Begins writing `path` whole, whatever is there now (a file, a symlink, which the file
     /// then replaces, or nothing), as long as it stays so until the commit.
     public convenience init(writing path: String) throws(ELFError) {
-        var now = stat()
-        if lstat(path, &now) == 0 {
-            try self.init(replacing: path, original: now)
-        } else if errno == ENOENT {
-            try self.init(replacing: path, original: nil)
-        } else {
-            throw ELFError(path, .system("stat", Errno(rawValue: errno)))
+        let now: FileStatus?
+        do { now = try FileSystem.status(of: path, followingLinks: false) } catch {
+            guard error == .system(.noSuchFileOrDirectory) else { throw ELFError(path, .system("stat", error.errno)) }
+            now = nil
         }
+        try self.init(replacing: path, original: now)
     }
 
     /// Begins replacing `path`, whose current status is `original` (nil: there is no file
     /// there yet, and the commit creates it).
-    public init(replacing path: String, original: stat?) throws(ELFError) {
+    public init(replacing path: String, original: FileStatus?) throws(ELFError) {
         self.path = path
-        self.original = original ?? stat()
-        creating = original == nil
-        let dirPath = FileSystem.parent(of: path)
+        self.original = original
         baseName = FileSystem.baseName(of: path)
-        let dirfd = try Errno.check("open directory", path) {
-            open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        }
-        directory = FileDescriptor(rawValue: dirfd)
-        var raw = clinux_open_tmpfile(dirfd, 0o600)
-        if raw < 0 && [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) {
-            // No O_TMPFILE on this file system: a named temporary, removed on failure.
-            temporaryName = AtomicReplacement.claimTemporaryName(for: baseName, in: dirfd) { name in
-                raw = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-                return raw >= 0
+        let directory: FileDescriptor
+        do {
+            directory = try FileDescriptor.open(FileSystem.parent(of: path), .readOnly, options: [.directory, .closeOnExec])
+        } catch { throw ELFError(path, .system("open directory", Errno.of(error))) }
+        self.directory = directory
+        do throws(OSError) {
+            do { fd = try FileDescriptor.openUnnamed(in: directory, permissions: 0o600) } catch {
+                guard FileDescriptor.noUnnamedFiles.contains(error.errno) else { throw error }
+                // No O_TMPFILE on this file system: a named temporary, removed on failure.
+                let baseName = baseName
+                (temporaryName, fd) = try AtomicReplacement.claimTemporaryName(for: baseName, in: directory) {
+                    name throws(OSError) in
+                    try FileDescriptor.open(name, in: directory, .readWrite,
+                                            options: [.create, .exclusiveCreate, .closeOnExec], permissions: 0o600)
+                }
             }
-        }
-        if raw < 0 {
-            let error = Errno(rawValue: errno)
+        } catch {
             try? directory.close()
-            throw ELFError(path, .system("create temporary file", error))
+            throw ELFError(path, .system("create temporary file", error.errno))
         }
-        fd = FileDescriptor(rawValue: raw)
     }
 
     deinit {
@@ -78,7 +73,7 @@ public final class AtomicReplacement {
     /// Removes the temporary file; the original is untouched.
     public func discard() {
         finished = true
-        if let name = temporaryName { unlinkat(directory.rawValue, name, 0) }
+        if let name = temporaryName { try? FileSystem.remove(name, in: directory) }
         closeFiles()
     }
 
@@ -121,7 +116,7 @@ public final class AtomicReplacement {
     /// Sets the new file's size; growing it leaves a hole, not written zeros.
     public func truncate(to size: UInt64) throws(ELFError) {
         guard size <= UInt64(Int64.max) else { throw ELFError(path, .system("ftruncate to \(size)", .fileTooLarge)) }
-        _ = try Errno.check("ftruncate", path) { ftruncate(fd.rawValue, off_t(size)) }
+        do { try fd.setSize(size) } catch { throw ELFError(path, .system("ftruncate", error.errno)) }
     }
 
     /// Gives the new file the original's owner, mode (setuid and setgid included) and every
@@ -129,59 +124,76 @@ public final class AtomicReplacement {
     /// setuid bits and security.capability (file_remove_privs), and chown clears both too, so
     /// the order is chown, chmod, then the xattrs.
     public func copyMetadata(from source: FileDescriptor) throws(ELFError) {
-        _ = try Errno.check("keep owner (fchown)", path) { fchown(fd.rawValue, original.st_uid, original.st_gid) }
-        _ = try Errno.check("keep mode (fchmod)", path) { fchmod(fd.rawValue, original.st_mode & 0o7777) }
-        for name in try ExtendedAttributes.names(source, path) {
-            let value = try ExtendedAttributes.value(source, name, path)
-            let rc = value.withUnsafeBytes { clinux_fsetxattr(fd.rawValue, name, $0.baseAddress, value.count) }
-            if rc != 0 { throw ELFError(path, .system("keep extended attribute \(name)", Errno(rawValue: errno))) }
+        guard let original else { return }
+        do { try fd.setOwner(original.owner, group: original.group) } catch {
+            throw ELFError(path, .system("keep owner (fchown)", error.errno))
+        }
+        do { try fd.setPermissions(original.permissions) } catch {
+            throw ELFError(path, .system("keep mode (fchmod)", error.errno))
+        }
+        let names: [String]
+        do { names = try source.extendedAttributeNames() } catch {
+            throw ELFError(path, .system("list extended attributes", error.errno))
+        }
+        for name in names {
+            let value: [UInt8]
+            do { value = try source.extendedAttribute(name) } catch {
+                throw ELFError(path, .system("read extended attribute \(name)", error.errno))
+            }
+            do { try fd.setExtendedAttribute(name, to: value) } catch {
+                throw ELFError(path, .system("keep extended attribute \(name)", error.errno))
+            }
         }
     }
 
     /// Gives the new file `mode`, and `owner` when one is given (a file written as root for
     /// the system: root's). After the last write, for the reason copyMetadata gives.
-    public func setMode(_ mode: mode_t, owner: (uid: uid_t, gid: gid_t)? = nil) throws(ELFError) {
+    public func setMode(_ mode: UInt32, owner: (uid: UInt32, gid: UInt32)? = nil) throws(ELFError) {
         if let owner {
-            _ = try Errno.check("set owner (fchown)", path) { fchown(fd.rawValue, owner.uid, owner.gid) }
+            do { try fd.setOwner(owner.uid, group: owner.gid) } catch {
+                throw ELFError(path, .system("set owner (fchown)", error.errno))
+            }
         }
-        _ = try Errno.check("set mode (fchmod)", path) { fchmod(fd.rawValue, mode & 0o7777) }
+        do { try fd.setPermissions(mode) } catch { throw ELFError(path, .system("set mode (fchmod)", error.errno)) }
     }
 
     /// Starts writing the new file's contents to disk without waiting, so that the sync before
     /// the rename (fsync, or a batch's syncfs) finds most of them written. Only a hint.
     public func startWriteback() {
-        _ = clinux_start_writeback(fd.rawValue)
+        fd.startWriteback()
     }
 
     /// Renames the new file over the original, whose data the caller already made durable.
     func rename() throws(ELFError) {
-        var now = stat()
-        let found = fstatat(directory.rawValue, baseName, &now, AT_SYMLINK_NOFOLLOW) == 0
-        let unchanged = creating ? !found && errno == ENOENT
-            : found && now.st_dev == original.st_dev && now.st_ino == original.st_ino
-                && now.st_size == original.st_size && now.st_mtim.tv_sec == original.st_mtim.tv_sec
-                && now.st_mtim.tv_nsec == original.st_mtim.tv_nsec
+        let now = Result { () throws(OSError) in
+            try FileSystem.status(of: baseName, in: directory, followingLinks: false)
+        }
+        let unchanged: Bool
+        switch (original, now) {
+        case (nil, .failure(.system(.noSuchFileOrDirectory))): unchanged = true
+        case (let original?, .success(let now)): unchanged = now.isSameUnchanged(as: original)
+        default: unchanged = false
+        }
         guard unchanged else {
             discard()
             throw ELFError(path, .changedMeanwhile)
         }
         if temporaryName == nil {
             // Give the unnamed file a name through /proc, where linkat needs no privilege.
-            temporaryName = AtomicReplacement.claimTemporaryName(for: baseName, in: directory.rawValue) { name in
-                clinux_link_fd(fd.rawValue, directory.rawValue, name) == 0
-            }
-            guard temporaryName != nil else {
-                let error = Errno(rawValue: errno)
+            do {
+                (temporaryName, _) = try AtomicReplacement.claimTemporaryName(for: baseName, in: directory) {
+                    name throws(OSError) in try fd.link(as: name, in: directory)
+                }
+            } catch {
                 discard()
-                throw ELFError(path, .system("link temporary file", error))
+                throw ELFError(path, .system("link temporary file", error.errno))
             }
         }
         guard let name = temporaryName else { return }
         closeWriter()
-        if renameat(directory.rawValue, name, directory.rawValue, baseName) != 0 {
-            let error = Errno(rawValue: errno)
+        do { try FileSystem.rename(name, in: directory, to: baseName, in: directory) } catch {
             discard()
-            throw ELFError(path, .system("rename", error))
+            throw ELFError(path, .system("rename", error.errno))
         }
         finished = true
     }
@@ -200,49 +212,20 @@ public final class AtomicReplacement {
         return "." + stem + temporarySuffix
     }
 
-    /// Creates the temporary name of `baseName` in `dirfd` with `create` (false and errno on
-    /// failure), once more after removing a file already there: the leftover of a run killed
-    /// between link and rename. Returns the name, or nil with errno set.
-    private static func claimTemporaryName(for baseName: String, in dirfd: Int32,
-                                           _ create: (String) -> Bool) -> String? {
+    /// Creates the temporary name of `baseName` in `directory` with `create`, once more after
+    /// removing a file already there: the leftover of a run killed between link and rename.
+    /// Returns the name and what `create` made.
+    private static func claimTemporaryName<T>(
+        for baseName: String, in directory: FileDescriptor, _ create: (String) throws(OSError) -> T
+    ) throws(OSError) -> (String, T) {
         let name = temporaryName(for: baseName)
-        for _ in 0..<2 {
-            if create(name) { return name }
-            if errno != EEXIST { return nil }
-            unlinkat(dirfd, name, 0)
+        do { return (name, try create(name)) } catch {
+            guard error == .system(.fileExists) else { throw error }
         }
-        return nil
+        try? FileSystem.remove(name, in: directory)
+        return (name, try create(name))
     }
 
-    var device: UInt64 { UInt64(original.st_dev) }
+    var device: UInt64 { original?.device ?? 0 }
     var directoryDescriptor: FileDescriptor { directory }
-}
-
-/// Listing and reading extended attributes through a descriptor, with bounded buffers.
-enum ExtendedAttributes {
-    static func names(_ fd: FileDescriptor, _ path: String) throws(ELFError) -> [String] {
-        let size = clinux_flistxattr(fd.rawValue, nil, 0)
-        if size < 0 {
-            if errno == ENOTSUP { return [] }
-            throw ELFError(path, .system("list extended attributes", Errno(rawValue: errno)))
-        }
-        if size == 0 { return [] }
-        var buffer = [CChar](repeating: 0, count: size + 1)
-        let got = clinux_flistxattr(fd.rawValue, &buffer, size)
-        if got < 0 { throw ELFError(path, .system("list extended attributes", Errno(rawValue: errno))) }
-        return buffer[0..<got].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-    }
-
-    static func value(_ fd: FileDescriptor, _ name: String, _ path: String) throws(ELFError) -> [UInt8] {
-        let size = clinux_fgetxattr(fd.rawValue, name, nil, 0)
-        if size < 0 { throw ELFError(path, .system("read extended attribute \(name)", Errno(rawValue: errno))) }
-        var buffer = [UInt8](repeating: 0, count: max(size, 1))
-        let got = buffer.withUnsafeMutableBytes { clinux_fgetxattr(fd.rawValue, name, $0.baseAddress, size) }
-        if got < 0 { throw ELFError(path, .system("read extended attribute \(name)", Errno(rawValue: errno))) }
-        return Array(buffer[0..<got])
-    }
-
-    static func has(_ fd: FileDescriptor, _ name: String) -> Bool {
-        clinux_fgetxattr(fd.rawValue, name, nil, 0) >= 0
-    }
 }

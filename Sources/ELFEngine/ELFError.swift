@@ -1,5 +1,4 @@
 // The engine's typed errors: every one names the file and says what failed and why.
-import Glibc
 import SystemPackage
 
 /// An error about one file: `<path>: <reason>`.
@@ -95,19 +94,6 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
         case .staticExecutable, .sharedLibrary, .notExecutable: return true
         case .notELF, .notSealed: return !explicit
         default: return false
-        }
-    }
-}
-
-extension Errno {
-    /// Runs a call that returns -1 and sets errno, retrying on EINTR; throws the errno.
-    static func check<T: BinaryInteger>(_ what: String, _ path: String, _ call: () -> T) throws(ELFError) -> T {
-        while true {
-            let result = call()
-            if result != -1 { return result }
-            let error = Errno(rawValue: Glibc.errno)
-            if error == .interrupted { continue }
-            throw ELFError(path, .system(what, error))
         }
     }
 }

@@ -1,5 +1,4 @@
 // A bounds-checked, read-only view of an ELF file through pread: headers, program headers, PT_INTERP.
-import Glibc
 import LinuxOS
 import SystemPackage
 
@@ -7,8 +6,8 @@ import SystemPackage
 public final class ELFFile {
     public let path: String
     public let fd: FileDescriptor
-    public let status: stat
-    public var size: UInt64 { UInt64(status.st_size) }
+    public let status: FileStatus
+    public var size: UInt64 { UInt64(status.size) }
 
     /// The most any single read may ask for: keeps peak memory bounded whatever the input.
     public static let maxRead = 1 << 20
@@ -25,16 +24,15 @@ public final class ELFFile {
         } catch {
             throw ELFError(path, .system("open", error as? Errno ?? .ioError))
         }
-        var st = stat()
-        if fstat(opened.rawValue, &st) != 0 {
-            let error = Errno(rawValue: errno)
+        let st: FileStatus
+        do { st = try opened.status() } catch {
             try? opened.close()
-            throw ELFError(path, .system("fstat", error))
+            throw ELFError(path, .system("fstat", error.errno))
         }
         fd = opened
         status = st
         ownsDescriptor = true
-        guard st.st_mode & S_IFMT == S_IFREG else { throw ELFError(path, .notRegularFile) }
+        guard st.kind == .regular else { throw ELFError(path, .notRegularFile) }
     }
 
     /// Reads through a descriptor the caller keeps owning (a file being written, for example).
@@ -42,9 +40,7 @@ public final class ELFFile {
         self.path = path
         self.fd = fd
         ownsDescriptor = false
-        var st = stat()
-        if fstat(fd.rawValue, &st) != 0 { throw ELFError(path, .system("fstat", Errno(rawValue: errno))) }
-        status = st
+        do { status = try fd.status() } catch { throw ELFError(path, .system("fstat", error.errno)) }
     }
 
     deinit { if ownsDescriptor { try? fd.close() } }
@@ -88,10 +84,21 @@ extension ELFFile {
             let count = Int(min(end - offset, UInt64(chunk)))
             try readExactly(into: mine, count: count, at: offset)
             try other.readExactly(into: theirs, count: count, at: offset)
-            if memcmp(mine.baseAddress!, theirs.baseAddress!, count) != 0 { return false }
+            if !Self.equal(mine, theirs, count: count) { return false }
             offset += UInt64(count)
         }
         return true
+    }
+
+    /// Whether the first `count` bytes of `a` and `b` are equal: eight at a time (both buffers
+    /// are 16-byte aligned), then the tail.
+    private static func equal(_ a: UnsafeMutableRawBufferPointer, _ b: UnsafeMutableRawBufferPointer, count: Int) -> Bool {
+        var offset = 0
+        while offset + 8 <= count {
+            if a.load(fromByteOffset: offset, as: UInt64.self) != b.load(fromByteOffset: offset, as: UInt64.self) { return false }
+            offset += 8
+        }
+        return a[offset..<count].elementsEqual(b[offset..<count])
     }
 
     /// Fills the first `count` bytes of `buffer` from `offset`; a short file is truncation.

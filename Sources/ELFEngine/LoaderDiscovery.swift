@@ -1,5 +1,4 @@
 // Finding the bundled loader a sealed binary names: relative to the directory of its real path.
-import Glibc
 import LinuxOS
 
 public enum LoaderDiscovery {
@@ -18,8 +17,7 @@ public enum LoaderDiscovery {
 
     /// True when `path` names a regular file (symlinks followed).
     public static func isRegularFile(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
+        (try? FileSystem.status(of: path))?.kind == .regular
     }
 
     /// Checks a loader path given with --loader: relative, storable, and an ELF shared object
@@ -74,8 +72,7 @@ public enum LoaderDiscovery {
             switch entry.kind {
             case .directory: names.append(entry.name)
             case .unknown, .symlink:
-                var st = stat()
-                if stat(lib + "/" + entry.name, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { names.append(entry.name) }
+                if (try? FileSystem.status(of: lib + "/" + entry.name))?.kind == .directory { names.append(entry.name) }
             case .regular, .other: break
             }
         }

@@ -1,6 +1,6 @@
 // The one vocabulary of problems binfmt-reg reports (binfmt-reg(8), PROBLEM CODES): the libraries
 // return these codes with their errors and findings; the JSON documents carry them as they are.
-import Glibc
+import SystemPackage
 
 /// A problem's kind, stable across releases: scripts match on it, never on the message.
 public enum ProblemCode: String, Sendable, Codable, CaseIterable {
@@ -51,10 +51,10 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
 
 extension ProblemCode {
     /// A failed system call's code: the two errors a person can act on, then the rest.
-    public init(errno: Int32) {
+    public init(errno: Errno) {
         switch errno {
-        case ENOENT: self = .notFound
-        case EACCES, EPERM: self = .permissionDenied
+        case .noSuchFileOrDirectory: self = .notFound
+        case .permissionDenied, .notPermitted: self = .permissionDenied
         default: self = .systemError
         }
     }
@@ -85,7 +85,7 @@ extension ELFError: ProblemError {
 extension ELFError.Reason {
     public var code: ProblemCode {
         switch self {
-        case .system(_, let errno): return ProblemCode(errno: errno.rawValue)
+        case .system(_, let errno): return ProblemCode(errno: errno)
         case .notRegularFile: return .notRegularFile
         case .notELF: return .notELF
         case .truncated: return .truncated

@@ -1,6 +1,5 @@
 // The PT_INTERP fallback: writes the absolute path of a sealed binary's bundled loader into the
 // reserved PT_INTERP slot, so the kernel runs the bottle natively where runbottle is not there.
-import Glibc
 import LinuxOS
 import SystemPackage
 
@@ -46,32 +45,27 @@ public enum Relocation {
         guard status.isStale else { return (status, .current) }
         let slot = SealFormat.slotBytes(naming: status.loader)
 
-        let raw = open(status.realPath, O_WRONLY | O_CLOEXEC)
-        if raw < 0 {
-            let error = Errno(rawValue: errno)
+        let writable: FileDescriptor
+        do { writable = try FileDescriptor.open(status.realPath, .writeOnly, options: .closeOnExec) } catch {
+            let error = Errno.of(error)
             // A running binary cannot be opened for writing (ETXTBSY, deny_write_access); a
             // read-only file its owner may still replace through the directory.
-            let owned = file.status.st_uid == geteuid()
+            let owned = file.status.owner == Identity.effectiveUser
             guard error == .textFileBusy || (error == .permissionDenied && owned) else {
                 throw ELFError(path, .system("open for writing", error))
             }
             try replace(file, status: status, slot: slot)
             return (status, .replaced)
         }
-        let writable = FileDescriptor(rawValue: raw)
         defer { try? writable.close() }
-        var now = stat()
-        _ = try Errno.check("fstat", path) { fstat(raw, &now) }
-        guard now.st_dev == file.status.st_dev, now.st_ino == file.status.st_ino,
-              now.st_size == file.status.st_size
+        let now: FileStatus
+        do { now = try writable.status() } catch { throw ELFError(path, .system("fstat", error.errno)) }
+        guard now.device == file.status.device, now.inode == file.status.inode, now.size == file.status.size
         else { throw ELFError(path, .changedMeanwhile) }
-        // One pwrite of the whole slot: the slot never changes size, so no other byte moves. No
+        // One write of the whole slot: the slot never changes size, so no other byte moves. No
         // fsync: a slot torn by a crash is only stale, and the next relocate rewrites it whole.
-        let written = try Errno.check("write PT_INTERP slot", path) {
-            slot.withUnsafeBytes { pwrite(raw, $0.baseAddress, $0.count, off_t(status.slotOffset)) }
-        }
-        guard written == slot.count else {
-            throw ELFError(path, .system("write PT_INTERP slot (\(written) of \(slot.count) bytes)", .ioError))
+        do { try writable.writeExactly(slot, at: status.slotOffset) } catch {
+            throw ELFError(path, .system("write PT_INTERP slot", error.errno))
         }
         return (status, .rewrittenInPlace)
     }
@@ -85,12 +79,11 @@ public enum Relocation {
         // Messages name the loader without the `..` steps (the directory is a real path, so
         // they cancel out lexically); the checks themselves go through the file system.
         let shown = FilePath(candidate).lexicallyNormalized().string
-        var st = stat()
-        if stat(candidate, &st) != 0 {
-            let error = Errno(rawValue: errno)
-            throw ELFError(path, .system("bundled loader \(shown)", error))
+        let st: FileStatus
+        do { st = try FileSystem.status(of: candidate) } catch {
+            throw ELFError(path, .system("bundled loader \(shown)", error.errno))
         }
-        guard st.st_mode & S_IFMT == S_IFREG else {
+        guard st.kind == .regular else {
             throw ELFError(path, .badLoaderPath("bundled loader \(shown) is not a regular file"))
         }
         let directory = try Sealer.realPath(FileSystem.parent(of: candidate))

@@ -1,8 +1,6 @@
 // The one rewrite transaction: every writer of ELF files (seal, unseal, update, relocate's copy,
 // run path edits, bottling) hands it a plan, and it alone copies, edits, keeps the metadata,
 // verifies, makes the result durable and renames it in place.
-import CLinuxIO
-import Glibc
 import LinuxOS
 import SystemPackage
 
@@ -128,7 +126,7 @@ public struct RewriteTransaction {
             var directories = Set<String>()
             for (entry, outcome) in zip(pending, outcomes) where outcome == nil
                 && directories.insert(FileSystem.parent(of: entry.replacement.path)).inserted {
-                _ = fsync(entry.replacement.directoryDescriptor.rawValue)
+                try? entry.replacement.directoryDescriptor.synchronize()
             }
         }
         _ = Concurrently.map(pending) { $0.replacement.closeFiles() }
@@ -146,15 +144,16 @@ public struct RewriteTransaction {
         guard durability == .synced else { return pending.map { _ in nil } }
         if pending.count == 1, let only = pending.first {
             // One file: its own fsync is cheaper than a file system's syncfs.
-            do { _ = try Errno.check("fsync", only.path) { fsync(only.replacement.fd.rawValue) } } catch {
-                return [error.reason]
-            }
+            do { try only.replacement.fd.synchronize() } catch { return [.system("fsync", error.errno)] }
             return [nil]
         }
         var synced: [UInt64: ELFError.Reason?] = [:]
         for entry in pending where synced[entry.replacement.device] == nil {
-            synced[entry.replacement.device] = clinux_syncfs(entry.replacement.fd.rawValue) == 0
-                ? .some(nil) : .system("syncfs", Errno(rawValue: errno))
+            do { try entry.replacement.fd.synchronizeFileSystem() } catch {
+                synced[entry.replacement.device] = .some(.system("syncfs", error.errno))
+                continue
+            }
+            synced[entry.replacement.device] = .some(nil)
         }
         return pending.map { synced[$0.replacement.device] ?? nil }
     }
@@ -168,9 +167,12 @@ public struct RewriteTransaction {
     /// Makes everything written to the file system holding `directory` durable (syncfs): what a
     /// caller of `.byCaller` rewrites does before any of them is seen.
     public static func syncFileSystem(of directory: String) throws(ELFError) {
-        let fd = try Errno.check("open", directory) { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        defer { close(fd) }
-        _ = try Errno.check("syncfs", directory) { clinux_syncfs(fd) }
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(directory, .readOnly, options: [.directory, .closeOnExec]) } catch {
+            throw ELFError(directory, .system("open", Errno.of(error)))
+        }
+        defer { try? fd.close() }
+        do { try fd.synchronizeFileSystem() } catch { throw ELFError(directory, .system("syncfs", error.errno)) }
     }
 }
 

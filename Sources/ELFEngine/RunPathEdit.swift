@@ -1,5 +1,4 @@
 // Setting a file's DT_RPATH (and removing its DT_RUNPATH): the dynamic-section and string-table edit bottling needs.
-import Glibc
 
 /// How a run path edit changes the file.
 public enum RunPathMethod: String, Sendable, Equatable {

@@ -1,5 +1,4 @@
 // Sealing and unsealing one file: the checks and the plan of its rewrite. Never prints.
-import Glibc
 import LinuxOS
 import SystemPackage
 
@@ -119,8 +118,8 @@ public enum Sealer {
         }
         // After the skips: in a tree, a 32-bit library is skipped as any library is.
         try HostMachine.checkPort(image)
-        if file.status.st_nlink > 1 && !options.allowHardLinks {
-            throw ELFError(path, .hardLinks(UInt64(file.status.st_nlink)))
+        if file.status.links > 1 && !options.allowHardLinks {
+            throw ELFError(path, .hardLinks(UInt64(file.status.links)))
         }
         let loader: String
         do throws(ELFError) {
@@ -146,7 +145,7 @@ public enum Sealer {
 
     /// Setuid, setgid, or carrying file capabilities: what a native exec computes credentials for.
     public static func isPrivileged(_ file: ELFFile) -> Bool {
-        file.status.st_mode & (S_ISUID | S_ISGID) != 0 || ExtendedAttributes.has(file.fd, "security.capability")
+        file.status.isSetUser || file.status.isSetGroup || file.fd.hasExtendedAttribute("security.capability")
     }
 
     /// Brings a sealed file's note type and slot to what `options` ask, through a verified
@@ -160,8 +159,8 @@ public enum Sealer {
         guard let update = try SealUpdate.make(image, state: state, type: type, interpreter: options.interpreter) else {
             return PreparedChange(path: path, outcome: .alreadySealed(note))
         }
-        if file.status.st_nlink > 1 && !options.allowHardLinks {
-            throw ELFError(path, .hardLinks(UInt64(file.status.st_nlink)))
+        if file.status.links > 1 && !options.allowHardLinks {
+            throw ELFError(path, .hardLinks(UInt64(file.status.links)))
         }
         let outcome = PreparedChange.Outcome.updated(
             update.note, slot: update.interpreter, previousType: update.previousType, previousSlot: update.previousSlot)
@@ -193,7 +192,7 @@ public enum Sealer {
               let tableEnd = checkedAdd(record.originalPhoff, UInt64(record.originalTable.count)),
               tableEnd <= record.originalSize
         else { throw ELFError(path, .damagedSeal("the seal record does not match the file")) }
-        if file.status.st_nlink > 1 { throw ELFError(path, .hardLinks(UInt64(file.status.st_nlink))) }
+        if file.status.links > 1 { throw ELFError(path, .hardLinks(UInt64(file.status.links))) }
         if dryRun { return PreparedChange(path: path, outcome: .unsealed) }
 
         let edits = [SealPlan.Edit(offset: 0, bytes: record.originalHeader),
