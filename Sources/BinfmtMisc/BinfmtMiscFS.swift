@@ -100,8 +100,7 @@ public struct BinfmtMiscFS: Sendable {
         // mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS... - FSTYPE SOURCE SUPEROPTIONS".
         // A binfmt_misc mount listed at the directory may be hidden by a later mount over it or
         // over a parent, so the directory's own device must be that mount's.
-        var info = stat()
-        guard stat(directory, &info) == 0, let text = try? readRaw("/proc/self/mountinfo") else {
+        guard let info = try? FileSystem.status(of: directory), let text = try? readRaw("/proc/self/mountinfo") else {
             return false
         }
         return text.split(separator: "\n").contains { line in
@@ -110,7 +109,7 @@ public struct BinfmtMiscFS: Sendable {
                   dash + 1 < fields.count, fields[dash + 1] == "binfmt_misc" else { return false }
             let numbers = fields[2].split(separator: ":").compactMap { UInt64($0) }
             guard numbers.count == 2 else { return false }
-            return UInt64(info.st_dev) == Self.makeDevice(major: numbers[0], minor: numbers[1])
+            return info.device == Self.makeDevice(major: numbers[0], minor: numbers[1])
         }
     }
 
@@ -130,11 +129,13 @@ public struct BinfmtMiscFS: Sendable {
     @discardableResult
     public func mountIfNeeded() throws(BinfmtMiscError) -> Bool {
         if isMounted { return false }
-        let flags = UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC)
-        if mount("binfmt_misc", directory, "binfmt_misc", flags, nil) == 0 { return true }
-        let error = Errno(rawValue: errno)
+        let error: Errno
+        do {
+            try FileSystem.mount("binfmt_misc", at: directory, type: "binfmt_misc", flags: [.noSetUID, .noDevices, .noExec])
+            return true
+        } catch let failure { error = failure.errno }
         switch error {
-        case .noSuchFileOrDirectory, Errno(rawValue: ENODEV):
+        case .noSuchFileOrDirectory, .operationNotSupportedByDevice:
             throw .notAvailable(path: directory, reason: "the kernel has no binfmt_misc (CONFIG_BINFMT_MISC) or /proc is not mounted (\(error))")
         case .notPermitted, .permissionDenied:
             throw .notPermitted(path: directory, what: "mount binfmt_misc")

@@ -2,7 +2,6 @@
 // through the entry, and the loader's report says whether argv, /proc/self/exe, auxv and the
 // loader came out as a native exec would have left them.
 import ELFEngine
-import Glibc
 import LinuxOS
 import SystemPackage
 
@@ -86,14 +85,13 @@ public struct CanaryRunner: Sendable {
     public init(program: [UInt8], loader: [UInt8], temporaryDirectory: String? = nil) {
         self.program = program
         self.loader = loader
-        let environment = getenv("TMPDIR").map { String(cString: $0) }
-        self.temporaryDirectory = temporaryDirectory ?? environment ?? "/tmp"
+        self.temporaryDirectory = temporaryDirectory ?? Identity.environment("TMPDIR") ?? "/tmp"
     }
 
     /// An unprivileged user to run the canary as: 65534 (nobody) when we are root and it is
     /// mapped in our user namespace (/proc/self/uid_map and gid_map), otherwise nil.
-    public static func unprivilegedUser() -> uid_t? {
-        guard geteuid() == 0 else { return nil }
+    public static func unprivilegedUser() -> UInt32? {
+        guard Identity.isRoot else { return nil }
         let nobody: UInt64 = 65534
         func mapped(_ file: String) -> Bool {
             guard let bytes = try? Files.read(file) else { return false }
@@ -102,7 +100,7 @@ public struct CanaryRunner: Sendable {
                 return fields.count == 3 && fields[0] <= nobody && nobody < fields[0] + fields[2]
             }
         }
-        return mapped("/proc/self/uid_map") && mapped("/proc/self/gid_map") ? uid_t(nobody) : nil
+        return mapped("/proc/self/uid_map") && mapped("/proc/self/gid_map") ? UInt32(nobody) : nil
     }
 
     /// The first bytes a file sealed for `entry` carries, when no canary was made: its magic,
@@ -122,7 +120,7 @@ public struct CanaryRunner: Sendable {
     /// loader through an entry: where none takes it, the exec fails with ENOENT instead of
     /// running through the slot.
     public func run(
-        noteType: SealFormat.NoteType, expectedEntry: String?, user: uid_t? = nil, interpreter: String? = nil
+        noteType: SealFormat.NoteType, expectedEntry: String?, user: UInt32? = nil, interpreter: String? = nil
     ) -> CanaryResult {
         var result = CanaryResult(entry: expectedEntry, user: user, noteType: noteType.rawValue,
                                   reachedLoader: false, checks: [], header: [])
@@ -132,21 +130,19 @@ public struct CanaryRunner: Sendable {
             result.checks.append(.init(name: name, ok: false, detail: line))
             return result
         }
-        var template = Array((temporaryDirectory + "/binfmt-reg-canary-XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.flatMap { mkdtemp($0) } != nil
+        let directory: String
+        do { directory = try FileSystem.makeUniqueDirectory(prefix: temporaryDirectory + "/binfmt-reg-canary-") } catch {
+            return fail("setup", "\(temporaryDirectory): mkdtemp: \(error.errno)")
         }
-        guard made else { return fail("setup", "\(temporaryDirectory): mkdtemp: \(Errno(rawValue: errno))") }
-        let directory = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if user != nil { chmod(directory, 0o755) }
+        if user != nil { try? FileSystem.setPermissions(of: directory, to: 0o755) }
         let programPath = directory + "/" + Self.programName
         let loaderPath = directory + "/" + Self.loaderName
         let slot = interpreter
             ?? (noteType == .interp ? SealFormat.runbottlePath : directory + "/" + Self.absentInterpreterName)
         defer {
-            unlink(programPath)
-            unlink(loaderPath)
-            rmdir(directory)
+            try? FileSystem.remove(programPath)
+            try? FileSystem.remove(loaderPath)
+            try? FileSystem.removeDirectory(directory)
         }
         do {
             try Files.replace(loaderPath, with: loader, mode: 0o755)
@@ -260,7 +256,7 @@ public struct CanaryRunner: Sendable {
     /// Runs `path` with `argv` (argv[0] included), stdout captured, stdin /dev/null, killed after
     /// ten seconds, as `user` (uid and gid, no supplementary groups) when given. Returns the wait
     /// status and the output.
-    static func spawn(_ path: String, argv: [String], user: uid_t? = nil) -> Result<(Int32, String), SpawnFailure> {
+    static func spawn(_ path: String, argv: [String], user: UInt32? = nil) -> Result<(Int32, String), SpawnFailure> {
         let child = Subprocess(path: path, argv: argv, environment: ["LC_ALL=C"], user: user, timeLimit: 10)
         do throws(Subprocess.Failure) {
             let outcome = try child.run()

@@ -1,7 +1,7 @@
 // The architectures a BOTTLE entry can be registered for: `uname -m` names to ELF class, byte
 // order and e_machine (EntryPlan.swift: the entries for one of them).
 import ELFEngine
-import Glibc
+import LinuxOS
 
 public struct HostArchitecture: Sendable, Hashable {
     /// The `uname -m` name.
@@ -32,11 +32,7 @@ public struct HostArchitecture: Sendable, Hashable {
 
     /// The running kernel's architecture.
     public static func host() throws(RegistrationError) -> HostArchitecture {
-        var info = utsname()
-        uname(&info)
-        let machine = withUnsafeBytes(of: &info.machine) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
+        let machine = Identity.kernel.machine
         guard let arch = named(machine) else {
             throw .invalid("machine \(machine): no BOTTLE entry is defined for it (known: \(known.map(\.name).joined(separator: ", ")))")
         }

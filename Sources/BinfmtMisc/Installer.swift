@@ -1,6 +1,6 @@
 // install, uninstall, enable and disable as transactions on our own entries: each either
 // completes or puts back what was there, and says what it changed.
-import Glibc
+import LinuxOS
 import SystemPackage
 
 /// Where the installer writes its files.
@@ -56,12 +56,12 @@ public struct Installer: Sendable {
     private func onInstance<T>(_ body: (_ mounted: Bool) throws(BinfmtMiscError) -> T) throws(BinfmtMiscError) -> T {
         guard layout == .system else { return try body(false) }
         let mounted = try fs.mountIfNeeded()
-        let fd = open(fs.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .from(Errno(rawValue: errno), path: fs.directory, what: "open") }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw .from(Errno(rawValue: errno), path: fs.directory, what: "lock") }
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(fs.directory, .readOnly, options: [.directory, .closeOnExec]) } catch {
+            throw .from(Errno.of(error), path: fs.directory, what: "open")
         }
+        defer { try? fd.close() }
+        do { try fd.lockExclusively() } catch { throw .from(error.errno, path: fs.directory, what: "lock") }
         return try body(mounted)
     }
 
@@ -206,12 +206,12 @@ public struct Installer: Sendable {
     }
 
     private func checkInterpreter() throws(BinfmtMiscError) {
-        var info = stat()
         let path = layout.path(plan.interpreter)
-        if stat(path, &info) != 0 {
-            throw .badInterpreter(path: path, reason: Errno(rawValue: errno).description)
+        let info: FileStatus
+        do { info = try FileSystem.status(of: path) } catch {
+            throw .badInterpreter(path: path, reason: error.errno.description)
         }
-        if info.st_mode & S_IFMT != S_IFREG || info.st_mode & 0o111 == 0 {
+        if info.kind != .regular || info.mode & 0o111 == 0 {
             throw .badInterpreter(path: path, reason: "not an executable regular file")
         }
     }
@@ -244,16 +244,15 @@ public struct Installer: Sendable {
         let path = layout.path(plan.interpreter)
         let oldBytes = try Files.read(path)
         let oldCapability = oldBytes == nil ? nil : try FileCapability.get(path)
-        var info = stat()
-        let modeRight = stat(path, &info) == 0 && info.st_mode & 0o7777 == 0o755
-            && (geteuid() != 0 || info.st_uid == 0)
+        let info = try? FileSystem.status(of: path)
+        let modeRight = info.map { $0.permissions == 0o755 && (!Identity.isRoot || $0.owner == 0) } ?? false
         if oldBytes == bytes && oldCapability == nil && modeRight {
             return InterpreterResult(change: .interpreterUnchanged(path: path), changed: false)
         }
         try Files.replace(path, with: bytes, mode: 0o755)
         let restore: () -> Void = {
             if let oldBytes {
-                try? Files.replace(path, with: oldBytes, mode: info.st_mode & 0o7777, capability: oldCapability)
+                try? Files.replace(path, with: oldBytes, mode: info?.permissions ?? 0, capability: oldCapability)
             } else {
                 _ = try? Files.remove(path)
             }

@@ -1,7 +1,6 @@
 // status's probes: each section of the report gathered by a probe of its own, read-only (it
 // never mounts or registers), with what it finds as typed findings and notices.
 import ELFEngine
-import Glibc
 import LinuxOS
 
 /// Gathers a StatusReport without changing anything (it never mounts or registers).
@@ -31,7 +30,7 @@ public struct StatusProbe: Sendable {
             mounted: mounted, registered, ordinaryUser: ordinaryUser, &findings)
         let interp = probeInterpDispatch(interpreters, ordinaryUser: ordinaryUser, &findings)
         if ordinaryUser == nil && !(canaryResults.isEmpty && interp.canary.isEmpty) {
-            findings.notices.append(.canaryRanAsCallerOnly(uid: UInt32(geteuid())))
+            findings.notices.append(.canaryRanAsCallerOnly(uid: Identity.effectiveUser))
         }
         // Where binfmt_misc is not visible and an entry from outside took the canary (a container
         // served by the host's entries), the entries are not this system's to persist.
@@ -77,13 +76,9 @@ public struct StatusProbe: Sendable {
 
     /// The running kernel: release, machine, and whether it has CAP_CHECKPOINT_RESTORE.
     static func kernel() -> StatusReport.Kernel {
-        var info = utsname()
-        uname(&info)
-        func field<T>(_ value: T) -> String {
-            withUnsafeBytes(of: value) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        }
+        let kernel = Identity.kernel
         let lastCap = FileCapability.kernelLastCapability() ?? 0
-        return .init(release: field(info.release), machine: field(info.machine),
+        return .init(release: kernel.release, machine: kernel.machine,
                      checkpointRestore: lastCap >= FileCapability.checkpointRestoreNumber)
     }
 
@@ -202,9 +197,9 @@ public struct StatusProbe: Sendable {
     /// An interpreter file as the kernel would find it here: present, an executable regular
     /// file, and the file capability it carries (which it must not).
     private static func interpreterFile(_ path: String) -> (present: Bool, executable: Bool, capability: String?) {
-        var st = stat()
-        let present = stat(path, &st) == 0
-        let executable = present && st.st_mode & S_IFMT == S_IFREG && access(path, X_OK) == 0
+        let status = try? FileSystem.status(of: path)
+        let present = status != nil
+        let executable = status?.kind == .regular && FileSystem.isAccessible(path, .executable)
         let capability = present ? (try? FileCapability.get(path)) ?? nil : nil
         return (present, executable, capability)
     }
@@ -324,7 +319,7 @@ public struct StatusProbe: Sendable {
         var users: [UInt32] = []
         var worst: [UInt32: Outcome] = [:]
         for result in results {
-            let user = result.user ?? UInt32(geteuid())
+            let user = result.user ?? Identity.effectiveUser
             if !users.contains(user) { users.append(user) }
             let outcome: Outcome = !result.ok ? .failed : result.explicitMode ? .explicit : .native
             if outcome.rawValue >= (worst[user] ?? .native).rawValue { worst[user] = outcome }
