@@ -1,8 +1,8 @@
 // What a bottle holds: every file to produce under DIR and where it comes from, computed before anything is written.
 import ELFEngine
 import FoundationEssentials
-import Glibc
 import LinuxOS
+import SystemPackage
 
 /// What `binfmt-reg bottle` is asked to do.
 public struct BottleRequest: Sendable {
@@ -131,9 +131,9 @@ struct BottlePlan {
             }
             // A copy would either lose the privilege silently or carry it to wherever the bottle
             // goes, with whoever can write there choosing its libraries: neither is packing.
-            let mode = opened.file.status.st_mode
+            let status = opened.file.status
             if Sealer.isPrivileged(opened.file) {
-                let what = mode & S_ISUID != 0 ? "setuid" : mode & S_ISGID != 0 ? "setgid" : "a file capability"
+                let what = status.isSetUser ? "setuid" : status.isSetGroup ? "setgid" : "a file capability"
                 throw BottleError(program, "has \(what): bottle refuses privileged programs (seal the installed program in place with binfmt-reg seal, which keeps it)")
             }
             guard let interpreter = opened.image.interpreter else {
@@ -285,29 +285,29 @@ struct BottlePlan {
         guard !relative.isEmpty, !relative.split(separator: "/").contains("..") else {
             throw BottleError(include, "--include needs a file or directory below /, /usr or /usr/local, and a DEST inside the bottle")
         }
-        var st = stat()
-        let followed = lstat(normalized, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK ? try realPath(normalized) : normalized
+        let isLink = (try? FileSystem.status(of: normalized, followingLinks: false))?.kind == .symlink
+        let followed = isLink ? try realPath(normalized) : normalized
         try addNode(followed, as: relative, tree: relative, reason: "--include \(include)")
     }
 
     private mutating func addNode(_ path: String, as relative: String, tree: String, reason: String) throws(BottleError) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { throw BottleError(path, String(cString: strerror(errno)).lowercased()) }
-        switch st.st_mode & S_IFMT {
-        case S_IFLNK:
+        let st: FileStatus
+        do { st = try FileSystem.status(of: path, followingLinks: false) } catch { throw BottleError(path, "", system: error) }
+        switch st.kind {
+        case .symlink:
             let target: String
             do { target = try FileManager.default.destinationOfSymbolicLink(atPath: path) } catch {
                 throw BottleError(path, "cannot read the link")
             }
             try add(BottleEntry(path: relative, kind: .symlink(target: target), source: nil, reason: reason, tree: tree))
-        case S_IFDIR:
+        case .directory:
             try add(BottleEntry(path: relative, kind: .directory, source: nil, reason: reason, tree: tree))
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
                 throw BottleError(path, "cannot list the directory")
             }
             for name in names { try addNode(path + "/" + name, as: relative + "/" + name, tree: tree, reason: reason) }
-        case S_IFREG:
+        case .regular:
             // Parsed once: whether it is a program to seal, and whether it is a dynamic object
             // whose libraries come along (a tree may hold thousands of files).
             let elf = (try? ELFFile(path: path)).flatMap { file in (try? ELFImage.parse(file)).map { (file, $0) } }
@@ -353,11 +353,11 @@ struct BottlePlan {
     /// Finds a program given by name in PATH, as a shell would.
     static func locate(_ name: String) throws(BottleError) -> String {
         if name.contains("/") {
-            guard access(name, F_OK) == 0 else { throw BottleError(name, "no such file", code: .notFound) }
+            guard FileSystem.isAccessible(name, .exists) else { throw BottleError(name, "no such file", code: .notFound) }
             return name
         }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") where access("\(dir)/\(name)", X_OK) == 0 {
+        for dir in path.split(separator: ":") where FileSystem.isAccessible("\(dir)/\(name)", .executable) {
             return "\(dir)/\(name)"
         }
         throw BottleError(name, "not found in PATH", code: .notFound)
@@ -376,12 +376,11 @@ struct BottlePlan {
 
 /// True when the files at `a` and `b` hold the same bytes.
 func sameContents(_ a: String, _ b: String) throws(BottleError) -> Bool {
-    let x = open(a, O_RDONLY | O_CLOEXEC)
-    guard x >= 0 else { throw BottleError(a, "cannot open") }
-    defer { close(x) }
-    let y = open(b, O_RDONLY | O_CLOEXEC)
-    guard y >= 0 else { throw BottleError(b, "cannot open") }
-    defer { close(y) }
+    let x: FileDescriptor, y: FileDescriptor
+    do { x = try FileDescriptor.open(a, .readOnly, options: .closeOnExec) } catch { throw BottleError(a, "cannot open") }
+    defer { try? x.close() }
+    do { y = try FileDescriptor.open(b, .readOnly, options: .closeOnExec) } catch { throw BottleError(b, "cannot open") }
+    defer { try? y.close() }
     var chunkA = [UInt8](repeating: 0, count: 1 << 20), chunkB = chunkA
     while true {
         let countA = try readChunk(x, into: &chunkA, a), countB = try readChunk(y, into: &chunkB, b)
@@ -391,12 +390,13 @@ func sameContents(_ a: String, _ b: String) throws(BottleError) -> Bool {
 }
 
 /// Fills `buffer` from `fd` unless the file ends first; returns the bytes read.
-private func readChunk(_ fd: Int32, into buffer: inout [UInt8], _ path: String) throws(BottleError) -> Int {
+private func readChunk(_ fd: FileDescriptor, into buffer: inout [UInt8], _ path: String) throws(BottleError) -> Int {
     var filled = 0
     while filled < buffer.count {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-        if n < 0 && errno == EINTR { continue }
-        guard n >= 0 else { throw BottleError(path, "read: \(String(cString: strerror(errno)))") }
+        let n: Int
+        do {
+            n = try buffer.withUnsafeMutableBytes { try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+        } catch { throw BottleError(path, "read", system: .system(Errno.of(error))) }
         if n == 0 { break }
         filled += n
     }

@@ -1,8 +1,6 @@
 // Making a bottle: every file produced in a staging directory beside DIR, compared with DIR, and only then moved in.
 import ELFEngine
-import CLinuxIO
 import FoundationEssentials
-import Glibc
 import LinuxOS
 import SystemPackage
 
@@ -88,7 +86,7 @@ public enum Bottler {
         }
 
         if !exists {
-            guard rename(stage, output) == 0 else { throw BottleError(output, "rename from \(stage): \(String(cString: strerror(errno)))") }
+            do { try FileSystem.rename(stage, to: output) } catch { throw BottleError(output, "rename from \(stage)", system: error) }
             committed = true
             return BottleReport(directory: output, changes: changes, unheldPaths: unheld)
         }
@@ -142,16 +140,16 @@ public enum Bottler {
                 continue
             }
             try makeDirectory(FileSystem.parent(of: target))
-            guard rename(stage + "/" + change.path, target) == 0 else {
-                throw BottleError(target, "rename into the bottle: \(String(cString: strerror(errno)))")
+            do { try FileSystem.rename(stage + "/" + change.path, to: target) } catch {
+                throw BottleError(target, "rename into the bottle", system: error)
             }
         }
         let manifestPath = output + "/" + manifestName
         var manifestChanged = !pathExists(manifestPath)
         if !manifestChanged { manifestChanged = try !sameContents(stage + "/" + manifestName, manifestPath) }
         if manifestChanged {
-            guard rename(stage + "/" + manifestName, manifestPath) == 0 else {
-                throw BottleError(manifestPath, "rename: \(String(cString: strerror(errno)))")
+            do { try FileSystem.rename(stage + "/" + manifestName, to: manifestPath) } catch {
+                throw BottleError(manifestPath, "rename", system: error)
             }
         }
     }
@@ -176,9 +174,8 @@ public enum Bottler {
     /// such as / or /usr, whose files a bottle would replace. Returns whether it is a directory,
     /// and whether it is a bottle.
     private static func checkOutput(_ output: String) throws(BottleError) -> (isDirectory: Bool, isBottle: Bool) {
-        var st = stat()
-        guard lstat(output, &st) == 0 else { return (false, false) }
-        guard st.st_mode & S_IFMT == S_IFDIR else { throw BottleError(output, "exists and is not a directory") }
+        guard let st = try? FileSystem.status(of: output, followingLinks: false) else { return (false, false) }
+        guard st.kind == .directory else { throw BottleError(output, "exists and is not a directory") }
         if pathExists(output + "/" + manifestName) { return (true, true) }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? ["?"]
         guard output != "/", contents.isEmpty || contents.contains(where: { $0.hasPrefix(stagePrefix + "-") }) else {
@@ -190,13 +187,10 @@ public enum Bottler {
     /// Whether `path` is the root of a mount other than its parent's: by mount id, or where the
     /// kernel does not give one (before 5.8), by device.
     private static func isMountPoint(_ path: String, below parent: String) throws(BottleError) -> Bool {
-        let (a, b) = (clinux_mount_id(path), clinux_mount_id(parent))
-        if a >= 0 && b >= 0 { return a != b }
-        var sa = stat(), sb = stat()
-        guard stat(path, &sa) == 0, stat(parent, &sb) == 0 else {
-            throw BottleError(path, "stat: \(String(cString: strerror(errno)))")
+        if let a = FileSystem.mountID(of: path), let b = FileSystem.mountID(of: parent) { return a != b }
+        do { return try FileSystem.status(of: path).device != FileSystem.status(of: parent).device } catch {
+            throw BottleError(path, "stat", system: error)
         }
-        return sa.st_dev != sb.st_dev
     }
 
     /// An interrupted run's stages: what they held is produced again.
@@ -226,7 +220,9 @@ public enum Bottler {
             try writeFile(runbottle, to: target, mode: 0o755)
             return nil
         case .symlink(let destination):
-            guard symlink(destination, target) == 0 else { throw BottleError(target, "symlink: \(String(cString: strerror(errno)))") }
+            do { try FileSystem.makeSymbolicLink(at: target, to: destination) } catch {
+                throw BottleError(target, "symlink", system: error)
+            }
             return nil
         case .file:
             try copyFile(entry.source ?? "", to: target)
@@ -255,72 +251,76 @@ public enum Bottler {
     /// A fresh directory `NAME-XXXXXX` in `parent`, on the file system its files rename into.
     private static func makeStage(in parent: String, named name: String) throws(BottleError) -> String {
         try makeDirectory(parent)
-        var template = Array("\(parent)/\(name)-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw BottleError(parent, "cannot create a staging directory: \(String(cString: strerror(errno)))")
+        let made: String
+        do { made = try FileSystem.makeUniqueDirectory(prefix: "\(parent)/\(name)-") } catch {
+            throw BottleError(parent, "cannot create a staging directory", system: error)
         }
         // mkdtemp makes it 0700; the bottle it becomes gets the mode any new directory would.
-        let mask = umask(0)
-        umask(mask)
-        chmod(made, 0o777 & ~mask)
-        return String(cString: made)
+        try? FileSystem.setPermissions(of: made, to: 0o777 & ~FileSystem.creationMask())
+        return made
     }
 
     /// Copies the regular file `source` to `target` (new), keeping its permission bits but no
     /// setuid, setgid or sticky bit: a bottle's files belong to whoever made it.
     static func copyFile(_ source: String, to target: String) throws(BottleError) {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw BottleError(source, "open: \(String(cString: strerror(errno)))") }
-        defer { close(input) }
-        var st = stat()
-        guard fstat(input, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw BottleError(source, "not a regular file") }
-        let outputFD = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0o777)
-        guard outputFD >= 0 else { throw BottleError(target, "create: \(String(cString: strerror(errno)))") }
-        defer { close(outputFD) }
-        do { try FileDescriptor(rawValue: outputFD).copyContents(of: FileDescriptor(rawValue: input), count: UInt64(st.st_size)) } catch {
-            throw BottleError(source, "copy: \(error == .endOfFile ? "file shrank" : error.description)")
+        let input: FileDescriptor
+        do { input = try FileDescriptor.open(source, .readOnly, options: .closeOnExec) } catch {
+            throw BottleError(source, "open", system: .system(Errno.of(error)))
         }
-        guard fchmod(outputFD, st.st_mode & 0o777) == 0 else { throw BottleError(target, "chmod: \(String(cString: strerror(errno)))") }
+        defer { try? input.close() }
+        guard let st = try? input.status(), st.kind == .regular else { throw BottleError(source, "not a regular file") }
+        let mode = st.permissions & 0o777
+        let output = try create(target, mode: mode)
+        defer { try? output.close() }
+        do { try output.copyContents(of: input, count: UInt64(st.size)) } catch {
+            if error == .endOfFile { throw BottleError(source, "copy: file shrank") }
+            throw BottleError(source, "copy", system: error)
+        }
+        do { try output.setPermissions(mode) } catch { throw BottleError(target, "chmod", system: error) }
     }
 
     /// Writes `bytes` to the new file `target` with `mode`.
-    private static func writeFile(_ bytes: [UInt8], to target: String, mode: mode_t) throws(BottleError) {
-        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw BottleError(target, "create: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        do { try FileDescriptor(rawValue: fd).writeExactly(bytes, at: 0) } catch {
-            throw BottleError(target, "write: \(error.description)")
-        }
+    private static func writeFile(_ bytes: [UInt8], to target: String, mode: UInt32) throws(BottleError) {
+        let fd = try create(target, mode: mode)
+        defer { try? fd.close() }
+        do { try fd.writeExactly(bytes, at: 0) } catch { throw BottleError(target, "write", system: error) }
         // The mode given to open is masked by the umask: runbottle must be executable by all.
-        guard fchmod(fd, mode) == 0 else { throw BottleError(target, "chmod: \(String(cString: strerror(errno)))") }
+        do { try fd.setPermissions(mode) } catch { throw BottleError(target, "chmod", system: error) }
+    }
+
+    /// Creates the new file `target` with `mode` (less the umask), open for writing.
+    private static func create(_ target: String, mode: UInt32) throws(BottleError) -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(target, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                                           permissions: FilePermissions(rawValue: mode))
+        } catch { throw BottleError(target, "create", system: .system(Errno.of(error))) }
     }
 
     /// A root's /tmp: sticky and writable by all, whatever the umask.
     private static func makeTemporaryDirectory(_ path: String) throws(BottleError) {
         try makeDirectory(path)
-        guard chmod(path, 0o1777) == 0 else { throw BottleError(path, "chmod: \(String(cString: strerror(errno)))") }
+        do { try FileSystem.setPermissions(of: path, to: 0o1777) } catch { throw BottleError(path, "chmod", system: error) }
     }
 
     /// True when the staged entry at `a` is what the bottle already has at `b`.
     private static func same(_ a: String, _ b: String, _ kind: BottleEntry.Kind) throws(BottleError) -> Bool {
-        var sa = stat(), sb = stat()
-        guard lstat(a, &sa) == 0, lstat(b, &sb) == 0, sa.st_mode & S_IFMT == sb.st_mode & S_IFMT else { return false }
-        switch sa.st_mode & S_IFMT {
-        case S_IFDIR:
-            if case .temporaryDirectory = kind { return sa.st_mode & 0o7777 == sb.st_mode & 0o7777 }
+        guard let sa = try? FileSystem.status(of: a, followingLinks: false),
+              let sb = try? FileSystem.status(of: b, followingLinks: false), sa.kind == sb.kind else { return false }
+        switch sa.kind {
+        case .directory:
+            if case .temporaryDirectory = kind { return sa.permissions == sb.permissions }
             return true
-        case S_IFLNK:
+        case .symlink:
             return (try? FileManager.default.destinationOfSymbolicLink(atPath: a))
                 == (try? FileManager.default.destinationOfSymbolicLink(atPath: b))
         default:
-            guard sa.st_mode & 0o7777 == sb.st_mode & 0o7777, sa.st_size == sb.st_size else { return false }
+            guard sa.permissions == sb.permissions, sa.size == sb.size else { return false }
             return try sameContents(a, b)
         }
     }
 
     private static func pathExists(_ path: String) -> Bool {
-        var st = stat()
-        return lstat(path, &st) == 0
+        (try? FileSystem.status(of: path, followingLinks: false)) != nil
     }
 
     static func makeDirectory(_ path: String) throws(BottleError) {

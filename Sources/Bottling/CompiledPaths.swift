@@ -89,8 +89,7 @@ enum CompiledPaths {
     }
 
     private static func exists(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0
+        (try? FileSystem.status(of: path)) != nil
     }
 
     /// The absolute paths under /usr, /etc, /var and /opt that begin a string in the read-only

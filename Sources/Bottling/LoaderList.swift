@@ -1,7 +1,6 @@
 // The libraries a program needs, as its own loader resolves them: the loader's --list mode (what ldd runs).
 import ELFEngine
 import FoundationEssentials
-import Glibc
 import LinuxOS
 
 /// An error about one file or name while bottling: `<path>: <reason>`.
@@ -11,10 +10,20 @@ public struct BottleError: ProblemError, Sendable, Equatable {
     /// The ELF engine's code when a file's error stopped the bottle, bottle-failed otherwise.
     public var code: ProblemCode
 
+    /// The OS's error when a system call stopped the bottle: `reason` then says what was being
+    /// done (empty: looking at `path` itself), and the CLI words the error (BottleWords).
+    public var system: OSError?
+
     public init(_ path: String, _ reason: String, code: ProblemCode = .bottleFailed) {
         self.path = path
         self.reason = reason
         self.code = code
+    }
+
+    /// A system call failed on `path` while doing `what`.
+    init(_ path: String, _ what: String, system: OSError) {
+        self.init(path, what)
+        self.system = system
     }
 
     init(_ error: ELFError) { self.init(error.path, error.reason.description, code: error.reason.code) }
@@ -122,6 +131,6 @@ enum LoaderList {
 /// `path` with every symlink resolved.
 func realPath(_ path: String) throws(BottleError) -> String {
     do { return try FileSystem.realPath(path) } catch {
-        throw BottleError(path, String(cString: strerror(error.errno.rawValue)).lowercased())
+        throw BottleError(path, "", system: error)
     }
 }

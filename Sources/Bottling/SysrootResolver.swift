@@ -2,7 +2,6 @@
 // glibc's loader would find them, from DT_NEEDED and the run paths, inside a sysroot holding
 // that architecture's files (/usr/aarch64-linux-gnu, a debootstrap root of arm64).
 import ELFEngine
-import Glibc
 import LinuxOS
 
 enum SysrootResolver {

@@ -5,7 +5,7 @@ import Glibc
 import SystemPackage
 
 public struct FileStatus: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case regular, directory, symlink, other }
+    public enum Kind: Sendable, Equatable { case regular, directory, symlink, characterDevice, blockDevice, fifo, socket }
 
     public var device: UInt64
     public var inode: UInt64
@@ -39,7 +39,10 @@ public struct FileStatus: Sendable, Equatable {
         case UInt32(S_IFREG): return .regular
         case UInt32(S_IFDIR): return .directory
         case UInt32(S_IFLNK): return .symlink
-        default: return .other
+        case UInt32(S_IFCHR): return .characterDevice
+        case UInt32(S_IFBLK): return .blockDevice
+        case UInt32(S_IFIFO): return .fifo
+        default: return .socket
         }
     }
 

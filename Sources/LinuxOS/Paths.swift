@@ -35,8 +35,9 @@ extension FileSystem {
     /// returns its path.
     public static func makeUniqueDirectory(prefix: String) throws(OSError) -> String {
         var template = Array((prefix + "XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw .system(Errno(rawValue: errno)) }
-        return String(cString: made)
+        guard mkdtemp(&template) != nil else { throw .system(Errno(rawValue: errno)) }
+        // mkdtemp filled in the Xs of the template itself.
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The process's file mode creation mask (umask), read without changing it for longer
