@@ -1,7 +1,8 @@
 // binfmt-reg: seal bottle binaries and manage the binfmt_misc entry that runs them.
 import ArgumentParser
 import CLinuxIO
-import Glibc
+import LinuxOS
+import SystemPackage
 
 @main
 struct BinfmtReg: ParsableCommand {
@@ -18,7 +19,7 @@ struct BinfmtReg: ParsableCommand {
         ])
 
     static func main() {
-        atexit { Output.failIfStandardOutputLost() }
+        ProcessExit.atExit { Output.failIfStandardOutputLost() }
         let arguments = Array(commandLine().dropFirst())
         do {
             // ArgumentParser answers `help NAME` for an unknown NAME with the root's help and 0.
@@ -37,7 +38,7 @@ struct BinfmtReg: ParsableCommand {
             var message = fullMessage(for: error)
             if message.hasPrefix("Error: ") { message = "binfmt-reg: " + message.dropFirst(7) }
             if !message.isEmpty { Output.errorLine(message) }
-            Glibc.exit(code.rawValue)
+            ProcessExit.normally(code.rawValue)
         }
     }
 
@@ -51,8 +52,10 @@ struct BinfmtReg: ParsableCommand {
     /// -q: stdout goes to /dev/null, so every report and summary goes with it; Output drops
     /// notices. Errors still reach stderr.
     static func silence() {
-        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
-        if null >= 0 { dup2(null, STDOUT_FILENO); close(null) }
+        if let null = try? FileDescriptor.open("/dev/null", .writeOnly, options: .closeOnExec) {
+            _ = try? null.duplicate(as: .standardOutput)
+            try? null.close()
+        }
         Output.quiet = true
     }
 

@@ -2,7 +2,6 @@
 // uninstall, enable, disable and status.
 import ArgumentParser
 import BinfmtMisc
-import Glibc
 
 struct EntryOptions: ParsableArguments {
     @Option(help: ArgumentHelp(

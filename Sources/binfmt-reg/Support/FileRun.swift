@@ -2,7 +2,6 @@
 // engine's rewrite transaction, reports (notices, a progress line, the summary). Shared by the
 // commands that rewrite files.
 import ELFEngine
-import Glibc
 
 /// How one command names its outcomes in messages and in the summary line.
 struct FileRunWords {

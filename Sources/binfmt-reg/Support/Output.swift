@@ -1,7 +1,8 @@
 // Writing lines to stderr without stdio's shared FILE state (unbuffered, one write each), and
 // the check that stdout's buffered output really left.
 import CLinuxIO
-import Glibc
+import LinuxOS
+import SystemPackage
 
 enum Output {
     /// -q: notices are dropped (stdout is /dev/null then); errors still go out. Set once, by
@@ -13,13 +14,7 @@ enum Output {
 
     /// Writes `text` to stderr as it is.
     static func standardError(_ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            bytes = bytes.dropFirst(n)
-        }
+        _ = try? FileDescriptor.standardError.writeAll(Array(text.utf8))
     }
 
     /// Writes one line to stderr.
@@ -31,7 +26,7 @@ enum Output {
     static func failIfStandardOutputLost() {
         let error = clinux_flush_stdout()
         guard error != 0 else { return }
-        errorLine("binfmt-reg: standard output: \(String(cString: strerror(error)))")
-        _exit(1)
+        errorLine("binfmt-reg: standard output: \(Errno(rawValue: error))")
+        ProcessExit.immediately(1)
     }
 }

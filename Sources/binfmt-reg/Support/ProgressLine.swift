@@ -1,29 +1,27 @@
 // A one-line progress display on stderr, shown only when stderr is a terminal.
-import Glibc
+import LinuxOS
+import SystemPackage
 
 struct ProgressLine {
     private let enabled: Bool
     private let total: Int
-    private var lastDraw: timespec = timespec()
+    private var lastDraw: ContinuousClock.Instant?
     private var visible = false
 
     /// Shows progress for `total` items when stderr is a terminal and there are at least
     /// `minimum` of them.
     init(total: Int, minimum: Int = 20) {
         self.total = total
-        enabled = !Output.quiet && isatty(STDERR_FILENO) == 1 && total >= minimum
+        enabled = !Output.quiet && FileDescriptor.standardError.isTerminal && total >= minimum
     }
 
     /// Redraws "[done/total] label", at most ten times a second.
     mutating func update(done: Int, label: String) {
         guard enabled else { return }
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let elapsed = Double(now.tv_sec - lastDraw.tv_sec) + Double(now.tv_nsec - lastDraw.tv_nsec) / 1e9
-        guard elapsed >= 0.1 || done == total else { return }
+        let now = ContinuousClock.now
+        guard lastDraw.map({ now - $0 >= .milliseconds(100) }) ?? true || done == total else { return }
         lastDraw = now
-        var columns = winsize()
-        let width = ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &columns) == 0 && columns.ws_col > 20 ? Int(columns.ws_col) : 80
+        let width = FileDescriptor.standardError.terminalColumns.flatMap { $0 > 20 ? $0 : nil } ?? 80
         var line = "[\(done)/\(total)] \(label)"
         if line.count >= width { line = String(line.prefix(width - 2)) + "…" }
         write("\r\u{1B}[K" + line)

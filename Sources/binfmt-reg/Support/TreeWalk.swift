@@ -1,8 +1,8 @@
 // Expands command-line operands into the files a command works on: files as named, directories
 // walked recursively without following symlinks.
 import ELFEngine
-import Glibc
 import LinuxOS
+import SystemPackage
 
 /// One file to work on.
 struct Operand: Sendable, Equatable {
@@ -18,12 +18,12 @@ enum TreeWalk {
     static func expand(_ paths: [String]) -> (files: [Operand], missing: [Problem]) {
         var files: [Operand] = [], missing: [Problem] = []
         for path in paths {
-            var st = stat()
-            guard stat(path, &st) == 0 else {
-                missing.append(unreadable(path, errno))
+            let st: FileStatus
+            do { st = try FileSystem.status(of: path) } catch {
+                missing.append(unreadable(path, error.errno))
                 continue
             }
-            if st.st_mode & S_IFMT == S_IFDIR {
+            if st.kind == .directory {
                 let found = regularFiles(under: path)
                 files += found.files.map { Operand(path: $0, explicit: false) }
                 missing += found.unreadable
@@ -42,20 +42,20 @@ enum TreeWalk {
         while let dir = pending.popLast() {
             let entries: [FileSystem.Entry]
             do { entries = try FileSystem.entries(of: dir) } catch {
-                unreadable.append(Self.unreadable(dir, error.errno.rawValue))
+                unreadable.append(Self.unreadable(dir, error.errno))
                 continue
             }
             for entry in entries {
                 let name = entry.name
                 let child = dir == "/" ? "/" + name : dir + "/" + name
-                var st = stat()
-                guard lstat(child, &st) == 0 else {
-                    unreadable.append(Self.unreadable(child, errno))
+                let st: FileStatus
+                do { st = try FileSystem.status(of: child, followingLinks: false) } catch {
+                    unreadable.append(Self.unreadable(child, error.errno))
                     continue
                 }
-                switch st.st_mode & S_IFMT {
-                case S_IFDIR: pending.append(child)
-                case S_IFREG:
+                switch st.kind {
+                case .directory: pending.append(child)
+                case .regular:
                     // A replacement left by a run killed between link and rename: not a program.
                     if !(name.hasPrefix(".") && name.hasSuffix(AtomicReplacement.temporarySuffix)) { result.append(child) }
                 default: continue
@@ -66,8 +66,8 @@ enum TreeWalk {
     }
 
     /// `path` could not be read, with this errno.
-    private static func unreadable(_ path: String, _ code: Int32) -> Problem {
-        Problem(ProblemCode(errno: code), "\(path): \(String(cString: strerror(code)))", path: path)
+    private static func unreadable(_ path: String, _ code: Errno) -> Problem {
+        Problem(ProblemCode(errno: code), "\(path): \(code)", path: path)
     }
 }
 

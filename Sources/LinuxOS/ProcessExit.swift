@@ -1,0 +1,16 @@
+// Ending this process: the two ways the CLI ends, named for what they skip.
+import Glibc
+
+public enum ProcessExit {
+    /// Runs `handler` when the process ends normally (atexit).
+    public static func atExit(_ handler: @escaping @convention(c) () -> Void) {
+        atexit(handler)
+    }
+
+    /// Ends the process with `status` after the atexit handlers and stdio's flush (exit).
+    public static func normally(_ status: Int32) -> Never { exit(status) }
+
+    /// Ends the process with `status` at once: no atexit handler, no flush (_exit); for a
+    /// failure found inside an atexit handler.
+    public static func immediately(_ status: Int32) -> Never { _exit(status) }
+}
