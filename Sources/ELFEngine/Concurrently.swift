@@ -1,6 +1,6 @@
 // Runs independent per-file work on a few threads: the cost of sealing many files is latency in
 // the file system (block allocation, freeing the replaced inodes), which overlaps well.
-import Glibc
+import LinuxOS
 
 public enum Concurrently {
     /// The threads used for per-file work: more than the cores, since the work mostly waits.
@@ -37,37 +37,21 @@ public enum Concurrently {
     /// The caller must not touch what `body` uses until then.
     public static func background<R>(_ body: @escaping () -> R) -> BackgroundJob<R> {
         let job = BackgroundJob<R>()
-        let worker = Worker { job.result = body() }
-        let context = Unmanaged.passRetained(worker).toOpaque()
-        var thread = pthread_t()
-        if pthread_create(&thread, nil, { raw in
-            Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue().run()
-            return nil
-        }, context) == 0 {
-            job.thread = thread
-        } else {
-            Unmanaged<Worker>.fromOpaque(context).takeRetainedValue().run()
-        }
+        let work = { job.result = body() }
+        if let thread = OSThread.start(work) { job.thread = thread } else { work() }
         return job
-    }
-
-    fileprivate final class Worker {
-        let run: () -> Void
-        init(_ run: @escaping () -> Void) { self.run = run }
     }
 }
 
 /// Work running on a thread of its own (see `Concurrently.background`).
 public final class BackgroundJob<R> {
-    fileprivate var thread: pthread_t?
+    fileprivate var thread: OSThread?
     fileprivate var result: R?
 
     /// Waits for the work to finish and returns its result.
     public func join() -> R {
-        if let thread {
-            pthread_join(thread, nil)
-            self.thread = nil
-        }
+        thread?.join()
+        thread = nil
         return result!
     }
 }
