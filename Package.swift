@@ -18,26 +18,28 @@ let package = Package(
         .executableTarget(
             name: "binfmt-reg",
             dependencies: [
-                "ELFEngine", "Bottling", "BinfmtMisc", "RunbottleImage", "CLinuxIO", "LinuxOS",
+                "ELFEngine", "Bottling", "BinfmtMisc", "RunbottleImage", "LinuxOS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // The ELF engine: bounds-checked reading, the seal transformation, verifier, atomic writer.
         .target(
             name: "ELFEngine",
             dependencies: [
-                "RunbottleCore", "CLinuxIO", "LinuxOS",
+                "RunbottleCore", "LinuxOS",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
-        // The OS layer every module uses: exact reads and writes, copies, paths, directories.
+        // The OS layer every module uses, each system call wrapped once: reads, writes, copies,
+        // status, paths, metadata, xattrs, mounts, identity, the terminal, processes.
         .target(
             name: "LinuxOS",
             dependencies: ["CLinuxIO", .product(name: "SystemPackage", package: "swift-system")]),
         // Packing installed programs into bottles: the bottle command's workflow on the engine.
         .target(
             name: "Bottling",
-            dependencies: ["ELFEngine", "LinuxOS", "CLinuxIO",
-                           .product(name: "SystemPackage", package: "swift-system")]),
-        // Linux file calls Swift's Glibc module hides (copy_file_range, syncfs, O_TMPFILE, xattrs).
+            dependencies: ["ELFEngine", "LinuxOS", .product(name: "SystemPackage", package: "swift-system")]),
+        // Linux calls Swift's Glibc module hides (copy_file_range, syncfs, O_TMPFILE, xattrs, argv),
+        // for LinuxOS alone.
         .target(name: "CLinuxIO"),
         // The registration model: binfmt_misc lines, entries, binfmt.d files, file capabilities.
         .target(

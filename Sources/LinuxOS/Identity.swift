@@ -1,4 +1,6 @@
-// Who and where this process runs: its user, its process id, the kernel, its environment.
+// Who and where this process runs: its user, its process id, its arguments, the kernel, its
+// environment.
+import CLinuxIO
 import Glibc
 
 public enum Identity {
@@ -10,6 +12,14 @@ public enum Identity {
 
     /// This process's id (getpid).
     public static var processID: Int32 { getpid() }
+
+    /// argv as glibc handed it to constructors, argv[0] included: Swift's CommandLine reads
+    /// /proc, which a chroot may not have mounted. Swift's where glibc gave none.
+    public static var arguments: [String] {
+        var argc: Int32 = 0
+        guard let argv = clinux_argv(&argc) else { return CommandLine.arguments }
+        return (0..<Int(argc)).compactMap { argv[$0].map { String(cString: $0) } }
+    }
 
     /// What uname(2) says of the running kernel.
     public struct Kernel: Sendable, Equatable {

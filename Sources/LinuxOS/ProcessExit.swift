@@ -1,10 +1,20 @@
-// Ending this process: the two ways the CLI ends, named for what they skip.
+// Ending this process: the two ways the CLI ends, named for what they skip, and the flush of
+// stdio's stdout that must come before.
+import CLinuxIO
 import Glibc
+import SystemPackage
 
 public enum ProcessExit {
     /// Runs `handler` when the process ends normally (atexit).
     public static func atExit(_ handler: @escaping @convention(c) () -> Void) {
         atexit(handler)
+    }
+
+    /// Flushes stdio's stdout; throws what made any of its output fail (EIO when stdio kept
+    /// no errno).
+    public static func flushStandardOutput() throws(OSError) {
+        let error = clinux_flush_stdout()
+        if error != 0 { throw .system(Errno(rawValue: error)) }
     }
 
     /// Ends the process with `status` after the atexit handlers and stdio's flush (exit).

@@ -1,6 +1,5 @@
 // binfmt-reg: seal bottle binaries and manage the binfmt_misc entry that runs them.
 import ArgumentParser
-import CLinuxIO
 import LinuxOS
 import SystemPackage
 
@@ -20,7 +19,7 @@ struct BinfmtReg: ParsableCommand {
 
     static func main() {
         ProcessExit.atExit { Output.failIfStandardOutputLost() }
-        let arguments = Array(commandLine().dropFirst())
+        let arguments = Array(Identity.arguments.dropFirst())
         do {
             // ArgumentParser answers `help NAME` for an unknown NAME with the root's help and 0.
             if arguments.count >= 2, arguments[0] == "help",
@@ -40,13 +39,6 @@ struct BinfmtReg: ParsableCommand {
             if !message.isEmpty { Output.errorLine(message) }
             ProcessExit.normally(code.rawValue)
         }
-    }
-
-    /// argv, from libc: Swift's CommandLine reads /proc, which a chroot may not have mounted.
-    static func commandLine() -> [String] {
-        var argc: Int32 = 0
-        guard let argv = clinux_argv(&argc) else { return CommandLine.arguments }
-        return (0..<Int(argc)).compactMap { argv[$0].map { String(cString: $0) } }
     }
 
     /// -q: stdout goes to /dev/null, so every report and summary goes with it; Output drops

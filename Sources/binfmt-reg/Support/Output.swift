@@ -1,6 +1,5 @@
 // Writing lines to stderr without stdio's shared FILE state (unbuffered, one write each), and
 // the check that stdout's buffered output really left.
-import CLinuxIO
 import LinuxOS
 import SystemPackage
 
@@ -24,9 +23,9 @@ enum Output {
     /// flushed, after the command reported success: whatever the command did, output that was
     /// lost makes it fail, with one line (`line > /etc/binfmt.d/bottle.conf` on a full disk).
     static func failIfStandardOutputLost() {
-        let error = clinux_flush_stdout()
-        guard error != 0 else { return }
-        errorLine("binfmt-reg: standard output: \(Errno(rawValue: error))")
-        ProcessExit.immediately(1)
+        do { try ProcessExit.flushStandardOutput() } catch {
+            errorLine("binfmt-reg: standard output: \(error)")
+            ProcessExit.immediately(1)
+        }
     }
 }
