@@ -24,16 +24,14 @@ struct ProgressLine {
         let width = FileDescriptor.standardError.terminalColumns.flatMap { $0 > 20 ? $0 : nil } ?? 80
         var line = "[\(done)/\(total)] \(label)"
         if line.count >= width { line = String(line.prefix(width - 2)) + "…" }
-        write("\r\u{1B}[K" + line)
+        Output.standardError("\r\u{1B}[K" + line)
         visible = true
     }
 
     /// Erases the line, before other output and at the end.
     mutating func clear() {
         guard visible else { return }
-        write("\r\u{1B}[K")
+        Output.standardError("\r\u{1B}[K")
         visible = false
     }
-
-    private func write(_ text: String) { Output.standardError(text) }
 }
