@@ -64,30 +64,52 @@ let package = Package(
         // regression tests that replay every crash found.
         .target(name: "FuzzChecks", dependencies: ["RunbottleCore"], path: "Fuzz/checks"),
         .target(name: "FuzzHarness", dependencies: ["ELFEngine", "BinfmtMisc"], path: "Fuzz/harness"),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzChecks", "FuzzHarness", "TestSupport"]),
 
-        // The test layers. Unit: in-process, no process spawned, seconds (make check-unit).
-        .testTarget(name: "UnitTests", dependencies: ["ELFEngine", "BinfmtMisc", "RunbottleCore"]),
-        // Tool and system tests: they run binfmt-reg, runbottle and compilers, in namespaces,
-        // under strace and gdb, in containers and virtual machines.
-        .target(name: "TestSupport", dependencies: ["RunbottleImage"], path: "Tests/TestSupport"),
-        .testTarget(name: "ELFEngineTests", dependencies: ["ELFEngine", "TestSupport"]),
-        .testTarget(name: "BinfmtMiscTests", dependencies: ["BinfmtMisc", "TestSupport"]),
-        .testTarget(name: "RunbottleTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"]),
-        .testTarget(name: "CrashSafetyTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "HardeningTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "BottleTests", dependencies: ["ELFEngine", "Bottling", "TestSupport"]),
-        .testTarget(name: "CorpusTests", dependencies: ["TestSupport"]),
+        // The test layers, one folder each under Tests/ (README, What is tested).
+        // Unit (Tests/UnitTests, make check-unit): in-process, no process spawned, seconds.
+        .testTarget(
+            name: "UnitTests", dependencies: ["ELFEngine", "BinfmtMisc", "RunbottleCore"],
+            exclude: ["FuzzRegression"]),
+        .testTarget(
+            name: "FuzzRegressionTests", dependencies: ["FuzzChecks", "FuzzHarness", "TestSupport"],
+            path: "Tests/UnitTests/FuzzRegression"),
+        // The fixture kit every test above the unit layer builds its bottles with.
+        .target(name: "TestSupport", dependencies: ["ELFEngine", "RunbottleImage"], path: "Tests/TestSupport"),
+        // Tool (Tests/ToolTests, make check-tool): the built binfmt-reg and runbottle run on files
+        // the tests compile; no namespace, tracer, container or virtual machine.
+        .testTarget(name: "ELFEngineToolTests", dependencies: ["ELFEngine", "TestSupport"],
+                    path: "Tests/ToolTests/ELFEngine"),
+        .testTarget(name: "BinfmtMiscToolTests", dependencies: ["BinfmtMisc", "TestSupport"],
+                    path: "Tests/ToolTests/BinfmtMisc"),
+        .testTarget(name: "RunbottleToolTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"],
+                    path: "Tests/ToolTests/Runbottle"),
+        .testTarget(name: "BottleToolTests", dependencies: ["ELFEngine", "Bottling", "TestSupport"],
+                    path: "Tests/ToolTests/Bottle"),
+        // System (Tests/SystemTests, make check-system): user namespaces with binfmt_misc instances
+        // of their own, chroots, strace and gdb, containers, virtual machines, packages.
+        .testTarget(name: "ELFEngineSystemTests", dependencies: ["ELFEngine", "TestSupport"],
+                    path: "Tests/SystemTests/ELFEngine"),
+        .testTarget(name: "BinfmtMiscSystemTests", dependencies: ["BinfmtMisc", "TestSupport"],
+                    path: "Tests/SystemTests/BinfmtMisc"),
+        .testTarget(name: "RunbottleSystemTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"],
+                    path: "Tests/SystemTests/Runbottle"),
+        .testTarget(name: "BottleSystemTests", dependencies: ["ELFEngine", "Bottling", "TestSupport"],
+                    path: "Tests/SystemTests/Bottle"),
+        // seal, relocate, bottle and install killed by strace at every write step.
+        .testTarget(name: "CrashSafetySystemTests", dependencies: ["TestSupport"],
+                    path: "Tests/SystemTests/CrashSafety"),
+        // Every dynamically linked program of /usr/bin and /usr/sbin sealed.
+        .testTarget(name: "CorpusSystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/Corpus"),
         // Real Debian programs bottled, moved, run on the host, in a chroot and under Docker
         // against their own runs (Tests/Programs/run.sh).
-        .testTarget(name: "ProgramTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ProgramSystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/Programs"),
         // The probe against its native exec in every context (Tests/Contexts/run.sh).
-        .testTarget(name: "ContextTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ContextSystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/Contexts"),
         // Debian's 5.10, 6.1 and 6.12 kernels and arm64's 6.12 under qemu (Tests/VM/run.sh).
-        .testTarget(name: "VMTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "VMSystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/VM"),
         // The .deb (make deb) installed with dpkg in a debootstrap'd root (Tests/Package/run.sh).
-        .testTarget(name: "PackageTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "PackageSystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/Package"),
         // The installer image and the DaemonSet under dockerd (deploy/test.sh).
-        .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "DeploySystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/Deploy"),
     ]
 )

@@ -8,13 +8,13 @@ import Testing
 /// "started" and waits for its stdin to close before printing, so a test can act while it runs.
 let whoami = Fixture.source("whoami.c")
 
-/// A whoami bottle built at work/a, sealed with `sealArguments`, and relocated there; b is where
+/// A whoami bottle built at work/a, sealed for `dispatch`, and relocated there; b is where
 /// a test may move it.
 private func relocatedBottle(
-    in work: TemporaryDirectory, sealArguments: [String] = []
+    in work: TemporaryDirectory, dispatch: Bottles.Dispatch = .interp
 ) throws -> (a: String, b: String, tool: String) {
     let a = work.file("a"), b = work.file("b")
-    _ = try Bottles.build(name: "whoami", source: whoami, in: a, sealArguments: sealArguments)
+    _ = try Bottles.build(name: "whoami", source: whoami, in: a, dispatch: dispatch)
     let tool = try BuiltTools.binfmtReg()
     let relocated = try run([tool, "relocate", a])
     #expect(relocated.succeeded, "\(relocated)")
@@ -78,7 +78,8 @@ private func relocatedBottle(
     func sealUndoesRelocate(sealArguments: [String]) throws {
         let work = try TemporaryDirectory("relocate")
         defer { work.remove() }
-        let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("bottle"), sealArguments: sealArguments)
+        let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("bottle"),
+                                       dispatch: sealArguments.isEmpty ? .interp : .binfmt)
         let tool = try BuiltTools.binfmtReg()
         let type = try #require(try noteType(bottle.program))
         #expect(type == (sealArguments.isEmpty ? 3 : 1))
@@ -149,40 +150,6 @@ private func relocatedBottle(
             if call.hasPrefix("write("), !call.hasPrefix("write(1,"), !call.hasPrefix("write(2,") { return call }
             return nil
         }
-    }
-
-    @Test func aMissingLoaderIsNamedAndTheBinaryLeftUntouched() throws {
-        let work = try TemporaryDirectory("relocate")
-        defer { work.remove() }
-        let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("bottle"))
-        let tool = try BuiltTools.binfmtReg()
-        let original = try Data(contentsOf: URL(fileURLWithPath: bottle.program))
-        #expect(unlink(bottle.loader) == 0)
-        for arguments in [["relocate"], ["relocate", "--check"]] {
-            let result = try run([tool] + arguments + [bottle.root])
-            #expect(result.status == 1, "\(result)")
-            #expect(result.stderr.contains(
-                "binfmt-reg: \(bottle.program): bundled loader \(bottle.root)/lib/ld-linux-x86-64.so.2: "),
-                "\(result)")
-            #expect(result.stdout.hasSuffix(" 1 failed\n"), "\(result)")
-        }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: bottle.program)) == original)
-    }
-
-    @Test func aStrippedSealedBinaryIsReportedNotRewritten() throws {
-        let work = try TemporaryDirectory("relocate")
-        defer { work.remove() }
-        let bottle = try Bottles.build(name: "whoami", source: whoami, in: work.file("bottle"))
-        let tool = try BuiltTools.binfmtReg()
-        // strip keeps the sealed program headers but loses the note and the slot (no section covers them).
-        let stripped = try run(["strip", bottle.program])
-        try #require(stripped.succeeded, "\(stripped)")
-        let before = try Data(contentsOf: URL(fileURLWithPath: bottle.program))
-        let result = try run([tool, "relocate", bottle.root])
-        #expect(result.status == 1, "\(result)")
-        #expect(result.stderr.hasPrefix("binfmt-reg: \(bottle.program): sealed layout damaged"), "\(result)")
-        #expect(result.stdout == "relocate: 0 relocated, 0 already current, 1 failed\n", "\(result)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: bottle.program)) == before)
     }
 
     @Test func aRunningBinaryIsReplacedNotCorrupted() throws {
@@ -264,7 +231,7 @@ private func relocatedBottle(
     @Test func runbottleStillTakesARelocatedBinary() throws {
         let work = try TemporaryDirectory("relocate")
         defer { work.remove() }
-        let (a, b, tool) = try relocatedBottle(in: work, sealArguments: ["--dispatch", "binfmt"])
+        let (a, b, tool) = try relocatedBottle(in: work, dispatch: .binfmt)
         let runbottle = try BuiltTools.writeRunbottle(into: work.path)
         let line = try run([tool, "line", "--interpreter", runbottle])
         try #require(line.succeeded, "\(line)")

@@ -25,7 +25,7 @@ private func expectNative(_ r: ProbeReport, program: String, argv: [String],
 @Test(arguments: [TestBottle.Libc.glibc, .musl], [(true, false), (false, false), (true, true), (false, true)])
 func runsASealedBottleNatively(libc: TestBottle.Libc, pieAndInterp: (Bool, Bool)) throws {
     let (pie, interp) = pieAndInterp
-    let rig = try ExecRig("exec")
+    let rig = try RunbottleRig("exec")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe", libc: libc, pie: pie, interp: interp)
     // The host's musl loader is hidden: the bottle's own loader must be the one used.
@@ -44,7 +44,7 @@ func runsASealedBottleNatively(libc: TestBottle.Libc, pieAndInterp: (Bool, Bool)
 }
 
 @Test func keepsArgv0OfASymlinkAndARelativePath() throws {
-    let rig = try ExecRig("argv0")
+    let rig = try RunbottleRig("argv0")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe")
     let result = try rig.inBinfmt("""
@@ -63,7 +63,7 @@ func runsASealedBottleNatively(libc: TestBottle.Libc, pieAndInterp: (Bool, Bool)
 }
 
 @Test func honoursADDR_NO_RANDOMIZEAndRandomizesOtherwise() throws {
-    let rig = try ExecRig("aslr")
+    let rig = try RunbottleRig("aslr")
     defer { rig.dir.remove() }
     _ = try rig.bottle("probe")
     let result = try rig.inBinfmt("""
@@ -86,7 +86,7 @@ func runsASealedBottleNatively(libc: TestBottle.Libc, pieAndInterp: (Bool, Bool)
 /// resolves AT_EXECFN itself, component by component, to find the bottle.
 @Test(arguments: [false, true])
 func findsTheLoaderInAChrootWithoutProc(interp: Bool) throws {
-    let rig = try ExecRig("chroot")
+    let rig = try RunbottleRig("chroot")
     defer { rig.dir.remove() }
     _ = try rig.bottle("probe", interp: interp)
     // F (the default): the kernel opens runbottle at registration, so the chroot need not
@@ -115,7 +115,7 @@ func findsTheLoaderInAChrootWithoutProc(interp: Bool) throws {
 }
 
 @Test func honoursPTGNUStackAsTheKernelDoes() throws {
-    let rig = try ExecRig("execstack")
+    let rig = try RunbottleRig("execstack")
     defer { rig.dir.remove() }
     let source = Fixture.source("stack-maps.c")
     _ = try rig.bottle("exec", source: source, flags: ["-z", "execstack"])
@@ -126,7 +126,7 @@ func findsTheLoaderInAChrootWithoutProc(interp: Bool) throws {
 }
 
 @Test func passesExitCodesAndDeathBySignal() throws {
-    let rig = try ExecRig("status")
+    let rig = try RunbottleRig("status")
     defer { rig.dir.remove() }
     _ = try rig.bottle("probe")
     let result = try rig.inBinfmt("""
@@ -139,7 +139,7 @@ func findsTheLoaderInAChrootWithoutProc(interp: Bool) throws {
 }
 
 @Test func reexecsItselfThroughProcSelfExe() throws {
-    let rig = try ExecRig("reexec")
+    let rig = try RunbottleRig("reexec")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe")
     let result = try rig.inBinfmt("./probe/bin/probe reexec")
@@ -153,7 +153,7 @@ func findsTheLoaderInAChrootWithoutProc(interp: Bool) throws {
 private let plugin = "int plugin_value(void) { return 41 + 1; }\n"
 
 @Test func dlopensABottledLibraryAndHonoursLDLibraryPath() throws {
-    let rig = try ExecRig("dlopen")
+    let rig = try RunbottleRig("dlopen")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe", flags: ["-ldl"])
     _ = try Bottles.addLibrary(name: "plugin", source: plugin, to: b)
@@ -177,7 +177,7 @@ private let exceptions = Fixture.source("exceptions.cc")
 
 @Test(arguments: [TestBottle.Libc.glibc, .musl])
 func runsThreadsWithThreadLocalStorage(libc: TestBottle.Libc) throws {
-    let rig = try ExecRig("threads")
+    let rig = try RunbottleRig("threads")
     defer { rig.dir.remove() }
     _ = try rig.bottle("threads", libc: libc, source: threads, flags: ["-pthread"])
     let result = try rig.inBinfmt("mount --bind /dev/null /lib/ld-musl-x86_64.so.1\n./threads/bin/threads")
@@ -185,7 +185,7 @@ func runsThreadsWithThreadLocalStorage(libc: TestBottle.Libc) throws {
 }
 
 @Test func catchesCPlusPlusExceptions() throws {
-    let rig = try ExecRig("cxx")
+    let rig = try RunbottleRig("cxx")
     defer { rig.dir.remove() }
     _ = try rig.bottle("cxx", source: exceptions, cxx: true)
     let result = try rig.inBinfmt("./cxx/bin/cxx")
@@ -193,7 +193,7 @@ func runsThreadsWithThreadLocalStorage(libc: TestBottle.Libc) throws {
 }
 
 @Test func runsInDirectMode() throws {
-    let rig = try ExecRig("direct")
+    let rig = try RunbottleRig("direct")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe")
     // No binfmt_misc entry at all: runbottle opens the program itself.
@@ -205,7 +205,7 @@ func runsThreadsWithThreadLocalStorage(libc: TestBottle.Libc) throws {
 }
 
 /// A bottle whose program calls into a bottled library that crashes (or waits) there.
-private func debuggee(_ rig: ExecRig, libc: TestBottle.Libc = .glibc, interp: Bool = false) throws -> TestBottle {
+private func debuggee(_ rig: RunbottleRig, libc: TestBottle.Libc = .glibc, interp: Bool = false) throws -> TestBottle {
     let name = libc == .glibc ? "dbg" : "dbgmusl"
     let lib = rig.dir.file(name + "/lib")
     try FileManager.default.createDirectory(atPath: lib, withIntermediateDirectories: true)
@@ -230,7 +230,7 @@ private func expectBacktrace(_ out: String, _ b: TestBottle, sourceLocation: Sou
 }
 
 @Test func gdbAttachesWithTheProgramsLibrariesAndStraceFollows() throws {
-    let rig = try ExecRig("debuggers")
+    let rig = try RunbottleRig("debuggers")
     defer { rig.dir.remove() }
     let b = try debuggee(rig)
     // Attaching reads /proc/PID/exe and /proc/PID/auxv after runbottle fixed both.
@@ -252,7 +252,7 @@ private let repository = Repository.root
 
 /// gdb as a user runs it (no -nx), with gdb/runbottle.py where `make install` puts it: gdb's
 /// system gdbinit directory, bound over the host's in the test's mount namespace.
-private func plainGDB(_ rig: ExecRig, _ commands: String, _ program: String, prelude: String = "",
+private func plainGDB(_ rig: RunbottleRig, _ commands: String, _ program: String, prelude: String = "",
                       wrapper: String = "") throws -> CommandResult {
     try rig.inBinfmt("""
         mount --bind \(repository)/gdb /etc/gdb/gdbinit.d
@@ -263,7 +263,7 @@ private func plainGDB(_ rig: ExecRig, _ commands: String, _ program: String, pre
 
 @Test(arguments: [false, true])
 func gdbRunFindsTheBottlesLibraries(interp: Bool) throws {
-    let rig = try ExecRig("gdbrun")
+    let rig = try RunbottleRig("gdbrun")
     defer { rig.dir.remove() }
     let b = try debuggee(rig, interp: interp)
     // The command line of the issue, and the libraries gdb then knows.
@@ -278,7 +278,7 @@ func gdbRunFindsTheBottlesLibraries(interp: Bool) throws {
 }
 
 @Test func gdbRunWithoutTheCapabilitySaysWhyInsteadOfAWrongBacktrace() throws {
-    let rig = try ExecRig("gdbexplicit")
+    let rig = try RunbottleRig("gdbexplicit")
     defer { rig.dir.remove() }
     let b = try debuggee(rig)
     // What an ordinary user's gdb gets (the kernel grants no file capability under its
@@ -293,7 +293,7 @@ func gdbRunFindsTheBottlesLibraries(interp: Bool) throws {
 
 /// Under the PT_INTERP dispatch the kernel's own exec runs under an ordinary user's gdb too.
 @Test func anOrdinaryUsersGdbRunFindsTheLibrariesUnderPTInterp() throws {
-    let rig = try ExecRig("gdbuser")
+    let rig = try RunbottleRig("gdbuser")
     defer { rig.dir.remove() }
     let b = try debuggee(rig, interp: true)
     // A mount namespace of its own (for the script's bind mount) but the host's users.
@@ -311,7 +311,7 @@ func gdbRunFindsTheBottlesLibraries(interp: Bool) throws {
 }
 
 @Test func gdbRunFindsAMuslBottlesLoaderWhereTheHostHasNone() throws {
-    let rig = try ExecRig("gdbmusl")
+    let rig = try RunbottleRig("gdbmusl")
     defer { rig.dir.remove() }
     let b = try debuggee(rig, libc: .musl)
     // No musl on the host: the program's PT_INTERP path does not exist; gdb must find the

@@ -19,7 +19,7 @@ import TestSupport
 
     func verify(_ data: [UInt8]) throws -> String? {
         let path = bottle.dir.file("candidate")
-        try Data(data).write(to: URL(fileURLWithPath: path))
+        try ELFBytes(data).write(to: path)
         do {
             try SealVerifier.verify(try ELFFile(path: path), plan: plan, original: originalImage, originalFile: originalFile)
             return nil
@@ -75,7 +75,7 @@ import TestSupport
     for edit in update.edits { updated.replaceSubrange(Int(edit.offset)..<(Int(edit.offset) + edit.bytes.count), with: edit.bytes) }
     func verify(_ data: [UInt8]) throws -> String? {
         let path = bottle.dir.file("candidate")
-        try Data(data).write(to: URL(fileURLWithPath: path))
+        try ELFBytes(data).write(to: path)
         do {
             try update.verify(try ELFFile(path: path), original: originalImage, originalFile: originalFile)
             return nil

@@ -6,10 +6,6 @@ import Foundation
 import Testing
 import TestSupport
 
-private func tool(_ arguments: [String]) throws -> CommandResult {
-    try run([try BuiltTools.binfmtReg()] + arguments)
-}
-
 /// The PT_INTERP slot's file offset, as readelf shows it (not through the engine).
 private func slotOffset(_ path: String) throws -> Int {
     let interp = try readelfSegments(path).first { $0[0] == "INTERP" }
@@ -19,13 +15,10 @@ private func slotOffset(_ path: String) throws -> Int {
 /// Makes `path` (sealed for the binfmt dispatch) what format 1's first revision wrote: the slot
 /// holding the original interpreter string, NUL-padded.
 private func writeFirstRevisionSlot(_ path: String, interpreter: String) throws {
-    var data = try bytes(path)
-    let offset = try slotOffset(path)
     let slot = Array(interpreter.utf8) + [UInt8](repeating: 0, count: 4096 - interpreter.utf8.count)
-    data.replaceSubrange(offset..<(offset + 4096), with: slot)
     var st = stat()
     try #require(stat(path, &st) == 0)
-    try Data(data).write(to: URL(fileURLWithPath: path))
+    try ELFBytes.patch(path, at: try slotOffset(path), slot)
     // Writing clears setuid for a caller without CAP_FSETID.
     chmod(path, st.st_mode & 0o7777)
 }
@@ -65,18 +58,18 @@ func aFirstRevisionFileIsUpdatedInPlace(setuid: Bool) throws {
     #expect(old[72] == oldType)
 
     // Read as what it is: sealed, type 1 or 2, the slot naming the original interpreter.
-    let inspected = try tool(["inspect", "--json", program])
+    let inspected = try binfmtReg(["inspect", "--json", program])
     let report = try #require(try inspectReports(inspected.stdout).first)
     #expect(report.status == "sealed" && report.dispatch == "binfmt", "\(inspected)")
     #expect(report.slot == "/lib64/ld-linux-x86-64.so.2" && report.slotNames == "original",
             "\(inspected)")
-    #expect(try tool(["inspect", program]).stdout.contains(
+    #expect(try binfmtReg(["inspect", program]).stdout.contains(
         "/lib64/ld-linux-x86-64.so.2 (the original interpreter, as sealed by an earlier revision: seal brings it up to date)\n"))
 
     // --dispatch binfmt keeps the type and brings the slot up to date; the default goes on to 3.
     let binfmtCopy = bottle.bin + "/binfmt-copy"
     try expectSuccess(run(["cp", "-p", program, binfmtCopy]))
-    let slotOnly = try tool(["seal", "-v", "--dispatch", "binfmt", binfmtCopy])
+    let slotOnly = try binfmtReg(["seal", "-v", "--dispatch", "binfmt", binfmtCopy])
     #expect(slotOnly.stdout == """
         updated \(binfmtCopy): PT_INTERP slot /lib64/ld-linux-x86-64.so.2 -> /usr/libexec/runbottle
         seal: 0 sealed, 1 updated, 0 already sealed, 0 skipped, 0 failed \
@@ -85,7 +78,7 @@ func aFirstRevisionFileIsUpdatedInPlace(setuid: Bool) throws {
         """, "\(slotOnly)")
     #expect(try bytes(binfmtCopy)[72] == oldType)
 
-    let updated = try tool(["seal", "-v", program])
+    let updated = try binfmtReg(["seal", "-v", program])
     #expect(updated.status == 0, "\(updated)")
     #expect(updated.stdout == """
         updated \(program): note type \(oldType) -> 3, PT_INTERP slot /lib64/ld-linux-x86-64.so.2 -> /usr/libexec/runbottle
@@ -106,7 +99,7 @@ func aFirstRevisionFileIsUpdatedInPlace(setuid: Bool) throws {
     var st = stat()
     #expect(stat(program, &st) == 0 && st.st_mode & 0o7777 == (setuid ? 0o4755 : 0o755))
 
-    let again = try tool(["seal", program])
+    let again = try binfmtReg(["seal", program])
     #expect(again.stdout == "\(program): already sealed, unchanged\n"
         + "seal: 0 sealed, 0 updated, 1 already sealed, 0 skipped, 0 failed (PT_INTERP dispatch through /usr/libexec/runbottle)\n",
         "\(again)")
@@ -114,7 +107,7 @@ func aFirstRevisionFileIsUpdatedInPlace(setuid: Bool) throws {
 
     // unseal restores the original from files of either revision.
     for path in [program, binfmtCopy] {
-        try expectSuccess(tool(["unseal", path]))
+        try expectSuccess(binfmtReg(["unseal", path]))
         #expect(try bytes(path) == original, "\(path)")
     }
 }
@@ -127,13 +120,13 @@ func aFirstRevisionFileIsUpdatedInPlace(setuid: Bool) throws {
     let other = bottle.bin + "/hello-link"
     try FileManager.default.linkItem(atPath: program, toPath: other)
     let before = try bytes(program)
-    let refused = try tool(["seal", program])
+    let refused = try binfmtReg(["seal", program])
     #expect(refused.status == 1 && refused.stderr.contains("binfmt-reg: \(program): has 2 hard links"), "\(refused)")
     #expect(try bytes(program) == before)
     // Already as asked: nothing to replace, so the links are no obstacle.
-    let asked = try tool(["seal", "--dispatch", "binfmt", program])
+    let asked = try binfmtReg(["seal", "--dispatch", "binfmt", program])
     #expect(asked.status == 0 && asked.stdout.contains("1 already sealed"), "\(asked)")
-    let allowed = try tool(["seal", "--allow-hard-links", program])
+    let allowed = try binfmtReg(["seal", "--allow-hard-links", program])
     #expect(allowed.status == 0 && allowed.stdout.contains("1 updated"), "\(allowed)")
     #expect(try bytes(program)[72] == 3)
     #expect(try bytes(other) == before)
@@ -146,41 +139,16 @@ func aFirstRevisionFileIsUpdatedInPlace(setuid: Bool) throws {
     let before = try bytes(program)
     for arguments in [["seal", "--interpreter", "usr/libexec/runbottle", program],
                       ["bottle", "--interpreter", "usr/libexec/runbottle", program, "-o", bottle.dir.file("b")]] {
-        let result = try tool(arguments)
+        let result = try binfmtReg(arguments)
         #expect(result.status == 64, "\(result)")
         #expect(result.stderr.hasPrefix(
             "binfmt-reg: --interpreter: usr/libexec/runbottle is relative; the kernel needs an absolute path\n"), "\(result)")
         #expect(result.stdout.isEmpty)
     }
-    let empty = try tool(["seal", "--interpreter", "", program])
+    let empty = try binfmtReg(["seal", "--interpreter", "", program])
     #expect(empty.status == 64 && empty.stderr.hasPrefix("binfmt-reg: --interpreter: empty\n"), "\(empty)")
-    let unknown = try tool(["seal", "--dispatch", "kernel", program])
+    let unknown = try binfmtReg(["seal", "--dispatch", "kernel", program])
     #expect(unknown.status == 64, "\(unknown)")
     #expect(try bytes(program) == before)
     #expect(!FileManager.default.fileExists(atPath: bottle.dir.file("b")))
-}
-
-@Suite struct PTInterpDispatchTests {
-    /// With no binfmt_misc entry at all, the kernel execs the sealed program and starts runbottle
-    /// as its interpreter, which maps the bundled loader the note names: /proc/self/exe is the
-    /// program, and the loader the one beside it, wherever the bottle moves.
-    @Test(arguments: [TestBottle.Libc.glibc, .musl])
-    func aMovedBottleRunsThroughRunbottleAsItsInterpreter(libc: TestBottle.Libc) throws {
-        let work = try TemporaryDirectory("interp-dispatch")
-        defer { work.remove() }
-        let a = work.file("a"), b = work.file("b")
-        let built = try Bottles.build(name: "whoami", source: whoami, in: a, libc: libc, seal: false)
-        let runbottle = try BuiltTools.writeRunbottle(into: work.path)
-        let sealed = try tool(["seal", "--interpreter", runbottle, built.program])
-        #expect(sealed.succeeded && sealed.stdout.hasSuffix("(PT_INTERP dispatch through \(runbottle))\n"), "\(sealed)")
-        let loaderName = URL(fileURLWithPath: built.loader).lastPathComponent
-        let ran = try inPrivateBinfmt("\(a)/bin/whoami")
-        #expect(ran.succeeded, "\(ran)")
-        #expect(ran.stdout == "exe=\(a)/bin/whoami\nloader=\(a)/lib/\(loaderName)\n", "\(ran)")
-
-        #expect(rename(a, b) == 0)
-        let moved = try inPrivateBinfmt("\(b)/bin/whoami")
-        #expect(moved.succeeded, "\(moved)")
-        #expect(moved.stdout == "exe=\(b)/bin/whoami\nloader=\(b)/lib/\(loaderName)\n", "\(moved)")
-    }
 }

@@ -20,9 +20,7 @@ import TestSupport
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))\n\(result.stderr)")
         #expect(result.succeeded, "\(result)")
         // Every context the man page's table names ran: none is skipped silently.
-        let page = try String(contentsOfFile: URL(fileURLWithPath: Self.script)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("man/runbottle.8").path, encoding: .utf8)
+        let page = try String(contentsOfFile: Repository.path("man/runbottle.8"), encoding: .utf8)
         let documented = Set(page.split(separator: "\n").compactMap { line -> Substring? in
             guard line.hasPrefix(".\\\" context ") else { return nil }
             return line.dropFirst(".\\\" context ".count)

@@ -4,13 +4,13 @@ import Foundation
 import Testing
 import TestSupport
 
-private func direct(_ rig: ExecRig, _ args: [String]) throws -> CommandResult {
+private func direct(_ rig: RunbottleRig, _ args: [String]) throws -> CommandResult {
     // timeout: a FIFO planted as the loader must not hang runbottle.
     try run(["timeout", "10", rig.runbottle] + args, currentDirectory: rig.dir.path)
 }
 
 @Test func refusesAnUnsealedBinary() throws {
-    let rig = try ExecRig("unsealed")
+    let rig = try RunbottleRig("unsealed")
     defer { rig.dir.remove() }
     let b = try Bottles.build(name: "plain", source: "int main(void) { return 0; }\n",
                               in: rig.dir.file("plain"), seal: false)
@@ -21,7 +21,7 @@ private func direct(_ rig: ExecRig, _ args: [String]) throws -> CommandResult {
 
 /// Named as PT_INTERP by a file that carries no BOTTLE note, runbottle refuses it in one line.
 @Test func refusesAnUnsealedBinaryThatNamesItAsPTInterp() throws {
-    let rig = try ExecRig("unsealed-interp")
+    let rig = try RunbottleRig("unsealed-interp")
     defer { rig.dir.remove() }
     let b = try Bottles.build(name: "plain", source: "int main(void) { return 0; }\n",
                               in: rig.dir.file("plain"), seal: false)
@@ -36,7 +36,7 @@ private func direct(_ rig: ExecRig, _ args: [String]) throws -> CommandResult {
 /// runbottle(8) CAVEATS: with no descriptor free, runbottle cannot open the loader and says
 /// so; natively the loader fails at the first library (Error 24).
 @Test func saysWhenNoDescriptorIsFreeForTheLoader() throws {
-    let rig = try ExecRig("nofile")
+    let rig = try RunbottleRig("nofile")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe", interp: true)
     let r = try run(["bash", "-c", "ulimit -n 3; exec \"$0\"", b.program])
@@ -47,7 +47,7 @@ private func direct(_ rig: ExecRig, _ args: [String]) throws -> CommandResult {
 /// runbottle(8) CAVEATS: executed from a memfd, the program has no directory; runbottle takes
 /// /, as glibc's $ORIGIN does, and says where it looked.
 @Test func aProgramExecutedFromAMemfdLooksForItsLoaderFromTheRoot() throws {
-    let rig = try ExecRig("memfd")
+    let rig = try RunbottleRig("memfd")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe", interp: true)
     try #require(!FileManager.default.fileExists(atPath: "/lib/ld-linux-x86-64.so.2"),
@@ -63,7 +63,7 @@ private func direct(_ rig: ExecRig, _ args: [String]) throws -> CommandResult {
 }
 
 @Test func saysWhereItLookedForAMissingLoader() throws {
-    let rig = try ExecRig("noloader")
+    let rig = try RunbottleRig("noloader")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe")
     try FileManager.default.removeItem(atPath: b.loader)
@@ -78,7 +78,7 @@ private func direct(_ rig: ExecRig, _ args: [String]) throws -> CommandResult {
 }
 
 @Test func refusesAWrongArchitectureAndACorruptELF() throws {
-    let rig = try ExecRig("corrupt")
+    let rig = try RunbottleRig("corrupt")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe")
     try FileManager.default.copyItem(atPath: b.program, toPath: b.root + "/bin/arm")
@@ -95,7 +95,7 @@ private func direct(_ rig: ExecRig, _ args: [String]) throws -> CommandResult {
 }
 
 @Test func refusesALoaderThatIsADirectoryOrAFIFO() throws {
-    let rig = try ExecRig("badloader")
+    let rig = try RunbottleRig("badloader")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe")
     try FileManager.default.removeItem(atPath: b.loader)

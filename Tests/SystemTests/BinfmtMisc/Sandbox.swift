@@ -61,11 +61,9 @@ enum Sandbox {
         let directory = try TemporaryDirectory(label)
         chmod(directory.path, 0o755)
         let source = Fixture.source("exe-argv-probe.c")
-        let bottle = try Bottles.build(name: "hello", source: source, in: directory.path, seal: false)
-        let sealed = try TestSupport.run([try BuiltTools.binfmtReg(), "seal", "--dispatch", "binfmt",
-                              "--interpreter", absentInterpreter, bottle.program])
-        guard sealed.succeeded else { throw BottleBuilderError.failed("binfmt-reg seal --dispatch binfmt", sealed) }
-        let note = try TestSupport.run([try BuiltTools.binfmtReg(), "inspect", "--json", bottle.program])
+        let bottle = try Bottles.build(name: "hello", source: source, in: directory.path,
+                                       dispatch: .binfmt, interpreter: absentInterpreter)
+        let note = try binfmtReg(["inspect", "--json", bottle.program])
         guard note.stdout.contains("\"noteType\" : 1,") else { throw BottleBuilderError.failed("binfmt-reg inspect", note) }
         return (directory, bottle)
     }

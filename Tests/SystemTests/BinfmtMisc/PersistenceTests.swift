@@ -1,18 +1,10 @@
-// The binfmt.d file: the repository's copy equals what binfmt-reg generates, --root writes a
-// package tree, and the real systemd-binfmt registers the file so that sealed binaries run.
+// The binfmt.d file: --root writes a package tree, and the real systemd-binfmt registers the file
+// so that sealed binaries run.
 import Foundation
 import TestSupport
 import Testing
 
 private let repository = Repository.root
-
-@Test func theRepositoryBinfmtDFileIsWhatBinfmtRegGenerates() throws {
-    let generated = try run([try BuiltTools.binfmtReg(), "line", "--arch", "x86_64"])
-    #expect(generated.succeeded, "\(generated)")
-    let file = try String(contentsOfFile: repository + "/binfmt.d/bottle.conf", encoding: .utf8)
-    #expect(file == generated.stdout)
-    #expect(file.split(separator: "\n").count == 2)
-}
 
 @Test func rootWritesAPackageTreeAndRegistersNothing() throws {
     let root = try TemporaryDirectory("package-root")

@@ -6,7 +6,7 @@ import TestSupport
 
 @Test(arguments: [TestBottle.Libc.glibc, .musl])
 func anOrdinaryUserGetsANativeExecThroughPTInterp(libc: TestBottle.Libc) throws {
-    let rig = try ExecRig("unprivileged")
+    let rig = try RunbottleRig("unprivileged")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe", libc: libc, flags: ["-ldl"].filter { _ in libc == .glibc },
                            interp: true)
@@ -36,7 +36,7 @@ func anOrdinaryUserGetsANativeExecThroughPTInterp(libc: TestBottle.Libc) throws 
 
 @Test(arguments: [TestBottle.Libc.glibc, .musl])
 func withoutTheCapabilityTheLoaderRunsInExplicitMode(libc: TestBottle.Libc) throws {
-    let rig = try ExecRig("fallback")
+    let rig = try RunbottleRig("fallback")
     defer { rig.dir.remove() }
     let b = try rig.bottle("probe", libc: libc, flags: ["-ldl"].filter { _ in libc == .glibc })
     _ = try Bottles.addLibrary(name: "plugin", source: "int plugin_value(void) { return 42; }\n", to: b)
@@ -59,7 +59,7 @@ func withoutTheCapabilityTheLoaderRunsInExplicitMode(libc: TestBottle.Libc) thro
 
 @Test(arguments: [false, true])
 func aHardLinkedSetuidBottleCannotChooseItsLoader(interp: Bool) throws {
-    let rig = try ExecRig("hardlink")
+    let rig = try RunbottleRig("hardlink")
     defer { rig.dir.remove() }
     let b = try Bottles.build(name: "probe", source: probeSource, in: rig.dir.file("probe"), seal: false)
     chmod(b.program, 0o4755)

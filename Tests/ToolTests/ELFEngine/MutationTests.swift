@@ -34,7 +34,7 @@ func mutatedHeadersAreRefusedOrSealedNeverCrash(_ build: Build) throws {
             data[random.below(min(data.count, 1024))] = UInt8(truncatingIfNeeded: random.next())
         }
         if random.below(8) == 0 { data = Array(data.prefix(random.below(data.count))) }
-        try Data(data).write(to: URL(fileURLWithPath: target))
+        try ELFBytes(data).write(to: target)
         do {
             let change = try Sealer.seal(target)
             // Staging runs the verifier: the written file re-reads as sealed. Then dropped.

@@ -35,17 +35,6 @@ import Testing
         #expect(result.stdout == "status \(status)\n\(message)\nunchanged\n")
     }
 
-    /// Only the architectures runbottle is built for get an entry: one for i686 or armv7l would
-    /// hand 32-bit binaries to an interpreter that does not exist. A usage error, nothing written.
-    @Test(arguments: ["install --no-persist --root /nonexistent", "line"], ["i686", "armv7l", "riscv64"])
-    func anArchitectureWithoutRunbottleIsRefused(command: String, arch: String) throws {
-        let result = try run([try BuiltTools.binfmtReg()] + command.split(separator: " ").map(String.init)
-                             + ["--arch", arch])
-        #expect(result.status == 64, "\(result)")
-        #expect(result.stdout.isEmpty)
-        #expect(result.stderr.hasPrefix("binfmt-reg: unknown architecture \(arch) (known: x86_64, aarch64)\n"), "\(result)")
-    }
-
     /// With F the kernel opens the interpreter by path at registration: when install's new
     /// runbottle sits on a noexec mount, the kernel refuses the new entry, and the old one,
     /// registered again from the same path, cannot come back. install says what was lost

@@ -64,7 +64,7 @@ func expectRefused(
     let good = try bytes(program)
     func variant(_ name: String, _ data: [UInt8]) throws -> String {
         let path = bottle.bin + "/" + name
-        try Data(data).write(to: URL(fileURLWithPath: path))
+        try ELFBytes(data).write(to: path)
         chmod(path, 0o755)
         return path
     }

@@ -13,28 +13,6 @@ func sealNow(_ path: String, _ options: SealOptions = SealOptions()) throws -> P
     return change
 }
 
-/// The kinds of executable the toolchain here makes.
-enum Build: String, CaseIterable, CustomTestStringConvertible {
-    case pie64, nonPIE64, pie32, nonPIE32
-
-    var flags: [String] {
-        switch self {
-        case .pie64: return ["-pie", "-fPIE"]
-        case .nonPIE64: return ["-no-pie", "-fno-PIE"]
-        case .pie32: return ["-m32", "-pie", "-fPIE"]
-        case .nonPIE32: return ["-m32", "-no-pie", "-fno-PIE"]
-        }
-    }
-    var is64: Bool { self == .pie64 || self == .nonPIE64 }
-    /// The kinds seal accepts: runbottle is ELFCLASS64 code, so 32-bit programs are refused.
-    static let sealable: [Build] = [.pie64, .nonPIE64]
-    var noteOffset: String { is64 ? "0x000040" : "0x000034" }
-    var loader: String { is64 ? "../lib/ld-linux-x86-64.so.2" : "../lib/ld-linux.so.2" }
-    /// The system's loader, the programs' original PT_INTERP.
-    var systemLoader: String { is64 ? "/lib64/ld-linux-x86-64.so.2" : "/lib/ld-linux.so.2" }
-    var testDescription: String { rawValue }
-}
-
 @Test(arguments: Build.sealable)
 func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
     let bottle = try FixtureBottle("seal-\(build.rawValue)")
@@ -112,15 +90,15 @@ func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
 /// Rewrites the PT_PHDR entry of a little-endian executable to PT_NULL: a file without PT_PHDR,
 /// as some linkers make for non-PIE programs (glibc needs none when the load bias is 0).
 func dropPHDR(_ path: String) throws {
-    var data = try bytes(path)
-    let is64 = data[4] == 2
-    let phoff = is64 ? Int(data[32]) | Int(data[33]) << 8 : Int(data[28]) | Int(data[29]) << 8
+    var file = try ELFBytes(contentsOf: path)
+    let is64 = file.bytes[4] == 2
+    let phoff = file.u16(is64 ? 32 : 28)
     let phentsize = is64 ? 56 : 32
-    let phnum = is64 ? Int(data[56]) | Int(data[57]) << 8 : Int(data[44]) | Int(data[45]) << 8
-    for i in 0..<phnum where data[phoff + i * phentsize] == 6 {
-        data[phoff + i * phentsize] = 0
+    let phnum = file.u16(is64 ? 56 : 44)
+    for i in 0..<phnum where file.u32(phoff + i * phentsize) == 6 {
+        file.put(0, at: phoff + i * phentsize, width: 4)
     }
-    try Data(data).write(to: URL(fileURLWithPath: path))
+    try file.write(to: path)
 }
 
 @Test(arguments: [Build.nonPIE64])
