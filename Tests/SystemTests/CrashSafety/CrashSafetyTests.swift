@@ -137,7 +137,7 @@ private func completeRun(_ command: [String], on original: String, scratch: Stri
 /// A bottle with several sealable programs and the libraries seal must skip.
 private func makeTree(in directory: String) throws -> String {
     let root = directory + "/bottle"
-    let hello = "#include <stdio.h>\nint main(void){puts(\"hello\");return 0;}\n"
+    let hello = Fixture.source("hello-bottle.c")
     _ = try Bottles.build(name: "pie", source: hello, in: root, seal: false)
     _ = try Bottles.build(name: "nopie", source: hello, in: root, pie: false, seal: false)
     for copy in ["pie2", "pie3"] {
@@ -186,7 +186,7 @@ private func makeTree(in directory: String) throws -> String {
         defer { scratch.remove() }
         let tool = try BuiltTools.binfmtReg()
         let program = try Bottles.build(
-            name: "hello", source: "#include <stdio.h>\nint main(void){puts(\"hello\");return 0;}\n",
+            name: "hello", source: Fixture.source("hello-bottle.c"),
             in: scratch.path + "/source", seal: false).program
         let original = scratch.path + "/empty"
         try FileManager.default.createDirectory(atPath: original, withIntermediateDirectories: false)

@@ -160,9 +160,8 @@ private let plugin = "int plugin_value(void) { return 41 + 1; }\n"
     // A library only LD_LIBRARY_PATH can find: a secure-mode loader would ignore it.
     let extra = rig.dir.file("extra")
     try FileManager.default.createDirectory(atPath: extra, withIntermediateDirectories: true)
-    let built = try run(["cc", "-shared", "-fPIC", "-o", extra + "/libextra.so", "-x", "c", "-",
-                         ], stdin: "int plugin_value(void) { return 7; }\n")
-    try #require(built.succeeded, "\(built)")
+    try Bottles.compile(Fixture.source("extra-plugin.c"), to: extra + "/libextra.so", sourceIn: extra,
+                        flags: ["-shared", "-fPIC"])
     let result = try rig.inBinfmt("""
         ./probe/bin/probe dlopen=libplugin.so
         LD_LIBRARY_PATH=\(extra) ./probe/bin/probe dlopen=libextra.so
@@ -210,16 +209,9 @@ private func debuggee(_ rig: RunbottleRig, libc: TestBottle.Libc = .glibc, inter
     let lib = rig.dir.file(name + "/lib")
     try FileManager.default.createDirectory(atPath: lib, withIntermediateDirectories: true)
     let cc = libc == .glibc ? "cc" : "musl-gcc"
-    let built = try run([cc, "-g", "-shared", "-fPIC", "-o", lib + "/libdbglib.so", "-x", "c", "-"], stdin: """
-        #include <stdlib.h>
-        #include <unistd.h>
-        int in_library(int wait) { if (wait) { sleep(30); return 0; } abort(); }
-        """)
+    let built = try run([cc, "-g", "-shared", "-fPIC", "-o", lib + "/libdbglib.so", Fixture.path("libdbglib.c")])
     guard built.succeeded else { throw TestSupportError.launchFailed("\(cc) libdbglib.so", built.description) }
-    return try rig.bottle(name, libc: libc, source: """
-        int in_library(int);
-        int main(int argc, char **argv) { int r = in_library(argc > 1); return r + 1; }
-        """, flags: ["-O0", "-L" + lib, "-ldbglib"], interp: interp)
+    return try rig.bottle(name, libc: libc, source: Fixture.source("dbg-main.c"), flags: ["-O0", "-L" + lib, "-ldbglib"], interp: interp)
 }
 
 private func expectBacktrace(_ out: String, _ b: TestBottle, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -12,9 +12,8 @@ func anOrdinaryUserGetsANativeExecThroughPTInterp(libc: TestBottle.Libc) throws 
                            interp: true)
     let extra = rig.dir.file("extra")
     try FileManager.default.createDirectory(atPath: extra, withIntermediateDirectories: true)
-    let built = try run(["cc", "-shared", "-fPIC", "-o", extra + "/libextra.so", "-x", "c", "-"],
-                        stdin: "int plugin_value(void) { return 7; }\n")
-    try #require(built.succeeded, "\(built)")
+    try Bottles.compile(Fixture.source("extra-plugin.c"), to: extra + "/libextra.so", sourceIn: extra,
+                        flags: ["-shared", "-fPIC"])
     // No binfmt_misc entry at all: the kernel's own ELF loader starts runbottle from PT_INTERP.
     let result = try run(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",

@@ -167,7 +167,7 @@ func privilegedProgramsAreRefused(change: String, what: String) throws {
 @Test func anAArch64ProgramIsBottledFromItsSysroot() throws {
     let rig = try BottleRig("bottle-aarch64")
     defer { rig.dir.remove() }
-    let program = try rig.compile("hello", "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n",
+    let program = try rig.compile("hello", Fixture.source("hello-bottle.c"),
                                   compiler: "aarch64-linux-gnu-gcc")
     let root = rig.dir.path + "/bottle"
     let refused = try rig.bottle([program, "-o", root])

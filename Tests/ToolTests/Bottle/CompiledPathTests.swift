@@ -36,10 +36,8 @@ private let namingProbe = """
         for path in ["/usr/lib/git-core", "/etc/ssl/certs"] + ignoredPaths {
             try #require(FileManager.default.fileExists(atPath: path), "\(path) missing: the test names it as existing")
         }
-        try "const char *lib_path(void) { return \"/etc/ssl/certs\"; }\n"
-            .write(toFile: rig.src + "/names.c", atomically: true, encoding: .utf8)
-        let library = try run(["cc", "-shared", "-fPIC", "-Wl,-soname,libnames.so", "-o", rig.src + "/libnames.so", rig.src + "/names.c"])
-        try #require(library.succeeded, "\(library)")
+        try Bottles.compile("const char *lib_path(void) { return \"/etc/ssl/certs\"; }\n", to: rig.src + "/libnames.so",
+                            sourceIn: rig.src, flags: ["-shared", "-fPIC", "-Wl,-soname,libnames.so"])
         return try rig.compile("probe", namingProbe, flags: [rig.src + "/libnames.so", "-Wl,-rpath," + rig.src])
     }
 

@@ -9,13 +9,8 @@ import TestSupport
 
     /// Compiles `source` with `compiler` and `flags` into `dir`/name.
     static func compile(_ compiler: String, _ source: String, _ dir: TemporaryDirectory, name: String = "prog",
-                        ext: String = "c", flags: [String] = []) throws -> String {
-        let src = dir.file(name + "." + ext)
-        try source.write(toFile: src, atomically: true, encoding: .utf8)
-        let out = dir.file(name)
-        let result = try run([compiler, "-o", out, src] + flags)
-        try #require(result.succeeded, "\(compiler): \(result)")
-        return out
+                        flags: [String] = []) throws -> String {
+        try Bottles.compile(source, to: dir.file(name), sourceIn: dir.path, compiler: compiler, after: flags)
     }
 
     /// The DT_RPATH / DT_RUNPATH lines of `readelf -dW`.
@@ -92,12 +87,12 @@ import TestSupport
         defer { dir.remove() }
         let musl = try Self.compile("musl-gcc", Self.hello, dir, name: "musl")
         try Self.checkEditNoDebug(musl, output: "hello from a bottle\n")
-        let cxx = try Self.compile("c++", Self.throwing, dir, name: "cxx", ext: "cc")
+        let cxx = try Self.compile("c++", Self.throwing, dir, name: "cxx")
         try Self.checkEdit(cxx, dir, runPath: "$ORIGIN/../lib", methods: [.appendedSegment],
                            expect: .appendedSegment, output: "caught 42\n")
     }
 
-    static let throwing = #"#include <cstdio>\#n#include <stdexcept>\#nint main() { try { throw std::runtime_error("42"); } catch (const std::exception &e) { std::printf("caught %s\n", e.what()); } return 0; }\#n"#
+    static let throwing = Fixture.source("caught-42.cc")
 
     /// musl's loader has no LD_DEBUG: the edit is checked with readelf and by running.
     static func checkEditNoDebug(_ program: String, output: String) throws {

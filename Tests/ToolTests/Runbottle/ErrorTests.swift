@@ -12,7 +12,7 @@ private func direct(_ rig: RunbottleRig, _ args: [String]) throws -> CommandResu
 @Test func refusesAnUnsealedBinary() throws {
     let rig = try RunbottleRig("unsealed")
     defer { rig.dir.remove() }
-    let b = try Bottles.build(name: "plain", source: "int main(void) { return 0; }\n",
+    let b = try Bottles.build(name: "plain", source: Fixture.source("hello-bottle.c"),
                               in: rig.dir.file("plain"), seal: false)
     let r = try direct(rig, [b.program])
     #expect(r.status == 126, "\(r)")
@@ -23,7 +23,7 @@ private func direct(_ rig: RunbottleRig, _ args: [String]) throws -> CommandResu
 @Test func refusesAnUnsealedBinaryThatNamesItAsPTInterp() throws {
     let rig = try RunbottleRig("unsealed-interp")
     defer { rig.dir.remove() }
-    let b = try Bottles.build(name: "plain", source: "int main(void) { return 0; }\n",
+    let b = try Bottles.build(name: "plain", source: Fixture.source("hello-bottle.c"),
                               in: rig.dir.file("plain"), seal: false)
     let patched = try run(["patchelf", "--set-interpreter", rig.runbottle, b.program])
     try #require(patched.succeeded, "\(patched)")

@@ -97,10 +97,10 @@ private let damages: [Damage] = [
         defer { dir.remove() }
         let runbottle = try BuiltTools.writeRunbottle(into: dir.path)
         let bottle = try Bottles.build(
-            name: "victim", source: "#include <stdio.h>\nint main(void){puts(\"ran\");return 0;}\n",
+            name: "victim", source: Fixture.source("hello-bottle.c"),
             in: dir.file("bottle"))
         let healthy = try run(["timeout", "10", runbottle, bottle.program])
-        #expect(healthy.succeeded && healthy.stdout == "ran\n", "the undamaged bottle must run: \(healthy)")
+        #expect(healthy.succeeded && healthy.stdout == "hello from a bottle\n", "the undamaged bottle must run: \(healthy)")
 
         try damage.apply(bottle)
         let result = try run(["timeout", "10", runbottle, bottle.program])
