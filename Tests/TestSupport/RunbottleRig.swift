@@ -55,6 +55,12 @@ public struct RunbottleRig: Sendable {
         try inPrivateBinfmt(registration + "\ncd \(dir.path)\n" + script, environment: environment)
     }
 
+    /// Runs the rig's runbottle on `args` in `dir`, no binfmt_misc entry involved; a timeout,
+    /// for a FIFO planted as the loader must not hang runbottle.
+    public func direct(_ args: [String]) throws -> CommandResult {
+        try run(["timeout", "10", runbottle] + args, currentDirectory: dir.path)
+    }
+
     /// A bottle in dir/NAME sealed for the binfmt dispatch, or with `interp` for the PT_INTERP
     /// dispatch through this rig's runbottle.
     public func bottle(_ name: String, libc: TestBottle.Libc = .glibc, pie: Bool = true,
