@@ -20,9 +20,8 @@ TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb 
              $(PROGRAM_DEPS)
 BENCH_DEPS := hyperfine patchelf time binutils
 
-.PHONY: all build deps test-deps test-services bench-deps bench check check-unit check-tool check-system check-vm \
-        setup install uninstall \
-        release dist deb
+.PHONY: all build deps test-deps test-services bench-deps bench check check-unit check-tool check-system \
+        check-vm setup install uninstall release dist deb
 
 all: build
 
@@ -71,8 +70,8 @@ bench: bench-deps release
 	$(SWIFT) build -c release
 	bash Benchmarks/startup.sh
 
-# The context suite (ContextSystemTests) runs sealed programs in real containers: it needs a Docker
-# daemon, started here when none answers, and left running for the next run.
+# The context suite (ContextsSystemTests) runs sealed programs in real containers: it needs a
+# Docker daemon, started here when none answers, and left running for the next run.
 DOCKERD_LOG ?= /var/log/binfmt-bottle-dockerd.log
 test-services: test-deps
 	@docker info >/dev/null 2>&1 || { echo "starting dockerd (log: $(DOCKERD_LOG))"; \

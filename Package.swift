@@ -77,39 +77,37 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ELFEngine", "RunbottleImage"], path: "Tests/TestSupport"),
         // Tool (Tests/ToolTests, make check-tool): the built binfmt-reg and runbottle run on files
         // the tests compile; no namespace, tracer, container or virtual machine.
-        .testTarget(name: "ELFEngineToolTests", dependencies: ["ELFEngine", "TestSupport"],
-                    path: "Tests/ToolTests/ELFEngine"),
-        .testTarget(name: "BinfmtMiscToolTests", dependencies: ["BinfmtMisc", "TestSupport"],
-                    path: "Tests/ToolTests/BinfmtMisc"),
-        .testTarget(name: "RunbottleToolTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"],
-                    path: "Tests/ToolTests/Runbottle"),
-        .testTarget(name: "BottleToolTests", dependencies: ["ELFEngine", "Bottling", "TestSupport"],
-                    path: "Tests/ToolTests/Bottle"),
+        layerTests("Tool", "ELFEngine", ["ELFEngine"]),
+        layerTests("Tool", "BinfmtMisc", ["BinfmtMisc"]),
+        layerTests("Tool", "Runbottle", ["RunbottleCore", "ELFEngine"]),
+        layerTests("Tool", "Bottle", ["ELFEngine", "Bottling"]),
         // System (Tests/SystemTests, make check-system): user namespaces with binfmt_misc instances
         // of their own, chroots, strace and gdb, containers, virtual machines, packages.
-        .testTarget(name: "ELFEngineSystemTests", dependencies: ["ELFEngine", "TestSupport"],
-                    path: "Tests/SystemTests/ELFEngine"),
-        .testTarget(name: "BinfmtMiscSystemTests", dependencies: ["BinfmtMisc", "TestSupport"],
-                    path: "Tests/SystemTests/BinfmtMisc"),
-        .testTarget(name: "RunbottleSystemTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"],
-                    path: "Tests/SystemTests/Runbottle"),
-        .testTarget(name: "BottleSystemTests", dependencies: ["ELFEngine", "Bottling", "TestSupport"],
-                    path: "Tests/SystemTests/Bottle"),
+        layerTests("System", "ELFEngine", ["ELFEngine"]),
+        layerTests("System", "BinfmtMisc", ["BinfmtMisc"]),
+        layerTests("System", "Runbottle", ["RunbottleCore", "ELFEngine"]),
+        layerTests("System", "Bottle", ["ELFEngine", "Bottling"]),
         // seal, relocate, bottle and install killed by strace at every write step.
-        .testTarget(name: "CrashSafetySystemTests", dependencies: ["TestSupport"],
-                    path: "Tests/SystemTests/CrashSafety"),
+        layerTests("System", "CrashSafety"),
         // Every dynamically linked program of /usr/bin and /usr/sbin sealed.
-        .testTarget(name: "CorpusSystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/Corpus"),
+        layerTests("System", "Corpus"),
         // Real Debian programs bottled, moved, run on the host, in a chroot and under Docker
         // against their own runs (Tests/Programs/run.sh).
-        .testTarget(name: "ProgramSystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/Programs"),
+        layerTests("System", "Programs"),
         // The probe against its native exec in every context (Tests/Contexts/run.sh).
-        .testTarget(name: "ContextSystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/Contexts"),
+        layerTests("System", "Contexts"),
         // Debian's 5.10, 6.1 and 6.12 kernels and arm64's 6.12 under qemu (Tests/VM/run.sh).
-        .testTarget(name: "VMSystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/VM"),
+        layerTests("System", "VM"),
         // The .deb (make deb) installed with dpkg in a debootstrap'd root (Tests/Package/run.sh).
-        .testTarget(name: "PackageSystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/Package"),
+        layerTests("System", "Package"),
         // The installer image and the DaemonSet under dockerd (deploy/test.sh).
-        .testTarget(name: "DeploySystemTests", dependencies: ["TestSupport"], path: "Tests/SystemTests/Deploy"),
+        layerTests("System", "Deploy"),
     ]
 )
+
+/// The tests of `area` in `layer` (Tool or System): Tests/<layer>Tests/<area>, target
+/// <area><layer>Tests, so that `swift test --filter <layer>Tests` runs the layer.
+func layerTests(_ layer: String, _ area: String, _ modules: [Target.Dependency] = []) -> Target {
+    .testTarget(name: area + layer + "Tests", dependencies: modules + ["TestSupport"],
+                path: "Tests/\(layer)Tests/\(area)")
+}
