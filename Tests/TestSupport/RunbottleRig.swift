@@ -1,6 +1,7 @@
 // runbottle outside any bottle, with the lines that register its entries, and the probe the exec
 // tests run through it: what the runbottle and bottle tests share.
 import Foundation
+import Testing
 
 /// A C program that prints one `key=value` line per fact a native exec would get right.
 public let probeSource = Fixture.source("exec-probe.c")
@@ -23,6 +24,25 @@ public struct ProbeReport: Sendable {
         lines.filter { $0.hasPrefix("argv[") }.compactMap { line in
             line.firstIndex(of: "=").map { String(line[line.index(after: $0)...]) }
         }
+    }
+}
+
+extension ProbeReport {
+    /// The checks every native-looking run must pass.
+    public func expectNative(program: String, argv: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(self.argv == argv, sourceLocation: sourceLocation)
+        #expect(self["exe"] == program, sourceLocation: sourceLocation)
+        #expect(self["cmdline"] == argv.joined(separator: " ") + " ", sourceLocation: sourceLocation)
+        #expect(self["auxv_execfd"] == "0", sourceLocation: sourceLocation)
+        #expect(self["auxv_entry_ok"] == "1", sourceLocation: sourceLocation)
+        #expect(self["auxv_phdr_ok"] == "1", sourceLocation: sourceLocation)
+        #expect(self["at_flags"] == "0", sourceLocation: sourceLocation)
+        #expect(self["leaked_fds"] == "0", sourceLocation: sourceLocation)
+        // One mapping stays: the trampoline's memfd page (binfmt dispatch) or runbottle's image
+        // (PT_INTERP dispatch), runbottle(8) CAVEATS. No anonymous memory is executable.
+        #expect(self["runbottle_maps"] == "1", sourceLocation: sourceLocation)
+        #expect(self["anon_exec_maps"] == "0", sourceLocation: sourceLocation)
+        #expect(self["heap_after_program"] == "1", sourceLocation: sourceLocation)
     }
 }
 

@@ -4,24 +4,6 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The checks every native-looking run must pass.
-private func expectNative(_ r: ProbeReport, program: String, argv: [String],
-                          sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(r.argv == argv, sourceLocation: sourceLocation)
-    #expect(r["exe"] == program, sourceLocation: sourceLocation)
-    #expect(r["cmdline"] == argv.joined(separator: " ") + " ", sourceLocation: sourceLocation)
-    #expect(r["auxv_execfd"] == "0", sourceLocation: sourceLocation)
-    #expect(r["auxv_entry_ok"] == "1", sourceLocation: sourceLocation)
-    #expect(r["auxv_phdr_ok"] == "1", sourceLocation: sourceLocation)
-    #expect(r["at_flags"] == "0", sourceLocation: sourceLocation)
-    #expect(r["leaked_fds"] == "0", sourceLocation: sourceLocation)
-    // One mapping stays: the trampoline's memfd page (binfmt dispatch) or runbottle's image
-    // (PT_INTERP dispatch), runbottle(8) CAVEATS. No anonymous memory is executable.
-    #expect(r["runbottle_maps"] == "1", sourceLocation: sourceLocation)
-    #expect(r["anon_exec_maps"] == "0", sourceLocation: sourceLocation)
-    #expect(r["heap_after_program"] == "1", sourceLocation: sourceLocation)
-}
-
 @Test(arguments: [TestBottle.Libc.glibc, .musl], [(true, false), (false, false), (true, true), (false, true)])
 func runsASealedBottleNatively(libc: TestBottle.Libc, pieAndInterp: (Bool, Bool)) throws {
     let (pie, interp) = pieAndInterp
@@ -35,7 +17,7 @@ func runsASealedBottleNatively(libc: TestBottle.Libc, pieAndInterp: (Bool, Bool)
         """)
     #expect(result.status == 7, "\(result)")
     let r = ProbeReport(result.stdout)
-    expectNative(r, program: b.program, argv: ["./probe/bin/probe", "one", "two words", "stdin", "exit=7"])
+    r.expectNative(program: b.program, argv: ["./probe/bin/probe", "one", "two words", "stdin", "exit=7"])
     #expect(r["execfn"] == "./probe/bin/probe")
     #expect(r["at_secure"] == "0")
     #expect(r["env"] == "passed")
@@ -56,10 +38,10 @@ func runsASealedBottleNatively(libc: TestBottle.Libc, pieAndInterp: (Bool, Bool)
     #expect(result.succeeded, "\(result)")
     let runs = result.stdout.components(separatedBy: "argv[0]=").dropFirst().map { ProbeReport("argv[0]=" + $0) }
     try #require(runs.count == 3, "\(result)")
-    expectNative(runs[0], program: b.program, argv: ["./link", "via-link"])
+    runs[0].expectNative(program: b.program, argv: ["./link", "via-link"])
     #expect(runs[0]["execfn"] == "./link")
-    expectNative(runs[1], program: b.program, argv: ["../bin/probe", "via-relative"])
-    expectNative(runs[2], program: b.program, argv: ["custom-argv0", "via-exec-a"])
+    runs[1].expectNative(program: b.program, argv: ["../bin/probe", "via-relative"])
+    runs[2].expectNative(program: b.program, argv: ["custom-argv0", "via-exec-a"])
 }
 
 @Test func honoursADDR_NO_RANDOMIZEAndRandomizesOtherwise() throws {
@@ -147,7 +129,7 @@ func findsTheLoaderInAChrootWithoutProc(interp: Bool) throws {
     let child = Array(result.stdout.components(separatedBy: "argv[0]=reexec-child").dropFirst())
     try #require(child.count == 1, "\(result)")
     let r = ProbeReport("argv[0]=reexec-child" + child[0])
-    expectNative(r, program: b.program, argv: ["reexec-child", "child-arg"])
+    r.expectNative(program: b.program, argv: ["reexec-child", "child-arg"])
 }
 
 private let plugin = "int plugin_value(void) { return 41 + 1; }\n"
@@ -189,18 +171,6 @@ func runsThreadsWithThreadLocalStorage(libc: TestBottle.Libc) throws {
     _ = try rig.bottle("cxx", source: exceptions, cxx: true)
     let result = try rig.inBinfmt("./cxx/bin/cxx")
     #expect(result.stdout == "caught=deep 3\n", "\(result)")
-}
-
-@Test func runsInDirectMode() throws {
-    let rig = try RunbottleRig("direct")
-    defer { rig.dir.remove() }
-    let b = try rig.bottle("probe")
-    // No binfmt_misc entry at all: runbottle opens the program itself.
-    let result = try run([rig.runbottle, "probe/bin/probe", "arg"], currentDirectory: rig.dir.path)
-    #expect(result.succeeded, "\(result)")
-    let r = ProbeReport(result.stdout)
-    expectNative(r, program: b.program, argv: ["probe/bin/probe", "arg"])
-    #expect(r["execfn"] == "probe/bin/probe")
 }
 
 /// A bottle whose program calls into a bottled library that crashes (or waits) there.
