@@ -78,7 +78,7 @@ let package = Package(
         // Tool (Tests/ToolTests, make check-tool): the built binfmt-reg and runbottle run on files
         // the tests compile; no namespace, tracer, container or virtual machine.
         layerTests("Tool", "ELFEngine", ["ELFEngine"]),
-        layerTests("Tool", "BinfmtMisc", ["BinfmtMisc"]),
+        layerTests("Tool", "BinfmtMisc", ["BinfmtMisc", "ELFEngine"]),
         layerTests("Tool", "Runbottle", ["RunbottleCore", "ELFEngine"]),
         layerTests("Tool", "Bottle", ["ELFEngine", "Bottling"]),
         // System (Tests/SystemTests, make check-system): user namespaces with binfmt_misc instances

@@ -1,30 +1,11 @@
 // The --json contract of binfmt-reg(8), JSON OUTPUT: every command's document in each state
 // (success, nothing to do, failure) validated by python3-jsonschema against the schema file the
-// man page names, with ok, the exit status, stderr and the problem codes each state must give;
-// and the one vocabulary of codes the same in Swift, the schema and the man page's table.
+// man page names, with ok, the exit status, stderr and the problem codes each state must give.
 import BinfmtMisc
 import ELFEngine
 import Foundation
 import TestSupport
 import Testing
-
-private let repository = Repository.root
-
-/// The man page, its escapes taken out.
-private func manPage() throws -> String {
-    try String(contentsOfFile: repository + "/man/binfmt-reg.8", encoding: .utf8)
-        .replacingOccurrences(of: "\\", with: "")
-}
-
-/// The repository's copy of the schema file binfmt-reg(8) names (make install puts it there).
-private func schemaPath() throws -> String {
-    let named = "/usr/share/binfmt-bottle/binfmt-reg.schema.json"
-    #expect(try manPage().contains(".I \(named)\n"), "binfmt-reg(8) does not name \(named)")
-    let makefile = try String(contentsOfFile: repository + "/Makefile", encoding: .utf8)
-    #expect(makefile.contains("SCHEMA_DIR := $(PREFIX)/share/binfmt-bottle\n"))
-    #expect(makefile.contains("install -m 0644 man/binfmt-reg.schema.json $(DESTDIR)$(SCHEMA_DIR)/binfmt-reg.schema.json"))
-    return repository + "/man/" + (named.split(separator: "/").last.map(String.init) ?? "")
-}
 
 /// The envelope every document has, decoded as a consumer would.
 private struct Envelope: Decodable {
@@ -147,7 +128,7 @@ private let cases: [Case] = [
                   "; ".join("%s: %s" % ("/".join(map(str, e.absolute_path)), e.message[:300]) for e in errors[:3]))
         """
     let documents = cases.map { work.file($0.name + ".json") }
-    let validated = try run(["python3", "-c", validator, try schemaPath()] + documents)
+    let validated = try run(["python3", "-c", validator, try Repository.schemaPath()] + documents)
     #expect(validated.succeeded, "\(validated)")
     let verdicts = validated.stdout.split(separator: "\n")
     #expect(verdicts.count == cases.count, "\(validated)")
@@ -221,22 +202,4 @@ private func expectCommandKeys(_ work: TemporaryDirectory) throws {
     struct Lines: Decodable { var lines: [String] }
     let lines = try decode(Lines.self, "line-success").lines
     #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix(":BOTTLE") && !$0.contains("\n") })
-}
-
-/// The codes are one vocabulary: Swift's enum, the schema's and the man page's table.
-@Test func problemCodesAreTheSameInSwiftTheSchemaAndTheManPage() throws {
-    let swift = ProblemCode.allCases.map(\.rawValue)
-    let schema = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try schemaPath())))
-        as? [String: Any])
-    let defs = try #require(schema["$defs"] as? [String: Any])
-    let enumerated = try #require((defs["problemCode"] as? [String: Any])?["enum"] as? [String])
-    #expect(enumerated == swift)
-    let page = try manPage()
-    let table = try #require(page.components(separatedBy: ".SS Problem codes\n").last?.components(separatedBy: ".TE\n").first)
-    let listed = table.split(separator: "\n").compactMap { line -> String? in
-        let fields = line.split(separator: "\t")
-        return fields.count == 2 && fields[1] == "T{" ? String(fields[0]) : nil
-    }
-    #expect(listed == swift)
-    #expect(swift.allSatisfy { $0.allSatisfy { $0.isLowercase || $0 == "-" } })
 }
