@@ -68,12 +68,13 @@ let package = Package(
         // The test layers, one folder each under Tests/ (README, What is tested).
         // Unit (Tests/UnitTests, make check-unit): in-process, no process spawned, seconds.
         .testTarget(
-            name: "UnitTests", dependencies: ["ELFEngine", "BinfmtMisc", "RunbottleCore"],
+            name: "UnitTests",
+            dependencies: ["ELFEngine", "BinfmtMisc", "RunbottleCore", "TestSupport"],
             exclude: ["FuzzRegression"]),
         .testTarget(
             name: "FuzzRegressionTests", dependencies: ["FuzzChecks", "FuzzHarness", "TestSupport"],
             path: "Tests/UnitTests/FuzzRegression"),
-        // The fixture kit every test above the unit layer builds its bottles with.
+        // The tests' one kit: fixture bottles and rigs, the ELF byte editor, the checkout's paths.
         .target(name: "TestSupport", dependencies: ["ELFEngine", "RunbottleImage"], path: "Tests/TestSupport"),
         // Tool (Tests/ToolTests, make check-tool): the built binfmt-reg and runbottle run on files
         // the tests compile; no namespace, tracer, container or virtual machine.

@@ -197,9 +197,9 @@ private enum ELFKind {
         guard pread(fd, &header, 64, 0) == 64, header[0..<4] == [0x7f, 0x45, 0x4c, 0x46],
             header[5] == 1  // little-endian, this machine's byte order
         else { return .notELF }
-        func u16(_ b: [UInt8], _ at: Int) -> Int { Int(b[at]) | Int(b[at + 1]) << 8 }
-        func u32(_ b: [UInt8], _ at: Int) -> Int { u16(b, at) | u16(b, at + 2) << 16 }
-        func u64(_ b: [UInt8], _ at: Int) -> Int { u32(b, at) | u32(b, at + 4) << 32 }
+        func u16(_ b: [UInt8], _ at: Int) -> Int { ELFBytes(b).u16(at) }
+        func u32(_ b: [UInt8], _ at: Int) -> Int { Int(ELFBytes(b).u32(at)) }
+        func u64(_ b: [UInt8], _ at: Int) -> Int { Int(truncatingIfNeeded: ELFBytes(b).u64(at)) }
         let is64 = header[4] == 2
         let phoff = is64 ? u64(header, 32) : u32(header, 28)
         let phentsize = is64 ? u16(header, 54) : u16(header, 42)

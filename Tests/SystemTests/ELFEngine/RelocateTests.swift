@@ -101,9 +101,9 @@ private func relocatedBottle(
 
     /// The n_type word of the BOTTLE note at offset 64 (little-endian).
     private func noteType(_ path: String) throws -> UInt32? {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        guard data.count >= 76 else { return nil }
-        return (72..<76).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32(data[$1]) }
+        let file = try ELFBytes(contentsOf: path)
+        guard file.bytes.count >= 76 else { return nil }
+        return file.u32(72)
     }
 
     @Test func relocatingTwiceWritesNothingTheSecondTime() throws {
