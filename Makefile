@@ -20,8 +20,8 @@ TEST_DEPS := libcap-dev gcc make elfutils patchelf musl-tools mandoc man-db gdb 
              $(PROGRAM_DEPS)
 BENCH_DEPS := hyperfine patchelf time binutils
 
-.PHONY: all build deps test-deps test-services bench-deps bench check check-unit check-vm setup install uninstall \
-        release dist deb
+.PHONY: all build deps test-deps test-services bench-deps bench check check-unit check-tool check-system \
+        check-vm setup install uninstall release dist deb
 
 all: build
 
@@ -70,8 +70,8 @@ bench: bench-deps release
 	$(SWIFT) build -c release
 	bash Benchmarks/startup.sh
 
-# The context suite (ContextTests) runs sealed programs in real containers: it needs a Docker
-# daemon, started here when none answers, and left running for the next run.
+# The context suite (ContextsSystemTests) runs sealed programs in real containers: it needs a
+# Docker daemon, started here when none answers, and left running for the next run.
 DOCKERD_LOG ?= /var/log/binfmt-bottle-dockerd.log
 test-services: test-deps
 	@docker info >/dev/null 2>&1 || { echo "starting dockerd (log: $(DOCKERD_LOG))"; \
@@ -79,9 +79,8 @@ test-services: test-deps
 	  for i in $$(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; \
 	  echo "dockerd did not start; see $(DOCKERD_LOG)" >&2; tail -5 $(DOCKERD_LOG) >&2; exit 1; }
 
-# deb first: PackageTests installs the package make deb wrote; DeployTests builds the installer
-# image from release-static's binfmt-reg and validates the DaemonSet with kubernetes-validate
-# (image-test-deps).
+# Every test, of the three layers below (Tests/UnitTests, Tests/ToolTests, Tests/SystemTests), with
+# what the system layer needs first (check-system).
 check: test-deps test-services deb release-static image-test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
@@ -92,8 +91,23 @@ check-unit:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter 'UnitTests|FuzzRegressionTests'
 
-# The VM suite alone (VMTests runs it within `make check`): Debian's 5.10, 6.1, 6.12 and arm64
-# 6.12 kernels under qemu, downloads cached in /var/cache/binfmt-bottle-vm.
+# The tool layer alone: the built binfmt-reg and runbottle run on files the tests compile (glibc,
+# musl, C++, 32-bit, aarch64), man pages linted; no namespace, tracer, container or VM.
+check-tool: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter 'ToolTests'
+
+# The system layer alone: user namespaces with binfmt_misc instances of their own, chroots,
+# strace and gdb, Docker and Podman, the VMs, the program corpus, the package and the installer
+# image. deb first: PackageSystemTests installs the package make deb wrote; DeploySystemTests
+# builds the installer image from release-static's binfmt-reg and validates the DaemonSet with
+# kubernetes-validate (image-test-deps).
+check-system: test-deps test-services deb release-static image-test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter 'SystemTests'
+
+# The VM suite alone (VMSystemTests runs it within `make check`): Debian's 5.10, 6.1, 6.12 and
+# arm64 6.12 kernels under qemu, downloads cached in /var/cache/binfmt-bottle-vm.
 check-vm: test-deps
 	$(SWIFT) build
 	bash Tests/VM/run.sh --binfmt-reg $$($(SWIFT) build --show-bin-path)/binfmt-reg

@@ -66,30 +66,51 @@ let package = Package(
         // regression tests that replay every crash found.
         .target(name: "FuzzChecks", dependencies: ["RunbottleCore"], path: "Fuzz/checks"),
         .target(name: "FuzzHarness", dependencies: ["ELFEngine", "BinfmtMisc"], path: "Fuzz/harness"),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzChecks", "FuzzHarness", "TestSupport"]),
 
-        // The test layers. Unit: in-process, no process spawned, seconds (make check-unit).
-        .testTarget(name: "UnitTests", dependencies: ["ELFEngine", "BinfmtMisc", "RunbottleCore"]),
-        // Tool and system tests: they run binfmt-reg, runbottle and compilers, in namespaces,
-        // under strace and gdb, in containers and virtual machines.
-        .target(name: "TestSupport", dependencies: ["RunbottleImage"], path: "Tests/TestSupport"),
-        .testTarget(name: "ELFEngineTests", dependencies: ["ELFEngine", "TestSupport"]),
-        .testTarget(name: "BinfmtMiscTests", dependencies: ["BinfmtMisc", "TestSupport"]),
-        .testTarget(name: "RunbottleTests", dependencies: ["RunbottleCore", "ELFEngine", "TestSupport"]),
-        .testTarget(name: "CrashSafetyTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "HardeningTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "BottleTests", dependencies: ["ELFEngine", "Bottling", "TestSupport"]),
-        .testTarget(name: "CorpusTests", dependencies: ["TestSupport"]),
+        // The test layers, one folder each under Tests/ (README, What is tested).
+        // Unit (Tests/UnitTests, make check-unit): in-process, no process spawned, seconds.
+        .testTarget(
+            name: "UnitTests",
+            dependencies: ["ELFEngine", "BinfmtMisc", "RunbottleCore", "TestSupport"],
+            exclude: ["FuzzRegression"]),
+        .testTarget(
+            name: "FuzzRegressionTests", dependencies: ["FuzzChecks", "FuzzHarness", "TestSupport"],
+            path: "Tests/UnitTests/FuzzRegression"),
+        // The tests' one kit: fixture bottles and rigs, the ELF byte editor, the checkout's paths.
+        .target(name: "TestSupport", dependencies: ["ELFEngine", "RunbottleImage"], path: "Tests/TestSupport"),
+        // Tool (Tests/ToolTests, make check-tool): the built binfmt-reg and runbottle run on files
+        // the tests compile; no namespace, tracer, container or virtual machine.
+        layerTests("Tool", "ELFEngine", ["ELFEngine"]),
+        layerTests("Tool", "BinfmtMisc", ["BinfmtMisc", "ELFEngine"]),
+        layerTests("Tool", "Runbottle", ["RunbottleCore", "ELFEngine"]),
+        layerTests("Tool", "Bottle", ["ELFEngine", "Bottling"]),
+        // System (Tests/SystemTests, make check-system): user namespaces with binfmt_misc instances
+        // of their own, chroots, strace and gdb, containers, virtual machines, packages.
+        layerTests("System", "ELFEngine", ["ELFEngine"]),
+        layerTests("System", "BinfmtMisc", ["BinfmtMisc"]),
+        layerTests("System", "Runbottle", ["RunbottleCore", "ELFEngine"]),
+        layerTests("System", "Bottle", ["ELFEngine", "Bottling"]),
+        // seal, relocate, bottle and install killed by strace at every write step.
+        layerTests("System", "CrashSafety"),
+        // Every dynamically linked program of /usr/bin and /usr/sbin sealed.
+        layerTests("System", "Corpus"),
         // Real Debian programs bottled, moved, run on the host, in a chroot and under Docker
         // against their own runs (Tests/Programs/run.sh).
-        .testTarget(name: "ProgramTests", dependencies: ["TestSupport"]),
+        layerTests("System", "Programs"),
         // The probe against its native exec in every context (Tests/Contexts/run.sh).
-        .testTarget(name: "ContextTests", dependencies: ["TestSupport"]),
+        layerTests("System", "Contexts"),
         // Debian's 5.10, 6.1 and 6.12 kernels and arm64's 6.12 under qemu (Tests/VM/run.sh).
-        .testTarget(name: "VMTests", dependencies: ["TestSupport"]),
+        layerTests("System", "VM"),
         // The .deb (make deb) installed with dpkg in a debootstrap'd root (Tests/Package/run.sh).
-        .testTarget(name: "PackageTests", dependencies: ["TestSupport"]),
+        layerTests("System", "Package"),
         // The installer image and the DaemonSet under dockerd (deploy/test.sh).
-        .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
+        layerTests("System", "Deploy"),
     ]
 )
+
+/// The tests of `area` in `layer` (Tool or System): Tests/<layer>Tests/<area>, target
+/// <area><layer>Tests, so that `swift test --filter <layer>Tests` runs the layer.
+func layerTests(_ layer: String, _ area: String, _ modules: [Target.Dependency] = []) -> Target {
+    .testTarget(name: area + layer + "Tests", dependencies: modules + ["TestSupport"],
+                path: "Tests/\(layer)Tests/\(area)")
+}

@@ -30,21 +30,20 @@ public enum Bottles {
     public static let muslLoader = "/lib/ld-musl-x86_64.so.1"
     public static let muslLibc = "/lib/x86_64-linux-musl/libc.so"
 
-    /// Compiles `source` (C, or C++ when `cxx`) into root/bin/name with its libraries and
-    /// loader beside it, and seals it unless `seal` is false, with `sealArguments`: by default
-    /// for the binfmt dispatch, which the tests run in a private binfmt_misc instance; the
-    /// PT_INTERP dispatch needs `--interpreter` naming a runbottle the test provides.
+    /// How `build` seals: for the binfmt dispatch (`--dispatch binfmt`), which the tests run in a
+    /// private binfmt_misc instance, or binfmt-reg's default, the PT_INTERP dispatch; `interpreter`
+    /// is what the PT_INTERP slot names (the tests' own runbottle, or a file that exists nowhere).
+    public enum Dispatch: Sendable { case binfmt, interp }
+
+    /// The one way the tests build a fixture bottle: compiles `source` (C, or C++ when `cxx`) into
+    /// root/bin/name, run path $ORIGIN/../lib, with its libraries and loader copied into root/lib,
+    /// and seals it unless `seal` is false.
     public static func build(
         name: String, source: String, in root: String, libc: TestBottle.Libc = .glibc,
         cxx: Bool = false, pie: Bool = true, flags: [String] = [], seal: Bool = true,
-        sealArguments: [String] = ["--dispatch", "binfmt"]
+        dispatch: Dispatch = .binfmt, interpreter: String? = nil
     ) throws -> TestBottle {
-        let bin = root + "/bin", lib = root + "/lib"
-        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: lib, withIntermediateDirectories: true)
-        let sourcePath = root + "/" + name + (cxx ? ".cc" : ".c")
-        try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
-
+        let (bin, lib) = try makeLayout(root)
         let compiler: String
         switch (libc, cxx) {
         case (.glibc, false): compiler = "cc"
@@ -55,13 +54,10 @@ public enum Bottles {
                 "a C++ musl bottle", CommandResult(status: 1, signaled: false, stdout: "",
                 stderr: "musl-tools has no C++ compiler"))
         }
-        let program = bin + "/" + name
         // DT_RPATH, not DT_RUNPATH: it applies to every object the loader loads, transitively.
-        let compile = [compiler, "-g", "-O1", pie ? "-pie" : "-no-pie", pie ? "-fPIE" : "-fno-PIE",
-                       "-o", program, sourcePath,
-                       "-Wl,--disable-new-dtags", "-Wl,-rpath,$ORIGIN/../lib"] + flags
-        let compiled = try run(compile)
-        guard compiled.succeeded else { throw BottleBuilderError.failed(compile.joined(separator: " "), compiled) }
+        let program = try compile(source, to: bin + "/" + name, sourceIn: root, compiler: compiler,
+                                  flags: ["-g", "-O1", pie ? "-pie" : "-no-pie", pie ? "-fPIE" : "-fno-PIE"],
+                                  after: ["-Wl,--disable-new-dtags", "-Wl,-rpath,$ORIGIN/../lib"] + flags)
 
         let loader: String
         switch libc {
@@ -80,22 +76,43 @@ public enum Bottles {
             try copyResolved(muslLibc, to: loader)
         }
         if seal {
-            let sealed = try run([try BuiltTools.binfmtReg(), "seal"] + sealArguments + [program])
+            let arguments = (dispatch == .binfmt ? ["--dispatch", "binfmt"] : [])
+                + (interpreter.map { ["--interpreter", $0] } ?? [])
+            let sealed = try run([try BuiltTools.binfmtReg(), "seal"] + arguments + [program])
             guard sealed.succeeded else { throw BottleBuilderError.failed("binfmt-reg seal \(program)", sealed) }
         }
         return TestBottle(root: root, program: program, loader: loader, libc: libc)
     }
 
+    /// Makes root/bin and root/lib.
+    @discardableResult
+    public static func makeLayout(_ root: String) throws -> (bin: String, lib: String) {
+        let bin = root + "/bin", lib = root + "/lib"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: lib, withIntermediateDirectories: true)
+        return (bin, lib)
+    }
+
+    /// Compiles `source`, written to `sourceIn`/NAME.c (.cc for c++), NAME being `output`'s, into
+    /// `output`: `compiler flags -o output source after`.
+    @discardableResult
+    public static func compile(
+        _ source: String, to output: String, sourceIn directory: String, compiler: String = "cc",
+        flags: [String] = [], after: [String] = []
+    ) throws -> String {
+        let name = URL(fileURLWithPath: output).lastPathComponent
+        let sourcePath = directory + "/" + name + (compiler.hasSuffix("++") ? ".cc" : ".c")
+        try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+        let argv = [compiler] + flags + ["-o", output, sourcePath] + after
+        let compiled = try run(argv)
+        guard compiled.succeeded else { throw BottleBuilderError.failed(argv.joined(separator: " "), compiled) }
+        return output
+    }
+
     /// Adds a shared library built from `source` to the bottle's lib/ as lib<name>.so.
     public static func addLibrary(name: String, source: String, to bottle: TestBottle) throws -> String {
-        let sourcePath = bottle.root + "/lib" + name + ".c"
-        try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
-        let output = bottle.root + "/lib/lib" + name + ".so"
-        let compiler = bottle.libc == .glibc ? "cc" : "musl-gcc"
-        let argv = [compiler, "-shared", "-fPIC", "-o", output, sourcePath]
-        let result = try run(argv)
-        guard result.succeeded else { throw BottleBuilderError.failed(argv.joined(separator: " "), result) }
-        return output
+        try compile(source, to: bottle.root + "/lib/lib" + name + ".so", sourceIn: bottle.root,
+                    compiler: bottle.libc == .glibc ? "cc" : "musl-gcc", flags: ["-shared", "-fPIC"])
     }
 
     /// The libraries glibc's loader maps for `program` (its --list mode, as ldd uses).

@@ -22,6 +22,11 @@ public struct ELFBytes {
         for i in 0..<width { bytes[at + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
     }
 
+    /// Writes `value` at `at`, little-endian, in as many bytes as its type has.
+    public mutating func put<T: FixedWidthInteger>(_ value: T, at: Int) {
+        put(UInt64(truncatingIfNeeded: value), at: at, width: T.bitWidth / 8)
+    }
+
     /// Overwrites bytes of the file at `path` in place, from `offset`.
     public static func patch(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
         var file = try ELFBytes(contentsOf: path)

@@ -6,7 +6,10 @@ public enum Fixture {
     /// The text of Tests/Fixtures/c/`name`. A missing fixture is a broken checkout: its text is
     /// then an #error naming the file, so the tests compiling it fail saying why, and only they.
     public static func source(_ name: String) -> String {
-        let path = Repository.path("Tests/Fixtures/c/" + name)
-        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? "#error missing test fixture \(path)\n"
+        let file = path(name)
+        return (try? String(contentsOfFile: file, encoding: .utf8)) ?? "#error missing test fixture \(file)\n"
     }
+
+    /// The path of Tests/Fixtures/c/`name`, for a compiler to read where it is.
+    public static func path(_ name: String) -> String { Repository.path("Tests/Fixtures/c/" + name) }
 }

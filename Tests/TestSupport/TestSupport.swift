@@ -78,6 +78,12 @@ private final class PipeDrain: @unchecked Sendable {
     }
 }
 
+/// Runs the built binfmt-reg with `arguments`.
+@discardableResult
+public func binfmtReg(_ arguments: [String]) throws -> CommandResult {
+    try run([try BuiltTools.binfmtReg()] + arguments)
+}
+
 /// Runs a bash script with `set -euo pipefail`.
 @discardableResult
 public func shell(_ script: String, environment: [String: String]? = nil) throws -> CommandResult {

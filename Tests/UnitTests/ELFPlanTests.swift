@@ -2,6 +2,7 @@
 // one field at a time.
 import RunbottleCore
 import Testing
+import TestSupport
 
 /// A little-endian ELF64 image built field by field.
 struct SyntheticELF {
@@ -26,21 +27,21 @@ struct SyntheticELF {
     ]
 
     var header: [UInt8] {
-        var b = [UInt8](repeating: 0, count: 64)
-        for (i, v) in ident.enumerated() { b[i] = v }
-        put(&b, 16, type); put(&b, 18, machine); put(&b, 20, UInt32(1)); put(&b, 24, entry)
-        put(&b, 32, phoff); put(&b, 52, ehsize); put(&b, 54, phentsize)
-        put(&b, 56, phnumOverride ?? UInt16(phdrs.count))
-        return b
+        var b = ELFBytes([UInt8](repeating: 0, count: 64))
+        for (i, v) in ident.enumerated() { b.bytes[i] = v }
+        b.put(type, at: 16); b.put(machine, at: 18); b.put(UInt32(1), at: 20); b.put(entry, at: 24)
+        b.put(phoff, at: 32); b.put(ehsize, at: 52); b.put(phentsize, at: 54)
+        b.put(phnumOverride ?? UInt16(phdrs.count), at: 56)
+        return b.bytes
     }
 
     var programHeaders: [UInt8] {
         var b = [UInt8]()
         for p in phdrs {
-            var e = [UInt8](repeating: 0, count: 56)
-            put(&e, 0, p.type); put(&e, 4, p.flags); put(&e, 8, p.offset); put(&e, 16, p.vaddr)
-            put(&e, 24, p.vaddr); put(&e, 32, p.filesz); put(&e, 40, p.memsz); put(&e, 48, p.align)
-            b += e
+            var e = ELFBytes([UInt8](repeating: 0, count: 56))
+            e.put(p.type, at: 0); e.put(p.flags, at: 4); e.put(p.offset, at: 8); e.put(p.vaddr, at: 16)
+            e.put(p.vaddr, at: 24); e.put(p.filesz, at: 32); e.put(p.memsz, at: 40); e.put(p.align, at: 48)
+            b += e.bytes
         }
         return b
     }
@@ -56,10 +57,6 @@ struct SyntheticELF {
         let planned = rb_elf_plan(h, ph, UInt32(min(Int(size), ph.count)), fileSize, &image)
         return (planned, image)
     }
-}
-
-private func put<T: FixedWidthInteger>(_ b: inout [UInt8], _ at: Int, _ v: T) {
-    withUnsafeBytes(of: v.littleEndian) { for (i, byte) in $0.enumerated() { b[at + i] = byte } }
 }
 
 @Test func plansAWellFormedPIE() throws {
