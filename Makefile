@@ -7,7 +7,7 @@ SWIFT ?= swift
 CONFIG ?= release
 
 BUILD_DEPS := libcap-dev libstdc++-12-dev gcc make
-# The program corpus (Tests/Programs/run.sh) bottles these; busybox-static, not busybox, which
+# The program corpus (Tests/SystemTests/Programs/suite/run.sh) bottles these; busybox-static, not busybox, which
 # conflicts with it: a statically linked program is copied into a bottle as it is.
 PROGRAM_DEPS := default-jdk-headless python3 nodejs git perl ruby curl ca-certificates openssl sqlite3 jq \
              busybox-static bash tar libc6-dev binutils
@@ -110,7 +110,7 @@ check-system: test-deps test-services deb release-static image-test-deps
 # arm64 6.12 kernels under qemu, downloads cached in /var/cache/binfmt-bottle-vm.
 check-vm: test-deps
 	$(SWIFT) build
-	bash Tests/VM/run.sh --binfmt-reg $$($(SWIFT) build --show-bin-path)/binfmt-reg
+	bash Tests/SystemTests/VM/suite/run.sh --binfmt-reg $$($(SWIFT) build --show-bin-path)/binfmt-reg
 
 # --- install and setup (binfmt-reg(8) FILES) ---
 # binfmt-reg writes runbottle and the binfmt.d file itself (install --root: the package layout,

@@ -95,22 +95,24 @@ let package = Package(
         // Every dynamically linked program of /usr/bin and /usr/sbin sealed.
         layerTests("System", "Corpus"),
         // Real Debian programs bottled, moved, run on the host, in a chroot and under Docker
-        // against their own runs (Tests/Programs/run.sh).
-        layerTests("System", "Programs"),
-        // The probe against its native exec in every context (Tests/Contexts/run.sh).
-        layerTests("System", "Contexts"),
-        // Debian's 5.10, 6.1 and 6.12 kernels and arm64's 6.12 under qemu (Tests/VM/run.sh).
-        layerTests("System", "VM"),
-        // The .deb (make deb) installed with dpkg in a debootstrap'd root (Tests/Package/run.sh).
-        layerTests("System", "Package"),
+        // against their own runs (Tests/SystemTests/Programs/suite/run.sh).
+        layerTests("System", "Programs", scripts: true),
+        // The probe against its native exec in every context (Tests/SystemTests/Contexts/suite/run.sh).
+        layerTests("System", "Contexts", scripts: true),
+        // Debian's 5.10, 6.1 and 6.12 kernels and arm64's 6.12 under qemu (Tests/SystemTests/VM/suite/run.sh).
+        layerTests("System", "VM", scripts: true),
+        // The .deb (make deb) installed with dpkg in a debootstrap'd root (Tests/SystemTests/Package/suite/run.sh).
+        layerTests("System", "Package", scripts: true),
         // The installer image and the DaemonSet under dockerd (deploy/test.sh).
         layerTests("System", "Deploy"),
     ]
 )
 
 /// The tests of `area` in `layer` (Tool or System): Tests/<layer>Tests/<area>, target
-/// <area><layer>Tests, so that `swift test --filter <layer>Tests` runs the layer.
-func layerTests(_ layer: String, _ area: String, _ modules: [Target.Dependency] = []) -> Target {
+/// <area><layer>Tests, so that `swift test --filter <layer>Tests` runs the layer. `scripts`: the
+/// area's shell suite and its C programs sit in suite/, beside the test that runs it.
+func layerTests(_ layer: String, _ area: String, _ modules: [Target.Dependency] = [],
+                scripts: Bool = false) -> Target {
     .testTarget(name: area + layer + "Tests", dependencies: modules + ["TestSupport"],
-                path: "Tests/\(layer)Tests/\(area)")
+                path: "Tests/\(layer)Tests/\(area)", exclude: scripts ? ["suite"] : [])
 }

@@ -21,7 +21,7 @@ binfmt_reg=$(realpath "$1") || exit 1
 here=$(cd "$(dirname "$0")" && pwd)
 suite=deploy
 work=$(mktemp -d /tmp/bottle-deploy-XXXXXX) || exit 1
-source "$here/../Tests/lib/host-binfmt.sh"
+source "$here/../Tests/SystemTests/lib/host-binfmt.sh"
 manifest=$here/daemonset.yaml
 k8s_venv=${K8S_VENV:-/srv/k8s-venv}
 # What stands for --privileged here: runc cannot apply every capability where root's bounding

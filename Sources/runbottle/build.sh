@@ -2,7 +2,7 @@
 # Builds runbottle freestanding and static-pie, then writes its bytes as a Swift source for the
 # RunbottleImage module. Called by the BuildRunbottle plugin: build.sh SOURCE_DIR OUTPUT_DIR.
 # RUNBOTTLE_CC and RUNBOTTLE_ARCH (an os/<arch> directory) select another compiler and target:
-# RunbottleTests cross-builds the aarch64 sources with the Swift toolchain's clang and ld.lld.
+# RunbottleToolTests (BuildTests) cross-builds the aarch64 sources with the Swift toolchain's clang and ld.lld.
 set -eu
 src=$1
 out=$2

@@ -264,7 +264,7 @@ func currentUmask() -> mode_t {
 
 /// A statically linked program (busybox-static) needs no loader: it is copied as it is, unsealed,
 /// and a name it is called by (an applet link) stays a link to it. Found by the program corpus
-/// (Tests/Programs), whose busybox is Debian's static one.
+/// (Tests/SystemTests/Programs/suite), whose busybox is Debian's static one.
 @Test func aStaticProgramIsCopiedAsItIs() throws {
     let rig = try BottleRig("bottle-static")
     defer { rig.dir.remove() }

@@ -1,6 +1,6 @@
 // A sealed program against its native exec in every context runbottle(8) CONTEXTS lists: the
 // probe, sealed and relocated (PT_INTERP naming the bottle's loader: the kernel's own exec), run
-// by Tests/Contexts/run.sh under real setpriv, capsh-style ambient capabilities, seccomp, MDWE,
+// by Tests/SystemTests/Contexts/suite/run.sh under real setpriv, capsh-style ambient capabilities, seccomp, MDWE,
 // private mounts, gdb, strace, bubblewrap, user namespaces and a real Docker daemon.
 import Foundation
 import Testing
@@ -8,7 +8,7 @@ import TestSupport
 
 @Suite struct ContextTests {
     static var script: String {
-        Repository.path("Tests/Contexts/run.sh")
+        Repository.path("Tests/SystemTests/Contexts/suite/run.sh")
     }
 
     @Test func everyContextBehavesAsTheNativeExecOrAsDocumented() throws {

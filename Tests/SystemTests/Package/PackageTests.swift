@@ -1,6 +1,6 @@
 // The Debian package (make deb, which make check runs first) as a user installs it: dpkg into a
 // debootstrap'd bookworm root with no Swift, in namespaces with a binfmt_misc of their own
-// (Tests/Package/run.sh). lintian has already passed on it in make deb.
+// (Tests/SystemTests/Package/suite/run.sh). lintian has already passed on it in make deb.
 import Foundation
 import Testing
 import TestSupport
@@ -22,7 +22,7 @@ struct NoPackage: Error, CustomStringConvertible {
     }
 
     @Test func thePackageInstallsRegistersRunsAndRemovesCleanly() throws {
-        let result = try run(["bash", Self.repository.appendingPathComponent("Tests/Package/run.sh").path,
+        let result = try run(["bash", Self.repository.appendingPathComponent("Tests/SystemTests/Package/suite/run.sh").path,
                               try Self.package()])
         print(result.stdout, terminator: "")
         let lines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("package: ") && !$0.contains(" passed, ") }

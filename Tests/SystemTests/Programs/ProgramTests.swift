@@ -2,7 +2,7 @@
 // ruby, curl, sqlite3, jq, busybox, bash, tar with xz, xz, openssl) bottled with
 // `binfmt-reg bottle`, moved, and run on the host, in a chroot holding only the bottle and in a
 // Docker container FROM scratch, and bottled with --rootfs and run as an image with no
-// binfmt_misc entry, each against the host program's own run (Tests/Programs/run.sh).
+// binfmt_misc entry, each against the host program's own run (Tests/SystemTests/Programs/suite/run.sh).
 import Foundation
 import Testing
 import TestSupport
@@ -15,7 +15,7 @@ import TestSupport
                          "ruby", "node", "git", "python3", "java", "gcc"]
 
     @Test func everyProgramRunsFromItsMovedBottleAsOnTheHost() throws {
-        let script = Self.repository.appendingPathComponent("Tests/Programs/run.sh").path
+        let script = Self.repository.appendingPathComponent("Tests/SystemTests/Programs/suite/run.sh").path
         let result = try run(["bash", script, try BuiltTools.binfmtReg()])
         print(result.stdout, terminator: "")
         // One line per check ("programs NAME PLACE: ok (...)" or ": FAILED: why"), then the total.
@@ -37,7 +37,7 @@ import TestSupport
     /// options (the corpus adds bash to every bottle; java's example names it).
     @Test(arguments: [("java", "Java:"), ("python3", "Python:"), ("gcc", "gcc:")])
     func theManPageExamplesAreTheCorpusBottles(name: String, paragraph: String) throws {
-        let script = Self.repository.appendingPathComponent("Tests/Programs/run.sh").path
+        let script = Self.repository.appendingPathComponent("Tests/SystemTests/Programs/suite/run.sh").path
         let corpus = try run(["bash", script, try BuiltTools.binfmtReg(), "--arguments", name])
         try #require(corpus.succeeded, "\(corpus)")
         let page = try String(contentsOfFile: Self.repository.appendingPathComponent("man/binfmt-reg.8").path, encoding: .utf8)

@@ -1,4 +1,4 @@
-// Debian's own kernels of other releases and architectures, booted under qemu by Tests/VM/run.sh:
+// Debian's own kernels of other releases and architectures, booted under qemu by Tests/SystemTests/VM/suite/run.sh:
 // bullseye's 5.10 (before the 5.18 AT_PHDR rule and 6.7's padzero change), bookworm's 6.1,
 // trixie's 6.12, and trixie's arm64 6.12. In each, glibc and musl probes and Debian's own
 // readlink run sealed for both dispatches, as root and as an ordinary user, against their
@@ -9,11 +9,11 @@ import TestSupport
 
 @Suite struct VMTests {
     static var script: String {
-        Repository.path("Tests/VM/run.sh")
+        Repository.path("Tests/SystemTests/VM/suite/run.sh")
     }
 
     static let kernels = ["bullseye-amd64", "bookworm-amd64", "trixie-amd64", "trixie-arm64"]
-    /// The checks each VM reports (Tests/VM/run.sh, `checks`).
+    /// The checks each VM reports (Tests/SystemTests/VM/suite/run.sh, `checks`).
     static let checksPerVM = 19
 
     @Test func everyKernelRunsSealedProgramsAsNatively() throws {

@@ -1,5 +1,5 @@
 # Sourced by the suites that register entries in the host's binfmt_misc (deploy/test.sh,
-# Tests/Programs/run.sh, Tests/Contexts/run.sh): one line per check, and the host's instance held for the run by a
+# Tests/SystemTests/Programs/suite/run.sh, Tests/SystemTests/Contexts/suite/run.sh): one line per check, and the host's instance held for the run by a
 # process in a private mount namespace, so that binfmt_misc is never mounted in the host's own
 # (Linux 6.7 and later drop an instance's entries when its last mount goes).
 # The sourcing script sets suite (the prefix of every line) and work (its scratch directory).

@@ -8,12 +8,12 @@
 # One line per check ("programs NAME PLACE: ok (...)" or "... FAILED: why"), then
 # "programs: N passed, M failed"; a missing tool or package is a failure.
 # Needs root, a Docker daemon (make test-services), the programs (make test-deps).
-# Usage: Tests/Programs/run.sh BINFMT_REG [NAME-PATTERN | --arguments NAME]
+# Usage: Tests/SystemTests/Programs/suite/run.sh BINFMT_REG [NAME-PATTERN | --arguments NAME]
 #
 # Bottles are sealed for the binfmt dispatch: the chroot and the image hold no runbottle for a
 # PT_INTERP to name. The chroot runs in a private binfmt_misc instance; Docker containers share
 # the host's user namespace, so one entry, bottle-programs-PID (F, interpreter runbottle), is
-# registered in the host's instance for each container (Tests/lib/host-binfmt.sh: binfmt_misc
+# registered in the host's instance for each container (Tests/SystemTests/lib/host-binfmt.sh: binfmt_misc
 # stays unmounted in the host's mount namespace), and removed on every exit path; the host runs
 # take the PT_INTERP dispatch, through the runbottle each program's slot names.
 # Every docker image and container made here is removed on every exit path.
@@ -25,7 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 suite=programs
 work=$(mktemp -d /tmp/bottle-programs-XXXXXX) || exit 1
 chmod 755 "$work"
-source "$here/../lib/host-binfmt.sh"
+source "$here/../../lib/host-binfmt.sh"
 entry=bottle-programs-$$
 image=bottle-programs-$$
 registering=0

@@ -4,7 +4,7 @@
 # absolutely, the kernel's own exec) in each context, and compares every line the probe prints.
 # One line per context, then "contexts: N passed, M failed". Needs root, a Docker daemon, gdb,
 # strace, bubblewrap and setpriv; a context whose tool is missing fails with the reason.
-# Usage: Tests/Contexts/run.sh BINFMT_REG [CONTEXT-NAME-PATTERN]
+# Usage: Tests/SystemTests/Contexts/suite/run.sh BINFMT_REG [CONTEXT-NAME-PATTERN]
 set -uo pipefail
 binfmt_reg=$1
 only=${2:-}
@@ -22,7 +22,7 @@ registered=0
 # The host's instance, held for the run and reached from private mount namespaces
 # (start_holder, on_instance); its check-line helpers are not used here.
 suite=context
-source "$here/../lib/host-binfmt.sh"
+source "$here/../../lib/host-binfmt.sh"
 cleanup() {
     # The one entry registered in the initial namespace goes on every exit path.
     [ $registered = 1 ] && on_instance "if [ -e $entry ]; then echo -1 > $entry; fi"
@@ -200,7 +200,7 @@ check user-namespace-private-instance-binfmt binfmt "" "${as_user[@]}" \
     "$work/user-ns.line" "$probe" "${args[@]}"
 # Entry in the initial namespace: unique name, removed by cleanup on every exit path.
 # binfmt_misc stays unmounted in the host's mount namespace, where other suites run meanwhile
-# (Tests/lib/host-binfmt.sh).
+# (Tests/SystemTests/lib/host-binfmt.sh).
 start_holder || die "cannot hold a mount of the host's binfmt_misc: $(oneline "$work/holder.err")"
 "$binfmt_reg" line --name $entry --interpreter "$runbottle" --no-privileged-entry > "$work/host.line" &&
     on_instance "cat '$work/host.line' > register" && registered=1 || die "cannot register $entry"

@@ -5,11 +5,11 @@
 # bottle runs through each dispatch; dpkg -r unregisters, and a "reboot" (the entries gone, the
 # real systemd-binfmt run over the root's binfmt.d directories) registers nothing. One line per
 # check, then "package: N passed, M failed"; exit 0 only when all passed.
-# Usage: Tests/Package/run.sh DEB
+# Usage: Tests/SystemTests/Package/suite/run.sh DEB
 # Environment: PACKAGE_CACHE (the debootstrap root's tarball, default
 # /var/cache/binfmt-bottle-vm), PACKAGE_MIRROR (default http://deb.debian.org/debian).
 set -uo pipefail
-deb=$(realpath "${1:?usage: Tests/Package/run.sh DEB}")
+deb=$(realpath "${1:?usage: Tests/SystemTests/Package/suite/run.sh DEB}")
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${PACKAGE_CACHE:-/var/cache/binfmt-bottle-vm}
 mirror=${PACKAGE_MIRROR:-http://deb.debian.org/debian}

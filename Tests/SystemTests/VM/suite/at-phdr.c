@@ -1,4 +1,4 @@
-/* The VM suite's AT_PHDR check (Tests/VM/run.sh): kernels before 5.18 compute AT_PHDR as the
+/* The VM suite's AT_PHDR check (Tests/SystemTests/VM/suite/run.sh): kernels before 5.18 compute AT_PHDR as the
  * first PT_LOAD's p_vaddr - p_offset + e_phoff, later ones from PT_PHDR; a sealed program's table
  * lives in its appended segment, which bottle(5) places so that both rules agree. Reads this
  * program's headers from its file and checks that the kernel's AT_PHDR is where both rules put

@@ -1,13 +1,13 @@
 #!/bin/bash
 # The VM suite: Debian's own kernels of other releases and architectures, booted in qemu (software
 # emulation) with a busybox initramfs holding runbottle at /usr/libexec/runbottle, the
-# registration lines and glibc and musl bottles of the context probe (Tests/Contexts/probe.c):
+# registration lines and glibc and musl bottles of the context probe (Tests/SystemTests/Contexts/suite/probe.c):
 # each sealed for both dispatches and as its reference, the same bottle relocated. The VM's init
 # runs the checks as root and as uid 65534, prints one line each and powers off.
 # Output: "vm: KERNEL ARCH CHECK ok|FAIL detail" for every check of every VM, "vm-time: ..." per
 # VM, then "vm: N passed, M failed"; exit 0 only when all passed. A check that could not run (a
 # missing tool, a failed download or build, a VM that did not finish) is a FAIL with its reason.
-# Usage: Tests/VM/run.sh [--kernel NAME]... [--binfmt-reg PATH] [--binfmt-reg-aarch64 PATH]
+# Usage: Tests/SystemTests/VM/suite/run.sh [--kernel NAME]... [--binfmt-reg PATH] [--binfmt-reg-aarch64 PATH]
 #   NAME: bullseye-amd64 (5.10), bookworm-amd64 (6.1), trixie-amd64 (6.12), trixie-arm64 (6.12)
 #   --binfmt-reg-aarch64: the binfmt-reg that seals the aarch64 bottles (default: --binfmt-reg)
 # Environment: VM_CACHE (downloads, default /var/cache/binfmt-bottle-vm), VM_REFRESH=1 (fetch
@@ -18,7 +18,7 @@
 # toolchain's clang (musl programs for aarch64: Debian has no musl cross compiler).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+repo=$(cd "$here/../../../.." && pwd)
 binfmt_reg=$repo/.build/release/binfmt-reg
 binfmt_reg_aarch64=
 all_kernels=(bullseye-amd64 bookworm-amd64 trixie-amd64 trixie-arm64)
@@ -29,19 +29,19 @@ while [ $# -gt 0 ]; do
     --binfmt-reg) binfmt_reg=${2:?}; shift 2 ;;
     --binfmt-reg-aarch64) binfmt_reg_aarch64=${2:?}; shift 2 ;;
     -h | --help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "Tests/VM/run.sh: unknown argument $1 (--help)" >&2; exit 2 ;;
+    *) echo "Tests/SystemTests/VM/suite/run.sh: unknown argument $1 (--help)" >&2; exit 2 ;;
     esac
 done
 [ ${#kernels[@]} = 0 ] && kernels=("${all_kernels[@]}")
 for k in "${kernels[@]}"; do
-    [[ " ${all_kernels[*]} " == *" $k "* ]] || { echo "Tests/VM/run.sh: unknown kernel $k (${all_kernels[*]})" >&2; exit 2; }
+    [[ " ${all_kernels[*]} " == *" $k "* ]] || { echo "Tests/SystemTests/VM/suite/run.sh: unknown kernel $k (${all_kernels[*]})" >&2; exit 2; }
 done
 binfmt_reg_aarch64=${binfmt_reg_aarch64:-$binfmt_reg}
 cache=${VM_CACHE:-/var/cache/binfmt-bottle-vm}
 timeout_s=${VM_TIMEOUT:-120}
 mirror=${VM_MIRROR:-http://deb.debian.org/debian}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-probe_c=$repo/Tests/Contexts/probe.c
+probe_c=$repo/Tests/SystemTests/Contexts/suite/probe.c
 at_phdr_c=$here/at-phdr.c
 PATH=$PATH:/opt/swift/usr/bin
 
@@ -259,7 +259,7 @@ prepare_arch() {
         read -r loader name < <(loader_of "$libc" "$arch")
         cp -L "$loader" "$b/lib/$name" || { bottle_fail "no loader $loader"; continue; }
         if [ "$libc" = glibc ]; then cp -L "$(libc_of "$libc" "$arch")" "$b/lib/" || { bottle_fail "no libc.so.6"; continue; }; fi
-        # The variants, as Tests/Contexts/run.sh makes them: interp (PT_INTERP names
+        # The variants, as Tests/SystemTests/Contexts/suite/run.sh makes them: interp (PT_INTERP names
         # /usr/libexec/runbottle), ref (relocated: PT_INTERP names the loader), binfmt (note type 1).
         why=$("$reg" seal "$b/bin/at-phdr" "$b/bin/probe" 2>&1) || { bottle_fail "seal: $why"; continue; }
         cp "$b/bin/probe" "$stage/vm/variants/$libc/interp"
@@ -309,7 +309,7 @@ prepare_coreutils() {
 write_init() { # FILE
     cat > "$1" <<'EOF'
 #!/bin/sh
-# The VM's init (Tests/VM/run.sh): one "vm: KERNEL ARCH CHECK ok|FAIL detail" line a check, then
+# The VM's init (Tests/SystemTests/VM/suite/run.sh): one "vm: KERNEL ARCH CHECK ok|FAIL detail" line a check, then
 # "vm-end: KERNEL" and power off.
 /bin/busybox mkdir -p /proc /sys /dev /tmp/out /usr/bin /sbin /usr/sbin
 /bin/busybox --install -s
@@ -384,7 +384,7 @@ for libc in glibc musl; do
 done
 
 # run_variant LIBC VARIANT USER: runs the probe from the same path as each variant in turn, as
-# Tests/Contexts/run.sh does, so that argv, AT_EXECFN and exe compare as they are.
+# Tests/SystemTests/Contexts/suite/run.sh does, so that argv, AT_EXECFN and exe compare as they are.
 out=/tmp/out/probe.txt
 run_variant() {
     local b=$BOTTLES/$1
