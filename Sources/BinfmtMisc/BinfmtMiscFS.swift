@@ -1,54 +1,73 @@
 // The kernel side: one binfmt_misc mount, read and written through its files. Only our own
 // entries are written; `status` is only ever read (writing it disables or wipes every entry).
 import ELFEngine
-import Glibc
 import LinuxOS
 import SystemPackage
 
-/// A failure talking to the kernel or the file system, naming the path and the reason.
-public enum BinfmtMiscError: ProblemError, Equatable {
+/// A failure talking to the kernel or the file system, naming the path and the reason
+/// (binfmt-reg words it).
+public enum BinfmtMiscError: ProblemError, Equatable, Sendable {
     /// binfmt_misc is not mounted at the path and could not be (kernel without it, no /proc).
-    case notAvailable(path: String, reason: String)
+    case notAvailable(path: String, reason: Unavailability)
     case notMounted(path: String)
     /// EPERM or EACCES: the operation needs root (CAP_SYS_ADMIN, or root of a user namespace).
     case notPermitted(path: String, what: String)
-    case failed(path: String, what: String, reason: String)
+    case failed(path: String, what: String, reason: Failure)
     /// An entry of our name that binfmt-reg did not register: `what` (install, uninstall)
     /// leaves it alone without --force.
     case foreignEntry(path: String, what: String, interpreter: String)
     /// None of the entries `what` (enable, disable) acts on is registered.
     case notRegistered(path: String, what: String)
     /// The interpreter to register is missing or cannot be executed.
-    case badInterpreter(path: String, reason: String)
+    case badInterpreter(path: String, reason: InterpreterFault)
     case invalid(RegistrationError)
     /// A change failed and putting back what was there failed too: `lost` names what is gone.
-    indirect case notRestored(BinfmtMiscError, lost: [String])
+    indirect case notRestored(BinfmtMiscError, lost: [LostStep])
 
-    public var description: String {
-        switch self {
-        case .notAvailable(let path, let reason):
-            return "\(path): binfmt_misc is not available: \(reason)"
-        case .notMounted(let path):
-            return "\(path): binfmt_misc is not mounted"
-        case .notPermitted(let path, let what):
-            // Root refused is root of a namespace that does not own this binfmt_misc: no run as
-            // root helps there.
-            return geteuid() == 0
-                ? "\(path): \(what): permission denied, though running as root: this namespace lacks the privilege (a container needs --privileged or --cap-add SYS_ADMIN; a user namespace before Linux 6.7 has no binfmt_misc of its own)"
-                : "\(path): \(what): permission denied (run as root)"
-        case .failed(let path, let what, let reason):
-            return "\(path): \(what): \(reason)"
-        case .foreignEntry(let path, let what, let interpreter):
-            return "\(path): \(what): an entry of this name that binfmt-reg did not register (interpreter \(interpreter)): --force \(what == "install" ? "replaces" : "removes") it"
-        case .notRegistered(let path, let what):
-            return "\(path): \(what): not registered (run binfmt-reg install)"
-        case .badInterpreter(let path, let reason):
-            return "\(path): interpreter: \(reason)"
-        case .invalid(let error):
-            return error.description
-        case .notRestored(let error, let lost):
-            return "\(error); putting back the previous state failed: \(lost.joined(separator: "; "))"
+    /// Why binfmt_misc cannot be mounted.
+    public enum Unavailability: Sendable, Equatable {
+        /// ENOENT or ENODEV: no binfmt_misc in the kernel, or no /proc.
+        case missing(Errno)
+        /// mount failed otherwise.
+        case mount(Errno)
+    }
+
+    /// Why an operation on a file failed.
+    public enum Failure: Sendable, Equatable {
+        case system(Errno)
+        /// binfmt_misc refused a write (register, remove, enable, disable) with this errno.
+        case refusedWrite(Errno)
+        case shortWrite(written: Int, of: Int)
+        /// The file writer's reason.
+        case engine(ELFError.Reason)
+        /// libcap could not render a file's capability as text.
+        case capabilityText
+        /// libcap cannot parse this capability text.
+        case capabilityUnparsable(String)
+    }
+
+    /// Why the interpreter cannot be registered.
+    public enum InterpreterFault: Sendable, Equatable {
+        case missing(Errno)
+        case notExecutable
+        /// The entry called this would match the interpreter itself (a sealed file).
+        case matchesItself(entry: String)
+    }
+
+    /// One step of putting back the previous state that failed, with its error.
+    public struct LostStep: Sendable, Equatable {
+        public enum Step: Sendable, Equatable {
+            /// Removing the entry just registered.
+            case remove(String)
+            /// Disabling the entry just enabled.
+            case disable(String)
+            /// Disabling an entry again that was disabled before it was replaced.
+            case disableAgain(String)
+            /// Registering a removed entry again: it is gone.
+            case registerAgain(String)
         }
+        public var step: Step
+        public var error: BinfmtMiscError
     }
 
     /// The path the error concerns.
@@ -62,8 +81,6 @@ public enum BinfmtMiscError: ProblemError, Equatable {
         case .notRestored(let error, _): return error.path
         }
     }
-
-    public var problem: Problem { Problem(code, description, path: path) }
 
     public var code: ProblemCode {
         switch self {
@@ -83,7 +100,7 @@ public enum BinfmtMiscError: ProblemError, Equatable {
         if errno == .permissionDenied || errno == .notPermitted {
             return .notPermitted(path: path, what: what)
         }
-        return .failed(path: path, what: what, reason: errno.description)
+        return .failed(path: path, what: what, reason: .system(errno))
     }
 }
 
@@ -136,11 +153,11 @@ public struct BinfmtMiscFS: Sendable {
         } catch let failure { error = failure.errno }
         switch error {
         case .noSuchFileOrDirectory, .operationNotSupportedByDevice:
-            throw .notAvailable(path: directory, reason: "the kernel has no binfmt_misc (CONFIG_BINFMT_MISC) or /proc is not mounted (\(error))")
+            throw .notAvailable(path: directory, reason: .missing(error))
         case .notPermitted, .permissionDenied:
             throw .notPermitted(path: directory, what: "mount binfmt_misc")
         default:
-            throw .notAvailable(path: directory, reason: "mount: \(error)")
+            throw .notAvailable(path: directory, reason: .mount(error))
         }
     }
 
@@ -205,7 +222,7 @@ public struct BinfmtMiscFS: Sendable {
     private func entryPath(_ name: String) throws(BinfmtMiscError) -> String {
         try requireMounted()
         if ["register", "status", ".", ".."].contains(name) || name.contains("/") || name.isEmpty {
-            throw .invalid(.invalid("entry name \"\(name)\" is not an entry"))
+            throw .invalid(.notAnEntry(name))
         }
         return directory + "/" + name
     }
@@ -226,7 +243,7 @@ public struct BinfmtMiscFS: Sendable {
     }
 
     /// Opens and writes in one go. A failed open is about permission (not root); a failed write
-    /// is the kernel refusing the content, so its errno is explained instead.
+    /// is the kernel refusing the content (`.refusedWrite`, whose errno means something of its own).
     private func write(_ text: String, to path: String, what: String) throws(BinfmtMiscError) {
         let fd: FileDescriptor
         do { fd = try FileDescriptor.open(path, .writeOnly, options: .closeOnExec) } catch {
@@ -236,24 +253,10 @@ public struct BinfmtMiscFS: Sendable {
         let bytes = Array(text.utf8)
         let written: Int
         do { written = try bytes.withUnsafeBytes { try fd.write($0) } } catch {
-            throw .failed(path: path, what: what, reason: Self.explainWrite(Errno.of(error)))
+            throw .failed(path: path, what: what, reason: .refusedWrite(Errno.of(error)))
         }
         if written != bytes.count {
-            throw .failed(path: path, what: what, reason: "short write (\(written) of \(bytes.count) bytes)")
-        }
-    }
-
-    /// What binfmt_misc means by each errno a write returns (fs/binfmt_misc.c).
-    static func explainWrite(_ error: Errno) -> String {
-        switch error {
-        case .fileExists: return "an entry of that name exists (\(error))"
-        case .invalidArgument: return "the kernel refused the line (\(error))"
-        case .noSuchFileOrDirectory:
-            return "the interpreter does not exist; with F the kernel opens it at registration (\(error))"
-        case .permissionDenied:
-            return "the kernel cannot execute the interpreter; with F it opens it at registration: a noexec mount or a missing execute bit (\(error))"
-        case .notPermitted: return "not permitted (\(error)): run as root"
-        default: return error.description
+            throw .failed(path: path, what: what, reason: .shortWrite(written: written, of: bytes.count))
         }
     }
 }

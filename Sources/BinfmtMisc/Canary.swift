@@ -9,8 +9,66 @@ import SystemPackage
 public struct CanaryCheck: Sendable, Codable, Equatable {
     public var name: String
     public var ok: Bool
-    /// What it saw, when it failed; null when it passed.
+    /// What it saw, when it failed; nil when it passed.
+    public var failure: CanaryFailure? = nil
+    /// `failure` in words, as the JSON documents carry it (null when it passed): binfmt-reg
+    /// fills it in.
     @NullIfAbsent public var detail: String? = nil
+
+    public init(name: String, ok: Bool, failure: CanaryFailure? = nil) {
+        self.name = name
+        self.ok = ok
+        self.failure = failure
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, ok, detail }
+}
+
+/// What a failed check expected and what it saw, or why the canary could not run.
+public enum CanaryFailure: Sendable, Equatable {
+    /// mkdtemp failed in this directory.
+    case temporaryDirectory(String, Errno)
+    /// Writing the canary's files failed.
+    case files(BinfmtMiscError)
+    /// Sealing the canary failed.
+    case seal(ELFError)
+    /// The exec of `path` failed; `hint`: what that means for this canary.
+    case exec(path: String, Errno, hint: ExecHint?)
+    /// A pipe, /dev/null or the wait failed (`call`).
+    case spawn(call: String, Errno)
+    case timedOut(seconds: Int)
+    /// The program's own code ran: nothing loaded the canary loader. `output`: its first bytes.
+    case programRanItself(output: String)
+    /// It ended with this wait status; `output`: its first bytes.
+    case exitStatus(Int32, output: String)
+    /// The canary loader's report is missing or cut short; `output`: its first bytes.
+    case reportCutShort(output: String)
+    case argv(seen: [String], expected: [String])
+    /// runbottle ran the loader in its explicit mode under the PT_INTERP dispatch; `exe`: what
+    /// /proc/self/exe named.
+    case explicitMode(exe: String)
+    case programPath(seen: String, expected: String)
+    case exe(seen: String, expected: String)
+    case loaderBase(atBase: String, loaderAt: String)
+    /// AT_PHDR/AT_ENTRY/AT_PHNUM against the mapped program: what the loader said.
+    case programMapping(String)
+    case execFD(String)
+    /// The binary's descriptors that leaked into the program.
+    case descriptorsLeaked([String])
+    case secure(String)
+    case comm(String)
+    case cmdline(seen: String, expected: String)
+
+    /// What an exec failure means for this canary.
+    public enum ExecHint: Sendable, Equatable {
+        /// Its PT_INTERP slot names this file, which does not exist (the PT_INTERP dispatch).
+        case slotMissing(String)
+        /// No entry took it (or the entry's interpreter is missing and the entry has no F).
+        case noEntry
+        case interpreterNotExecutable
+        /// The canary's file system may be mounted noexec.
+        case noexec(path: String)
+    }
 }
 
 public struct CanaryResult: Sendable, Codable {
@@ -124,15 +182,13 @@ public struct CanaryRunner: Sendable {
     ) -> CanaryResult {
         var result = CanaryResult(entry: expectedEntry, user: user, noteType: noteType.rawValue,
                                   reachedLoader: false, checks: [], header: [])
-        // The program's output is quoted as one line: a detail never ends in a newline.
-        func fail(_ name: String, _ detail: String) -> CanaryResult {
-            let line = detail.split(separator: "\n", omittingEmptySubsequences: true).joined(separator: " | ")
-            result.checks.append(.init(name: name, ok: false, detail: line))
+        func fail(_ name: String, _ failure: CanaryFailure) -> CanaryResult {
+            result.checks.append(.init(name: name, ok: false, failure: failure))
             return result
         }
         let directory: String
         do { directory = try FileSystem.makeUniqueDirectory(prefix: temporaryDirectory + "/binfmt-reg-canary-") } catch {
-            return fail("setup", "\(temporaryDirectory): mkdtemp: \(error.errno)")
+            return fail("setup", .temporaryDirectory(temporaryDirectory, error.errno))
         }
         if user != nil { try? FileSystem.setPermissions(of: directory, to: 0o755) }
         let programPath = directory + "/" + Self.programName
@@ -144,71 +200,73 @@ public struct CanaryRunner: Sendable {
             try? FileSystem.remove(loaderPath)
             try? FileSystem.removeDirectory(directory)
         }
-        do {
+        let sealed: [UInt8]
+        do throws(BinfmtMiscError) {
             try Files.replace(loaderPath, with: loader, mode: 0o755)
-            let sealed = try Self.seal(program, at: programPath, type: noteType, interpreter: slot)
-            try Files.replace(programPath, with: sealed, mode: 0o755)
-            result.header = Array(sealed.prefix(256))
-        } catch {
-            return fail("setup", "\(error)")
+            try Files.replace(programPath, with: program, mode: 0o755)
+        } catch { return fail("setup", .files(error)) }
+        do { sealed = try Self.seal(program, at: programPath, type: noteType, interpreter: slot) } catch {
+            return fail("setup", .seal(error))
         }
+        do throws(BinfmtMiscError) { try Files.replace(programPath, with: sealed, mode: 0o755) } catch {
+            return fail("setup", .files(error))
+        }
+        result.header = Array(sealed.prefix(256))
 
         let output: String
         switch Self.spawn(programPath, argv: Self.argv, user: user) {
-        case .failure(let failure):
-            return fail("exec", failure.reason + Self.hint(failure.errno, noteType: noteType, slot: slot, path: programPath))
+        case .failure(.exec(let errno)):
+            return fail("exec", .exec(path: programPath, errno,
+                                      hint: Self.hint(errno, noteType: noteType, slot: slot, path: programPath)))
+        case .failure(.timedOut(let seconds)):
+            return fail("exec", .timedOut(seconds: seconds))
+        case .failure(.setup(let call, let errno)):
+            return fail("exec", .spawn(call: call, errno))
         case .success(let (status, text)):
             output = text
             if status != 0 {
-                let why = status == 97 << 8
-                    ? "the program's own code ran: nothing loaded the canary loader"
-                    : "exit status \(status >> 8), signal \(status & 0x7f)"
                 result.reachedLoader = text.hasPrefix("canary loader\n")
-                return fail("exec", why + (text.isEmpty ? "" : "; output: \(text.prefix(200))"))
+                let shown = String(text.prefix(200))
+                return fail("exec", status == 97 << 8 ? .programRanItself(output: shown) : .exitStatus(status, output: shown))
             }
         }
         result.reachedLoader = output.hasPrefix("canary loader\n") && output.hasSuffix("end ok\n")
-        guard result.reachedLoader else {
-            return fail("loader", "the canary loader's report is missing or cut short: \(output.prefix(200))")
-        }
+        guard result.reachedLoader else { return fail("loader", .reportCutShort(output: String(output.prefix(200)))) }
         var values: [String: [String]] = [:]
         for line in output.split(separator: "\n") {
             let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
             values[String(parts[0]), default: []].append(parts.count > 1 ? String(parts[1]) : "")
         }
         func value(_ key: String) -> String { values[key]?.first ?? "(missing)" }
-        func check(_ name: String, _ ok: Bool, _ detail: @autoclosure () -> String) {
-            result.checks.append(.init(name: name, ok: ok, detail: ok ? nil : detail()))
+        func check(_ name: String, _ ok: Bool, _ failure: @autoclosure () -> CanaryFailure) {
+            result.checks.append(.init(name: name, ok: ok, failure: ok ? nil : failure()))
         }
         let argv = values["argv"] ?? []
         let realProgram = (try? FileSystem.realPath(programPath)) ?? programPath
         result.explicitMode = value("mode") == "explicit"
-        check("argv", argv == Self.argv, "loader saw \(argv), expected \(Self.argv)")
+        check("argv", argv == Self.argv, .argv(seen: argv, expected: Self.argv))
         if noteType == .interp {
             // The kernel executed the program itself: nothing may differ from a native exec.
-            check("native", !result.explicitMode,
-                  "runbottle ran the loader in its explicit mode under the PT_INTERP dispatch: /proc/self/exe names \(value("exe"))")
+            check("native", !result.explicitMode, .explicitMode(exe: value("exe")))
         }
         if result.explicitMode && noteType != .interp {
             // runbottle could not set /proc/self/exe, so it ran the loader as a program with
             // the binary's path: exe names runbottle, and the loader is not AT_BASE.
             check("program path", value("program") == realProgram,
-                  "the loader was given \(value("program")), expected \(realProgram)")
+                  .programPath(seen: value("program"), expected: realProgram))
         } else {
-            check("/proc/self/exe", value("exe") == realProgram,
-                  "names \(value("exe")), expected \(realProgram)")
+            check("/proc/self/exe", value("exe") == realProgram, .exe(seen: value("exe"), expected: realProgram))
             check("loader", value("at_base") == value("self_base") && value("at_base") != "0x0",
-                  "AT_BASE \(value("at_base")), the canary loader is at \(value("self_base"))")
-            check("program mapping", value("program_mapping") == "ok",
-                  "AT_PHDR/AT_ENTRY/AT_PHNUM against the mapped program: \(value("program_mapping"))")
+                  .loaderBase(atBase: value("at_base"), loaderAt: value("self_base")))
+            check("program mapping", value("program_mapping") == "ok", .programMapping(value("program_mapping")))
         }
-        check("AT_EXECFD", value("at_execfd") == "absent", "AT_EXECFD is \(value("at_execfd")) in the loader's auxv")
+        check("AT_EXECFD", value("at_execfd") == "absent", .execFD(value("at_execfd")))
         let leaked = (values["fd"] ?? []).filter { $0.hasSuffix(" " + realProgram) }
-        check("descriptors", leaked.isEmpty, "the binary's descriptor leaked into the program: fd \(leaked.joined(separator: ", "))")
-        check("AT_SECURE", value("at_secure") == "0", "AT_SECURE is \(value("at_secure")) for an ordinary program")
-        check("comm", value("comm") == Self.programName, "/proc/self/comm is \(value("comm"))")
+        check("descriptors", leaked.isEmpty, .descriptorsLeaked(leaked))
+        check("AT_SECURE", value("at_secure") == "0", .secure(value("at_secure")))
+        check("comm", value("comm") == Self.programName, .comm(value("comm")))
         let cmdline = Self.argv.joined(separator: "|") + "|"
-        check("cmdline", value("cmdline") == cmdline, "/proc/self/cmdline is \(value("cmdline")), expected \(cmdline)")
+        check("cmdline", value("cmdline") == cmdline, .cmdline(seen: value("cmdline"), expected: cmdline))
         return result
     }
 
@@ -217,27 +275,21 @@ public struct CanaryRunner: Sendable {
     public static let absentInterpreterName = "no-such-interpreter"
 
     /// What an exec failure means for this canary.
-    static func hint(_ error: Errno?, noteType: SealFormat.NoteType, slot: String, path: String) -> String {
+    static func hint(_ error: Errno, noteType: SealFormat.NoteType, slot: String, path: String) -> CanaryFailure.ExecHint? {
         switch (error, noteType) {
-        case (.noSuchFileOrDirectory?, .interp):
-            return " (its PT_INTERP slot names \(slot), which does not exist here)"
-        case (.noSuchFileOrDirectory?, _):
-            return " (no entry took it, so the kernel looked for the interpreter its PT_INTERP slot names, which does not exist; or the entry's interpreter is missing and the entry has no F)"
-        case (.execFormatError?, _):
-            return " (the interpreter is not an executable the kernel can run)"
-        case (.permissionDenied?, _):
-            return " (is \(path)'s file system mounted noexec? set TMPDIR)"
-        default:
-            return ""
+        case (.noSuchFileOrDirectory, .interp): return .slotMissing(slot)
+        case (.noSuchFileOrDirectory, _): return .noEntry
+        case (.execFormatError, _): return .interpreterNotExecutable
+        case (.permissionDenied, _): return .noexec(path: path)
+        default: return nil
         }
     }
 
-    /// The program's bytes sealed with the canary loader and its PT_INTERP slot naming
-    /// `interpreter`: the ELF engine's plan applied in memory.
+    /// The program's bytes (written at `path`) sealed with the canary loader and its PT_INTERP
+    /// slot naming `interpreter`: the ELF engine's plan applied in memory.
     static func seal(
         _ program: [UInt8], at path: String, type: SealFormat.NoteType, interpreter: String = SealFormat.runbottlePath
-    ) throws -> [UInt8] {
-        try Files.replace(path, with: program, mode: 0o755)
+    ) throws(ELFError) -> [UInt8] {
         let file = try ELFFile(path: path)
         let image = try ELFImage.parse(file)
         let plan = try SealPlan.make(image, note: BottleNote(type: type, loader: loaderName), interpreter: interpreter)
@@ -256,27 +308,13 @@ public struct CanaryRunner: Sendable {
     /// Runs `path` with `argv` (argv[0] included), stdout captured, stdin /dev/null, killed after
     /// ten seconds, as `user` (uid and gid, no supplementary groups) when given. Returns the wait
     /// status and the output.
-    static func spawn(_ path: String, argv: [String], user: UInt32? = nil) -> Result<(Int32, String), SpawnFailure> {
+    static func spawn(_ path: String, argv: [String], user: UInt32? = nil) -> Result<(Int32, String), Subprocess.Failure> {
         let child = Subprocess(path: path, argv: argv, environment: ["LC_ALL=C"], user: user, timeLimit: 10)
         do throws(Subprocess.Failure) {
             let outcome = try child.run()
             return .success((outcome.status, String(decoding: outcome.standardOutput, as: UTF8.self)))
         } catch {
-            switch error {
-            case .exec(let errno): return .failure(SpawnFailure("execve \(path): \(errno)", errno: errno))
-            case .timedOut(let seconds): return .failure(SpawnFailure("the canary did not finish within \(seconds) s (killed)"))
-            case .setup: return .failure(SpawnFailure("\(error)"))
-            }
-        }
-    }
-
-    struct SpawnFailure: Error {
-        var reason: String
-        /// The exec's errno, when the exec itself failed.
-        var errno: Errno?
-        init(_ reason: String, errno: Errno? = nil) {
-            self.reason = reason
-            self.errno = errno
+            return .failure(error)
         }
     }
 }

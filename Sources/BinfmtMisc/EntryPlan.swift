@@ -25,7 +25,7 @@ public struct EntryPlan: Sendable, Hashable {
     /// The registrations in the order they are written: the main entry, then the privileged one.
     public func registrations() throws(RegistrationError) -> [Registration] {
         if !flags.isSuperset(of: [.preserveArgv0, .openBinary, .credentials]) {
-            throw .invalid("flags \(flags) lack P, O or C: runbottle needs the original argv[0] (P), the binary's descriptor, AT_EXECFD (O), and the binary's own credentials (C)")
+            throw .flagsLackPOC(flags)
         }
         func entry(_ name: String, _ type: SealFormat.NoteType, _ flags: RegistrationFlags) -> Registration {
             let (magic, mask) = SealFormat.binfmtMagic(

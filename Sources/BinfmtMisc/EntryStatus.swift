@@ -24,20 +24,20 @@ public struct EntryStatus: Sendable, Hashable {
             else if let value = line.dropPrefix("interpreter ") { interpreter = String(value) }
             else if let value = line.dropPrefix("flags: ") ?? (line == "flags:" ? "" : nil) {
                 guard let parsed = RegistrationFlags(letters: String(value)) else {
-                    throw .invalid("\(name): unknown flags \"\(value)\"")
+                    throw .statusFlags(name: name, String(value))
                 }
                 flags = parsed
             }
             else if let value = line.dropPrefix("offset ") { offset = Int(value) }
             else if let value = line.dropPrefix("magic ") { magic = Self.hex(value) }
             else if let value = line.dropPrefix("mask ") {
-                guard let bytes = Self.hex(value) else { throw .invalid("\(name): bad mask \"\(value)\"") }
+                guard let bytes = Self.hex(value) else { throw .statusMask(name: name, String(value)) }
                 mask = bytes
             }
             else if let value = line.dropPrefix("extension .") { ext = String(value) }
         }
         guard let enabled, let interpreter, let flags else {
-            throw .invalid("\(name): not a binfmt_misc entry status (missing state, interpreter or flags)")
+            throw .statusIncomplete(name: name)
         }
         self.enabled = enabled
         self.interpreter = interpreter
@@ -47,7 +47,7 @@ public struct EntryStatus: Sendable, Hashable {
         } else if let offset, let magic {
             kind = .magic(offset: offset, magic: magic, mask: mask)
         } else {
-            throw .invalid("\(name): neither a magic with its offset nor an extension")
+            throw .statusWithoutMatch(name: name)
         }
     }
 
@@ -131,30 +131,5 @@ public struct SealMatch: Sendable, Hashable, Codable {
         self.bigEndian = bigEndian
         machine = kept(18..<20).map { UInt16(truncatingIfNeeded: value($0)) }
         noteType = kept(noteOffset + 8..<noteOffset + 12).map(value)
-    }
-
-    /// One line: "ELFCLASS64 little-endian x86-64 (e_machine 62), BOTTLE note type 1 (ordinary)".
-    public var summary: String {
-        var parts: [String] = []
-        parts.append(elfClass.map { "ELFCLASS\($0)" } ?? "any ELF class")
-        parts.append(bigEndian.map { $0 ? "big-endian" : "little-endian" } ?? "any byte order")
-        if let machine {
-            let name = HostArchitecture.known.first { $0.machine == machine }?.name
-            parts.append(name.map { "\($0) (e_machine \(machine))" } ?? "e_machine \(machine)")
-        } else {
-            parts.append("any e_machine")
-        }
-        var text = parts.joined(separator: " ")
-        if bottleNote {
-            switch noteType.flatMap(SealFormat.NoteType.init(rawValue:)) {
-            case .ordinary?: text += ", BOTTLE note type 1 (ordinary)"
-            case .privileged?: text += ", BOTTLE note type 2 (privileged)"
-            case .interp?: text += ", BOTTLE note type 3 (PT_INTERP dispatch: no entry should match it)"
-            case nil: text += noteType.map { ", BOTTLE note type \($0) (unknown)" } ?? ", any BOTTLE note"
-            }
-        } else {
-            text += ", not a BOTTLE note"
-        }
-        return text
     }
 }

@@ -28,7 +28,7 @@ public enum FileCapability {
         }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
         guard let text = cap_to_text(caps, nil) else {
-            throw .failed(path: path, what: "read file capability", reason: "cap_to_text failed")
+            throw .failed(path: path, what: "read file capability", reason: .capabilityText)
         }
         defer { cap_free(text) }
         let result = String(cString: text)
@@ -57,7 +57,7 @@ public enum FileCapability {
         _ text: String, _ path: String, _ apply: (cap_t) -> Int32
     ) throws(BinfmtMiscError) {
         guard let caps = cap_from_text(text) else {
-            throw .failed(path: path, what: "set file capability", reason: "libcap cannot parse \"\(text)\"")
+            throw .failed(path: path, what: "set file capability", reason: .capabilityUnparsable(text))
         }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
         if apply(caps) != 0 {

@@ -52,7 +52,7 @@ enum Files {
     private static func writing<T>(_ body: () throws(ELFError) -> T) throws(BinfmtMiscError) -> T {
         do { return try body() } catch {
             if case .system(let what, let code) = error.reason { throw .from(code, path: error.path, what: what) }
-            throw .failed(path: error.path, what: "write", reason: error.reason.description)
+            throw .failed(path: error.path, what: "write", reason: .engine(error.reason))
         }
     }
 

@@ -34,7 +34,7 @@ public struct HostArchitecture: Sendable, Hashable {
     public static func host() throws(RegistrationError) -> HostArchitecture {
         let machine = Identity.kernel.machine
         guard let arch = named(machine) else {
-            throw .invalid("machine \(machine): no BOTTLE entry is defined for it (known: \(known.map(\.name).joined(separator: ", ")))")
+            throw .unknownMachine(machine, known: known.map(\.name))
         }
         return arch
     }

@@ -209,10 +209,10 @@ public struct Installer: Sendable {
         let path = layout.path(plan.interpreter)
         let info: FileStatus
         do { info = try FileSystem.status(of: path) } catch {
-            throw .badInterpreter(path: path, reason: error.errno.description)
+            throw .badInterpreter(path: path, reason: .missing(error.errno))
         }
         if info.kind != .regular || info.mode & 0o111 == 0 {
-            throw .badInterpreter(path: path, reason: "not an executable regular file")
+            throw .badInterpreter(path: path, reason: .notExecutable)
         }
     }
 
@@ -226,7 +226,7 @@ public struct Installer: Sendable {
         guard let header = bytes.map({ Array($0.prefix(head)) }) ?? (try? Files.read(path, limit: head)) ?? nil
         else { return }
         for registration in registrations where registration.kind.matches(header: header) {
-            throw .badInterpreter(path: path, reason: "entry \(registration.name) would match its own interpreter (a sealed file): every exec it takes would fail with ELOOP")
+            throw .badInterpreter(path: path, reason: .matchesItself(entry: registration.name))
         }
     }
 
@@ -269,13 +269,13 @@ public struct Installer: Sendable {
         // Each step puts back one change and says what it could not put back. With F the kernel
         // opens the interpreter by path at registration: an old entry whose file is gone or now
         // unusable (a noexec mount) cannot come back as it was.
-        var undo: [() -> String?] = []
+        var undo: [() -> BinfmtMiscError.LostStep?] = []
         do {
             for registration in registrations {
                 let name = registration.name
                 guard let old = previous[name] else {
                     try fs.register(registration)
-                    undo.append { Self.failure("remove \(name)") { () throws(BinfmtMiscError) in try fs.remove(name) } }
+                    undo.append { Self.failure(.remove(name)) { () throws(BinfmtMiscError) in try fs.remove(name) } }
                     messages.append(.registered(name: name, flags: registration.flags))
                     continue
                 }
@@ -287,7 +287,7 @@ public struct Installer: Sendable {
                         messages.append(.entryUnchanged(name: name))
                     } else {
                         try fs.setEnabled(name, true)
-                        undo.append { Self.failure("disable \(name)") { () throws(BinfmtMiscError) in try fs.setEnabled(name, false) } }
+                        undo.append { Self.failure(.disable(name)) { () throws(BinfmtMiscError) in try fs.setEnabled(name, false) } }
                         messages.append(.entryReenabled(name: name))
                     }
                     continue
@@ -295,7 +295,7 @@ public struct Installer: Sendable {
                 try fs.remove(name)
                 undo.append { Self.restore(old, fs) }
                 try fs.register(registration)
-                undo.append { Self.failure("remove \(name)") { () throws(BinfmtMiscError) in try fs.remove(name) } }
+                undo.append { Self.failure(.remove(name)) { () throws(BinfmtMiscError) in try fs.remove(name) } }
                 messages.append(!reopen ? .entryReplaced(name: name, differences: changes)
                     : reregister ? .entryReregistered(name: name) : .entryReopened(name: name))
             }
@@ -314,37 +314,34 @@ public struct Installer: Sendable {
     }
 
     /// Registers `old` again as it was (disabled if it was); what failed, or nil.
-    private static func restore(_ old: EntryStatus, _ fs: BinfmtMiscFS) -> String? {
+    private static func restore(_ old: EntryStatus, _ fs: BinfmtMiscFS) -> BinfmtMiscError.LostStep? {
         let name = old.registration.name
-        if let lost = failure("register \(name) again, it is gone", { () throws(BinfmtMiscError) in
+        if let lost = failure(.registerAgain(name), { () throws(BinfmtMiscError) in
             try fs.register(old.registration, portable: false)
         }) { return lost }
-        return old.enabled ? nil : failure("disable \(name) again") { () throws(BinfmtMiscError) in try fs.setEnabled(name, false) }
+        return old.enabled ? nil : failure(.disableAgain(name)) { () throws(BinfmtMiscError) in try fs.setEnabled(name, false) }
     }
 
-    private static func failure(_ what: String, _ step: () throws(BinfmtMiscError) -> Void) -> String? {
-        do { try step(); return nil } catch { return "\(what): \(error)" }
+    private static func failure(
+        _ what: BinfmtMiscError.LostStep.Step, _ step: () throws(BinfmtMiscError) -> Void
+    ) -> BinfmtMiscError.LostStep? {
+        do { try step(); return nil } catch { return .init(step: what, error: error) }
     }
 
-    /// What differs between two registrations, as "field old → new".
-    public static func differences(_ old: Registration, _ new: Registration) -> [String] {
-        var changes: [String] = []
+    /// What differs between two registrations, field by field.
+    public static func differences(_ old: Registration, _ new: Registration) -> [RegistrationDifference] {
+        var changes: [RegistrationDifference] = []
         if old.interpreter != new.interpreter {
-            changes.append("interpreter \(old.interpreter) → \(new.interpreter)")
+            changes.append(.interpreter(old: old.interpreter, new: new.interpreter))
         }
-        if old.flags != new.flags {
-            changes.append("flags \(old.flags.description.isEmpty ? "(none)" : old.flags.description) → \(new.flags)")
-        }
+        if old.flags != new.flags { changes.append(.flags(old: old.flags, new: new.flags)) }
         if old.kind != new.kind {
             switch (old.kind, new.kind) {
             case (.magic(let o1, let m1, let k1), .magic(let o2, let m2, let k2)):
-                if o1 != o2 { changes.append("offset \(o1) → \(o2)") }
-                let what1 = SealMatch(old.kind)?.summary, what2 = SealMatch(new.kind)?.summary
-                if m1 != m2 || k1 != k2 {
-                    changes.append("magic/mask: \(what1 ?? "not a BOTTLE magic") → \(what2 ?? "not a BOTTLE magic")")
-                }
+                if o1 != o2 { changes.append(.offset(old: o1, new: o2)) }
+                if m1 != m2 || k1 != k2 { changes.append(.magic(old: SealMatch(old.kind), new: SealMatch(new.kind))) }
             default:
-                changes.append("type \(old.kind.letter) → \(new.kind.letter)")
+                changes.append(.type(old: old.kind.letter, new: new.kind.letter))
             }
         }
         return changes

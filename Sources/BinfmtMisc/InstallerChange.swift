@@ -13,7 +13,7 @@ public enum InstallerChange: Sendable, Equatable {
     /// As asked, but disabled: enabled again.
     case entryReenabled(name: String)
     /// Replaced by the registration asked for; `differences` as Installer.differences gives them.
-    case entryReplaced(name: String, differences: [String])
+    case entryReplaced(name: String, differences: [RegistrationDifference])
     /// Registered again, unchanged, so that the kernel opens the new interpreter (flag F).
     case entryReopened(name: String)
     /// Registered again, unchanged, ahead of every older registration (--reregister).
@@ -45,4 +45,15 @@ public enum InstallerChange: Sendable, Equatable {
         default: return false
         }
     }
+}
+
+/// One field in which a registered entry differs from the one asked for: old value, new value.
+public enum RegistrationDifference: Sendable, Equatable {
+    case interpreter(old: String, new: String)
+    case flags(old: RegistrationFlags, new: RegistrationFlags)
+    case offset(old: Int, new: Int)
+    /// The magic or mask: what each matches (nil: not a BOTTLE magic).
+    case magic(old: SealMatch?, new: SealMatch?)
+    /// M (magic) or E (extension).
+    case type(old: String, new: String)
 }

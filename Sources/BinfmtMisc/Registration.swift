@@ -111,48 +111,29 @@ public struct Registration: Sendable, Hashable {
     /// Checks everything the kernel would refuse, and with `portable` our limit for kernels
     /// before 5.1 (magic within the first 128 bytes).
     public func validate(portable: Bool = true) throws(RegistrationError) {
-        if name.isEmpty { throw .invalid("the entry name is empty") }
-        if Self.reservedNames.contains(name) {
-            throw .invalid("entry name \"\(name)\" is reserved by binfmt_misc")
-        }
-        if name.contains("/") || name.contains(":") {
-            throw .invalid("entry name \"\(name)\" contains '/' or ':'")
-        }
-        if name.utf8.contains(where: { $0 < 0x21 || $0 == 0x7f }) {
-            throw .invalid("entry name \"\(name)\" contains a space or a control character")
-        }
-        if name.utf8.count > Self.maximumNameLength {
-            throw .invalid("entry name is longer than \(Self.maximumNameLength) bytes")
-        }
-        if !interpreter.hasPrefix("/") {
-            throw .invalid("interpreter \"\(interpreter)\" is not an absolute path")
-        }
+        if name.isEmpty { throw .emptyName }
+        if Self.reservedNames.contains(name) { throw .reservedName(name) }
+        if name.contains("/") || name.contains(":") { throw .nameWithSeparator(name) }
+        if name.utf8.contains(where: { $0 < 0x21 || $0 == 0x7f }) { throw .nameWithBlank(name) }
+        if name.utf8.count > Self.maximumNameLength { throw .nameTooLong(limit: Self.maximumNameLength) }
+        if !interpreter.hasPrefix("/") { throw .relativeInterpreter(interpreter) }
         if interpreter.contains(":") || interpreter.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
-            throw .invalid("interpreter \"\(interpreter)\" contains ':' or a control character")
+            throw .interpreterWithSeparator(interpreter)
         }
-        if flags.contains(.credentials) && !flags.contains(.openBinary) {
-            throw .invalid("flag C requires O (the kernel sets both)")
-        }
+        if flags.contains(.credentials) && !flags.contains(.openBinary) { throw .credentialsWithoutOpen }
         switch kind {
         case .magic(let offset, let magic, let mask):
-            if magic.isEmpty { throw .invalid("the magic is empty") }
-            if !mask.isEmpty && mask.count != magic.count {
-                throw .invalid("the mask has \(mask.count) bytes, the magic \(magic.count)")
-            }
+            if magic.isEmpty { throw .emptyMagic }
+            if !mask.isEmpty && mask.count != magic.count { throw .maskLength(mask: mask.count, magic: magic.count) }
             let end = portable ? Self.portableMagicEnd : Self.currentMagicEnd
             if offset < 0 || offset + magic.count > end {
-                throw .invalid(
-                    "offset \(offset) + magic \(magic.count) bytes exceeds \(end) (the first bytes binfmt_misc sees\(portable ? " before Linux 5.1" : ""))")
+                throw .magicBeyond(offset: offset, length: magic.count, end: end, portable: portable)
             }
         case .extension(let ext):
-            if ext.isEmpty || ext.contains("/") || ext.contains(":") {
-                throw .invalid("extension \"\(ext)\" is empty or contains '/' or ':'")
-            }
+            if ext.isEmpty || ext.contains("/") || ext.contains(":") { throw .badExtension(ext) }
         }
         let length = line.utf8.count
-        if length > Self.maximumLineLength {
-            throw .invalid("the line is \(length) bytes; binfmt_misc accepts at most \(Self.maximumLineLength)")
-        }
+        if length > Self.maximumLineLength { throw .lineTooLong(length, limit: Self.maximumLineLength) }
     }
 
     /// Parses a line as written to `register` (any delimiter, `\xHH` escapes; a trailing
@@ -160,22 +141,16 @@ public struct Registration: Sendable, Hashable {
     public init(parsing text: String) throws(RegistrationError) {
         var line = Substring(text)
         if line.hasSuffix("\n") { line = line.dropLast() }
-        guard let delimiter = line.first else { throw .invalid("empty line") }
+        guard let delimiter = line.first else { throw .emptyLine }
         let fields = line.dropFirst().split(separator: delimiter, omittingEmptySubsequences: false)
-        guard fields.count == 7 else {
-            throw .invalid("expected 7 fields separated by '\(delimiter)', found \(fields.count)")
-        }
-        guard let flags = RegistrationFlags(letters: String(fields[6])) else {
-            throw .invalid("unknown flag in \"\(fields[6])\" (known: P, O, C, F)")
-        }
+        guard fields.count == 7 else { throw .fieldCount(delimiter: delimiter, found: fields.count) }
+        guard let flags = RegistrationFlags(letters: String(fields[6])) else { throw .unknownFlag(String(fields[6])) }
         let kind: Kind
         switch fields[1] {
         case "M":
             let offset: Int
             if fields[2].isEmpty { offset = 0 } else {
-                guard let value = Int(fields[2]), value >= 0 else {
-                    throw .invalid("offset \"\(fields[2])\" is not a non-negative number")
-                }
+                guard let value = Int(fields[2]), value >= 0 else { throw .badOffset(String(fields[2])) }
                 offset = value
             }
             kind = .magic(offset: offset, magic: try Self.unescape(fields[3]),
@@ -183,7 +158,7 @@ public struct Registration: Sendable, Hashable {
         case "E":
             kind = .extension(String(fields[3]))
         default:
-            throw .invalid("type \"\(fields[1])\" is neither M nor E")
+            throw .badType(String(fields[1]))
         }
         self.init(name: String(fields[0]), kind: kind, interpreter: String(fields[5]), flags: flags)
         try validate()
@@ -196,7 +171,7 @@ public struct Registration: Sendable, Hashable {
             if byte == UInt8(ascii: "\\"), rest.dropFirst().first == UInt8(ascii: "x") {
                 let hex = rest.dropFirst(2).prefix(2)
                 guard hex.count == 2, let value = UInt8(String(decoding: hex, as: UTF8.self), radix: 16)
-                else { throw .invalid("bad \\x escape in \"\(text)\"") }
+                else { throw .badEscape(String(text)) }
                 bytes.append(value)
                 rest = rest.dropFirst(4)
             } else {
@@ -208,14 +183,54 @@ public struct Registration: Sendable, Hashable {
     }
 }
 
-public enum RegistrationError: ProblemError, Equatable {
-    case invalid(String)
+/// A registration the kernel (or our portability limit) would refuse, an entry status that does
+/// not parse, or entry options that describe no registration: what is wrong, as values.
+public enum RegistrationError: ProblemError, Equatable, Sendable {
+    case emptyName
+    /// ".", "..", "register" or "status".
+    case reservedName(String)
+    /// A name with '/' or ':'.
+    case nameWithSeparator(String)
+    /// A name with a space or a control character.
+    case nameWithBlank(String)
+    case nameTooLong(limit: Int)
+    /// A name that names no entry (register, status, a path).
+    case notAnEntry(String)
+    case relativeInterpreter(String)
+    /// An interpreter with ':' or a control character.
+    case interpreterWithSeparator(String)
+    /// Flag C without O.
+    case credentialsWithoutOpen
+    case emptyMagic
+    case maskLength(mask: Int, magic: Int)
+    /// The magic ends after `end`, the bytes binfmt_misc sees (`portable`: before Linux 5.1).
+    case magicBeyond(offset: Int, length: Int, end: Int, portable: Bool)
+    /// An extension that is empty or contains '/' or ':'.
+    case badExtension(String)
+    case lineTooLong(Int, limit: Int)
+    case emptyLine
+    /// Not 7 fields separated by `delimiter`.
+    case fieldCount(delimiter: Character, found: Int)
+    /// Flag letters with one that is none of P, O, C, F.
+    case unknownFlag(String)
+    /// An offset that is not a non-negative number.
+    case badOffset(String)
+    /// A type that is neither M nor E.
+    case badType(String)
+    /// A field with a bad \\x escape.
+    case badEscape(String)
+    /// Flags without P, O or C, which runbottle needs.
+    case flagsLackPOC(RegistrationFlags)
+    /// A machine (uname -m) no BOTTLE entry is defined for; `known`: those that have one.
+    case unknownMachine(String, known: [String])
+    /// The entry `name`'s status file: flags it cannot parse.
+    case statusFlags(name: String, String)
+    /// The entry `name`'s status file: a mask it cannot parse.
+    case statusMask(name: String, String)
+    /// The entry `name`'s status file lacks the state, interpreter or flags.
+    case statusIncomplete(name: String)
+    /// The entry `name`'s status file has neither a magic with its offset nor an extension.
+    case statusWithoutMatch(name: String)
 
-    public var problem: Problem { Problem(.invalidRegistration, description) }
-
-    public var description: String {
-        switch self {
-        case .invalid(let reason): return "invalid registration: \(reason)"
-        }
-    }
+    public var code: ProblemCode { .invalidRegistration }
 }

@@ -108,11 +108,10 @@ public struct StatusProbe: Sendable {
                     entry.mask = mask.hexString
                 }
                 entry.matches = SealMatch(status.kind)
-                entry.matchesSummary = entry.matches?.summary
                 if !status.enabled { findings.problems.append(.entryDisabled(directory: fs.directory, name: name)) }
                 let wantedType: UInt32 = role == "ordinary" ? 1 : 2
                 if entry.matches?.bottleNote != true || entry.matches?.noteType != wantedType {
-                    findings.problems.append(.entryWrongMatch(directory: fs.directory, name: name, noteType: wantedType, matches: entry.matchesSummary))
+                    findings.problems.append(.entryWrongMatch(directory: fs.directory, name: name, noteType: wantedType, matches: entry.matches))
                 }
                 if !status.flags.isSuperset(of: [.preserveArgv0, .openBinary]) {
                     findings.problems.append(.entryWithoutPO(directory: fs.directory, name: name, flags: status.flags))
@@ -285,12 +284,12 @@ public struct StatusProbe: Sendable {
 
     /// The PT_INTERP dispatch's outcome in one line.
     private func interpSummary(_ interp: StatusReport.InterpDispatch) -> StatusReport.DispatchSummary {
-        if canary == nil { return .init(dispatch: "interp", outcome: "unchecked", summary: "no canary ran") }
+        if canary == nil { return .init(dispatch: "interp", outcome: "unchecked", basis: .noCanary) }
         guard interp.executable else {
             return .init(dispatch: "interp", outcome: "failed",
-                         summary: "\(interp.interpreter) is \(interp.present ? "not executable" : "missing") here")
+                         basis: .interpreterUnusable(interp.interpreter, present: interp.present))
         }
-        return Self.summary("interp", interp.canary, through: interp.interpreter)
+        return Self.summary("interp", interp.canary, through: .interpreter(interp.interpreter))
     }
 
     /// The binfmt dispatch's outcome in one line.
@@ -298,23 +297,21 @@ public struct StatusProbe: Sendable {
         mounted: Bool, _ registered: [EntryStatus], _ canaryResults: [CanaryResult], servedFromOutside: Bool
     ) -> StatusReport.DispatchSummary {
         let enabledEntries = registered.filter(\.enabled).map(\.name)
-        if canary == nil { return .init(dispatch: "binfmt", outcome: "unchecked", summary: "no canary ran") }
+        if canary == nil { return .init(dispatch: "binfmt", outcome: "unchecked", basis: .noCanary) }
         if !mounted {
             return servedFromOutside
-                ? Self.summary("binfmt", canaryResults, through: "an entry of the host")
-                : .init(dispatch: "binfmt", outcome: "failed",
-                        summary: "binfmt_misc is not visible here and no entry took the canary")
+                ? Self.summary("binfmt", canaryResults, through: .hostEntry)
+                : .init(dispatch: "binfmt", outcome: "failed", basis: .noEntryTookIt)
         }
-        if enabledEntries.isEmpty {
-            return .init(dispatch: "binfmt", outcome: "none",
-                         summary: "no enabled entry: binfmt-dispatched binaries run through their PT_INTERP slot, as with the PT_INTERP dispatch")
-        }
-        return Self.summary("binfmt", canaryResults, through: enabledEntries.joined(separator: " and "))
+        if enabledEntries.isEmpty { return .init(dispatch: "binfmt", outcome: "none", basis: .noEnabledEntry) }
+        return Self.summary("binfmt", canaryResults, through: .entries(enabledEntries))
     }
 
     /// One dispatch's outcome from its canaries: for each user the worst of failed, explicit
     /// mode and native, users with the same outcome named together.
-    static func summary(_ dispatch: String, _ results: [CanaryResult], through: String) -> StatusReport.DispatchSummary {
+    static func summary(
+        _ dispatch: String, _ results: [CanaryResult], through: StatusReport.DispatchSummary.Route
+    ) -> StatusReport.DispatchSummary {
         enum Outcome: Int { case native, explicit, failed }
         var users: [UInt32] = []
         var worst: [UInt32: Outcome] = [:]
@@ -324,18 +321,11 @@ public struct StatusProbe: Sendable {
             let outcome: Outcome = !result.ok ? .failed : result.explicitMode ? .explicit : .native
             if outcome.rawValue >= (worst[user] ?? .native).rawValue { worst[user] = outcome }
         }
-        guard !users.isEmpty else {
-            return .init(dispatch: dispatch, outcome: "unchecked", summary: "no canary ran")
-        }
-        var parts: [String] = []
-        for (outcome, text) in [(Outcome.native, "native"),
-                                (.explicit, "the loader's explicit mode (/proc/self/exe names runbottle)"),
-                                (.failed, "failed")] {
-            let named = users.filter { worst[$0] == outcome }.map { "uid \($0)" }
-            if !named.isEmpty { parts.append("\(text) for \(named.joined(separator: " and "))") }
-        }
+        guard !users.isEmpty else { return .init(dispatch: dispatch, outcome: "unchecked", basis: .noCanary) }
+        func named(_ outcome: Outcome) -> [UInt32] { users.filter { worst[$0] == outcome } }
         let overall = worst.values.max { $0.rawValue < $1.rawValue } ?? .native
         return .init(dispatch: dispatch, outcome: ["native", "explicit", "failed"][overall.rawValue],
-                     summary: "through \(through): " + parts.joined(separator: "; "))
+                     basis: .canaries(through: through, native: named(.native), explicit: named(.explicit),
+                                      failed: named(.failed)))
     }
 }

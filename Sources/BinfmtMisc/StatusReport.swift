@@ -36,6 +36,7 @@ public struct StatusReport: Sendable, Codable {
         @NullIfAbsent public var mask: String? = nil
         /// What the magic and mask match, decoded.
         @NullIfAbsent public var matches: SealMatch? = nil
+        /// `matches` in words: binfmt-reg fills it in (the probe leaves it nil).
         @NullIfAbsent public var matchesSummary: String? = nil
         /// The registration line that produces this entry.
         @NullIfAbsent public var line: String? = nil
@@ -89,7 +90,41 @@ public struct StatusReport: Sendable, Codable {
         /// "failed", "none" (no entry here; binfmt-dispatched binaries use their PT_INTERP
         /// slot), or "unchecked" (no canary ran).
         public var outcome: String
-        public var summary: String
+        /// What the outcome rests on; nil in a report decoded from a document.
+        public var basis: Basis? = nil
+        /// `basis` in one line: binfmt-reg fills it in (the probe leaves it empty).
+        public var summary = ""
+
+        public init(dispatch: String, outcome: String, basis: Basis) {
+            self.dispatch = dispatch
+            self.outcome = outcome
+            self.basis = basis
+        }
+
+        private enum CodingKeys: String, CodingKey { case dispatch, outcome, summary }
+
+        public enum Basis: Sendable, Equatable {
+            /// status ran no canary.
+            case noCanary
+            /// The interpreter the slots name is missing (`present` false) or not executable.
+            case interpreterUnusable(String, present: Bool)
+            /// binfmt_misc is not visible here and no entry took the canary.
+            case noEntryTookIt
+            /// No enabled entry: binfmt-dispatched binaries run through their PT_INTERP slot.
+            case noEnabledEntry
+            /// The canaries ran `through` these; the users each outcome was the worst for.
+            case canaries(through: Route, native: [UInt32], explicit: [UInt32], failed: [UInt32])
+        }
+
+        /// What the canaries ran through.
+        public enum Route: Sendable, Equatable {
+            /// The interpreter the PT_INTERP slots name.
+            case interpreter(String)
+            /// An entry of the host (binfmt_misc not visible here).
+            case hostEntry
+            /// These entries.
+            case entries([String])
+        }
     }
 
     public var kernel: Kernel
@@ -136,7 +171,8 @@ public enum StatusFinding: Sendable, Equatable {
     case binfmtMiscDisabled(directory: String)
     case unreadable(BinfmtMiscError)
     case entryDisabled(directory: String, name: String)
-    case entryWrongMatch(directory: String, name: String, noteType: UInt32, matches: String?)
+    /// `matches`: what the entry's magic matches; nil when it is no ELF magic.
+    case entryWrongMatch(directory: String, name: String, noteType: UInt32, matches: SealMatch?)
     /// Without P or O runbottle cannot work at all; without C privileged programs lose privileges.
     case entryWithoutPO(directory: String, name: String, flags: RegistrationFlags)
     case entryWithoutC(directory: String, name: String, flags: RegistrationFlags)

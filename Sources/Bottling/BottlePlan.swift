@@ -120,7 +120,7 @@ struct BottlePlan {
                 try plan.checkKind(opened.image)
             } catch {
                 if case .foreign = error.reason {
-                    throw BottleError(program, "\(error.reason): name the root of its loader and libraries with --sysroot (/usr/aarch64-linux-gnu, an arm64 debootstrap root)", code: error.reason.code)
+                    throw BottleError(program, .needsSysroot(error.reason), code: error.reason.code)
                 }
                 throw BottleError(error)
             }

@@ -35,7 +35,7 @@ public enum Bottler {
     /// produced and checked; then new and changed files are renamed in, libraries before programs.
     public static func bottle(_ request: BottleRequest) throws(BottleError) -> BottleReport {
         if let problem = SealFormat.interpreterProblem(request.interpreter) {
-            throw BottleError(request.output, ELFError.Reason.badInterpreter(problem).description)
+            throw BottleError(request.output, .engine(.badInterpreter(problem)))
         }
         let plan = try BottlePlan.make(request)
         let unheld = CompiledPaths.unheld(in: plan)
@@ -82,7 +82,7 @@ public enum Bottler {
         // One syncfs makes every staged file durable before any of them is renamed into place:
         // the staged rewrites leave it to this (durability .byCaller).
         do { try RewriteTransaction.syncFileSystem(of: stage) } catch {
-            throw BottleError(stage, error.reason.description)
+            throw BottleError(stage, .engine(error.reason))
         }
 
         if !exists {
@@ -234,17 +234,17 @@ public enum Bottler {
                 let info = try DynamicInfo.read(file, try ELFImage.parse(file))
                 guard !(info.rpath.isEmpty && info.runpath.isEmpty) else { return nil }
                 return try RunPathEditor.apply(to: target, runPath: "$ORIGIN", durability: .byCaller)
-            } catch { throw BottleError(entry.source ?? target, error.reason.description, code: error.reason.code) }
+            } catch { throw BottleError(entry.source ?? target, .engine(error.reason), code: error.reason.code) }
         case .program(let loader, let runPath):
             try copyFile(entry.source ?? "", to: target)
+            // The run path edit and the seal: one rewrite of the staged copy.
             do throws(ELFError) {
-                let method = try RunPathEditor.apply(
-                    to: target, runPath: runPath, methods: RunPathMethod.beforeSeal, durability: .byCaller)
                 var options = sealing
                 options.loader = loader
-                try Sealer.seal(target, options).rewrite?.commit(durability: .byCaller)
+                let (method, change) = try Sealer.seal(target, runPath: runPath, options)
+                try change.rewrite?.commit(durability: .byCaller)
                 return method
-            } catch { throw BottleError(entry.source ?? target, error.reason.description, code: error.reason.code) }
+            } catch { throw BottleError(entry.source ?? target, .engine(error.reason), code: error.reason.code) }
         }
     }
 

@@ -3,10 +3,10 @@ import ELFEngine
 import FoundationEssentials
 import LinuxOS
 
-/// An error about one file or name while bottling: `<path>: <reason>`.
+/// An error about one file or name while bottling: the file and why (binfmt-reg words it).
 public struct BottleError: ProblemError, Sendable, Equatable {
     public var path: String
-    public var reason: String
+    public var reason: Reason
     /// The ELF engine's code when a file's error stopped the bottle, bottle-failed otherwise.
     public var code: ProblemCode
 
@@ -14,23 +14,32 @@ public struct BottleError: ProblemError, Sendable, Equatable {
     /// done (empty: looking at `path` itself), and the CLI words the error (BottleWords).
     public var system: OSError?
 
-    public init(_ path: String, _ reason: String, code: ProblemCode = .bottleFailed) {
+    public enum Reason: Sendable, Equatable {
+        /// The ELF engine's reason about the file.
+        case engine(ELFError.Reason)
+        /// A program of a kind this host cannot run (the engine's reason), given without --sysroot.
+        case needsSysroot(ELFError.Reason)
+        /// Bottling's own sentence about the file.
+        case stated(String)
+    }
+
+    public init(_ path: String, _ reason: Reason, code: ProblemCode = .bottleFailed) {
         self.path = path
         self.reason = reason
         self.code = code
     }
 
+    public init(_ path: String, _ reason: String, code: ProblemCode = .bottleFailed) {
+        self.init(path, .stated(reason), code: code)
+    }
+
     /// A system call failed on `path` while doing `what`.
     init(_ path: String, _ what: String, system: OSError) {
-        self.init(path, what)
+        self.init(path, .stated(what))
         self.system = system
     }
 
-    init(_ error: ELFError) { self.init(error.path, error.reason.description, code: error.reason.code) }
-
-    public var description: String { "\(path): \(reason)" }
-
-    public var problem: Problem { Problem(code, description, path: path) }
+    init(_ error: ELFError) { self.init(error.path, .engine(error.reason), code: error.reason.code) }
 }
 
 /// One library the loader mapped: the name it was asked for and the file it opened.

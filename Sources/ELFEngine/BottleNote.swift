@@ -41,12 +41,12 @@ public struct BottleNote: Sendable, Equatable {
     }
 
     /// Why a loader path cannot go in a note, or nil when it can.
-    public static func problem(withLoader loader: String) -> String? {
+    public static func problem(withLoader loader: String) -> ELFError.LoaderPathFault? {
         let bytes = Array(loader.utf8)
-        if bytes.isEmpty { return "empty" }
-        if bytes.first == UInt8(ascii: "/") { return "\(loader) is absolute; it must be relative to the binary's directory" }
-        if bytes.contains(0) { return "contains NUL" }
-        if bytes.count > SealFormat.loaderPathMax { return "longer than \(SealFormat.loaderPathMax) bytes" }
+        if bytes.isEmpty { return .empty }
+        if bytes.first == UInt8(ascii: "/") { return .absolute(loader) }
+        if bytes.contains(0) { return .containsNUL }
+        if bytes.count > SealFormat.loaderPathMax { return .tooLong(maximum: SealFormat.loaderPathMax) }
         return nil
     }
 

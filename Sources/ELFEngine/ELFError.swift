@@ -1,8 +1,8 @@
 // The engine's typed errors: every one names the file and says what failed and why.
 import SystemPackage
 
-/// An error about one file: `<path>: <reason>`.
-public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
+/// An error about one file: the file and what went wrong with it (binfmt-reg words it).
+public struct ELFError: Error, Sendable, Equatable {
     public var path: String
     public var reason: Reason
 
@@ -11,22 +11,21 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
         self.reason = reason
     }
 
-    public var description: String { "\(path): \(reason)" }
-
     /// What went wrong. The cases the CLI treats as "nothing to do" rather than failures are
     /// `notELF`, `notExecutable`, `staticExecutable`, `sharedLibrary` and `notSealed` (see
     /// `isSkip(explicit:)`).
-    public enum Reason: Sendable, Equatable, CustomStringConvertible {
+    public indirect enum Reason: Sendable, Equatable {
         /// A system call failed: what was being done, and errno.
         case system(String, Errno)
         case notRegularFile
         case notELF
         case truncated(String)
         case corrupt(String)
-        /// Class, byte order or machine this host cannot run.
-        case foreign(String)
-        /// Class, byte order or machine no runbottle is built for.
-        case noPort(String, supported: [String])
+        /// A kind of program this host cannot run; `host`: the kind it runs natively (nil:
+        /// none known).
+        case foreign(MachineKind, host: MachineKind?)
+        /// A kind of program no runbottle is built for; `supported`: the ports' names.
+        case noPort(MachineKind, supported: [String])
         case staticExecutable(String)
         /// A shared library; `hasInterpreter`: one with a PT_INTERP (libc.so.6), which
         /// --shared-libraries would seal.
@@ -36,9 +35,11 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
         case unsupportedLayout(String)
         case noteDoesNotFit(need: Int, have: Int)
         case loaderNotFound(basename: String, searched: [String])
-        case badLoaderPath(String)
+        case badLoaderPath(LoaderPathFault)
+        /// A loader named with --loader (`loader`, found at `resolved`) that cannot load the program.
+        case unusableLoader(loader: String, resolved: String, LoaderFault)
         /// A program interpreter (--interpreter) the PT_INTERP slot cannot name.
-        case badInterpreter(String)
+        case badInterpreter(InterpreterPathFault)
         case alreadySealed
         case notSealed
         /// A sealed layout whose note or PT_INTERP slot was destroyed (by strip or objcopy).
@@ -46,43 +47,44 @@ public struct ELFError: Error, CustomStringConvertible, Sendable, Equatable {
         case hardLinks(UInt64)
         case changedMeanwhile
         case verificationFailed(String)
+        /// The rewritten bytes do not parse (an internal error; the file is left untouched);
+        /// `runPathEdit`: they were a run path edit's.
+        case resultDoesNotParse(Reason, runPathEdit: Bool)
+    }
 
-        public var description: String {
-            switch self {
-            case .system(let what, let errno): return "\(what): \(errno)"
-            case .notRegularFile: return "not a regular file"
-            case .notELF: return "not an ELF file"
-            case .truncated(let what): return "truncated: \(what)"
-            case .corrupt(let what): return "corrupt ELF: \(what)"
-            case .foreign(let what): return "not for this machine: \(what)"
-            case .noPort(let what, let supported):
-                return "\(what): no runbottle runs this kind of program (runbottle is built for "
-                    + "64-bit \(supported.joined(separator: " and ")) programs only)"
-            case .staticExecutable(let what): return "statically linked (\(what))"
-            case .sharedLibrary(let hasInterpreter):
-                return hasInterpreter ? "a shared library with a PT_INTERP (seal it with --shared-libraries)" : "a shared library"
-            case .notExecutable(let what): return "not an executable (\(what))"
-            case .unsupportedLayout(let what): return "cannot seal this layout: \(what)"
-            case .noteDoesNotFit(let need, let have):
-                return "cannot seal: the BOTTLE note needs \(need) bytes after the ELF header, "
-                    + "the old program header table leaves \(have) (use a shorter loader path)"
-            case .loaderNotFound(let name, let searched):
-                return "no loader \(name) found (searched \(searched.joined(separator: ", "))); "
-                    + "name it with --loader"
-            case .badLoaderPath(let what): return "bad loader path: \(what)"
-            case .badInterpreter(let what): return "bad interpreter path: \(what)"
-            case .alreadySealed: return "already sealed"
-            case .notSealed: return "not sealed"
-            case .damagedSeal(let what):
-                return "sealed layout damaged (\(what)), as strip or objcopy leave it: "
-                    + "reseal from the unstripped file"
-            case .hardLinks(let count):
-                return "has \(count) hard links; replacing it would split them "
-                    + "(use --allow-hard-links to seal this name only)"
-            case .changedMeanwhile: return "changed while being rewritten; left as it is now"
-            case .verificationFailed(let what): return "internal error, file left untouched: \(what)"
-            }
-        }
+    /// Why a loader path cannot go in a BOTTLE note or a PT_INTERP slot.
+    public enum LoaderPathFault: Sendable, Equatable {
+        case empty
+        /// An absolute path: a note's loader is relative to the binary's directory.
+        case absolute(String)
+        case containsNUL
+        /// Longer than a note's loader path may be.
+        case tooLong(maximum: Int)
+        /// The bundled loader (as shown) is not a regular file.
+        case bundledNotRegularFile(String)
+        /// The loader's absolute path is `bytes` long, more than the PT_INTERP slot holds.
+        case tooLongForSlot(String, bytes: Int, maximum: Int)
+    }
+
+    /// Why a path cannot be the program interpreter a PT_INTERP slot names.
+    public enum InterpreterPathFault: Sendable, Equatable {
+        case empty
+        /// A relative path: the kernel would look it up from the working directory.
+        case relative(String)
+        case containsNUL
+        /// `bytes` long; the slot holds at most `maximum` (and a NUL).
+        case tooLong(bytes: Int, maximum: Int)
+    }
+
+    /// Why a named loader cannot load the program.
+    public enum LoaderFault: Sendable, Equatable {
+        case notAFile
+        /// The file is no ELF image it can parse, for this reason.
+        case notELF(Reason)
+        /// An ELF file, not a shared object (ET_DYN).
+        case notSharedObject
+        /// A loader of another kind than the program.
+        case otherKind(loader: MachineKind, program: MachineKind)
     }
 
     /// The one rule for what a command passes over rather than counts as a failure: a file that

@@ -7,7 +7,9 @@ public final class ELFFile {
     public let path: String
     public let fd: FileDescriptor
     public let status: FileStatus
-    public var size: UInt64 { UInt64(status.size) }
+    public var size: UInt64 { overlay?.size ?? UInt64(status.size) }
+    /// For a file as a rewrite would leave it: the rewrite's edits over the file's bytes.
+    private let overlay: Overlay?
 
     /// The most any single read may ask for: keeps peak memory bounded whatever the input.
     public static let maxRead = 1 << 20
@@ -32,6 +34,7 @@ public final class ELFFile {
         fd = opened
         status = st
         ownsDescriptor = true
+        overlay = nil
         guard st.kind == .regular else { throw ELFError(path, .notRegularFile) }
     }
 
@@ -40,7 +43,44 @@ public final class ELFFile {
         self.path = path
         self.fd = fd
         ownsDescriptor = false
+        overlay = nil
         do { status = try fd.status() } catch { throw ELFError(path, .system("fstat", error.errno)) }
+    }
+
+    /// The file `base` as a rewrite copying its first `copying` bytes, writing `edits` over them
+    /// and sizing the result `size` would leave it, read without writing anything: what a second
+    /// plan is made against when two edits go into one rewrite.
+    public init(_ base: ELFFile, copying: UInt64, edits: [SealPlan.Edit], size: UInt64) {
+        path = base.path
+        fd = base.fd
+        status = base.status
+        ownsDescriptor = false
+        overlay = Overlay(base: base, copying: min(copying, base.size), edits: edits, size: size)
+    }
+
+    /// Edits laid over the first `copying` bytes of `base` (kept open by holding it), zeros
+    /// after them, `size` bytes in all.
+    private struct Overlay {
+        var base: ELFFile
+        var copying: UInt64
+        var edits: [SealPlan.Edit]
+        var size: UInt64
+
+        /// Reads [offset, offset + buffer.count) as the rewrite would have written it.
+        func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(OSError) {
+            let end = offset + UInt64(buffer.count)
+            let copied = offset < copying ? Int(min(end, copying) - offset) : 0
+            if copied > 0 { try base.fd.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<copied]), at: offset) }
+            if copied < buffer.count { UnsafeMutableRawBufferPointer(rebasing: buffer[copied...]).initializeMemory(as: UInt8.self, repeating: 0) }
+            for edit in edits {
+                let editEnd = edit.offset + UInt64(edit.bytes.count)
+                guard edit.offset < end, editEnd > offset else { continue }
+                let from = max(edit.offset, offset), to = min(editEnd, end)
+                for position in from..<to {
+                    buffer[Int(position - offset)] = edit.bytes[Int(position - edit.offset)]
+                }
+            }
+        }
     }
 
     deinit { if ownsDescriptor { try? fd.close() } }
@@ -54,7 +94,13 @@ public final class ELFFile {
         guard !overflow, end <= size else {
             throw ELFError(path, .truncated("\(what) (bytes \(offset)..<\(overflow ? "overflow" : String(end)) of \(size))"))
         }
-        do { return try fd.readExactly(count, at: offset) } catch {
+        do {
+            guard let overlay else { return try fd.readExactly(count, at: offset) }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
+            defer { buffer.deallocate() }
+            try overlay.read(into: buffer, at: offset)
+            return Array(buffer)
+        } catch {
             throw readError(error, what)
         }
     }
@@ -106,7 +152,10 @@ extension ELFFile {
         guard let end = checkedAdd(offset, UInt64(count)), end <= size, end <= UInt64(Int64.max) else {
             throw ELFError(path, .truncated("contents (bytes \(offset)..<\(offset &+ UInt64(count)) of \(size))"))
         }
-        do { try fd.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<count]), at: offset) } catch {
+        let target = UnsafeMutableRawBufferPointer(rebasing: buffer[..<count])
+        do {
+            if let overlay { try overlay.read(into: target, at: offset) } else { try fd.readExactly(into: target, at: offset) }
+        } catch {
             throw readError(error, "contents")
         }
     }

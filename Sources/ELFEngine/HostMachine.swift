@@ -2,7 +2,7 @@
 // accepts, whatever the host), and which this host runs natively (what bottle needs).
 
 /// One kind of executable: the three fields a binfmt_misc magic matches besides the note.
-public struct MachineKind: Sendable, Hashable, CustomStringConvertible {
+public struct MachineKind: Sendable, Hashable {
     public var elfClass: ELFClass
     public var byteOrder: ByteOrder
     public var machine: UInt16
@@ -11,10 +11,6 @@ public struct MachineKind: Sendable, Hashable, CustomStringConvertible {
         self.elfClass = elfClass
         self.byteOrder = byteOrder
         self.machine = machine
-    }
-
-    public var description: String {
-        "\(ELF.machineName(machine)) \(elfClass == .elf64 ? "64" : "32")-bit \(byteOrder.name)"
     }
 }
 
@@ -55,7 +51,7 @@ public enum HostMachine {
     public static func checkPort(_ image: ELFImage) throws(ELFError) {
         let kind = kind(of: image)
         guard ports.contains(where: { $0.kind == kind }) else {
-            throw ELFError(image.path, .noPort("\(kind)", supported: ports.map(\.name)))
+            throw ELFError(image.path, .noPort(kind, supported: ports.map(\.name)))
         }
     }
 
@@ -65,8 +61,7 @@ public enum HostMachine {
         try checkPort(image)
         let kind = kind(of: image)
         guard nativeKinds.contains(kind) else {
-            let host = nativeKinds.first.map { "\($0)" } ?? "unknown"
-            throw ELFError(image.path, .foreign("\(kind), this host runs \(host)"))
+            throw ELFError(image.path, .foreign(kind, host: nativeKinds.first))
         }
     }
 }

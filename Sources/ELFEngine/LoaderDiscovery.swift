@@ -27,18 +27,18 @@ public enum LoaderDiscovery {
         if let problem = BottleNote.problem(withLoader: loader) { throw ELFError(binary, .badLoaderPath(problem)) }
         let absolute = resolve(loader, forBinaryAt: binary)
         guard isRegularFile(absolute) else {
-            throw ELFError(binary, .badLoaderPath("\(loader) (\(absolute)) is not a file"))
+            throw ELFError(binary, .unusableLoader(loader: loader, resolved: absolute, .notAFile))
         }
         let image: ELFImage
         do { image = try ELFImage.parse(try ELFFile(path: absolute)) } catch {
-            throw ELFError(binary, .badLoaderPath("\(loader) (\(absolute)) is not an ELF loader: \(error.reason)"))
+            throw ELFError(binary, .unusableLoader(loader: loader, resolved: absolute, .notELF(error.reason)))
         }
         guard image.header.e_type == ELF.ET_DYN else {
-            throw ELFError(binary, .badLoaderPath("\(loader) (\(absolute)) is not a loader: not a shared object (ET_DYN)"))
+            throw ELFError(binary, .unusableLoader(loader: loader, resolved: absolute, .notSharedObject))
         }
         let loaderKind = HostMachine.kind(of: image)
         guard loaderKind == kind else {
-            throw ELFError(binary, .badLoaderPath("\(loader) (\(absolute)) is for \(loaderKind), the program is \(kind)"))
+            throw ELFError(binary, .unusableLoader(loader: loader, resolved: absolute, .otherKind(loader: loaderKind, program: kind)))
         }
         return loader
     }

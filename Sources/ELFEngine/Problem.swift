@@ -60,7 +60,8 @@ extension ProblemCode {
     }
 }
 
-/// One problem: its code, the sentence binfmt-reg prints for it, and the file it concerns.
+/// One problem: its code, the sentence binfmt-reg prints for it, and the file it concerns. The
+/// libraries never make one: binfmt-reg words their errors and findings into these.
 public struct Problem: Sendable, Codable, Equatable {
     public var code: ProblemCode
     public var message: String
@@ -73,13 +74,14 @@ public struct Problem: Sendable, Codable, Equatable {
     }
 }
 
-/// An error that knows its problem code: every error type the libraries throw.
-public protocol ProblemError: Error, CustomStringConvertible {
-    var problem: Problem { get }
+/// An error that knows its problem code: every error type the libraries throw. Its words are
+/// binfmt-reg's.
+public protocol ProblemError: Error {
+    var code: ProblemCode { get }
 }
 
 extension ELFError: ProblemError {
-    public var problem: Problem { Problem(reason.code, description, path: path) }
+    public var code: ProblemCode { reason.code }
 }
 
 extension ELFError.Reason {
@@ -96,14 +98,14 @@ extension ELFError.Reason {
         case .notExecutable: return .notExecutable
         case .unsupportedLayout, .noteDoesNotFit: return .unsupportedLayout
         case .loaderNotFound: return .loaderNotFound
-        case .badLoaderPath: return .badLoaderPath
+        case .badLoaderPath, .unusableLoader: return .badLoaderPath
         case .badInterpreter: return .badInterpreter
         case .alreadySealed: return .alreadySealed
         case .notSealed: return .notSealed
         case .damagedSeal: return .damagedSeal
         case .hardLinks: return .hardLinks
         case .changedMeanwhile: return .changedMeanwhile
-        case .verificationFailed: return .verificationFailed
+        case .verificationFailed, .resultDoesNotParse: return .verificationFailed
         }
     }
 }

@@ -84,14 +84,14 @@ public enum Relocation {
             throw ELFError(path, .system("bundled loader \(shown)", error.errno))
         }
         guard st.kind == .regular else {
-            throw ELFError(path, .badLoaderPath("bundled loader \(shown) is not a regular file"))
+            throw ELFError(path, .badLoaderPath(.bundledNotRegularFile(shown)))
         }
         let directory = try Sealer.realPath(FileSystem.parent(of: candidate))
         let name = candidate.split(separator: "/").last.map(String.init) ?? candidate
         let absolute = (directory == "/" ? "" : directory) + "/" + name
         guard absolute.utf8.count <= SealFormat.loaderPathMax else {
             throw ELFError(path, .badLoaderPath(
-                "\(absolute) is \(absolute.utf8.count) bytes, more than the slot's \(SealFormat.loaderPathMax)"))
+                .tooLongForSlot(absolute, bytes: absolute.utf8.count, maximum: SealFormat.loaderPathMax)))
         }
         return absolute
     }

@@ -305,7 +305,7 @@ public enum RunPathEditor {
             image = try ELFImage.parse(written)
             table = try DynamicTable.read(written, image)
             info = try DynamicInfo.read(written, image)
-        } catch { throw fail("the result does not parse: \(error.reason)") }
+        } catch { throw ELFError(original.path, .resultDoesNotParse(error.reason, runPathEdit: true)) }
         guard info.rpath == runPath.split(separator: ":").map(String.init), info.runpath.isEmpty else {
             throw fail("DT_RPATH \(info.rpath), DT_RUNPATH \(info.runpath)")
         }

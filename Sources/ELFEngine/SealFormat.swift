@@ -53,14 +53,12 @@ public enum SealFormat {
     /// Why `path` cannot be the program interpreter a slot names, or nil when it can: the kernel
     /// needs an absolute path (a relative one would be looked up from whatever the working
     /// directory is) that fits the slot with a NUL after it.
-    public static func interpreterProblem(_ path: String) -> String? {
+    public static func interpreterProblem(_ path: String) -> ELFError.InterpreterPathFault? {
         let bytes = Array(path.utf8)
-        if bytes.isEmpty { return "empty" }
-        if bytes.first != UInt8(ascii: "/") { return "\(path) is relative; the kernel needs an absolute path" }
-        if bytes.contains(0) { return "contains NUL" }
-        if bytes.count >= interpSlotSize {
-            return "\(bytes.count) bytes; the PT_INTERP slot holds at most \(interpSlotSize - 1)"
-        }
+        if bytes.isEmpty { return .empty }
+        if bytes.first != UInt8(ascii: "/") { return .relative(path) }
+        if bytes.contains(0) { return .containsNUL }
+        if bytes.count >= interpSlotSize { return .tooLong(bytes: bytes.count, maximum: interpSlotSize - 1) }
         return nil
     }
 }

@@ -55,7 +55,7 @@ public struct SealUpdate: Sendable, Equatable {
         func fail(_ what: String) -> ELFError { ELFError(original.path, .verificationFailed(what)) }
         guard written.size == originalFile.size else { throw fail("size \(written.size), was \(originalFile.size)") }
         let image: ELFImage
-        do { image = try ELFImage.parse(written) } catch { throw fail("the result does not parse: \(error.reason)") }
+        do { image = try ELFImage.parse(written) } catch { throw ELFError(original.path, .resultDoesNotParse(error.reason, runPathEdit: false)) }
         guard image.headerBytes == original.headerBytes, image.tableBytes == original.tableBytes else {
             throw fail("the ELF header or program header table changed")
         }

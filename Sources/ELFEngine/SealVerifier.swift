@@ -7,7 +7,7 @@ public enum SealVerifier {
         func fail(_ what: String) -> ELFError { ELFError(original.path, .verificationFailed(what)) }
         guard written.size == plan.newFileSize else { throw fail("size \(written.size), planned \(plan.newFileSize)") }
         let image: ELFImage
-        do { image = try ELFImage.parse(written) } catch { throw fail("the result does not parse: \(error.reason)") }
+        do { image = try ELFImage.parse(written) } catch { throw ELFError(original.path, .resultDoesNotParse(error.reason, runPathEdit: false)) }
         let ehsize = Int(original.header.e_ehsize)
 
         // Header: only e_phoff and e_phnum differ.

@@ -97,6 +97,42 @@ public enum Sealer {
             throw ELFError(path, .badInterpreter(problem))
         }
         let (file, image, real) = try open(path)
+        return try seal(path, file, image, real, options)
+    }
+
+    /// Sets DT_RPATH of the file at `path` to `runPath` (by one of `methods`) and seals it with
+    /// `options`, planned as one rewrite: one copy, both edits, both verifications, one commit
+    /// (bottling's programs). The seal is planned against the file as the run path edit leaves
+    /// it. Returns how the run path is set and the change; writes nothing.
+    public static func seal(
+        _ path: String, runPath: String, methods: Set<RunPathMethod> = RunPathMethod.beforeSeal,
+        _ options: SealOptions
+    ) throws(ELFError) -> (runPath: RunPathMethod, change: PreparedChange) {
+        if let problem = SealFormat.interpreterProblem(options.interpreter) {
+            throw ELFError(path, .badInterpreter(problem))
+        }
+        let (file, image, real) = try open(path)
+        let edit = try RunPathEditor.plan(file, image, runPath: runPath, methods: methods)
+        if edit.method == .unchanged { return (.unchanged, try seal(path, file, image, real, options)) }
+        let before = try DynamicTable.read(file, image)
+        let editedSize = max(edit.newFileSize, image.fileSize)
+        let edited = ELFFile(file, copying: image.fileSize, edits: edit.edits, size: editedSize)
+        var change = try seal(path, edited, try ELFImage.parse(edited), real, options)
+        let sealing = change.rewrite
+        change.rewrite = Rewrite(
+            path: path, target: real, original: file, copying: image.fileSize,
+            edits: edit.edits + (sealing?.edits ?? []), size: max(sealing?.size ?? editedSize, editedSize)
+        ) { written throws(ELFError) in
+            try sealing?.verify(written)
+            try RunPathEditor.verify(written, original: file, before: before, runPath: runPath)
+        }
+        return (edit.method, change)
+    }
+
+    /// `seal` of the opened file: `file` may be one as a rewrite would leave it.
+    static func seal(
+        _ path: String, _ file: ELFFile, _ image: ELFImage, _ real: String, _ options: SealOptions
+    ) throws(ELFError) -> PreparedChange {
         let state = try SealedState.read(file, image)
         switch state.status {
         case .sealed:

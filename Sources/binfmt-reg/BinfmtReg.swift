@@ -1,5 +1,6 @@
 // binfmt-reg: seal bottle binaries and manage the binfmt_misc entry that runs them.
 import ArgumentParser
+import ELFEngine
 import LinuxOS
 import SystemPackage
 
@@ -29,6 +30,11 @@ struct BinfmtReg: ParsableCommand {
             var command = try parseAsRoot(arguments)
             if let quiet = command as? QuietCommand, quiet.quietOption.quiet { Self.silence() }
             try command.run()
+        } catch let error as ProblemError {
+            // The libraries' errors carry no words of their own: ArgumentParser would print
+            // their structure.
+            Output.errorLine("binfmt-reg: " + Problem(for: error).message)
+            ProcessExit.normally(1)
         } catch {
             let code = exitCode(for: error)
             // Help and version go to stdout as ArgumentParser prints them.

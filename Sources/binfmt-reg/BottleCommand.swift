@@ -102,8 +102,7 @@ struct BottleCommand: ParsableCommand, QuietCommand {
                 dispatch: dispatch.dispatch, interpreter: dispatch.interpreter)
             request.sysroot = sysroot.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
             if rootfs { request.runbottle = RunbottleImage.bytes }
-            let report: BottleReport
-            do throws(BottleError) { report = try Bottler.bottle(request) } catch { throw error.worded }
+            let report = try Bottler.bottle(request)
             let outcome = Outcome(
                 directory: report.directory,
                 changes: report.changes.map { .init(path: $0.path, action: $0.action.rawValue, runPath: $0.runPath?.rawValue) },

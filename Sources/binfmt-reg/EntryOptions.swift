@@ -38,7 +38,7 @@ struct EntryOptions: ParsableArguments {
     /// A name, flag letters or interpreter path no entry can have is a usage error (64), found
     /// before anything is read or written.
     func validate() throws {
-        do { _ = try plan() } catch let error as RegistrationError { throw ValidationError("\(error)") }
+        do { _ = try plan() } catch let error as RegistrationError { throw ValidationError(error.message) }
     }
 
     /// The plan these options describe.
@@ -47,7 +47,7 @@ struct EntryOptions: ParsableArguments {
         plan.name = name
         if let interpreter { plan.interpreter = interpreter }
         guard let letters = RegistrationFlags(letters: flags) else {
-            throw RegistrationError.invalid("unknown flag in \"\(flags)\" (known: P, O, C, F)")
+            throw RegistrationError.unknownFlag(flags)
         }
         plan.flags = letters
         plan.privilegedEntry = !noPrivilegedEntry
@@ -64,7 +64,7 @@ struct NameOption: ParsableArguments {
     var name = EntryPlan.defaultName
 
     func validate() throws {
-        do { _ = try plan() } catch let error as RegistrationError { throw ValidationError("\(error)") }
+        do { _ = try plan() } catch let error as RegistrationError { throw ValidationError(error.message) }
     }
 
     /// The default plan under that name (the entries it names, runbottle's path).

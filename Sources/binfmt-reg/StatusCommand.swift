@@ -2,6 +2,7 @@
 // file, conflicting entries) and proven with a sealed canary; exit status 0 only when all is well.
 import ArgumentParser
 import BinfmtMisc
+import ELFEngine
 import RunbottleImage
 
 struct StatusCommand: ParsableCommand, QuietCommand {
@@ -22,9 +23,9 @@ struct StatusCommand: ParsableCommand, QuietCommand {
     func run() throws {
         // NameOption.validate has checked the name: a plan error here is a usage error.
         var installer: Installer
-        do { installer = Installer(plan: try entry.plan()) } catch { throw ValidationError("\(error)") }
+        do { installer = Installer(plan: try entry.plan()) } catch { throw ValidationError(Problem(for: error).message) }
         installer.persist = !noPersist && installer.recordedPersistence() != false
-        let report = Self.probe(installer)
+        let report = Self.probe(installer).worded
         if !jsonOption.json { print(Self.render(report), terminator: "") }
         try CommandEnd(command: "status", json: jsonOption.json).finish(WordedStatus(report: report), problems: report.problems.map(\.problem))
     }
@@ -52,7 +53,7 @@ struct StatusCommand: ParsableCommand, QuietCommand {
             } else {
                 line("binfmt_misc is not visible here; a sealed canary (binfmt dispatch) reached no entry\(user): \(verdict)")
             }
-            for check in canary.checks where !check.ok { line("  \(check.name): \(check.detail ?? "failed")") }
+            for check in canary.checks where !check.ok { line("  \(check.name): \(check.words)") }
         }
         let k = report.kernel
         line("kernel: Linux \(k.release) \(k.machine); CAP_CHECKPOINT_RESTORE \(k.checkpointRestore ? "available" : "missing (Linux < 5.9)")")

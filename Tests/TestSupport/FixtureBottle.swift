@@ -111,3 +111,10 @@ public enum SealedStateProbe {
 
 /// What ends seal's summary line by default.
 public let interpDispatch = " (PT_INTERP dispatch through /usr/libexec/runbottle)\n"
+
+/// Every text an error's reason carries, however deeply nested: what binfmt-reg words into
+/// one line of its message.
+public func texts(in value: Any) -> [String] {
+    if let text = value as? String { return [text] }
+    return Mirror(reflecting: value).children.flatMap { texts(in: $0.value) }
+}

@@ -1,5 +1,5 @@
-// What bottle found and why it failed, in words: the notice for each compiled-in path the bottle
-// does not hold, and the system errors that stopped it.
+// What bottle found, in words: its errors (the system errors that stopped it among them), and the
+// notice for each compiled-in path the bottle does not hold.
 import Bottling
 import ELFEngine
 
@@ -14,17 +14,24 @@ extension CompiledPath {
 }
 
 extension BottleError {
-    /// The error as binfmt-reg reports it: a system call's error after what was being done
-    /// (strerror's words), or alone and in lower case when the file itself could not be looked at.
-    var worded: WordedProblem {
-        guard let system else { return WordedProblem(problem: problem) }
-        let why = reason.isEmpty ? system.description.lowercased() : "\(reason): \(system)"
-        return WordedProblem(problem: Problem(code, "\(path): \(why)", path: path))
+    /// `<path>: <reason>`; a system call's error after what was being done (strerror's words),
+    /// or alone and in lower case when the file itself could not be looked at.
+    var message: String {
+        let words = reason.words
+        guard let system else { return "\(path): \(words)" }
+        return words.isEmpty ? "\(path): \(system.description.lowercased())" : "\(path): \(words): \(system)"
     }
+
+    var problem: Problem { Problem(code, message, path: path) }
 }
 
-/// A problem whose message the CLI worded, thrown on to the command's end.
-struct WordedProblem: ProblemError {
-    var problem: Problem
-    var description: String { problem.message }
+extension BottleError.Reason {
+    var words: String {
+        switch self {
+        case .engine(let reason): return reason.message
+        case .needsSysroot(let reason):
+            return "\(reason.message): name the root of its loader and libraries with --sysroot (/usr/aarch64-linux-gnu, an arm64 debootstrap root)"
+        case .stated(let sentence): return sentence
+        }
+    }
 }

@@ -17,7 +17,7 @@ struct DispatchOptions: ParsableArguments {
 
     func validate() throws {
         if let problem = SealFormat.interpreterProblem(interpreter) {
-            throw ValidationError("--interpreter: \(problem)")
+            throw ValidationError("--interpreter: \(problem.words)")
         }
     }
 

@@ -112,10 +112,10 @@ struct FileRun {
             progress.clear()
             summary.skipped += 1
             summary.files.append(FileResult(path: operand.path, outcome: .skipped, code: error.reason.code))
-            if !json { Output.notice("binfmt-reg: \(operand.path): skipped: \(error.reason)") }
+            if !json { Output.notice("binfmt-reg: \(operand.path): skipped: \(error.reason.message)") }
         case .failure(let error):
             progress.clear()
-            let problem = Problem(error.reason.code, "\(operand.path): \(error.reason)", path: operand.path)
+            let problem = Problem(error.reason.code, "\(operand.path): \(error.reason.message)", path: operand.path)
             report("binfmt-reg: \(problem.message)")
             summary.fail(problem, path: operand.path)
         }

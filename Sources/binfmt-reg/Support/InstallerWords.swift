@@ -20,7 +20,7 @@ extension InstallerChange {
         case .entryReenabled(let name):
             return "\(name): already installed; was disabled, enabled it"
         case .entryReplaced(let name, let differences):
-            return "\(name): replaced: " + differences.joined(separator: "; ")
+            return "\(name): replaced: " + differences.map(\.words).joined(separator: "; ")
         case .entryReopened(let name):
             return "\(name): re-registered so that the kernel opens the new interpreter (F)"
         case .entryReregistered(let name):

@@ -49,7 +49,7 @@ struct CommandEnd {
         } catch let error as ExitCode {
             throw error
         } catch {
-            let problem = (error as? ProblemError)?.problem ?? Problem(.operationFailed, "\(error)")
+            let problem = Problem(for: error)
             if !json { Output.errorLine("binfmt-reg: \(problem.message)") }
             outcome = (failed, [problem])
         }

@@ -12,11 +12,11 @@ extension StatusFinding {
         case .binfmtMiscDisabled(let directory):
             return "binfmt_misc is disabled globally (\(directory)/status says disabled)"
         case .unreadable(let error):
-            return error.description
+            return error.message
         case .entryDisabled(_, let name):
             return "\(name) is disabled (binfmt-reg enable)"
         case .entryWrongMatch(_, let name, let noteType, let matches):
-            return "\(name) does not match BOTTLE note type \(noteType): \(matches ?? "not an ELF magic")"
+            return "\(name) does not match BOTTLE note type \(noteType): \(matches?.words ?? "not an ELF magic")"
         case .entryWithoutPO(_, let name, let flags):
             return "\(name) has flags \(flags); runbottle needs P and O"
         case .entryWithoutC(_, let name, let flags):
@@ -50,7 +50,7 @@ extension StatusFinding {
 
     /// The canary's failed checks, as "name: what it saw", one after another.
     private static func words(_ failed: [CanaryCheck]) -> String {
-        failed.map { "\($0.name): \($0.detail ?? "failed")" }.joined(separator: "; ")
+        failed.map { "\($0.name): \($0.words)" }.joined(separator: "; ")
     }
 }
 
@@ -73,15 +73,96 @@ extension StatusNotice {
     }
 }
 
-/// The status report as the JSON documents carry it: the report's keys, and its notices worded
-/// as `warnings`.
+extension StatusReport {
+    /// The report with its text fields filled in: what each entry's magic matches, what each
+    /// dispatch gives, what each failed canary check saw.
+    var worded: StatusReport {
+        var report = self
+        for index in report.entries.indices {
+            report.entries[index].matchesSummary = report.entries[index].matches?.words
+        }
+        for index in report.dispatches.indices {
+            report.dispatches[index].summary = report.dispatches[index].basis?.words ?? report.dispatches[index].summary
+        }
+        report.canary = report.canary.map(\.worded)
+        report.interpDispatch.canary = report.interpDispatch.canary.map(\.worded)
+        return report
+    }
+}
+
+extension CanaryResult {
+    /// Each failed check's `detail` filled in.
+    var worded: CanaryResult {
+        var result = self
+        for index in result.checks.indices where result.checks[index].failure != nil {
+            result.checks[index].detail = result.checks[index].failure?.detail
+        }
+        return result
+    }
+}
+
+extension SealMatch {
+    /// One line: "ELFCLASS64 little-endian x86_64 (e_machine 62), BOTTLE note type 1 (ordinary)".
+    var words: String {
+        var parts: [String] = []
+        parts.append(elfClass.map { "ELFCLASS\($0)" } ?? "any ELF class")
+        parts.append(bigEndian.map { $0 ? "big-endian" : "little-endian" } ?? "any byte order")
+        if let machine {
+            let name = HostArchitecture.known.first { $0.machine == machine }?.name
+            parts.append(name.map { "\($0) (e_machine \(machine))" } ?? "e_machine \(machine)")
+        } else {
+            parts.append("any e_machine")
+        }
+        var text = parts.joined(separator: " ")
+        if bottleNote {
+            switch noteType.flatMap(SealFormat.NoteType.init(rawValue:)) {
+            case .ordinary?: text += ", BOTTLE note type 1 (ordinary)"
+            case .privileged?: text += ", BOTTLE note type 2 (privileged)"
+            case .interp?: text += ", BOTTLE note type 3 (PT_INTERP dispatch: no entry should match it)"
+            case nil: text += noteType.map { ", BOTTLE note type \($0) (unknown)" } ?? ", any BOTTLE note"
+            }
+        } else {
+            text += ", not a BOTTLE note"
+        }
+        return text
+    }
+}
+
+extension StatusReport.DispatchSummary.Basis {
+    /// What a dispatch gives, in one line.
+    var words: String {
+        switch self {
+        case .noCanary: return "no canary ran"
+        case .interpreterUnusable(let path, let present): return "\(path) is \(present ? "not executable" : "missing") here"
+        case .noEntryTookIt: return "binfmt_misc is not visible here and no entry took the canary"
+        case .noEnabledEntry:
+            return "no enabled entry: binfmt-dispatched binaries run through their PT_INTERP slot, as with the PT_INTERP dispatch"
+        case .canaries(let through, let native, let explicit, let failed):
+            let route = switch through {
+            case .interpreter(let path): path
+            case .hostEntry: "an entry of the host"
+            case .entries(let names): names.joined(separator: " and ")
+            }
+            var parts: [String] = []
+            for (text, users) in [("native", native),
+                                  ("the loader's explicit mode (/proc/self/exe names runbottle)", explicit),
+                                  ("failed", failed)] where !users.isEmpty {
+                parts.append("\(text) for \(users.map { "uid \($0)" }.joined(separator: " and "))")
+            }
+            return "through \(route): " + parts.joined(separator: "; ")
+        }
+    }
+}
+
+/// The status report as the JSON documents carry it: the report's keys, worded, and its notices
+/// worded as `warnings`.
 struct WordedStatus: Encodable {
     var report: StatusReport
 
     private enum Key: String, CodingKey { case warnings }
 
     func encode(to encoder: Encoder) throws {
-        try report.encode(to: encoder)
+        try report.worded.encode(to: encoder)
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(report.notices.map(\.message), forKey: .warnings)
     }

@@ -16,7 +16,7 @@ func expectRefused(
     } catch {
         #expect(error.path == path, sourceLocation: sourceLocation)
         #expect(matches(error.reason), "unexpected reason: \(error.reason)", sourceLocation: sourceLocation)
-        #expect(!error.description.contains("\n"), sourceLocation: sourceLocation)
+        #expect(!texts(in: error.reason).contains { $0.contains("\n") }, sourceLocation: sourceLocation)
     }
     #expect(try bytes(path) == before, "the file changed", sourceLocation: sourceLocation)
     let leftovers = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)
@@ -34,7 +34,8 @@ func expectRefused(
     let library = try bottle.compile("libx.so", ["-shared", "-fPIC"], source: "int x(void) { return 1; }\n")
     // No PT_INTERP: --shared-libraries would not seal it either, so no hint says it would.
     try expectRefused(library) { $0 == .sharedLibrary(hasInterpreter: false) }
-    #expect(ELFError.Reason.sharedLibrary(hasInterpreter: false).description == "a shared library")
+    let skipped = try run([try BuiltTools.binfmtReg(), "seal", library])
+    #expect(skipped.status == 0 && skipped.stderr == "binfmt-reg: \(library): skipped: a shared library\n", "\(skipped)")
     for path in [staticProgram, library] {
         #expect((try? Sealer.seal(path)).map { _ in false } ?? true)
     }
@@ -49,8 +50,9 @@ func expectRefused(
     let libc = bottle.bin + "/libc.so.6"
     try expectSuccess(run(["cp", "-L", "/lib/x86_64-linux-gnu/libc.so.6", libc]))
     try expectRefused(libc) { $0 == .sharedLibrary(hasInterpreter: true) }
-    #expect(ELFError.Reason.sharedLibrary(hasInterpreter: true).description
-            == "a shared library with a PT_INTERP (seal it with --shared-libraries)")
+    let skipped = try run([try BuiltTools.binfmtReg(), "seal", libc])
+    #expect(skipped.stderr == "binfmt-reg: \(libc): skipped: a shared library with a PT_INTERP (seal it with --shared-libraries)\n",
+            "\(skipped)")
     // Run natively through the system's loader, which the slot names here.
     let change = try sealNow(libc, SealOptions(sharedLibraries: true, interpreter: "/lib64/ld-linux-x86-64.so.2"))
     guard case .sealed = change.outcome else { Issue.record("not sealed"); return }
@@ -148,7 +150,15 @@ func expectRefused(
     // --loader overrides; an absolute or missing one is refused.
     let chosen = try bottle.compile("chosen", Build.pie64.flags)
     try expectRefused(chosen, SealOptions(loader: "/lib64/" + loaderName)) { if case .badLoaderPath = $0 { return true }; return false }
-    try expectRefused(chosen, SealOptions(loader: "../nowhere/ld.so")) { if case .badLoaderPath = $0 { return true }; return false }
+    try expectRefused(chosen, SealOptions(loader: "../nowhere/ld.so")) {
+        if case .unusableLoader("../nowhere/ld.so", _, .notAFile) = $0 { return true }; return false
+    }
+    // binfmt-reg words both refusals.
+    let absolute = try run([try BuiltTools.binfmtReg(), "seal", "--loader", "/lib64/" + loaderName, chosen])
+    #expect(absolute.status == 1 && absolute.stderr == "binfmt-reg: \(chosen): bad loader path: /lib64/\(loaderName) is absolute; it must be relative to the binary's directory\n", "\(absolute)")
+    let missing = try run([try BuiltTools.binfmtReg(), "seal", "--loader", "../nowhere/ld.so", chosen])
+    #expect(missing.status == 1 && missing.stderr.hasPrefix("binfmt-reg: \(chosen): bad loader path: ../nowhere/ld.so (/")
+            && missing.stderr.hasSuffix("/nowhere/ld.so) is not a file\n"), "\(missing)")
     guard case .sealed(let c, _) = try sealNow(chosen, SealOptions(loader: "../lib64/" + loaderName)).outcome else {
         Issue.record("not sealed"); return
     }
@@ -167,15 +177,18 @@ func expectRefused(
     let bottle = try FixtureBottle("interpreter")
     defer { bottle.remove() }
     let program = try bottle.compile("hello", Build.pie64.flags)
-    for bad in ["usr/libexec/runbottle", "./runbottle", "", "/" + String(repeating: "r", count: 4095), "/usr/\u{0}x"] {
-        try expectRefused(program, SealOptions(interpreter: bad)) {
-            if case .badInterpreter = $0 { return true }; return false
-        }
+    let refusals: [(String, ELFError.InterpreterPathFault)] = [
+        ("usr/libexec/runbottle", .relative("usr/libexec/runbottle")), ("./runbottle", .relative("./runbottle")),
+        ("", .empty), ("/" + String(repeating: "r", count: 4095), .tooLong(bytes: 4096, maximum: 4095)),
+        ("/usr/\u{0}x", .containsNUL),
+    ]
+    for (bad, fault) in refusals {
+        try expectRefused(program, SealOptions(interpreter: bad)) { $0 == .badInterpreter(fault) }
     }
     // Also for a sealed file, which would otherwise be updated.
     try sealNow(program)
     try expectRefused(program, SealOptions(dispatch: .binfmt, interpreter: "runbottle")) {
-        $0 == .badInterpreter("runbottle is relative; the kernel needs an absolute path")
+        $0 == .badInterpreter(.relative("runbottle"))
     }
     // The longest the slot holds, 4095 bytes and its NUL, is taken.
     let longest = "/" + String(repeating: "r", count: 4094)

@@ -143,7 +143,7 @@ func aThirtyTwoBitProgramIsRefused(_ build: Build) throws {
         try Sealer.seal(program)
     } throws: { error in
         guard let error = error as? ELFError, case .noPort(let kind, let supported) = error.reason else { return false }
-        return kind == "i386 32-bit little-endian" && supported == ["x86_64", "aarch64"]
+        return kind == MachineKind(.elf32, .little, ELF.EM_386) && supported == ["x86_64", "aarch64"]
     }
     #expect(try bytes(program) == original)
     let cli = try run([try BuiltTools.binfmtReg(), "seal", program])

@@ -24,7 +24,7 @@ import TestSupport
             try SealVerifier.verify(try ELFFile(path: path), plan: plan, original: originalImage, originalFile: originalFile)
             return nil
         } catch {
-            guard case .verificationFailed(let why) = error.reason else { return "\(error)" }
+            guard case .verificationFailed(let why) = error.reason else { return String(describing: error) }
             return why
         }
     }
@@ -80,7 +80,7 @@ import TestSupport
             try update.verify(try ELFFile(path: path), original: originalImage, originalFile: originalFile)
             return nil
         } catch {
-            guard case .verificationFailed(let why) = error.reason else { return "\(error)" }
+            guard case .verificationFailed(let why) = error.reason else { return String(describing: error) }
             return why
         }
     }
