@@ -62,10 +62,23 @@ struct BottleEntry: Equatable {
     var kind: Kind
     /// The real path of the file it is made from (nil for links and directories).
     var source: String?
-    /// Why it is in the bottle, for messages: the program that needs it, or the option.
-    var reason: String
+    /// Why it is in the bottle: the program that needs it, or the option.
+    var purpose: Purpose
     /// For a file of an --include tree: the tree's path in the bottle.
     var tree: String? = nil
+
+    /// What the entry is and why, for an error naming two of them.
+    var claim: BottleError.Claim {
+        let kind: BottleError.Claim.Kind = switch self.kind {
+        case .symlink(let target): .link(target: target)
+        case .directory, .temporaryDirectory: .directory
+        case .runbottle: .builtInRunbottle
+        case .program: .program
+        case .library: .library
+        case .file: .file
+        }
+        return BottleError.Claim(kind: kind, source: source, purpose: purpose)
+    }
 }
 
 /// The plan for one bottle: its entries, keyed by path, in the order they are produced.
@@ -88,28 +101,17 @@ struct BottlePlan {
                 if entry.kind == .library { entries[at] = entry }
                 return
             }
-            throw BottleError(entry.path, "two different files for one name: \(describe(existing)) and \(describe(entry))")
+            throw BottleError(entry.path, .twoFiles(existing.claim, entry.claim))
         }
         index[entry.path] = entries.count
         entries.append(entry)
-    }
-
-    private func describe(_ entry: BottleEntry) -> String {
-        switch entry.kind {
-        case .symlink(let target): return "a link to \(target) (\(entry.reason))"
-        case .directory, .temporaryDirectory: return "a directory (\(entry.reason))"
-        case .runbottle: return "the runbottle built into binfmt-reg (\(entry.reason))"
-        case .program: return "the program \(entry.source ?? "?") (\(entry.reason))"
-        case .library: return "the library \(entry.source ?? "?") (\(entry.reason))"
-        case .file: return "the file \(entry.source ?? "?") (\(entry.reason))"
-        }
     }
 
     /// Plans the bottle for `request`: programs and their loaders and libraries, then includes.
     static func make(_ request: BottleRequest) throws(BottleError) -> BottlePlan {
         var plan = BottlePlan()
         plan.sysroot = request.sysroot
-        guard !request.programs.isEmpty else { throw BottleError(request.output, "no program to bottle") }
+        guard !request.programs.isEmpty else { throw BottleError(request.output, .noProgram) }
         if request.runbottle != nil { try plan.addRootFileSystem(interpreter: request.interpreter) }
         for name in request.programs {
             let program = try locate(name)
@@ -127,19 +129,18 @@ struct BottlePlan {
             let state: SealedState
             do throws(ELFError) { state = try SealedState.read(opened.file, opened.image) } catch { throw BottleError(error) }
             guard state.status == .unsealed else {
-                throw BottleError(program, "already sealed: bottle the program it was sealed from", code: .alreadySealed)
+                throw BottleError(program, .alreadySealed)
             }
             // A copy would either lose the privilege silently or carry it to wherever the bottle
             // goes, with whoever can write there choosing its libraries: neither is packing.
             let status = opened.file.status
             if Sealer.isPrivileged(opened.file) {
-                let what = status.isSetUser ? "setuid" : status.isSetGroup ? "setgid" : "a file capability"
-                throw BottleError(program, "has \(what): bottle refuses privileged programs (seal the installed program in place with binfmt-reg seal, which keeps it)")
+                throw BottleError(program, .privileged(status.isSetUser ? .setUser : status.isSetGroup ? .setGroup : .capability))
             }
             guard let interpreter = opened.image.interpreter else {
                 if opened.image.header.e_type == ELF.ET_DYN && opened.image.first(ELF.PT_DYNAMIC) != nil,
                    (try? DynamicInfo.read(opened.file, opened.image))?.isPIE == false {
-                    throw BottleError(program, "a shared library, not a program: bring it in with --lib or --include", code: .sharedLibrary)
+                    throw BottleError(program, .sharedLibrary)
                 }
                 // Statically linked (busybox-static, whose applets are links to it): nothing to
                 // load or seal, it runs wherever it is copied.
@@ -147,18 +148,18 @@ struct BottlePlan {
                 continue
             }
             let loaderName = String(interpreter.split(separator: "/").last ?? "")
-            guard !loaderName.isEmpty else { throw BottleError(program, "PT_INTERP names no file") }
+            guard !loaderName.isEmpty else { throw BottleError(program, .interpreterNamesNoFile) }
             let loaderReal = try realPath((request.sysroot ?? "") + interpreter)
-            try plan.add(BottleEntry(path: "lib/" + loaderName, kind: .file, source: loaderReal, reason: "loader of \(program)"))
+            try plan.add(BottleEntry(path: "lib/" + loaderName, kind: .file, source: loaderReal, purpose: .loader(of: program)))
             if let sysroot = request.sysroot {
                 let rpath = try SysrootResolver.programRPath(of: real, sysroot: sysroot)
                 var listed = try SysrootResolver.libraries(of: real, sysroot: sysroot)
                 for library in request.libraries {
-                    guard library.contains("/") else { throw BottleError(library, "with --sysroot, give --lib as a path") }
+                    guard library.contains("/") else { throw BottleError(library, .libraryNameNeedsPath(.sysroot)) }
                     listed.append(ListedLibrary(name: nil, path: library))
                     listed += try SysrootResolver.libraries(of: library, sysroot: sysroot, programRPath: rpath)
                 }
-                try plan.addLibraries(listed, reason: "needed by \(program)")
+                try plan.addLibraries(listed, purpose: .needed(by: program))
                 try plan.addProgram(program, real: real, loaderName: loaderName)
                 continue
             }
@@ -171,13 +172,13 @@ struct BottlePlan {
             if flavour == .musl {
                 for library in request.libraries {
                     guard library.contains("/") else {
-                        throw BottleError(library, "musl's loader has no preload in list mode: give --lib as a path")
+                        throw BottleError(library, .libraryNameNeedsPath(.musl))
                     }
                     listed.append(ListedLibrary(name: nil, path: library))
                     listed += try LoaderList.libraries(of: library, loader: interpreter, isProgram: false)
                 }
             }
-            try plan.addLibraries(listed, reason: "needed by \(program)")
+            try plan.addLibraries(listed, purpose: .needed(by: program))
             if plan.firstLoader == nil { plan.firstLoader = interpreter }
             try plan.addProgram(program, real: real, loaderName: loaderName)
         }
@@ -199,7 +200,7 @@ struct BottlePlan {
                                                       searchFirst: treeDirectories)
                 }
                 try plan.addLibraries(listed.filter { !inTree.contains((try? realPath($0.path)) ?? $0.path) },
-                                      reason: "needed by \(object)")
+                                      purpose: .needed(by: object))
             }
         }
         try plan.dedupeLibraries()
@@ -212,10 +213,10 @@ struct BottlePlan {
     private mutating func addProgram(_ program: String, real: String, loaderName: String?) throws(BottleError) {
         let realName = String(real.split(separator: "/").last ?? "")
         let kind = loaderName.map { BottleEntry.Kind.program(loader: "../lib/" + $0, runPath: "$ORIGIN/../lib") } ?? .file
-        try add(BottleEntry(path: "bin/" + realName, kind: kind, source: real, reason: program))
+        try add(BottleEntry(path: "bin/" + realName, kind: kind, source: real, purpose: .program(program)))
         let givenName = String(program.split(separator: "/").last ?? "")
         if givenName != realName {
-            try add(BottleEntry(path: "bin/" + givenName, kind: .symlink(target: realName), source: nil, reason: program))
+            try add(BottleEntry(path: "bin/" + givenName, kind: .symlink(target: realName), source: nil, purpose: .program(program)))
         }
     }
 
@@ -226,8 +227,8 @@ struct BottlePlan {
     /// --include gets the mode too.
     private mutating func addRootFileSystem(interpreter: String) throws(BottleError) {
         let path = String(LoaderDiscovery.normalized(interpreter).drop { $0 == "/" })
-        try add(BottleEntry(path: path, kind: .runbottle, source: nil, reason: "--rootfs"))
-        try add(BottleEntry(path: "tmp", kind: .temporaryDirectory, source: nil, reason: "--rootfs"))
+        try add(BottleEntry(path: path, kind: .runbottle, source: nil, purpose: .rootfs))
+        try add(BottleEntry(path: "tmp", kind: .temporaryDirectory, source: nil, purpose: .rootfs))
     }
 
     /// Where the loaders and libraries of programs of another architecture are (--sysroot).
@@ -237,12 +238,12 @@ struct BottlePlan {
     /// The included files that are dynamically linked ELF objects.
     private var includedObjects: [String] = []
 
-    private mutating func addLibraries(_ listed: [ListedLibrary], reason: String) throws(BottleError) {
+    private mutating func addLibraries(_ listed: [ListedLibrary], purpose: Purpose) throws(BottleError) {
         for library in listed {
             let source = try realPath(library.path)
             var fileName = try Self.soname(of: source)
             if let name = library.name, !name.contains("/") { fileName = name }
-            try add(BottleEntry(path: "lib/" + fileName, kind: .library, source: source, reason: reason))
+            try add(BottleEntry(path: "lib/" + fileName, kind: .library, source: source, purpose: purpose))
         }
     }
 
@@ -283,30 +284,30 @@ struct BottlePlan {
         }
         if let destination { relative = String(LoaderDiscovery.normalized(destination).drop { $0 == "/" }) }
         guard !relative.isEmpty, !relative.split(separator: "/").contains("..") else {
-            throw BottleError(include, "--include needs a file or directory below /, /usr or /usr/local, and a DEST inside the bottle")
+            throw BottleError(include, .includeOutside)
         }
         let isLink = (try? FileSystem.status(of: normalized, followingLinks: false))?.kind == .symlink
         let followed = isLink ? try realPath(normalized) : normalized
-        try addNode(followed, as: relative, tree: relative, reason: "--include \(include)")
+        try addNode(followed, as: relative, tree: relative, purpose: .include(include))
     }
 
-    private mutating func addNode(_ path: String, as relative: String, tree: String, reason: String) throws(BottleError) {
+    private mutating func addNode(_ path: String, as relative: String, tree: String, purpose: Purpose) throws(BottleError) {
         let st: FileStatus
-        do { st = try FileSystem.status(of: path, followingLinks: false) } catch { throw BottleError(path, "", system: error) }
+        do { st = try FileSystem.status(of: path, followingLinks: false) } catch { throw BottleError(path, .lookUp, system: error) }
         switch st.kind {
         case .symlink:
             let target: String
             do { target = try FileManager.default.destinationOfSymbolicLink(atPath: path) } catch {
-                throw BottleError(path, "cannot read the link")
+                throw BottleError(path, .unreadableLink)
             }
-            try add(BottleEntry(path: relative, kind: .symlink(target: target), source: nil, reason: reason, tree: tree))
+            try add(BottleEntry(path: relative, kind: .symlink(target: target), source: nil, purpose: purpose, tree: tree))
         case .directory:
-            try add(BottleEntry(path: relative, kind: .directory, source: nil, reason: reason, tree: tree))
+            try add(BottleEntry(path: relative, kind: .directory, source: nil, purpose: purpose, tree: tree))
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
-                throw BottleError(path, "cannot list the directory")
+                throw BottleError(path, .unlistableDirectory)
             }
-            for name in names { try addNode(path + "/" + name, as: relative + "/" + name, tree: tree, reason: reason) }
+            for name in names { try addNode(path + "/" + name, as: relative + "/" + name, tree: tree, purpose: purpose) }
         case .regular:
             // Parsed once: whether it is a program to seal, and whether it is a dynamic object
             // whose libraries come along (a tree may hold thousands of files).
@@ -314,10 +315,10 @@ struct BottlePlan {
             let kind = try elf.flatMap { (file, image) throws(BottleError) in
                 try includedProgramKind(path, file, image, at: relative)
             }
-            try add(BottleEntry(path: relative, kind: kind ?? .file, source: path, reason: reason, tree: tree))
+            try add(BottleEntry(path: relative, kind: kind ?? .file, source: path, purpose: purpose, tree: tree))
             if elf?.1.first(ELF.PT_DYNAMIC) != nil { includedObjects.append(path) }
         default:
-            throw BottleError(path, "neither a file, a directory nor a symlink: cannot go into a bottle")
+            throw BottleError(path, .unsupportedFileType)
         }
     }
 
@@ -336,7 +337,7 @@ struct BottlePlan {
         let loaderName = String(interpreter.split(separator: "/").last ?? "")
         guard !loaderName.isEmpty else { return nil }
         try add(BottleEntry(path: "lib/" + loaderName, kind: .file, source: try realPath((sysroot ?? "") + interpreter),
-                            reason: "loader of \(path)"))
+                            purpose: .loader(of: path)))
         if firstLoader == nil && sysroot == nil { firstLoader = interpreter }
         let up = String(repeating: "../", count: relative.split(separator: "/").count - 1)
         let own = (dynamic.rpath + dynamic.runpath).filter { $0.hasPrefix("$ORIGIN") || $0.hasPrefix("${ORIGIN}") }
@@ -353,14 +354,14 @@ struct BottlePlan {
     /// Finds a program given by name in PATH, as a shell would.
     static func locate(_ name: String) throws(BottleError) -> String {
         if name.contains("/") {
-            guard FileSystem.isAccessible(name, .exists) else { throw BottleError(name, "no such file", code: .notFound) }
+            guard FileSystem.isAccessible(name, .exists) else { throw BottleError(name, .noSuchFile) }
             return name
         }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for dir in path.split(separator: ":") where FileSystem.isAccessible("\(dir)/\(name)", .executable) {
             return "\(dir)/\(name)"
         }
-        throw BottleError(name, "not found in PATH", code: .notFound)
+        throw BottleError(name, .notInPath)
     }
 
     /// The DT_SONAME of the library at `path`, or its file name when it has none.
@@ -377,9 +378,9 @@ struct BottlePlan {
 /// True when the files at `a` and `b` hold the same bytes.
 func sameContents(_ a: String, _ b: String) throws(BottleError) -> Bool {
     let x: FileDescriptor, y: FileDescriptor
-    do { x = try FileDescriptor.open(a, .readOnly, options: .closeOnExec) } catch { throw BottleError(a, "cannot open") }
+    do { x = try FileDescriptor.open(a, .readOnly, options: .closeOnExec) } catch { throw BottleError(a, .cannotOpen) }
     defer { try? x.close() }
-    do { y = try FileDescriptor.open(b, .readOnly, options: .closeOnExec) } catch { throw BottleError(b, "cannot open") }
+    do { y = try FileDescriptor.open(b, .readOnly, options: .closeOnExec) } catch { throw BottleError(b, .cannotOpen) }
     defer { try? y.close() }
     var chunkA = [UInt8](repeating: 0, count: 1 << 20), chunkB = chunkA
     while true {
@@ -396,7 +397,7 @@ private func readChunk(_ fd: FileDescriptor, into buffer: inout [UInt8], _ path:
         let n: Int
         do {
             n = try buffer.withUnsafeMutableBytes { try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
-        } catch { throw BottleError(path, "read", system: .system(Errno.of(error))) }
+        } catch { throw BottleError(path, .read, system: .system(Errno.of(error))) }
         if n == 0 { break }
         filled += n
     }

@@ -58,7 +58,7 @@ public enum Bottler {
             if !builtIn && FileManager.default.fileExists(atPath: previous) { differs = try !sameContents(previous, source) }
             if differs {
                 throw BottleError(output + "/" + entry.path,
-                                  "two different files for one name: \(previous) (already in the bottle) and \(source) (\(entry.reason))")
+                                  .clashWithBottle(previous: previous, source: source, purpose: entry.purpose))
             }
         }
 
@@ -86,7 +86,7 @@ public enum Bottler {
         }
 
         if !exists {
-            do { try FileSystem.rename(stage, to: output) } catch { throw BottleError(output, "rename from \(stage)", system: error) }
+            do { try FileSystem.rename(stage, to: output) } catch { throw BottleError(output, .renameFrom(stage), system: error) }
             committed = true
             return BottleReport(directory: output, changes: changes, unheldPaths: unheld)
         }
@@ -141,7 +141,7 @@ public enum Bottler {
             }
             try makeDirectory(FileSystem.parent(of: target))
             do { try FileSystem.rename(stage + "/" + change.path, to: target) } catch {
-                throw BottleError(target, "rename into the bottle", system: error)
+                throw BottleError(target, .renameIntoBottle, system: error)
             }
         }
         let manifestPath = output + "/" + manifestName
@@ -149,7 +149,7 @@ public enum Bottler {
         if !manifestChanged { manifestChanged = try !sameContents(stage + "/" + manifestName, manifestPath) }
         if manifestChanged {
             do { try FileSystem.rename(stage + "/" + manifestName, to: manifestPath) } catch {
-                throw BottleError(manifestPath, "rename", system: error)
+                throw BottleError(manifestPath, .rename, system: error)
             }
         }
     }
@@ -175,11 +175,11 @@ public enum Bottler {
     /// and whether it is a bottle.
     private static func checkOutput(_ output: String) throws(BottleError) -> (isDirectory: Bool, isBottle: Bool) {
         guard let st = try? FileSystem.status(of: output, followingLinks: false) else { return (false, false) }
-        guard st.kind == .directory else { throw BottleError(output, "exists and is not a directory") }
+        guard st.kind == .directory else { throw BottleError(output, .outputNotDirectory) }
         if pathExists(output + "/" + manifestName) { return (true, true) }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? ["?"]
         guard output != "/", contents.isEmpty || contents.contains(where: { $0.hasPrefix(stagePrefix + "-") }) else {
-            throw BottleError(output, "exists and is not a bottle (\(manifestName) missing): name a new or empty directory")
+            throw BottleError(output, .outputNotBottle)
         }
         return (true, false)
     }
@@ -189,7 +189,7 @@ public enum Bottler {
     private static func isMountPoint(_ path: String, below parent: String) throws(BottleError) -> Bool {
         if let a = FileSystem.mountID(of: path), let b = FileSystem.mountID(of: parent) { return a != b }
         do { return try FileSystem.status(of: path).device != FileSystem.status(of: parent).device } catch {
-            throw BottleError(path, "stat", system: error)
+            throw BottleError(path, .stat, system: error)
         }
     }
 
@@ -216,12 +216,12 @@ public enum Bottler {
             try makeTemporaryDirectory(target)
             return nil
         case .runbottle:
-            guard let runbottle else { throw BottleError(target, "no runbottle bytes to write (--rootfs without them)") }
+            guard let runbottle else { throw BottleError(target, .noRunbottleBytes) }
             try writeFile(runbottle, to: target, mode: 0o755)
             return nil
         case .symlink(let destination):
             do { try FileSystem.makeSymbolicLink(at: target, to: destination) } catch {
-                throw BottleError(target, "symlink", system: error)
+                throw BottleError(target, .symlink, system: error)
             }
             return nil
         case .file:
@@ -253,7 +253,7 @@ public enum Bottler {
         try makeDirectory(parent)
         let made: String
         do { made = try FileSystem.makeUniqueDirectory(prefix: "\(parent)/\(name)-") } catch {
-            throw BottleError(parent, "cannot create a staging directory", system: error)
+            throw BottleError(parent, .makeStage, system: error)
         }
         // mkdtemp makes it 0700; the bottle it becomes gets the mode any new directory would.
         try? FileSystem.setPermissions(of: made, to: 0o777 & ~FileSystem.creationMask())
@@ -265,27 +265,27 @@ public enum Bottler {
     static func copyFile(_ source: String, to target: String) throws(BottleError) {
         let input: FileDescriptor
         do { input = try FileDescriptor.open(source, .readOnly, options: .closeOnExec) } catch {
-            throw BottleError(source, "open", system: .system(Errno.of(error)))
+            throw BottleError(source, .open, system: .system(Errno.of(error)))
         }
         defer { try? input.close() }
-        guard let st = try? input.status(), st.kind == .regular else { throw BottleError(source, "not a regular file") }
+        guard let st = try? input.status(), st.kind == .regular else { throw BottleError(source, .notRegularFile) }
         let mode = st.permissions & 0o777
         let output = try create(target, mode: mode)
         defer { try? output.close() }
         do { try output.copyContents(of: input, count: UInt64(st.size)) } catch {
-            if error == .endOfFile { throw BottleError(source, "copy: file shrank") }
-            throw BottleError(source, "copy", system: error)
+            if error == .endOfFile { throw BottleError(source, .shrankWhileCopied) }
+            throw BottleError(source, .copy, system: error)
         }
-        do { try output.setPermissions(mode) } catch { throw BottleError(target, "chmod", system: error) }
+        do { try output.setPermissions(mode) } catch { throw BottleError(target, .chmod, system: error) }
     }
 
     /// Writes `bytes` to the new file `target` with `mode`.
     private static func writeFile(_ bytes: [UInt8], to target: String, mode: UInt32) throws(BottleError) {
         let fd = try create(target, mode: mode)
         defer { try? fd.close() }
-        do { try fd.writeExactly(bytes, at: 0) } catch { throw BottleError(target, "write", system: error) }
+        do { try fd.writeExactly(bytes, at: 0) } catch { throw BottleError(target, .write, system: error) }
         // The mode given to open is masked by the umask: runbottle must be executable by all.
-        do { try fd.setPermissions(mode) } catch { throw BottleError(target, "chmod", system: error) }
+        do { try fd.setPermissions(mode) } catch { throw BottleError(target, .chmod, system: error) }
     }
 
     /// Creates the new file `target` with `mode` (less the umask), open for writing.
@@ -293,13 +293,13 @@ public enum Bottler {
         do {
             return try FileDescriptor.open(target, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
                                            permissions: FilePermissions(rawValue: mode))
-        } catch { throw BottleError(target, "create", system: .system(Errno.of(error))) }
+        } catch { throw BottleError(target, .create, system: .system(Errno.of(error))) }
     }
 
     /// A root's /tmp: sticky and writable by all, whatever the umask.
     private static func makeTemporaryDirectory(_ path: String) throws(BottleError) {
         try makeDirectory(path)
-        do { try FileSystem.setPermissions(of: path, to: 0o1777) } catch { throw BottleError(path, "chmod", system: error) }
+        do { try FileSystem.setPermissions(of: path, to: 0o1777) } catch { throw BottleError(path, .chmod, system: error) }
     }
 
     /// True when the staged entry at `a` is what the bottle already has at `b`.
@@ -325,7 +325,7 @@ public enum Bottler {
 
     static func makeDirectory(_ path: String) throws(BottleError) {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw BottleError(path, "cannot create the directory")
+            throw BottleError(path, .cannotCreateDirectory)
         }
     }
 
@@ -340,7 +340,7 @@ public enum Bottler {
         var result: [String: String] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: "\t", maxSplits: 1)
-            guard fields.count == 2 else { throw BottleError(path, "malformed line: \(line)") }
+            guard fields.count == 2 else { throw BottleError(path, .malformedManifestLine(String(line))) }
             result[String(fields[0])] = String(fields[1])
         }
         return result
@@ -349,7 +349,7 @@ public enum Bottler {
     private static func writeManifest(_ sources: [String: String], to path: String) throws(BottleError) {
         let text = sources.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined()
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-            throw BottleError(path, "cannot write")
+            throw BottleError(path, .cannotWriteManifest)
         }
     }
 }

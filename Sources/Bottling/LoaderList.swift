@@ -3,45 +3,6 @@ import ELFEngine
 import FoundationEssentials
 import LinuxOS
 
-/// An error about one file or name while bottling: the file and why (binfmt-reg words it).
-public struct BottleError: ProblemError, Sendable, Equatable {
-    public var path: String
-    public var reason: Reason
-    /// The ELF engine's code when a file's error stopped the bottle, bottle-failed otherwise.
-    public var code: ProblemCode
-
-    /// The OS's error when a system call stopped the bottle: `reason` then says what was being
-    /// done (empty: looking at `path` itself), and the CLI words the error (BottleWords).
-    public var system: OSError?
-
-    public enum Reason: Sendable, Equatable {
-        /// The ELF engine's reason about the file.
-        case engine(ELFError.Reason)
-        /// A program of a kind this host cannot run (the engine's reason), given without --sysroot.
-        case needsSysroot(ELFError.Reason)
-        /// Bottling's own sentence about the file.
-        case stated(String)
-    }
-
-    public init(_ path: String, _ reason: Reason, code: ProblemCode = .bottleFailed) {
-        self.path = path
-        self.reason = reason
-        self.code = code
-    }
-
-    public init(_ path: String, _ reason: String, code: ProblemCode = .bottleFailed) {
-        self.init(path, .stated(reason), code: code)
-    }
-
-    /// A system call failed on `path` while doing `what`.
-    init(_ path: String, _ what: String, system: OSError) {
-        self.init(path, .stated(what))
-        self.system = system
-    }
-
-    init(_ error: ELFError) { self.init(error.path, .engine(error.reason), code: error.reason.code) }
-}
-
 /// One library the loader mapped: the name it was asked for and the file it opened.
 struct ListedLibrary: Equatable {
     /// The DT_NEEDED (or --preload) name; nil when the loader printed only a path.
@@ -70,7 +31,7 @@ enum LoaderList {
         searchFirst: [String] = []
     ) throws(BottleError) -> [ListedLibrary] {
         guard let flavour = flavour(of: loader) else {
-            throw BottleError(object, "its loader \(loader) is neither glibc's nor musl's: no list mode to find its libraries")
+            throw BottleError(object, .unknownLoader(loader))
         }
         var argv = [loader]
         if flavour == .glibc && !preload.isEmpty { argv += ["--preload", preload.joined(separator: ":")] }
@@ -86,12 +47,12 @@ enum LoaderList {
         let errorLines = stderr.split(separator: "\n").map(String.init)
         if let ignored = errorLines.first(where: { $0.contains("cannot be preloaded") }) {
             let name = ignored.components(separatedBy: "'").dropFirst().first ?? ignored
-            throw BottleError(name, "--lib names a library the loader cannot find")
+            throw BottleError(name, .preloadNotFound)
         }
         let lines = stdout.split(separator: "\n").map(trimmed)
         if lines.contains(where: { $0.hasPrefix("statically linked") || $0.hasPrefix("not a dynamic executable") }) {
             if !isProgram { return [] }
-            throw BottleError(object, "statically linked: it has no libraries or loader to bottle")
+            throw BottleError(object, .staticallyLinked)
         }
         var result: [ListedLibrary] = []
         for line in lines {
@@ -101,16 +62,17 @@ enum LoaderList {
             if let arrow = withoutAddress.firstRange(of: " => ") {
                 let name = String(withoutAddress[..<arrow.lowerBound])
                 let path = trimmed(withoutAddress[arrow.upperBound...])
-                if path == "not found" { throw BottleError(object, "needs \(name), which the loader cannot find") }
+                if path == "not found" { throw BottleError(object, .libraryNotFound(name)) }
                 if path.hasPrefix("/") { result.append(ListedLibrary(name: name, path: path)) }
             } else if withoutAddress.hasPrefix("/") {
                 result.append(ListedLibrary(name: nil, path: withoutAddress))
             }
         }
         if status != 0 {
-            let why = errorLines.first { !$0.isEmpty } ?? "exit status \(status)"
-            let short = why.components(separatedBy: "error while loading shared libraries: ").last ?? why
-            throw BottleError(object, "the loader cannot resolve its libraries: \(short)")
+            // The loader's own words after its program name and this prefix (ld.so's text: data).
+            let said = errorLines.first { !$0.isEmpty }
+                .map { $0.components(separatedBy: "error while loading shared libraries: ").last ?? $0 }
+            throw BottleError(object, .loaderFailed(said: said, status: status))
         }
         let loaderReal = (try? realPath(loader)) ?? loader
         return result.filter { ((try? realPath($0.path)) ?? $0.path) != loaderReal }
@@ -131,7 +93,7 @@ enum LoaderList {
         let outcome: Subprocess.Outcome
         do throws(Subprocess.Failure) {
             outcome = try Subprocess(path: path, argv: argv, environment: environment, capturesStandardError: true).run()
-        } catch { throw BottleError(path, "cannot run: \(error)") }
+        } catch { throw BottleError(path, .cannotRun(error)) }
         return (outcome.exitCode, String(decoding: outcome.standardOutput, as: UTF8.self),
                 String(decoding: outcome.standardError, as: UTF8.self))
     }
@@ -140,6 +102,6 @@ enum LoaderList {
 /// `path` with every symlink resolved.
 func realPath(_ path: String) throws(BottleError) -> String {
     do { return try FileSystem.realPath(path) } catch {
-        throw BottleError(path, "", system: error)
+        throw BottleError(path, .lookUp, system: error)
     }
 }

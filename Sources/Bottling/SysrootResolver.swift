@@ -31,7 +31,7 @@ enum SysrootResolver {
             directories += expand(dynamic.runpath, origin, sysroot) + defaultDirectories(sysroot, machine: image.header.e_machine)
             for name in dynamic.needed where seen.insert(name).inserted {
                 guard let found = directories.lazy.map({ $0 + "/" + name }).first(where: { compatible($0, with: image) }) else {
-                    throw BottleError(current, "needs \(name), which is in none of \(directories.joined(separator: ", "))")
+                    throw BottleError(current, .notInSysroot(library: name, searched: directories))
                 }
                 result.append(ListedLibrary(name: name, path: found))
                 queue.append(found)
