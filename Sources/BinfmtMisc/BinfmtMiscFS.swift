@@ -11,18 +11,38 @@ public enum BinfmtMiscError: ProblemError, Equatable, Sendable {
     case notAvailable(path: String, reason: Unavailability)
     case notMounted(path: String)
     /// EPERM or EACCES: the operation needs root (CAP_SYS_ADMIN, or root of a user namespace).
-    case notPermitted(path: String, what: String)
-    case failed(path: String, what: String, reason: Failure)
+    case notPermitted(path: String, what: Operation)
+    case failed(path: String, what: Operation, reason: Failure)
     /// An entry of our name that binfmt-reg did not register: `what` (install, uninstall)
     /// leaves it alone without --force.
-    case foreignEntry(path: String, what: String, interpreter: String)
+    case foreignEntry(path: String, what: Command, interpreter: String)
     /// None of the entries `what` (enable, disable) acts on is registered.
-    case notRegistered(path: String, what: String)
+    case notRegistered(path: String, what: Command)
     /// The interpreter to register is missing or cannot be executed.
     case badInterpreter(path: String, reason: InterpreterFault)
     case invalid(RegistrationError)
     /// A change failed and putting back what was there failed too: `lost` names what is gone.
     indirect case notRestored(BinfmtMiscError, lost: [LostStep])
+
+    /// What was being done to the path when it failed.
+    public enum Operation: Sendable, Equatable {
+        case read, open, lock, write, remove, createDirectory
+        /// Replacing a binfmt.d file with a link to /dev/null.
+        case mask
+        case mountBinfmtMisc, listEntries
+        case register(entry: String)
+        case removeEntry(String)
+        case enableEntry(String)
+        case disableEntry(String)
+        case readCapability, removeCapability
+        /// Setting a file capability: its text once libcap parsed it, nil before.
+        case setCapability(String?)
+        /// A step of the engine's atomic file writer: the engine's `.system` reason names it.
+        case writer(ELFError.Reason)
+    }
+
+    /// The command that found an entry in its way.
+    public enum Command: Sendable, Equatable { case install, uninstall, enable, disable }
 
     /// Why binfmt_misc cannot be mounted.
     public enum Unavailability: Sendable, Equatable {
@@ -96,7 +116,7 @@ public enum BinfmtMiscError: ProblemError, Equatable, Sendable {
         }
     }
 
-    static func from(_ errno: Errno, path: String, what: String) -> BinfmtMiscError {
+    static func from(_ errno: Errno, path: String, what: Operation) -> BinfmtMiscError {
         if errno == .permissionDenied || errno == .notPermitted {
             return .notPermitted(path: path, what: what)
         }
@@ -155,7 +175,7 @@ public struct BinfmtMiscFS: Sendable {
         case .noSuchFileOrDirectory, .operationNotSupportedByDevice:
             throw .notAvailable(path: directory, reason: .missing(error))
         case .notPermitted, .permissionDenied:
-            throw .notPermitted(path: directory, what: "mount binfmt_misc")
+            throw .notPermitted(path: directory, what: .mountBinfmtMisc)
         default:
             throw .notAvailable(path: directory, reason: .mount(error))
         }
@@ -174,7 +194,7 @@ public struct BinfmtMiscFS: Sendable {
             return try FileSystem.entries(of: directory).map(\.name)
                 .filter { $0 != "register" && $0 != "status" }.sorted()
         } catch {
-            throw .from(error.errno, path: directory, what: "list entries")
+            throw .from(error.errno, path: directory, what: .listEntries)
         }
     }
 
@@ -185,7 +205,7 @@ public struct BinfmtMiscFS: Sendable {
         let text: String
         do { text = try readRaw(path) } catch {
             if error == .noSuchFileOrDirectory { return nil }
-            throw .from(error, path: path, what: "read")
+            throw .from(error, path: path, what: .read)
         }
         do { return try EntryStatus(name: name, parsing: text) } catch { throw .invalid(error) }
     }
@@ -205,18 +225,18 @@ public struct BinfmtMiscFS: Sendable {
         do { try registration.validate(portable: portable) } catch { throw .invalid(error) }
         try requireMounted()
         try write(registration.line, to: directory + "/register",
-                  what: "register \(registration.name)")
+                  what: .register(entry: registration.name))
     }
 
     /// Removes the entry (writes -1 to it).
     public func remove(_ name: String) throws(BinfmtMiscError) {
-        try write("-1", to: try entryPath(name), what: "remove \(name)")
+        try write("-1", to: try entryPath(name), what: .removeEntry(name))
     }
 
     /// Enables (1) or disables (0) the entry.
     public func setEnabled(_ name: String, _ enabled: Bool) throws(BinfmtMiscError) {
         try write(enabled ? "1" : "0", to: try entryPath(name),
-                  what: (enabled ? "enable " : "disable ") + name)
+                  what: enabled ? .enableEntry(name) : .disableEntry(name))
     }
 
     private func entryPath(_ name: String) throws(BinfmtMiscError) -> String {
@@ -232,7 +252,7 @@ public struct BinfmtMiscFS: Sendable {
     }
 
     private func read(_ path: String) throws(BinfmtMiscError) -> String {
-        do { return try readRaw(path) } catch { throw .from(error, path: path, what: "read") }
+        do { return try readRaw(path) } catch { throw .from(error, path: path, what: .read) }
     }
 
     private func readRaw(_ path: String) throws(Errno) -> String {
@@ -244,7 +264,7 @@ public struct BinfmtMiscFS: Sendable {
 
     /// Opens and writes in one go. A failed open is about permission (not root); a failed write
     /// is the kernel refusing the content (`.refusedWrite`, whose errno means something of its own).
-    private func write(_ text: String, to path: String, what: String) throws(BinfmtMiscError) {
+    private func write(_ text: String, to path: String, what: BinfmtMiscError.Operation) throws(BinfmtMiscError) {
         let fd: FileDescriptor
         do { fd = try FileDescriptor.open(path, .writeOnly, options: .closeOnExec) } catch {
             throw .from(Errno.of(error), path: path, what: what)

@@ -24,11 +24,11 @@ public enum FileCapability {
         guard let caps = cap_get_file(path) else {
             let error = Errno(rawValue: errno)
             if error == Errno(rawValue: ENODATA) { return nil }
-            throw .from(error, path: path, what: "read file capability")
+            throw .from(error, path: path, what: .readCapability)
         }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
         guard let text = cap_to_text(caps, nil) else {
-            throw .failed(path: path, what: "read file capability", reason: .capabilityText)
+            throw .failed(path: path, what: .readCapability, reason: .capabilityText)
         }
         defer { cap_free(text) }
         let result = String(cString: text)
@@ -41,7 +41,7 @@ public enum FileCapability {
         guard let text else {
             // libcap removes the capability when given no set.
             if cap_set_file(path, nil) != 0 && errno != ENODATA {
-                throw .from(Errno(rawValue: errno), path: path, what: "remove file capability")
+                throw .from(Errno(rawValue: errno), path: path, what: .removeCapability)
             }
             return
         }
@@ -57,11 +57,11 @@ public enum FileCapability {
         _ text: String, _ path: String, _ apply: (cap_t) -> Int32
     ) throws(BinfmtMiscError) {
         guard let caps = cap_from_text(text) else {
-            throw .failed(path: path, what: "set file capability", reason: .capabilityUnparsable(text))
+            throw .failed(path: path, what: .setCapability(nil), reason: .capabilityUnparsable(text))
         }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
         if apply(caps) != 0 {
-            throw .from(Errno(rawValue: errno), path: path, what: "set file capability \(text)")
+            throw .from(Errno(rawValue: errno), path: path, what: .setCapability(text))
         }
     }
 }

@@ -8,7 +8,7 @@ enum Files {
     /// The file's bytes (at most `limit` of them), or nil when it does not exist.
     static func read(_ path: String, limit: Int = .max) throws(BinfmtMiscError) -> [UInt8]? {
         do { return try FileSystem.contents(of: path, limit: limit) } catch {
-            throw .from(error.errno, path: path, what: "read")
+            throw .from(error.errno, path: path, what: .read)
         }
     }
 
@@ -22,7 +22,7 @@ enum Files {
         for component in path.split(separator: "/") {
             current += "/" + component
             do { try FileSystem.makeDirectory(current, mode: 0o755) } catch {
-                if error != .system(.fileExists) { throw .from(error.errno, path: current, what: "create directory") }
+                if error != .system(.fileExists) { throw .from(error.errno, path: current, what: .createDirectory) }
             }
         }
     }
@@ -51,8 +51,8 @@ enum Files {
     /// The writer's errors in the installer's terms.
     private static func writing<T>(_ body: () throws(ELFError) -> T) throws(BinfmtMiscError) -> T {
         do { return try body() } catch {
-            if case .system(let what, let code) = error.reason { throw .from(code, path: error.path, what: what) }
-            throw .failed(path: error.path, what: "write", reason: .engine(error.reason))
+            if case .system(_, let code) = error.reason { throw .from(code, path: error.path, what: .writer(error.reason)) }
+            throw .failed(path: error.path, what: .write, reason: .engine(error.reason))
         }
     }
 
@@ -68,11 +68,11 @@ enum Files {
         let temporary = path + ".mask-\(Identity.processID)"
         try? FileSystem.remove(temporary)
         do { try FileSystem.makeSymbolicLink(at: temporary, to: "/dev/null") } catch {
-            throw .from(error.errno, path: path, what: "mask")
+            throw .from(error.errno, path: path, what: .mask)
         }
         do { try FileSystem.rename(temporary, to: path) } catch {
             try? FileSystem.remove(temporary)
-            throw .from(error.errno, path: path, what: "mask")
+            throw .from(error.errno, path: path, what: .mask)
         }
     }
 
@@ -81,7 +81,7 @@ enum Files {
     static func remove(_ path: String) throws(BinfmtMiscError) -> Bool {
         do { try FileSystem.remove(path) } catch {
             if error == .system(.noSuchFileOrDirectory) { return false }
-            throw .from(error.errno, path: path, what: "remove")
+            throw .from(error.errno, path: path, what: .remove)
         }
         return true
     }

@@ -58,10 +58,10 @@ public struct Installer: Sendable {
         let mounted = try fs.mountIfNeeded()
         let fd: FileDescriptor
         do { fd = try FileDescriptor.open(fs.directory, .readOnly, options: [.directory, .closeOnExec]) } catch {
-            throw .from(Errno.of(error), path: fs.directory, what: "open")
+            throw .from(Errno.of(error), path: fs.directory, what: .open)
         }
         defer { try? fd.close() }
-        do { try fd.lockExclusively() } catch { throw .from(error.errno, path: fs.directory, what: "lock") }
+        do { try fd.lockExclusively() } catch { throw .from(error.errno, path: fs.directory, what: .lock) }
         return try body(mounted)
     }
 
@@ -122,7 +122,7 @@ public struct Installer: Sendable {
     /// entry is ours when it runs the interpreter of this plan (this version's or an earlier
     /// one's, or systemd-binfmt's from our binfmt.d file at boot) or when install's record
     /// holds its line.
-    private func refuseForeign(_ entries: [EntryStatus], _ what: String) throws(BinfmtMiscError) {
+    private func refuseForeign(_ entries: [EntryStatus], _ what: BinfmtMiscError.Command) throws(BinfmtMiscError) {
         let recorded = Set((recordLines() ?? []).map { String($0) + "\n" })
         guard !force, let foreign = entries.first(where: {
             $0.registration.interpreter != plan.interpreter && !recorded.contains($0.registration.line)
@@ -161,7 +161,7 @@ public struct Installer: Sendable {
         if mounted { messages.append(mountedChange) }
         // Everything we may have to put back, read before anything changes.
         let previous: [String: EntryStatus] = registering ? try currentEntries(registrations) : [:]
-        try refuseForeign(Array(previous.values), "install")
+        try refuseForeign(Array(previous.values), .install)
 
         var undo: [() -> Void] = []
         do {
@@ -406,7 +406,7 @@ public struct Installer: Sendable {
         var present: [EntryStatus] = []
         if layout == .system {
             for name in entryNames { if let entry = try fs.entry(name) { present.append(entry) } }
-            try refuseForeign(present, "uninstall")
+            try refuseForeign(present, .uninstall)
         }
         // The binfmt.d file first, the part most likely to fail (a read-only /etc): then a
         // failure has changed nothing, and one removing an entry puts the file back.
@@ -453,7 +453,7 @@ public struct Installer: Sendable {
             }
         }
         if registered.isEmpty {
-            throw .notRegistered(path: fs.directory + "/" + plan.name, what: enabled ? "enable" : "disable")
+            throw .notRegistered(path: fs.directory + "/" + plan.name, what: enabled ? .enable : .disable)
         }
         if persist && layout == .system {
             if let change = try persistEnabled(enabled, registered) { messages.append(change) }

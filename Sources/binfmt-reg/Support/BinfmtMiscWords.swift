@@ -17,14 +17,14 @@ extension BinfmtMiscError {
             // Root refused is root of a namespace that does not own this binfmt_misc: no run as
             // root helps there.
             return Self.runningAsRoot
-                ? "\(path): \(what): permission denied, though running as root: this namespace lacks the privilege (a container needs --privileged or --cap-add SYS_ADMIN; a user namespace before Linux 6.7 has no binfmt_misc of its own)"
-                : "\(path): \(what): permission denied (run as root)"
+                ? "\(path): \(what.words): permission denied, though running as root: this namespace lacks the privilege (a container needs --privileged or --cap-add SYS_ADMIN; a user namespace before Linux 6.7 has no binfmt_misc of its own)"
+                : "\(path): \(what.words): permission denied (run as root)"
         case .failed(let path, let what, let reason):
-            return "\(path): \(what): \(reason.words)"
+            return "\(path): \(what.words): \(reason.words)"
         case .foreignEntry(let path, let what, let interpreter):
-            return "\(path): \(what): an entry of this name that binfmt-reg did not register (interpreter \(interpreter)): --force \(what == "install" ? "replaces" : "removes") it"
+            return "\(path): \(what.words): an entry of this name that binfmt-reg did not register (interpreter \(interpreter)): --force \(what == .install ? "replaces" : "removes") it"
         case .notRegistered(let path, let what):
-            return "\(path): \(what): not registered (run binfmt-reg install)"
+            return "\(path): \(what.words): not registered (run binfmt-reg install)"
         case .badInterpreter(let path, let reason):
             return "\(path): interpreter: \(reason.words)"
         case .invalid(let error):
@@ -36,6 +36,44 @@ extension BinfmtMiscError {
 
     /// Whether binfmt-reg runs as root: a refusal then means the namespace lacks the privilege.
     static var runningAsRoot: Bool { Identity.isRoot }
+}
+
+extension BinfmtMiscError.Operation {
+    var words: String {
+        switch self {
+        case .read: return "read"
+        case .open: return "open"
+        case .lock: return "lock"
+        case .write: return "write"
+        case .remove: return "remove"
+        case .createDirectory: return "create directory"
+        case .mask: return "mask"
+        case .mountBinfmtMisc: return "mount binfmt_misc"
+        case .listEntries: return "list entries"
+        case .register(let entry): return "register \(entry)"
+        case .removeEntry(let entry): return "remove \(entry)"
+        case .enableEntry(let entry): return "enable \(entry)"
+        case .disableEntry(let entry): return "disable \(entry)"
+        case .readCapability: return "read file capability"
+        case .removeCapability: return "remove file capability"
+        case .setCapability(let text): return "set file capability" + (text.map { " " + $0 } ?? "")
+        // The engine names its own step: worded as its errors are (ELFErrorWords).
+        case .writer(let reason):
+            if case .system(let step, _) = reason { return step }
+            return "write"
+        }
+    }
+}
+
+extension BinfmtMiscError.Command {
+    var words: String {
+        switch self {
+        case .install: return "install"
+        case .uninstall: return "uninstall"
+        case .enable: return "enable"
+        case .disable: return "disable"
+        }
+    }
 }
 
 extension BinfmtMiscError.Unavailability {
