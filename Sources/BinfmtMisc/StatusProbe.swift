@@ -60,9 +60,9 @@ public struct StatusProbe: Sendable {
 
         /// A canary's verdict: a problem when it failed; for an ordinary user the binfmt
         /// dispatch's explicit mode is a warning (a PT_INTERP canary in explicit mode fails).
-        mutating func judge(_ result: CanaryResult, through label: String) {
+        mutating func judge(_ result: CanaryResult, through route: StatusFinding.CanaryRoute) {
             if !result.ok {
-                problems.append(.canaryFailed(label: label, user: result.user, failed: result.checks.filter { !$0.ok }))
+                problems.append(.canaryFailed(route: route, user: result.user, failed: result.checks.filter { !$0.ok }))
             } else if let user = result.user, result.explicitMode {
                 notices.append(.explicitModeForOrdinaryUsers(uid: user))
             }
@@ -171,11 +171,11 @@ public struct StatusProbe: Sendable {
                 return (results, false)
             }
             findings.notices.append(.servedByHostEntry(directory: fs.directory))
-            findings.judge(result, through: "an entry of the host")
+            findings.judge(result, through: .hostEntry)
             if let user = ordinaryUser {
                 let asUser = canary.run(noteType: .ordinary, expectedEntry: nil, user: user)
                 results.append(asUser)
-                findings.judge(asUser, through: "an entry of the host")
+                findings.judge(asUser, through: .hostEntry)
             }
             return (results, true)
         }
@@ -187,7 +187,7 @@ public struct StatusProbe: Sendable {
                 else { continue }
                 let result = canary.run(noteType: type, expectedEntry: status.name, user: user)
                 results.append(result)
-                findings.judge(result, through: status.name)
+                findings.judge(result, through: .entry(status.name))
             }
         }
         return (results, false)
@@ -224,7 +224,7 @@ public struct StatusProbe: Sendable {
             for user in [nil] + (ordinaryUser.map { [$0] } ?? []) {
                 let result = canary.run(noteType: .interp, expectedEntry: nil, user: user)
                 interp.canary.append(result)
-                findings.judge(result, through: "the PT_INTERP dispatch")
+                findings.judge(result, through: .interpDispatch)
             }
         }
         return interp

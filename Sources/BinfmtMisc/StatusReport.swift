@@ -168,6 +168,15 @@ public enum StatusNotice: Sendable, Equatable {
 
 /// One thing status finds wrong, as a value: binfmt-reg words it for people.
 public enum StatusFinding: Sendable, Equatable {
+    /// What a canary ran through.
+    public enum CanaryRoute: Sendable, Equatable {
+        /// Our entry of this name.
+        case entry(String)
+        /// Whatever entry of the host took it (binfmt_misc not visible here).
+        case hostEntry
+        case interpDispatch
+    }
+
     case binfmtMiscDisabled(directory: String)
     case unreadable(BinfmtMiscError)
     case entryDisabled(directory: String, name: String)
@@ -179,8 +188,8 @@ public enum StatusFinding: Sendable, Equatable {
     case entryNotRegistered(directory: String, name: String)
     case interpreterUnusable(path: String)
     case interpreterCapability(path: String, capability: String)
-    /// A canary through `label` (an entry, the PT_INTERP dispatch, a host's entry) as `user`.
-    case canaryFailed(label: String, user: UInt32?, failed: [CanaryCheck])
+    /// A canary through `route` as `user`.
+    case canaryFailed(route: CanaryRoute, user: UInt32?, failed: [CanaryCheck])
     /// Not visible here, and no entry from outside took the canary.
     case notMountedNoEntry(directory: String, failed: [CanaryCheck])
     case notMounted(directory: String)

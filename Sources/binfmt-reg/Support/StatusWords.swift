@@ -27,7 +27,12 @@ extension StatusFinding {
             return "interpreter \(path) is missing or not executable: sealed binaries fail with ENOENT"
         case .interpreterCapability(let path, let capability):
             return "interpreter \(path) carries the file capability \(capability): running it directly is a privilege-gaining exec for ordinary users (binfmt-reg install removes it)"
-        case .canaryFailed(let label, let user, let failed):
+        case .canaryFailed(let route, let user, let failed):
+            let label = switch route {
+            case .entry(let name): name
+            case .hostEntry: "an entry of the host"
+            case .interpDispatch: "the PT_INTERP dispatch"
+            }
             return "canary through \(label)\(user.map { " as uid \($0)" } ?? "") failed: \(Self.words(failed))"
         case .notMountedNoEntry(let directory, let failed):
             return "binfmt_misc is not mounted at \(directory), and no entry took a sealed canary (binfmt dispatch): \(Self.words(failed)) (binfmt-reg install mounts it and registers the entries; a container uses its host's entries, registered there with F)"
