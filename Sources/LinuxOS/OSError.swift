@@ -1,8 +1,9 @@
 // The OS layer's one error: what a system call said, or that a file ended early. Callers give it
-// their own context (the file, what was being done) in their own typed errors.
+// their own context (the file, what was being done) in their own typed errors; binfmt-reg words
+// it (LinuxOSWords).
 import SystemPackage
 
-public enum OSError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum OSError: Error, Equatable, Sendable {
     /// A system call failed with this errno.
     case system(Errno)
     /// The file ended before the bytes asked for: it is shorter than its headers say, or it
@@ -13,13 +14,6 @@ public enum OSError: Error, Equatable, Sendable, CustomStringConvertible {
     public var errno: Errno {
         if case .system(let code) = self { return code }
         return .ioError
-    }
-
-    public var description: String {
-        switch self {
-        case .system(let errno): return errno.description
-        case .endOfFile: return "unexpected end of file"
-        }
     }
 
     /// swift-system throws untyped errors; every one of them is an Errno.

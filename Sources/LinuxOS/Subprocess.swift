@@ -40,21 +40,13 @@ public struct Subprocess: Sendable {
         public var exitCode: Int32 { status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f }
     }
 
-    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Failure: Error, Sendable, Equatable {
         /// A pipe, /dev/null or the wait failed.
         case setup(call: String, Errno)
         /// The exec failed (or dropping to `user` before it).
         case exec(Errno)
         /// It ran longer than `timeLimit` and was killed.
         case timedOut(seconds: Int)
-
-        public var description: String {
-            switch self {
-            case .setup(let call, let error): return "\(call): \(error)"
-            case .exec(let error): return "\(error)"
-            case .timedOut(let seconds): return "did not finish within \(seconds) s (killed)"
-            }
-        }
     }
 
     /// Runs the program to its end and returns its wait status and output.

@@ -2,6 +2,7 @@
 // notice for each compiled-in path the bottle does not hold.
 import Bottling
 import ELFEngine
+import LinuxOS
 
 extension CompiledPath {
     /// The --include that puts the path where a chroot or an image of the bottle finds it.
@@ -28,8 +29,8 @@ extension BottleError.Reason {
         case .needsSysroot(let reason):
             return "\(reason.message): name the root of its loader and libraries with --sysroot (/usr/aarch64-linux-gnu, an arm64 debootstrap root)"
         case .found(let finding): return finding.words
-        case .system(.lookUp, let error): return error.description.lowercased()
-        case .system(let operation, let error): return "\(operation.words): \(error)"
+        case .system(.lookUp, let error): return error.words.lowercased()
+        case .system(let operation, let error): return "\(operation.words): \(error.words)"
         }
     }
 }
@@ -59,7 +60,7 @@ extension BottleError.Finding {
         case .libraryNotFound(let name): return "needs \(name), which the loader cannot find"
         case .loaderFailed(let said, let status):
             return "the loader cannot resolve its libraries: \(said ?? "exit status \(status)")"
-        case .cannotRun(let failure): return "cannot run: \(failure)"
+        case .cannotRun(let failure): return "cannot run: \(failure.words)"
         case .notInSysroot(let library, let searched):
             return "needs \(library), which is in none of \(searched.joined(separator: ", "))"
         case .includeOutside:

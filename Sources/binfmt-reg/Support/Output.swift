@@ -24,7 +24,7 @@ enum Output {
     /// lost makes it fail, with one line (`line > /etc/binfmt.d/bottle.conf` on a full disk).
     static func failIfStandardOutputLost() {
         do { try ProcessExit.flushStandardOutput() } catch {
-            errorLine("binfmt-reg: standard output: \(error)")
+            errorLine("binfmt-reg: standard output: \(error.words)")
             ProcessExit.immediately(1)
         }
     }

@@ -3,6 +3,7 @@
 import BinfmtMisc
 import Bottling
 import ELFEngine
+import LinuxOS
 
 extension Problem {
     init(for error: any Error) {
@@ -11,6 +12,7 @@ extension Problem {
         case let error as BinfmtMiscError: self = error.problem
         case let error as RegistrationError: self = error.problem
         case let error as BottleError: self = error.problem
+        case let error as OSError: self.init(.operationFailed, error.words)
         default: self.init(.operationFailed, "\(error)")
         }
     }
