@@ -39,10 +39,7 @@ public struct RegistrationFlags: OptionSet, Sendable, Hashable, Codable, CustomS
 
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let flags = RegistrationFlags(letters: text) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "unknown flag in \(text)"))
-        }
+        guard let flags = RegistrationFlags(letters: text) else { throw RegistrationError.unknownFlag(text) }
         self = flags
     }
 
