@@ -13,6 +13,8 @@ public enum BinfmtMiscError: ProblemError, Equatable, Sendable {
     /// EPERM or EACCES: the operation needs root (CAP_SYS_ADMIN, or root of a user namespace).
     case notPermitted(path: String, what: String)
     case failed(path: String, what: String, reason: Failure)
+    /// A file written through the engine's atomic replacement: the system call that failed.
+    case writer(path: String, ELFError.Operation, Errno)
     /// An entry of our name that binfmt-reg did not register: `what` (install, uninstall)
     /// leaves it alone without --force.
     case foreignEntry(path: String, what: String, interpreter: String)
@@ -75,7 +77,7 @@ public enum BinfmtMiscError: ProblemError, Equatable, Sendable {
         switch self {
         case .notAvailable(let path, _), .notMounted(let path), .notPermitted(let path, _),
              .failed(let path, _, _), .foreignEntry(let path, _, _), .notRegistered(let path, _),
-             .badInterpreter(let path, _):
+             .badInterpreter(let path, _), .writer(let path, _, _):
             return path
         case .invalid: return nil
         case .notRestored(let error, _): return error.path
@@ -88,6 +90,7 @@ public enum BinfmtMiscError: ProblemError, Equatable, Sendable {
         case .notMounted: return .binfmtMiscNotMounted
         case .notPermitted: return .permissionDenied
         case .failed: return .operationFailed
+        case .writer(_, _, let errno): return Self.isRefusal(errno) ? .permissionDenied : .operationFailed
         case .foreignEntry: return .entryNotOurs
         case .notRegistered: return .entryNotRegistered
         case .badInterpreter: return .interpreterMissing
@@ -96,10 +99,11 @@ public enum BinfmtMiscError: ProblemError, Equatable, Sendable {
         }
     }
 
+    /// EPERM or EACCES: a refusal that root (of the right namespace) would not get.
+    static func isRefusal(_ errno: Errno) -> Bool { errno == .permissionDenied || errno == .notPermitted }
+
     static func from(_ errno: Errno, path: String, what: String) -> BinfmtMiscError {
-        if errno == .permissionDenied || errno == .notPermitted {
-            return .notPermitted(path: path, what: what)
-        }
+        if isRefusal(errno) { return .notPermitted(path: path, what: what) }
         return .failed(path: path, what: what, reason: .system(errno))
     }
 }

@@ -51,7 +51,7 @@ enum Files {
     /// The writer's errors in the installer's terms.
     private static func writing<T>(_ body: () throws(ELFError) -> T) throws(BinfmtMiscError) -> T {
         do { return try body() } catch {
-            if case .system(let what, let code) = error.reason { throw .from(code, path: error.path, what: what) }
+            if case .system(let operation, let code) = error.reason { throw .writer(path: error.path, operation, code) }
             throw .failed(path: error.path, what: "write", reason: .engine(error.reason))
         }
     }

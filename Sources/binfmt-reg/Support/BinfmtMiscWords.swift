@@ -21,6 +21,11 @@ extension BinfmtMiscError {
                 : "\(path): \(what): permission denied (run as root)"
         case .failed(let path, let what, let reason):
             return "\(path): \(what): \(reason.words)"
+        case .writer(let path, let operation, let errno):
+            let what = operation.words
+            return code == .permissionDenied
+                ? BinfmtMiscError.notPermitted(path: path, what: what).message
+                : BinfmtMiscError.failed(path: path, what: what, reason: .system(errno)).message
         case .foreignEntry(let path, let what, let interpreter):
             return "\(path): \(what): an entry of this name that binfmt-reg did not register (interpreter \(interpreter)): --force \(what == "install" ? "replaces" : "removes") it"
         case .notRegistered(let path, let what):
