@@ -125,7 +125,7 @@ enum CompiledPaths {
         var before: UInt8 = 0
         while start < end {
             let length = Int(min(end - start, chunk + UInt64(longest)))
-            guard let bytes = try? file.read(at: start, count: length, "read-only segment") else { return found }
+            guard let bytes = try? file.read(at: start, count: length, .readOnlySegment) else { return found }
             let scanned = min(Int(min(end - start, chunk)), bytes.count)
             // memchr finds the slashes: a segment may be tens of megabytes (libnode, libjvm).
             let slashes: [Int] = bytes.withUnsafeBytes { raw in

@@ -31,7 +31,7 @@ public final class AtomicReplacement {
     public convenience init(writing path: String) throws(ELFError) {
         let now: FileStatus?
         do { now = try FileSystem.status(of: path, followingLinks: false) } catch {
-            guard error == .system(.noSuchFileOrDirectory) else { throw ELFError(path, .system("stat", error.errno)) }
+            guard error == .system(.noSuchFileOrDirectory) else { throw ELFError(path, .system(.stat, error.errno)) }
             now = nil
         }
         try self.init(replacing: path, original: now)
@@ -46,7 +46,7 @@ public final class AtomicReplacement {
         let directory: FileDescriptor
         do {
             directory = try FileDescriptor.open(FileSystem.parent(of: path), .readOnly, options: [.directory, .closeOnExec])
-        } catch { throw ELFError(path, .system("open directory", Errno.of(error))) }
+        } catch { throw ELFError(path, .system(.openDirectory, Errno.of(error))) }
         self.directory = directory
         do throws(OSError) {
             do { fd = try FileDescriptor.openUnnamed(in: directory, permissions: 0o600) } catch {
@@ -61,7 +61,7 @@ public final class AtomicReplacement {
             }
         } catch {
             try? directory.close()
-            throw ELFError(path, .system("create temporary file", error.errno))
+            throw ELFError(path, .system(.createTemporaryFile, error.errno))
         }
     }
 
@@ -100,8 +100,8 @@ public final class AtomicReplacement {
     public func copyContents(from source: FileDescriptor, count: UInt64) throws(ELFError) {
         do { try fd.copyContents(of: source, count: count) } catch {
             switch error {
-            case .system(let code): throw ELFError(path, .system("copy", code))
-            case .endOfFile: throw ELFError(path, .truncated("file shrank while being copied"))
+            case .system(let code): throw ELFError(path, .system(.copy, code))
+            case .endOfFile: throw ELFError(path, .truncated(.shrankWhileCopying))
             }
         }
     }
@@ -109,14 +109,14 @@ public final class AtomicReplacement {
     /// Writes `bytes` at `offset` of the new file.
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(ELFError) {
         do { try fd.writeExactly(bytes, at: offset) } catch {
-            throw ELFError(path, .system("write at offset \(offset)", error.errno))
+            throw ELFError(path, .system(.write(offset: offset), error.errno))
         }
     }
 
     /// Sets the new file's size; growing it leaves a hole, not written zeros.
     public func truncate(to size: UInt64) throws(ELFError) {
-        guard size <= UInt64(Int64.max) else { throw ELFError(path, .system("ftruncate to \(size)", .fileTooLarge)) }
-        do { try fd.setSize(size) } catch { throw ELFError(path, .system("ftruncate", error.errno)) }
+        guard size <= UInt64(Int64.max) else { throw ELFError(path, .system(.truncate(to: size), .fileTooLarge)) }
+        do { try fd.setSize(size) } catch { throw ELFError(path, .system(.truncate(to: nil), error.errno)) }
     }
 
     /// Gives the new file the original's owner, mode (setuid and setgid included) and every
@@ -126,22 +126,22 @@ public final class AtomicReplacement {
     public func copyMetadata(from source: FileDescriptor) throws(ELFError) {
         guard let original else { return }
         do { try fd.setOwner(original.owner, group: original.group) } catch {
-            throw ELFError(path, .system("keep owner (fchown)", error.errno))
+            throw ELFError(path, .system(.keepOwner, error.errno))
         }
         do { try fd.setPermissions(original.permissions) } catch {
-            throw ELFError(path, .system("keep mode (fchmod)", error.errno))
+            throw ELFError(path, .system(.keepMode, error.errno))
         }
         let names: [String]
         do { names = try source.extendedAttributeNames() } catch {
-            throw ELFError(path, .system("list extended attributes", error.errno))
+            throw ELFError(path, .system(.listExtendedAttributes, error.errno))
         }
         for name in names {
             let value: [UInt8]
             do { value = try source.extendedAttribute(name) } catch {
-                throw ELFError(path, .system("read extended attribute \(name)", error.errno))
+                throw ELFError(path, .system(.readExtendedAttribute(name), error.errno))
             }
             do { try fd.setExtendedAttribute(name, to: value) } catch {
-                throw ELFError(path, .system("keep extended attribute \(name)", error.errno))
+                throw ELFError(path, .system(.keepExtendedAttribute(name), error.errno))
             }
         }
     }
@@ -151,10 +151,10 @@ public final class AtomicReplacement {
     public func setMode(_ mode: UInt32, owner: (uid: UInt32, gid: UInt32)? = nil) throws(ELFError) {
         if let owner {
             do { try fd.setOwner(owner.uid, group: owner.gid) } catch {
-                throw ELFError(path, .system("set owner (fchown)", error.errno))
+                throw ELFError(path, .system(.setOwner, error.errno))
             }
         }
-        do { try fd.setPermissions(mode) } catch { throw ELFError(path, .system("set mode (fchmod)", error.errno)) }
+        do { try fd.setPermissions(mode) } catch { throw ELFError(path, .system(.setMode, error.errno)) }
     }
 
     /// Starts writing the new file's contents to disk without waiting, so that the sync before
@@ -186,14 +186,14 @@ public final class AtomicReplacement {
                 }
             } catch {
                 discard()
-                throw ELFError(path, .system("link temporary file", error.errno))
+                throw ELFError(path, .system(.linkTemporaryFile, error.errno))
             }
         }
         guard let name = temporaryName else { return }
         closeWriter()
         do { try FileSystem.rename(name, in: directory, to: baseName, in: directory) } catch {
             discard()
-            throw ELFError(path, .system("rename", error.errno))
+            throw ELFError(path, .system(.rename, error.errno))
         }
         finished = true
     }

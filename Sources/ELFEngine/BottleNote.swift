@@ -56,7 +56,7 @@ public struct BottleNote: Sendable, Equatable {
         /// No BOTTLE note here: this file is not sealed.
         case absent
         /// A BOTTLE note header with fields out of range, or of an unknown version.
-        case malformed(String)
+        case malformed(ELFError.SealDamage)
     }
 
     /// Decodes the bytes found at e_ehsize, using the same parser runbottle uses.
@@ -67,14 +67,14 @@ public struct BottleNote: Sendable, Equatable {
             switch rc {
             case RB_OK.rawValue:
                 guard let loader = parsed.loader, let type = SealFormat.NoteType(rawValue: parsed.type) else {
-                    return .malformed("unknown note type \(parsed.type)")
+                    return .malformed(.unknownNoteType(parsed.type))
                 }
                 return .note(
                     BottleNote(type: type, loader: String(cString: loader), version: parsed.version),
                     size: Int(parsed.size))
             case RB_ENOTSEALED.rawValue: return .absent
-            case RB_EVERSION.rawValue: return .malformed("unknown seal format version")
-            default: return .malformed("BOTTLE note fields out of range")
+            case RB_EVERSION.rawValue: return .malformed(.unknownVersion)
+            default: return .malformed(.noteFieldsOutOfRange)
             }
         }
     }

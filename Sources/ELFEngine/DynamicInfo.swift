@@ -19,7 +19,7 @@ public struct DynamicInfo: Sendable, Equatable {
         guard let dynamic = image.first(ELF.PT_DYNAMIC), dynamic.p_filesz > 0 else { return info }
         let entrySize = image.format.elfClass.dynamicEntrySize
         let count = Int(min(dynamic.p_filesz, UInt64(ELFFile.maxRead))) / entrySize
-        let bytes = try file.read(at: dynamic.p_offset, count: count * entrySize, "PT_DYNAMIC")
+        let bytes = try file.read(at: dynamic.p_offset, count: count * entrySize, .dynamicSegment)
         var strtab: UInt64?, strsz: UInt64 = 0
         var needed: [UInt64] = [], rpath: [UInt64] = [], runpath: [UInt64] = [], soname: UInt64?
         for i in 0..<count {
@@ -39,16 +39,16 @@ public struct DynamicInfo: Sendable, Equatable {
         }
         guard let strtab, !(needed.isEmpty && rpath.isEmpty && runpath.isEmpty && soname == nil) else { return info }
         guard let base = fileOffset(ofAddress: strtab, image) else {
-            throw ELFError(file.path, .corrupt("DT_STRTAB 0x\(String(strtab, radix: 16)) is in no PT_LOAD"))
+            throw ELFError(file.path, .corrupt(.stringTableUnmapped(address: strtab)))
         }
         func string(_ index: UInt64) throws(ELFError) -> String {
             guard index < strsz, let start = checkedAdd(base, index), start < file.size else {
-                throw ELFError(file.path, .corrupt("dynamic string \(index) outside DT_STRTAB"))
+                throw ELFError(file.path, .corrupt(.stringOutsideTable(index: index)))
             }
             let count = Int(min(strsz - index, file.size - start, 4096))
-            let bytes = try file.read(at: start, count: count, "dynamic string table")
+            let bytes = try file.read(at: start, count: count, .dynamicStringTable)
             guard let end = bytes.firstIndex(of: 0) else {
-                throw ELFError(file.path, .corrupt("dynamic string \(index) is not NUL-terminated"))
+                throw ELFError(file.path, .corrupt(.stringNotTerminated(index: index)))
             }
             return String(decoding: bytes[..<end], as: UTF8.self)
         }

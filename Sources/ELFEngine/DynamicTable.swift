@@ -98,33 +98,33 @@ struct DynamicTable {
 
     static func read(_ file: ELFFile, _ image: ELFImage) throws(ELFError) -> DynamicTable {
         let path = file.path
-        func corrupt(_ what: String) -> ELFError { ELFError(path, .corrupt(what)) }
+        func corrupt(_ what: ELFError.Corruption) -> ELFError { ELFError(path, .corrupt(what)) }
         let dynamics = image.programHeaders.filter { $0.p_type == ELF.PT_DYNAMIC }
-        guard let phdr = dynamics.first else { throw ELFError(path, .staticExecutable("no PT_DYNAMIC")) }
-        guard dynamics.count == 1 else { throw corrupt("\(dynamics.count) PT_DYNAMIC entries") }
+        guard let phdr = dynamics.first else { throw ELFError(path, .staticExecutable(.noDynamicSegment)) }
+        guard dynamics.count == 1 else { throw corrupt(.repeated(type: ELF.PT_DYNAMIC, count: dynamics.count)) }
         let entrySize = image.format.elfClass.dynamicEntrySize
         let capacity = Int(min(phdr.p_filesz, UInt64(ELFFile.maxRead))) / entrySize
-        let bytes = try file.read(at: phdr.p_offset, count: capacity * entrySize, "PT_DYNAMIC")
+        let bytes = try file.read(at: phdr.p_offset, count: capacity * entrySize, .dynamicSegment)
         var entries: [DynamicEntry] = []
         for i in 0..<capacity {
             let entry = image.format.decodeDynamicEntry(bytes, at: i * entrySize)
             entries.append(entry)
             if entry.d_tag == ELF.DT_NULL { break }
         }
-        guard entries.last?.d_tag == ELF.DT_NULL else { throw corrupt("PT_DYNAMIC has no DT_NULL") }
+        guard entries.last?.d_tag == ELF.DT_NULL else { throw corrupt(.noDynamicNull) }
         guard let strtab = entries.first(where: { $0.d_tag == ELF.DT_STRTAB })?.d_val,
               let strsz = entries.first(where: { $0.d_tag == ELF.DT_STRSZ })?.d_val
-        else { throw corrupt("PT_DYNAMIC has no DT_STRTAB or DT_STRSZ") }
+        else { throw corrupt(.noDynamicStringTable) }
         guard let offset = DynamicInfo.fileOffset(ofAddress: strtab, image),
               let end = checkedAdd(offset, strsz), end <= file.size,
               image.loads.contains(where: { $0.p_vaddr <= strtab && strtab - $0.p_vaddr + strsz <= $0.p_filesz })
-        else { throw corrupt("DT_STRTAB 0x\(String(strtab, radix: 16)) (\(strsz) bytes) is not inside one PT_LOAD") }
+        else { throw corrupt(.stringTableOutsideLoad(address: strtab, size: strsz)) }
 
         var sections: [SectionHeader] = []
         let header = image.header
         let shsize = SectionHeader.size(image.format.elfClass)
         if header.e_shoff != 0, header.e_shnum > 0, Int(header.e_shentsize) == shsize {
-            let table = try file.read(at: header.e_shoff, count: Int(header.e_shnum) * shsize, "section header table")
+            let table = try file.read(at: header.e_shoff, count: Int(header.e_shnum) * shsize, .sectionHeaderTable)
             sections = (0..<Int(header.e_shnum)).map { image.format.decodeSectionHeader(table, at: $0 * shsize) }
         }
         return DynamicTable(
@@ -135,12 +135,12 @@ struct DynamicTable {
     /// The string at `index` of DT_STRTAB, bounded by DT_STRSZ.
     func string(_ file: ELFFile, at index: UInt64) throws(ELFError) -> [UInt8] {
         guard index < strtabSize else {
-            throw ELFError(file.path, .corrupt("dynamic string \(index) outside DT_STRSZ \(strtabSize)"))
+            throw ELFError(file.path, .corrupt(.stringOutsideSize(index: index, size: strtabSize)))
         }
         let count = Int(min(strtabSize - index, 4096))
-        let bytes = try file.read(at: strtabOffset + index, count: count, "dynamic string table")
+        let bytes = try file.read(at: strtabOffset + index, count: count, .dynamicStringTable)
         guard let end = bytes.firstIndex(of: 0) else {
-            throw ELFError(file.path, .corrupt("dynamic string \(index) is not NUL-terminated within 4096 bytes"))
+            throw ELFError(file.path, .corrupt(.stringNotTerminatedWithin(index: index, bytes: 4096)))
         }
         return Array(bytes[..<end])
     }
@@ -152,7 +152,7 @@ struct DynamicTable {
         var done: UInt64 = 0
         while done < strtabSize {
             let count = Int(min(strtabSize - done, UInt64(ELFFile.maxRead)))
-            result += try file.read(at: strtabOffset + done, count: count, "dynamic string table")
+            result += try file.read(at: strtabOffset + done, count: count, .dynamicStringTable)
             done += UInt64(count)
         }
         return result
@@ -182,13 +182,13 @@ struct DynamicTable {
             switch section.sh_type {
             case SectionHeader.SHT_DYNSYM:
                 let entsize = wide ? 24 : 16
-                guard section.sh_size <= file.size else { throw ELFError(file.path, .truncated("dynamic symbol table of \(section.sh_size) bytes")) }
+                guard section.sh_size <= file.size else { throw ELFError(file.path, .truncated(.dynamicSymbolTable(bytes: section.sh_size))) }
                 let total = Int(section.sh_size) / entsize
                 var first = 0
                 let perRead = ELFFile.maxRead / entsize
                 while first < total {
                     let count = min(perRead, total - first)
-                    let bytes = try file.read(at: section.sh_offset + UInt64(first * entsize), count: count * entsize, "dynamic symbols")
+                    let bytes = try file.read(at: section.sh_offset + UInt64(first * entsize), count: count * entsize, .dynamicSymbols)
                     let d = FieldDecoder(bytes: bytes, order: format.byteOrder)
                     for i in 0..<count { refs.append(UInt64(d.u32(i * entsize))) }
                     first += count
@@ -205,9 +205,9 @@ struct DynamicTable {
     /// The names a verneed or verdef section refers to (vn_file and vna_name; vda_name).
     private func versionNames(_ file: ELFFile, _ section: SectionHeader, format: ELFFormat) throws(ELFError) -> [UInt64] {
         guard section.sh_size <= UInt64(ELFFile.maxRead) else {
-            throw ELFError(file.path, .corrupt("version section of \(section.sh_size) bytes"))
+            throw ELFError(file.path, .corrupt(.versionSectionSize(section.sh_size)))
         }
-        let bytes = try file.read(at: section.sh_offset, count: Int(section.sh_size), "version section")
+        let bytes = try file.read(at: section.sh_offset, count: Int(section.sh_size), .versionSection)
         let d = FieldDecoder(bytes: bytes, order: format.byteOrder)
         func fits(_ at: Int, _ size: Int) -> Bool { at >= 0 && at <= bytes.count - size }
         var refs: [UInt64] = []
@@ -215,13 +215,13 @@ struct DynamicTable {
         var at = 0
         // Elf_Verneed: version, cnt, file, aux, next. Elf_Verdef: version, flags, ndx, cnt, hash, aux, next.
         for _ in 0..<max(Int(section.sh_info), 1) {
-            guard fits(at, isNeed ? 16 : 20) else { throw ELFError(file.path, .corrupt("version record outside its section")) }
+            guard fits(at, isNeed ? 16 : 20) else { throw ELFError(file.path, .corrupt(.versionRecordOutside)) }
             let count = Int(isNeed ? d.u16(at + 2) : d.u16(at + 6))
             if isNeed { refs.append(UInt64(d.u32(at + 4))) }
             var aux = at + Int(isNeed ? d.u32(at + 8) : d.u32(at + 12))
             for _ in 0..<count {
                 // Elf_Vernaux: hash, flags, other, name, next. Elf_Verdaux: name, next.
-                guard fits(aux, isNeed ? 16 : 8) else { throw ELFError(file.path, .corrupt("version auxiliary outside its section")) }
+                guard fits(aux, isNeed ? 16 : 8) else { throw ELFError(file.path, .corrupt(.versionAuxiliaryOutside)) }
                 refs.append(UInt64(isNeed ? d.u32(aux + 8) : d.u32(aux)))
                 let next = Int(isNeed ? d.u32(aux + 12) : d.u32(aux + 4))
                 if next == 0 { break }
@@ -243,14 +243,14 @@ struct DynamicTable {
         let entsize = wide ? 24 : 16
         var edits: [SealPlan.Edit] = []
         for table in sections where table.sh_type == SectionHeader.SHT_SYMTAB || table.sh_type == SectionHeader.SHT_DYNSYM {
-            guard table.sh_size <= file.size else { throw ELFError(file.path, .truncated("symbol table of \(table.sh_size) bytes")) }
+            guard table.sh_size <= file.size else { throw ELFError(file.path, .truncated(.symbolTable(bytes: table.sh_size))) }
             let total = Int(table.sh_size) / entsize
             let perRead = ELFFile.maxRead / entsize
             var first = 0
             while first < total {
                 let count = min(perRead, total - first)
                 let base = table.sh_offset + UInt64(first * entsize)
-                let bytes = try file.read(at: base, count: count * entsize, "symbol table")
+                let bytes = try file.read(at: base, count: count * entsize, .symbolTable)
                 let d = FieldDecoder(bytes: bytes, order: format.byteOrder)
                 for i in 0..<count {
                     let at = i * entsize

@@ -16,23 +16,23 @@ public struct ELFError: Error, Sendable, Equatable {
     /// `isSkip(explicit:)`).
     public indirect enum Reason: Sendable, Equatable {
         /// A system call failed: what was being done, and errno.
-        case system(String, Errno)
+        case system(Operation, Errno)
         case notRegularFile
         case notELF
-        case truncated(String)
-        case corrupt(String)
+        case truncated(Truncation)
+        case corrupt(Corruption)
         /// A kind of program this host cannot run; `host`: the kind it runs natively (nil:
         /// none known).
         case foreign(MachineKind, host: MachineKind?)
         /// A kind of program no runbottle is built for; `supported`: the ports' names.
         case noPort(MachineKind, supported: [String])
-        case staticExecutable(String)
+        case staticExecutable(StaticKind)
         /// A shared library; `hasInterpreter`: one with a PT_INTERP (libc.so.6), which
         /// --shared-libraries would seal.
         case sharedLibrary(hasInterpreter: Bool)
-        /// An ELF file that is not an executable at all (object file, core dump).
-        case notExecutable(String)
-        case unsupportedLayout(String)
+        /// An ELF file that is not an executable at all (object file, core dump): its e_type.
+        case notExecutable(eType: UInt16)
+        case unsupportedLayout(Layout)
         case noteDoesNotFit(need: Int, have: Int)
         case loaderNotFound(basename: String, searched: [String])
         case badLoaderPath(LoaderPathFault)
@@ -43,10 +43,10 @@ public struct ELFError: Error, Sendable, Equatable {
         case alreadySealed
         case notSealed
         /// A sealed layout whose note or PT_INTERP slot was destroyed (by strip or objcopy).
-        case damagedSeal(String)
+        case damagedSeal(SealDamage)
         case hardLinks(UInt64)
         case changedMeanwhile
-        case verificationFailed(String)
+        case verificationFailed(Verification)
         /// The rewritten bytes do not parse (an internal error; the file is left untouched);
         /// `runPathEdit`: they were a run path edit's.
         case resultDoesNotParse(Reason, runPathEdit: Bool)

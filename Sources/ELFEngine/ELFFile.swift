@@ -24,12 +24,12 @@ public final class ELFFile {
         do {
             opened = try FileDescriptor.open(openPath, .readOnly, options: [.closeOnExec], retryOnInterrupt: true)
         } catch {
-            throw ELFError(path, .system("open", error as? Errno ?? .ioError))
+            throw ELFError(path, .system(.open, error as? Errno ?? .ioError))
         }
         let st: FileStatus
         do { st = try opened.status() } catch {
             try? opened.close()
-            throw ELFError(path, .system("fstat", error.errno))
+            throw ELFError(path, .system(.fstat, error.errno))
         }
         fd = opened
         status = st
@@ -44,7 +44,7 @@ public final class ELFFile {
         self.fd = fd
         ownsDescriptor = false
         overlay = nil
-        do { status = try fd.status() } catch { throw ELFError(path, .system("fstat", error.errno)) }
+        do { status = try fd.status() } catch { throw ELFError(path, .system(.fstat, error.errno)) }
     }
 
     /// The file `base` as a rewrite copying its first `copying` bytes, writing `edits` over them
@@ -86,13 +86,13 @@ public final class ELFFile {
     deinit { if ownsDescriptor { try? fd.close() } }
 
     /// Reads exactly `count` bytes at `offset`; `what` names the structure for the error.
-    public func read(at offset: UInt64, count: Int, _ what: String) throws(ELFError) -> [UInt8] {
+    public func read(at offset: UInt64, count: Int, _ what: ELFError.Structure) throws(ELFError) -> [UInt8] {
         guard count >= 0, count <= ELFFile.maxRead else {
-            throw ELFError(path, .corrupt("\(what) is \(count) bytes, more than \(ELFFile.maxRead)"))
+            throw ELFError(path, .corrupt(.readTooLarge(what, bytes: count, maximum: ELFFile.maxRead)))
         }
         let (end, overflow) = offset.addingReportingOverflow(UInt64(count))
         guard !overflow, end <= size else {
-            throw ELFError(path, .truncated("\(what) (bytes \(offset)..<\(overflow ? "overflow" : String(end)) of \(size))"))
+            throw ELFError(path, .truncated(.pastEnd(what, offset: offset, end: overflow ? nil : end, size: size)))
         }
         do {
             guard let overlay else { return try fd.readExactly(count, at: offset) }
@@ -106,10 +106,10 @@ public final class ELFFile {
     }
 
     /// An OS layer read error about `what`, in the engine's terms.
-    func readError(_ error: OSError, _ what: String) -> ELFError {
+    func readError(_ error: OSError, _ what: ELFError.Structure) -> ELFError {
         switch error {
-        case .system(let code): return ELFError(path, .system("read \(what)", code))
-        case .endOfFile: return ELFError(path, .truncated("\(what) (file shrank while reading)"))
+        case .system(let code): return ELFError(path, .system(.read(what), code))
+        case .endOfFile: return ELFError(path, .truncated(.shrankWhileReading(what)))
         }
     }
 }
@@ -150,13 +150,13 @@ extension ELFFile {
     /// Fills the first `count` bytes of `buffer` from `offset`; a short file is truncation.
     private func readExactly(into buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: UInt64) throws(ELFError) {
         guard let end = checkedAdd(offset, UInt64(count)), end <= size, end <= UInt64(Int64.max) else {
-            throw ELFError(path, .truncated("contents (bytes \(offset)..<\(offset &+ UInt64(count)) of \(size))"))
+            throw ELFError(path, .truncated(.pastEnd(.contents, offset: offset, end: offset &+ UInt64(count), size: size)))
         }
         let target = UnsafeMutableRawBufferPointer(rebasing: buffer[..<count])
         do {
             if let overlay { try overlay.read(into: target, at: offset) } else { try fd.readExactly(into: target, at: offset) }
         } catch {
-            throw readError(error, "contents")
+            throw readError(error, .contents)
         }
     }
 }

@@ -31,52 +31,51 @@ public struct ELFImage: Sendable {
     /// damaged file's table can still be looked at (see `Sealer.parse`).
     public static func parse(_ file: ELFFile, lenient: Bool = false) throws(ELFError) -> ELFImage {
         let path = file.path
-        func corrupt(_ what: String) -> ELFError { ELFError(path, .corrupt(what)) }
+        func corrupt(_ what: ELFError.Corruption) -> ELFError { ELFError(path, .corrupt(what)) }
         let headCount = Int(min(file.size, 64))
-        let head = try file.read(at: 0, count: headCount, "ELF header")
+        let head = try file.read(at: 0, count: headCount, .elfHeader)
         guard head.count >= 4, Array(head[0..<4]) == ELF.ELFMAG else {
             throw ELFError(path, .notELF)
         }
-        guard head.count >= ELF.EI_NIDENT else { throw ELFError(path, .truncated("e_ident (\(file.size) bytes)")) }
+        guard head.count >= ELF.EI_NIDENT else { throw ELFError(path, .truncated(.ident(fileSize: file.size))) }
         guard let elfClass = ELFClass(rawValue: head[ELF.EI_CLASS]) else {
-            throw corrupt("EI_CLASS \(head[ELF.EI_CLASS]) is neither ELFCLASS32 nor ELFCLASS64")
+            throw corrupt(.elfClass(head[ELF.EI_CLASS]))
         }
         guard let byteOrder = ByteOrder(rawValue: head[ELF.EI_DATA]) else {
-            throw corrupt("EI_DATA \(head[ELF.EI_DATA]) is neither little- nor big-endian")
+            throw corrupt(.byteOrder(head[ELF.EI_DATA]))
         }
         guard head[ELF.EI_VERSION] == ELF.EV_CURRENT else {
-            throw corrupt("EI_VERSION \(head[ELF.EI_VERSION]), not EV_CURRENT")
+            throw corrupt(.version(head[ELF.EI_VERSION]))
         }
         let format = ELFFormat(elfClass, byteOrder)
         guard head.count >= elfClass.headerSize else {
-            throw ELFError(path, .truncated("ELF header (\(file.size) of \(elfClass.headerSize) bytes)"))
+            throw ELFError(path, .truncated(.header(fileSize: file.size, needed: elfClass.headerSize)))
         }
         let headerBytes = Array(head[0..<elfClass.headerSize])
         let header = format.decodeHeader(headerBytes)
         guard Int(header.e_ehsize) == elfClass.headerSize else {
-            throw corrupt("e_ehsize \(header.e_ehsize), expected \(elfClass.headerSize) for \(elfClass.name)")
+            throw corrupt(.headerSize(header.e_ehsize, expected: elfClass.headerSize, elfClass))
         }
         guard header.e_type == ELF.ET_EXEC || header.e_type == ELF.ET_DYN else {
-            let kind = header.e_type == 1 ? "ET_REL, an object file" : header.e_type == 4 ? "ET_CORE, a core dump" : "e_type \(header.e_type)"
-            throw ELFError(path, .notExecutable(kind))
+            throw ELFError(path, .notExecutable(eType: header.e_type))
         }
-        guard header.e_phnum > 0 else { throw corrupt("no program headers (e_phnum 0)") }
-        guard Int(header.e_phnum) != ELF.PN_XNUM else { throw ELFError(path, .unsupportedLayout("extended program header numbering (PN_XNUM)")) }
+        guard header.e_phnum > 0 else { throw corrupt(.noProgramHeaders) }
+        guard Int(header.e_phnum) != ELF.PN_XNUM else { throw ELFError(path, .unsupportedLayout(.extendedNumbering)) }
         guard Int(header.e_phentsize) == elfClass.programHeaderSize else {
-            throw corrupt("e_phentsize \(header.e_phentsize), expected \(elfClass.programHeaderSize)")
+            throw corrupt(.programHeaderEntrySize(header.e_phentsize, expected: elfClass.programHeaderSize))
         }
         // Sections are left alone, but a table past the end of the file means a truncated file.
         if header.e_shoff != 0 && header.e_shnum != 0 && !lenient {
             let (size, overflow) = UInt64(header.e_shnum).multipliedReportingOverflow(by: UInt64(header.e_shentsize))
             guard !overflow, let end = checkedAdd(header.e_shoff, size), end <= file.size else {
-                throw ELFError(path, .truncated("section header table at e_shoff \(header.e_shoff) ends past the end of the file (\(file.size))"))
+                throw ELFError(path, .truncated(.sectionHeaderTable(shoff: header.e_shoff, fileSize: file.size)))
             }
         }
         let tableSize = Int(header.e_phnum) * elfClass.programHeaderSize
         guard tableSize <= maxTableSize else {
-            throw corrupt("program header table of \(header.e_phnum) entries (\(tableSize) bytes) exceeds the kernel's limit of \(maxTableSize)")
+            throw corrupt(.tableTooLarge(entries: header.e_phnum, bytes: tableSize, limit: maxTableSize))
         }
-        let tableBytes = try file.read(at: header.e_phoff, count: tableSize, "program header table at e_phoff \(header.e_phoff)")
+        let tableBytes = try file.read(at: header.e_phoff, count: tableSize, .programHeaderTable(phoff: header.e_phoff))
         var programHeaders: [ProgramHeader] = []
         for i in 0..<Int(header.e_phnum) {
             let p = format.decodeProgramHeader(tableBytes, at: i * elfClass.programHeaderSize)
@@ -84,34 +83,34 @@ public struct ELFImage: Sendable {
                 programHeaders.append(p)
                 continue
             }
-            let name = "\(ProgramHeader.typeName(p.p_type)) #\(i)"
+            let segment = ELFError.Segment(type: p.p_type, index: i)
             guard let fileEnd = p.fileEnd, fileEnd <= format.maxWord, p.memoryEnd != nil else {
-                throw corrupt("\(name): offset or address plus size overflows")
+                throw corrupt(.segmentOverflows(segment))
             }
             if p.p_type == ELF.PT_LOAD || p.p_type == ELF.PT_INTERP || p.p_type == ELF.PT_DYNAMIC {
                 guard fileEnd <= file.size else {
-                    throw ELFError(path, .truncated("\(name) ends at \(fileEnd), past the end of the file (\(file.size))"))
+                    throw ELFError(path, .truncated(.segment(segment, end: fileEnd, fileSize: file.size)))
                 }
             }
             if p.p_type == ELF.PT_LOAD {
-                guard p.p_filesz <= p.p_memsz else { throw corrupt("\(name): p_filesz > p_memsz") }
+                guard p.p_filesz <= p.p_memsz else { throw corrupt(.fileSizeExceedsMemorySize(segment)) }
                 guard p.p_align <= 1 || (p.p_align & (p.p_align - 1) == 0 && p.p_vaddr % p.p_align == p.p_offset % p.p_align) else {
-                    throw corrupt("\(name): p_vaddr and p_offset are not congruent modulo p_align")
+                    throw corrupt(.segmentNotCongruent(segment))
                 }
             }
             programHeaders.append(p)
         }
         let interps = programHeaders.filter { $0.p_type == ELF.PT_INTERP }
-        guard interps.count <= 1 else { throw corrupt("\(interps.count) PT_INTERP entries") }
+        guard interps.count <= 1 else { throw corrupt(.repeated(type: ELF.PT_INTERP, count: interps.count)) }
         var interpBytes: [UInt8]?
         if let interp = interps.first, !lenient {
             // The kernel (load_elf_binary) refuses a PT_INTERP over PATH_MAX or under 2 bytes,
             // and one whose last byte is not NUL.
             guard interp.p_filesz >= 2, interp.p_filesz <= UInt64(SealFormat.interpSlotSize) else {
-                throw corrupt("PT_INTERP of \(interp.p_filesz) bytes (the kernel takes 2 to \(SealFormat.interpSlotSize))")
+                throw corrupt(.interpreterSize(interp.p_filesz, maximum: SealFormat.interpSlotSize))
             }
-            let bytes = try file.read(at: interp.p_offset, count: Int(interp.p_filesz), "PT_INTERP")
-            guard bytes.last == 0 else { throw corrupt("PT_INTERP does not end in NUL") }
+            let bytes = try file.read(at: interp.p_offset, count: Int(interp.p_filesz), .interpreter)
+            guard bytes.last == 0 else { throw corrupt(.interpreterNotTerminated) }
             interpBytes = bytes
         }
         return ELFImage(

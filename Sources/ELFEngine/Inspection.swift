@@ -52,7 +52,7 @@ public struct Inspection: Sendable {
         let kind = MachineKind(image.format.elfClass, image.format.byteOrder, image.header.e_machine)
         var loaderPath: String?
         if let note = state.note { loaderPath = LoaderDiscovery.resolve(note.loader, forBinaryAt: real) }
-        let head = try file.read(at: 0, count: Int(min(file.size, UInt64(headSize))), "file head")
+        let head = try file.read(at: 0, count: Int(min(file.size, UInt64(headSize))), .fileHead)
         var slotTarget: SlotTarget?, original: String?
         if state.status == .sealed, let note = state.note, let slot = state.slotContents {
             original = state.originalInterpreter(file, image)

@@ -83,7 +83,7 @@ public enum LoaderDiscovery {
     /// `binary`, as a path relative to the binary's directory.
     public static func find(interpreter: String, dynamic: DynamicInfo, forBinaryAt binary: String) throws(ELFError) -> String {
         let basename = String(interpreter.split(separator: "/").last ?? "")
-        guard !basename.isEmpty else { throw ELFError(binary, .corrupt("PT_INTERP names no file")) }
+        guard !basename.isEmpty else { throw ELFError(binary, .corrupt(.interpreterNamesNoFile)) }
         func probe(_ dirs: [String]) -> String? {
             for dir in dirs {
                 let candidate = normalized(dir.isEmpty ? basename : dir + "/" + basename)

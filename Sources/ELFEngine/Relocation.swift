@@ -52,20 +52,20 @@ public enum Relocation {
             // read-only file its owner may still replace through the directory.
             let owned = file.status.owner == Identity.effectiveUser
             guard error == .textFileBusy || (error == .permissionDenied && owned) else {
-                throw ELFError(path, .system("open for writing", error))
+                throw ELFError(path, .system(.openForWriting, error))
             }
             try replace(file, status: status, slot: slot)
             return (status, .replaced)
         }
         defer { try? writable.close() }
         let now: FileStatus
-        do { now = try writable.status() } catch { throw ELFError(path, .system("fstat", error.errno)) }
+        do { now = try writable.status() } catch { throw ELFError(path, .system(.fstat, error.errno)) }
         guard now.device == file.status.device, now.inode == file.status.inode, now.size == file.status.size
         else { throw ELFError(path, .changedMeanwhile) }
         // One write of the whole slot: the slot never changes size, so no other byte moves. No
         // fsync: a slot torn by a crash is only stale, and the next relocate rewrites it whole.
         do { try writable.writeExactly(slot, at: status.slotOffset) } catch {
-            throw ELFError(path, .system("write PT_INTERP slot", error.errno))
+            throw ELFError(path, .system(.writeInterpreterSlot, error.errno))
         }
         return (status, .rewrittenInPlace)
     }
@@ -81,7 +81,7 @@ public enum Relocation {
         let shown = FilePath(candidate).lexicallyNormalized().string
         let st: FileStatus
         do { st = try FileSystem.status(of: candidate) } catch {
-            throw ELFError(path, .system("bundled loader \(shown)", error.errno))
+            throw ELFError(path, .system(.statBundledLoader(shown), error.errno))
         }
         guard st.kind == .regular else {
             throw ELFError(path, .badLoaderPath(.bundledNotRegularFile(shown)))
@@ -109,7 +109,7 @@ public enum Relocation {
         case .sealed: break
         }
         guard let note = sealed.note, let slotOffset = sealed.slotOffset, let current = image.interpBytes else {
-            throw ELFError(path, .damagedSeal("no PT_INTERP slot"))
+            throw ELFError(path, .damagedSeal(.noSlot))
         }
 
         let loader = try loaderPath(binary: path, realPath: realPath, relative: note.loader)
@@ -127,10 +127,10 @@ public enum Relocation {
             // Only the slot differs: the same size, and the bytes around the slot as they were.
             let slotEnd = status.slotOffset + UInt64(slot.count)
             guard written.size == file.size,
-                  try written.read(at: status.slotOffset, count: slot.count, "PT_INTERP slot") == slot,
+                  try written.read(at: status.slotOffset, count: slot.count, .interpreterSlot) == slot,
                   try written.sameBytes(as: file, from: 0, to: status.slotOffset),
                   try written.sameBytes(as: file, from: slotEnd, to: file.size)
-            else { throw ELFError(status.path, .verificationFailed("a byte outside the PT_INTERP slot changed")) }
+            else { throw ELFError(status.path, .verificationFailed(.byteOutsideSlot)) }
         }.commit()
     }
 }

@@ -144,13 +144,13 @@ public struct RewriteTransaction {
         guard durability == .synced else { return pending.map { _ in nil } }
         if pending.count == 1, let only = pending.first {
             // One file: its own fsync is cheaper than a file system's syncfs.
-            do { try only.replacement.fd.synchronize() } catch { return [.system("fsync", error.errno)] }
+            do { try only.replacement.fd.synchronize() } catch { return [.system(.fsync, error.errno)] }
             return [nil]
         }
         var synced: [UInt64: ELFError.Reason?] = [:]
         for entry in pending where synced[entry.replacement.device] == nil {
             do { try entry.replacement.fd.synchronizeFileSystem() } catch {
-                synced[entry.replacement.device] = .some(.system("syncfs", error.errno))
+                synced[entry.replacement.device] = .some(.system(.syncfs, error.errno))
                 continue
             }
             synced[entry.replacement.device] = .some(nil)
@@ -169,10 +169,10 @@ public struct RewriteTransaction {
     public static func syncFileSystem(of directory: String) throws(ELFError) {
         let fd: FileDescriptor
         do { fd = try FileDescriptor.open(directory, .readOnly, options: [.directory, .closeOnExec]) } catch {
-            throw ELFError(directory, .system("open", Errno.of(error)))
+            throw ELFError(directory, .system(.open, Errno.of(error)))
         }
         defer { try? fd.close() }
-        do { try fd.synchronizeFileSystem() } catch { throw ELFError(directory, .system("syncfs", error.errno)) }
+        do { try fd.synchronizeFileSystem() } catch { throw ELFError(directory, .system(.syncfs, error.errno)) }
     }
 }
 

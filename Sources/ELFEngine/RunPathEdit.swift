@@ -44,7 +44,7 @@ public enum RunPathEditor {
         let path = file.path, format = image.format
         let table = try DynamicTable.read(file, image)
         let wanted = Array(runPath.utf8)
-        guard !wanted.isEmpty, !wanted.contains(0) else { throw ELFError(path, .corrupt("empty run path")) }
+        guard !wanted.isEmpty, !wanted.contains(0) else { throw ELFError(path, .corrupt(.emptyRunPath)) }
         let pathIndices = table.entries.indices.filter {
             table.entries[$0].d_tag == ELF.DT_RPATH || table.entries[$0].d_tag == ELF.DT_RUNPATH
         }
@@ -66,7 +66,7 @@ public enum RunPathEditor {
             newFileSize = placement.stringsOffset + UInt64(bytes.count)
         }
         guard let dynamicIndex = placement.programHeaders.firstIndex(where: { $0.p_type == ELF.PT_DYNAMIC }) else {
-            throw ELFError(path, .corrupt("no PT_DYNAMIC"))
+            throw ELFError(path, .corrupt(.noDynamicSegment))
         }
         placement.programHeaders[dynamicIndex].p_offset = dynamicOffset
         placement.programHeaders[dynamicIndex].p_vaddr = dynamicAddress
@@ -153,9 +153,7 @@ public enum RunPathEditor {
         }
         guard let (slot, slotMethod) = spareSlot(programHeaders, methods) else {
             throw ELFError(path, .unsupportedLayout(
-                "adding DT_RPATH needs \(needed) bytes of padding below the writable PT_LOAD, or a spare program header "
-                    + "(a PT_NULL, or a PT_NOTE repeating PT_GNU_PROPERTY\(methods.contains(.appendedSegmentBeforeSeal) ? ", or PT_PHDR" : "")); "
-                    + "this file has neither"))
+                .noRoomForRunPath(bytes: needed, phdrSpare: methods.contains(.appendedSegmentBeforeSeal))))
         }
         let format = image.format
         let page = SealPlan.segmentAlignment(for: image.header.e_machine)
@@ -164,7 +162,7 @@ public enum RunPathEditor {
               let offset = alignUp(image.fileSize, page),
               let end = checkedAdd(offset, needed), end <= format.maxWord,
               let addressEnd = checkedAdd(address, needed), addressEnd <= format.maxWord
-        else { throw ELFError(path, .unsupportedLayout("no room in the address space for a new segment")) }
+        else { throw ELFError(path, .unsupportedLayout(.noRoomForRunPathSegment)) }
         programHeaders.remove(at: slot)
         let segment = ProgramHeader(
             p_type: ELF.PT_LOAD, p_flags: ELF.PF_R | ELF.PF_W, p_offset: offset, p_vaddr: address,
@@ -299,7 +297,7 @@ public enum RunPathEditor {
     /// Re-reads an edited file: the run path is `runPath` in DT_RPATH alone, every other string
     /// entry names the same string as before, PT_DYNAMIC lies in a writable PT_LOAD.
     static func verify(_ written: ELFFile, original: ELFFile, before: DynamicTable, runPath: String) throws(ELFError) {
-        func fail(_ what: String) -> ELFError { ELFError(original.path, .verificationFailed("run path edit: \(what)")) }
+        func fail(_ what: ELFError.Verification) -> ELFError { ELFError(original.path, .verificationFailed(what)) }
         let image: ELFImage, table: DynamicTable, info: DynamicInfo
         do {
             image = try ELFImage.parse(written)
@@ -307,12 +305,12 @@ public enum RunPathEditor {
             info = try DynamicInfo.read(written, image)
         } catch { throw ELFError(original.path, .resultDoesNotParse(error.reason, runPathEdit: true)) }
         guard info.rpath == runPath.split(separator: ":").map(String.init), info.runpath.isEmpty else {
-            throw fail("DT_RPATH \(info.rpath), DT_RUNPATH \(info.runpath)")
+            throw fail(.runPaths(rpath: info.rpath, runpath: info.runpath))
         }
         guard image.loads.contains(where: {
             $0.p_flags & ELF.PF_W != 0 && $0.p_vaddr <= table.phdr.p_vaddr
                 && table.phdr.p_vaddr + table.phdr.p_memsz <= $0.p_vaddr + $0.p_filesz
-        }) else { throw fail("PT_DYNAMIC is not inside a writable PT_LOAD") }
+        }) else { throw fail(.dynamicNotWritable) }
         func strings(_ t: DynamicTable, _ f: ELFFile) throws(ELFError) -> [[UInt8]] {
             var result: [[UInt8]] = []
             for e in t.entries where DynamicTable.stringTags.contains(e.d_tag) && e.d_tag != ELF.DT_RPATH && e.d_tag != ELF.DT_RUNPATH {
@@ -321,10 +319,10 @@ public enum RunPathEditor {
             return result
         }
         let old = try strings(before, original), new = try strings(table, written)
-        guard old == new else { throw fail("DT_NEEDED or DT_SONAME strings changed") }
+        guard old == new else { throw fail(.stringsChanged) }
         let kept = { (t: DynamicTable) in
             t.entries.filter { ![ELF.DT_RPATH, ELF.DT_RUNPATH, ELF.DT_STRTAB, ELF.DT_STRSZ, ELF.DT_NULL].contains($0.d_tag) }
         }
-        guard kept(before) == kept(table) else { throw fail("other dynamic entries changed") }
+        guard kept(before) == kept(table) else { throw fail(.entriesChanged) }
     }
 }

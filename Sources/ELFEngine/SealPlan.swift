@@ -44,23 +44,23 @@ public struct SealPlan: Sendable {
         _ image: ELFImage, note: BottleNote, interpreter: String = SealFormat.runbottlePath
     ) throws(ELFError) -> SealPlan {
         let path = image.path, format = image.format, elfClass = format.elfClass
-        func refuse(_ what: String) -> ELFError { ELFError(path, .unsupportedLayout(what)) }
+        func refuse(_ what: ELFError.Layout) -> ELFError { ELFError(path, .unsupportedLayout(what)) }
         let header = image.header
         guard image.interpBytes != nil, let oldInterp = image.first(ELF.PT_INTERP) else {
-            throw ELFError(path, .staticExecutable("no PT_INTERP"))
+            throw ELFError(path, .staticExecutable(.noInterpreter))
         }
         if let problem = SealFormat.interpreterProblem(interpreter) { throw ELFError(path, .badInterpreter(problem)) }
         guard header.e_phoff == UInt64(header.e_ehsize) else {
-            throw refuse("the program header table is at e_phoff \(header.e_phoff), not right after the ELF header (\(header.e_ehsize))")
+            throw refuse(.tableNotAfterHeader(phoff: header.e_phoff, ehsize: header.e_ehsize))
         }
         if let problem = BottleNote.problem(withLoader: note.loader) { throw ELFError(path, .badLoaderPath(problem)) }
         let loads = image.loads
-        guard let firstLoad = loads.first else { throw ELFError(path, .corrupt("no PT_LOAD")) }
+        guard let firstLoad = loads.first else { throw ELFError(path, .corrupt(.noLoadSegment)) }
         for (a, b) in zip(loads, loads.dropFirst()) where b.p_vaddr < a.p_vaddr {
-            throw ELFError(path, .corrupt("PT_LOAD entries not sorted by p_vaddr"))
+            throw ELFError(path, .corrupt(.loadsUnsorted))
         }
         let phdrs = image.programHeaders.filter { $0.p_type == ELF.PT_PHDR }
-        guard phdrs.count <= 1 else { throw ELFError(path, .corrupt("\(phdrs.count) PT_PHDR entries")) }
+        guard phdrs.count <= 1 else { throw ELFError(path, .corrupt(.repeated(type: ELF.PT_PHDR, count: phdrs.count))) }
 
         // The note goes where the old table was; the first PT_LOAD must map it from offset 0, so
         // the note is in memory at firstLoad.p_vaddr + e_ehsize.
@@ -71,7 +71,7 @@ public struct SealPlan: Sendable {
             throw ELFError(path, .noteDoesNotFit(need: noteBytes.count, have: oldTableSize))
         }
         guard firstLoad.p_offset == 0, let firstEnd = firstLoad.fileEnd, firstEnd >= UInt64(ehsize + oldTableSize) else {
-            throw refuse("the first PT_LOAD does not map the ELF header and program header table")
+            throw refuse(.firstLoadMissesHeaders)
         }
 
         let align = segmentAlignment(for: header.e_machine)
@@ -80,17 +80,17 @@ public struct SealPlan: Sendable {
         // The first PT_LOAD starts at offset 0 (checked above): its p_vaddr is the difference.
         let delta = firstLoad.p_vaddr
         guard delta % align == 0 else {
-            throw refuse("the first PT_LOAD's address 0x\(String(delta, radix: 16)) is not aligned to 0x\(String(align, radix: 16))")
+            throw refuse(.firstLoadUnaligned(address: delta, alignment: align))
         }
         var highest: UInt64 = 0
         for load in loads {
-            guard let end = load.memoryEnd else { throw ELFError(path, .corrupt("PT_LOAD end overflows")) }
+            guard let end = load.memoryEnd else { throw ELFError(path, .corrupt(.loadEndOverflows)) }
             highest = max(highest, end)
         }
         let newPhnum = image.programHeaders.count + (phdrs.isEmpty ? 3 : 2)
         let tableSize = newPhnum * elfClass.programHeaderSize
         guard tableSize <= ELFImage.maxTableSize else {
-            throw refuse("\(newPhnum) program headers would exceed the kernel's \(ELFImage.maxTableSize)-byte table limit")
+            throw refuse(.tooManyProgramHeaders(newPhnum, limit: ELFImage.maxTableSize))
         }
         let record = SealRecord(
             originalSize: image.fileSize, originalPhoff: header.e_phoff, addedPHDR: phdrs.isEmpty,
@@ -106,7 +106,7 @@ public struct SealPlan: Sendable {
               let segmentEnd = checkedAdd(segmentVaddr, segmentSize), segmentEnd <= format.maxWord,
               let newFileSize = checkedAdd(segmentOffset, segmentSize), newFileSize <= format.maxWord,
               newFileSize <= UInt64(Int64.max)
-        else { throw refuse("no room for a new segment in the \(elfClass.name) address space") }
+        else { throw refuse(.noRoomForSegment(elfClass)) }
 
         let wordAlign = UInt64(elfClass == .elf64 ? 8 : 4)
         let newPHDR = ProgramHeader(

@@ -61,28 +61,23 @@ public struct SealRecord: Sendable, Equatable {
     }
 
     /// Decodes a whole record; the reason it is unusable otherwise.
-    static func decode(_ bytes: [UInt8], _ format: ELFFormat) -> Result<SealRecord, DecodeError> {
+    static func decode(_ bytes: [UInt8], _ format: ELFFormat) -> Result<SealRecord, ELFError.SealDamage> {
         guard let size = declaredSize(bytes, format.byteOrder), size == bytes.count, size >= fixedSize + 8 else {
-            return .failure(DecodeError("seal record header unreadable"))
+            return .failure(.recordUnreadable)
         }
         let d = FieldDecoder(bytes: bytes, order: format.byteOrder)
         guard d.u64(size - 8) == fnv1a(Array(bytes[0..<(size - 8)])) else {
-            return .failure(DecodeError("seal record checksum mismatch"))
+            return .failure(.recordChecksum)
         }
         let ehsize = Int(d.u16(32)), phentsize = Int(d.u16(34)), phnum = Int(d.u16(36))
         guard ehsize == format.elfClass.headerSize, phentsize == format.elfClass.programHeaderSize,
               encodedSize(header: ehsize, table: phnum * phentsize) == size
-        else { return .failure(DecodeError("seal record sizes inconsistent")) }
+        else { return .failure(.recordSizes) }
         let headerStart = fixedSize, tableStart = fixedSize + ehsize
         return .success(SealRecord(
             originalSize: d.u64(16), originalPhoff: d.u64(24), addedPHDR: d.u16(38) & 1 != 0,
             originalHeader: Array(bytes[headerStart..<tableStart]),
             originalTable: Array(bytes[tableStart..<(tableStart + phnum * phentsize)])))
-    }
-
-    struct DecodeError: Error {
-        let reason: String
-        init(_ reason: String) { self.reason = reason }
     }
 }
 

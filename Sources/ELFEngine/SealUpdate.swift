@@ -30,7 +30,7 @@ public struct SealUpdate: Sendable, Equatable {
         let typeOffset = UInt64(image.header.e_ehsize) + 8
         // The slot lies in the appended segment, far past the note: the two edits never overlap.
         guard let typeEnd = checkedAdd(typeOffset, 4), typeEnd <= slotOffset else {
-            throw ELFError(path, .damagedSeal("the PT_INTERP slot overlaps the BOTTLE note"))
+            throw ELFError(path, .damagedSeal(.slotOverlapsNote))
         }
         let wanted = SealFormat.slotBytes(naming: interpreter)
         var edits: [SealPlan.Edit] = []
@@ -52,28 +52,28 @@ public struct SealUpdate: Sendable, Equatable {
     /// same size, header, program headers and seal record, the asked note and slot, and every
     /// other byte unchanged. Throws `.verificationFailed` naming the first difference.
     public func verify(_ written: ELFFile, original: ELFImage, originalFile: ELFFile) throws(ELFError) {
-        func fail(_ what: String) -> ELFError { ELFError(original.path, .verificationFailed(what)) }
-        guard written.size == originalFile.size else { throw fail("size \(written.size), was \(originalFile.size)") }
+        func fail(_ what: ELFError.Verification) -> ELFError { ELFError(original.path, .verificationFailed(what)) }
+        guard written.size == originalFile.size else { throw fail(.sizeChanged(written.size, was: originalFile.size)) }
         let image: ELFImage
         do { image = try ELFImage.parse(written) } catch { throw ELFError(original.path, .resultDoesNotParse(error.reason, runPathEdit: false)) }
         guard image.headerBytes == original.headerBytes, image.tableBytes == original.tableBytes else {
-            throw fail("the ELF header or program header table changed")
+            throw fail(.headersChanged)
         }
         guard image.interpBytes == SealFormat.slotBytes(naming: interpreter) else {
-            throw fail("the PT_INTERP slot does not name \(interpreter)")
+            throw fail(.slotName(interpreter))
         }
         let state = try SealedState.read(written, image)
         guard state.status == .sealed, state.note == note, state.slotOffset == slotOffset else {
-            throw fail("the result does not read back as sealed with note type \(note.type.rawValue)")
+            throw fail(.notSealedAs(noteType: note.type))
         }
         let originalState = try SealedState.read(originalFile, original)
         guard try state.record(written, image) == originalState.record(originalFile, original) else {
-            throw fail("the seal record does not read back")
+            throw fail(.recordUnreadable)
         }
         let slotEnd = slotOffset + UInt64(SealFormat.interpSlotSize)
         guard try written.sameBytes(as: originalFile, from: 0, to: typeOffset),
               try written.sameBytes(as: originalFile, from: typeOffset + 4, to: slotOffset),
               try written.sameBytes(as: originalFile, from: slotEnd, to: originalFile.size)
-        else { throw fail("a byte outside the note type and the PT_INTERP slot changed") }
+        else { throw fail(.byteOutsideTypeAndSlot) }
     }
 }

@@ -6,7 +6,7 @@ public struct SealedState: Sendable {
         case unsealed
         case sealed
         /// The sealed layout is there but its note or slot was destroyed (strip, objcopy).
-        case damaged(String)
+        case damaged(ELFError.SealDamage)
     }
 
     public var status: Status
@@ -21,7 +21,7 @@ public struct SealedState: Sendable {
     public static func read(_ file: ELFFile, _ image: ELFImage) throws(ELFError) -> SealedState {
         let ehsize = UInt64(image.header.e_ehsize)
         let available = file.size > ehsize ? file.size - ehsize : 0
-        let noteBytes = try file.read(at: ehsize, count: Int(min(available, UInt64(BottleNote.maxSize))), "BOTTLE note")
+        let noteBytes = try file.read(at: ehsize, count: Int(min(available, UInt64(BottleNote.maxSize))), .bottleNote)
         let decoded = BottleNote.decode(noteBytes, image.format.byteOrder)
         let headers = image.programHeaders
         let layout = hasSealedShape(image)
@@ -34,17 +34,17 @@ public struct SealedState: Sendable {
         case (.note(let note, _), true):
             state.note = note
             if headers[1].p_filesz != UInt64(SealFormat.interpSlotSize) {
-                state.status = .damaged("PT_INTERP slot is \(headers[1].p_filesz) bytes, not \(SealFormat.interpSlotSize)")
+                state.status = .damaged(.slotSize(headers[1].p_filesz, expected: SealFormat.interpSlotSize))
             } else if image.interpreter?.isEmpty != false {
-                state.status = .damaged("empty PT_INTERP slot")
+                state.status = .damaged(.emptySlot)
             } else {
                 state.status = .sealed
             }
         case (.note(let note, _), false):
             state.note = note
-            state.status = .damaged("BOTTLE note present but the program headers are not in the sealed layout")
+            state.status = .damaged(.noteWithoutLayout)
         case (.absent, true):
-            state.status = .damaged("BOTTLE note at offset \(ehsize) is gone")
+            state.status = .damaged(.noteGone(offset: ehsize))
         case (.malformed(let why), true):
             state.status = .damaged(why)
         case (.malformed(let why), false):
@@ -80,7 +80,7 @@ public struct SealedState: Sendable {
             guard p.p_filesz > 0, p.p_filesz <= UInt64(SealFormat.interpSlotSize),
                   let end = checkedAdd(p.p_offset, p.p_filesz), end <= record.originalSize,
                   end <= record.originalPhoff || p.p_offset >= tableEnd,
-                  let bytes = try? file.read(at: p.p_offset, count: Int(p.p_filesz), "original PT_INTERP")
+                  let bytes = try? file.read(at: p.p_offset, count: Int(p.p_filesz), .originalInterpreter)
             else { return nil }
             return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
@@ -92,14 +92,14 @@ public struct SealedState: Sendable {
         guard status == .sealed, let slotOffset, let start = checkedAdd(slotOffset, UInt64(SealFormat.interpSlotSize)) else {
             throw ELFError(file.path, .notSealed)
         }
-        let head = try file.read(at: start, count: 16, "seal record")
+        let head = try file.read(at: start, count: 16, .sealRecord)
         guard let size = SealRecord.declaredSize(head, image.format.byteOrder), size >= 16, size <= 16384 else {
-            throw ELFError(file.path, .damagedSeal("no seal record after the PT_INTERP slot"))
+            throw ELFError(file.path, .damagedSeal(.noRecord))
         }
-        let bytes = try file.read(at: start, count: size, "seal record")
+        let bytes = try file.read(at: start, count: size, .sealRecord)
         switch SealRecord.decode(bytes, image.format) {
         case .success(let record): return record
-        case .failure(let error): throw ELFError(file.path, .damagedSeal(error.reason))
+        case .failure(let damage): throw ELFError(file.path, .damagedSeal(damage))
         }
     }
 }

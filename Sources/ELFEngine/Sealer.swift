@@ -62,7 +62,7 @@ public enum Sealer {
     /// The real path of `path` (symlinks resolved): what is replaced, and what the loader path is
     /// relative to.
     public static func realPath(_ path: String) throws(ELFError) -> String {
-        do { return try FileSystem.realPath(path) } catch { throw ELFError(path, .system("resolve path", error.errno)) }
+        do { return try FileSystem.realPath(path) } catch { throw ELFError(path, .system(.resolvePath, error.errno)) }
     }
 
     /// Opens and parses `path` (following symlinks). A file whose headers no longer parse but
@@ -79,9 +79,9 @@ public enum Sealer {
             return try ELFImage.parse(file)
         } catch {
             switch error.reason {
-            case .corrupt(let why), .truncated(let why):
+            case .corrupt, .truncated:
                 if let lenient = try? ELFImage.parse(file, lenient: true), SealedState.hasSealedShape(lenient) {
-                    throw ELFError(file.path, .damagedSeal("program headers invalid: \(why)"))
+                    throw ELFError(file.path, .damagedSeal(.invalidProgramHeaders(error.reason)))
                 }
             default: break
             }
@@ -146,7 +146,7 @@ public enum Sealer {
             if image.header.e_type == ELF.ET_DYN && !dynamic.isPIE && image.first(ELF.PT_DYNAMIC) != nil {
                 throw ELFError(path, .sharedLibrary(hasInterpreter: false))
             }
-            throw ELFError(path, .staticExecutable(dynamic.isPIE ? "static-pie" : "no PT_INTERP"))
+            throw ELFError(path, .staticExecutable(dynamic.isPIE ? .staticPIE : .noInterpreter))
         }
         // libc.so.6 and the like have a PT_INTERP but are libraries: a SONAME without DF_1_PIE.
         if image.header.e_type == ELF.ET_DYN && !dynamic.isPIE && dynamic.soname != nil && !options.sharedLibraries {
@@ -190,7 +190,7 @@ public enum Sealer {
         _ path: String, _ file: ELFFile, _ image: ELFImage, _ state: SealedState, _ real: String,
         _ options: SealOptions
     ) throws(ELFError) -> PreparedChange {
-        guard let note = state.note else { throw ELFError(path, .damagedSeal("no BOTTLE note")) }
+        guard let note = state.note else { throw ELFError(path, .damagedSeal(.noNote)) }
         let type = options.noteType(privileged: isPrivileged(file))
         guard let update = try SealUpdate.make(image, state: state, type: type, interpreter: options.interpreter) else {
             return PreparedChange(path: path, outcome: .alreadySealed(note))
@@ -227,7 +227,7 @@ public enum Sealer {
               record.originalSize <= image.header.e_phoff,
               let tableEnd = checkedAdd(record.originalPhoff, UInt64(record.originalTable.count)),
               tableEnd <= record.originalSize
-        else { throw ELFError(path, .damagedSeal("the seal record does not match the file")) }
+        else { throw ELFError(path, .damagedSeal(.recordMismatch)) }
         if file.status.links > 1 { throw ELFError(path, .hardLinks(UInt64(file.status.links))) }
         if dryRun { return PreparedChange(path: path, outcome: .unsealed) }
 
@@ -251,6 +251,6 @@ public enum Sealer {
               try written.sameBytes(as: file, from: UInt64(image.headerBytes.count), to: record.originalPhoff),
               try written.sameBytes(as: file, from: tableEnd, to: record.originalSize),
               try SealedState.read(written, restored).status == .unsealed
-        else { throw ELFError(written.path, .verificationFailed("the restored file does not match the seal record")) }
+        else { throw ELFError(written.path, .verificationFailed(.restoredMismatch)) }
     }
 }

@@ -111,7 +111,7 @@ struct InspectCommand: ParsableCommand {
         case .unsealed: report.status = "not sealed"
         case .damaged(let why):
             report.status = "damaged"
-            report.damage = "\(why): reseal from the unstripped file"
+            report.damage = "\(why.words): reseal from the unstripped file"
         }
         if let note = state.note {
             report.noteType = note.type.rawValue

@@ -59,7 +59,7 @@ extension BinfmtMiscError.Operation {
         case .setCapability(let text): return "set file capability" + (text.map { " " + $0 } ?? "")
         // The engine names its own step: worded as its errors are (ELFErrorWords).
         case .writer(let reason):
-            if case .system(let step, _) = reason { return step }
+            if case .system(let step, _) = reason { return step.words }
             return "write"
         }
     }

@@ -42,9 +42,11 @@ func runPathAndSealInOneRewriteWriteWhatTwoRewritesWrite(name: String, flags: [S
                  SealPlan.Edit(offset: 3, bytes: [33])]
     let overlaid = ELFFile(base, copying: 6, edits: edits, size: 12)
     #expect(overlaid.size == 12)
-    #expect(try overlaid.read(at: 0, count: 12, "all") == [1, 2, 20, 33, 5, 6, 0, 0, 0, 90, 0, 0])
-    #expect(try overlaid.read(at: 3, count: 4, "middle") == [33, 5, 6, 0])
-    #expect(throws: ELFError.self) { try overlaid.read(at: 10, count: 4, "past the end") }
+    #expect(try overlaid.read(at: 0, count: 12, .contents) == [1, 2, 20, 33, 5, 6, 0, 0, 0, 90, 0, 0])
+    #expect(try overlaid.read(at: 3, count: 4, .contents) == [33, 5, 6, 0])
+    #expect(throws: ELFError(path, .truncated(.pastEnd(.contents, offset: 10, end: 14, size: 12)))) {
+        try overlaid.read(at: 10, count: 4, .contents)
+    }
     try Data([1, 2, 20, 33, 5, 6, 0, 0, 0, 90, 0, 0]).write(to: URL(fileURLWithPath: directory.file("same")))
     #expect(try overlaid.sameBytes(as: ELFFile(path: directory.file("same")), from: 0, to: 12))
 }

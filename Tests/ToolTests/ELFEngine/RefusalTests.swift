@@ -30,7 +30,7 @@ func expectRefused(
     let staticProgram = try bottle.compile("static", ["-static"])
     try expectRefused(staticProgram) { if case .staticExecutable = $0 { return true }; return false }
     let staticPIE = try bottle.compile("staticpie", ["-static-pie"])
-    try expectRefused(staticPIE) { $0 == .staticExecutable("static-pie") }
+    try expectRefused(staticPIE) { $0 == .staticExecutable(.staticPIE) }
     let library = try bottle.compile("libx.so", ["-shared", "-fPIC"], source: "int x(void) { return 1; }\n")
     // No PT_INTERP: --shared-libraries would not seal it either, so no hint says it would.
     try expectRefused(library) { $0 == .sharedLibrary(hasInterpreter: false) }

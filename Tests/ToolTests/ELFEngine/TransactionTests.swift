@@ -46,9 +46,9 @@ private func leftovers(_ directory: String) throws -> [String] {
     let rewrite = Rewrite(
         path: program, target: program, original: file, copying: file.size,
         edits: [SealPlan.Edit(offset: 0, bytes: [0])]
-    ) { _ throws(ELFError) in throw ELFError(program, .verificationFailed("refused by the test")) }
+    ) { _ throws(ELFError) in throw ELFError(program, .verificationFailed(.contentsDiffer)) }
     var transaction = RewriteTransaction()
-    #expect(throws: ELFError(program, .verificationFailed("refused by the test"))) { try transaction.stage(rewrite) }
+    #expect(throws: ELFError(program, .verificationFailed(.contentsDiffer))) { try transaction.stage(rewrite) }
     #expect(transaction.count == 0)
     #expect(throws: ELFError.self) { try rewrite.commit(durability: .byCaller) }
     #expect(try bytes(program) == original)
