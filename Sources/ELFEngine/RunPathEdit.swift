@@ -1,22 +1,22 @@
 // Setting a file's DT_RPATH (and removing its DT_RUNPATH): the dynamic-section and string-table edit bottling needs.
 
 /// How a run path edit changes the file.
-public enum RunPathMethod: String, Sendable, Equatable {
+public enum RunPathMethod: Sendable, Equatable {
     /// DT_RPATH already is the wanted string and there is no DT_RUNPATH.
     case unchanged
     /// The existing DT_RPATH/DT_RUNPATH entry retagged DT_RPATH, the string rewritten in its own bytes.
-    case inPlace = "in place"
+    case inPlace
     /// Copies of the string table (plus the new string) and of the dynamic array (plus DT_RPATH)
     /// written in the file padding right below the writable PT_LOAD, which is extended down over
     /// them: the same pages are mapped, the program header table keeps its size.
-    case belowWritableSegment = "below the writable segment"
+    case belowWritableSegment
     /// The same copies in a new writable PT_LOAD appended at the end of the file, taking the
     /// program header slot of a PT_NULL or of a PT_NOTE that only repeats PT_GNU_PROPERTY.
-    case appendedSegment = "appended segment"
+    case appendedSegment
     /// The appended segment taking PT_PHDR's slot, for a file about to be sealed: the seal puts
     /// a PT_PHDR first in its new table. Until then a PIE does not run (glibc and musl find a
     /// PIE's load address through PT_PHDR), so only a caller that seals right after asks for it.
-    case appendedSegmentBeforeSeal = "appended segment in PT_PHDR's slot, PT_PHDR re-added by the seal"
+    case appendedSegmentBeforeSeal
 
     /// Every method that leaves a file that runs as it is.
     public static let all: Set<RunPathMethod> = [.unchanged, .inPlace, .belowWritableSegment, .appendedSegment]

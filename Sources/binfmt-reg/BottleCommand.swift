@@ -105,7 +105,7 @@ struct BottleCommand: ParsableCommand, QuietCommand {
             let report = try Bottler.bottle(request)
             let outcome = Outcome(
                 directory: report.directory,
-                changes: report.changes.map { .init(path: $0.path, action: $0.action.rawValue, runPath: $0.runPath?.rawValue) },
+                changes: report.changes.map { .init(path: $0.path, action: $0.action.rawValue, runPath: $0.runPath?.words) },
                 summary: Counts(added: report.count(.added), replaced: report.count(.replaced), unchanged: report.count(.unchanged)),
                 notices: report.unheldPaths.map { .init(file: $0.file, path: $0.path, include: $0.include) })
             if jsonOption.json { return (outcome, []) }
@@ -117,7 +117,7 @@ struct BottleCommand: ParsableCommand, QuietCommand {
                     trees[tree, default: [:]][change.action, default: 0] += 1
                     continue
                 }
-                let how = change.runPath.map { $0 == .unchanged ? "" : "  (DT_RPATH: \($0.rawValue))" } ?? ""
+                let how = change.runPath.map { $0 == .unchanged ? "" : "  (DT_RPATH: \($0.words))" } ?? ""
                 print(Self.column(change.action) + change.path + how)
             }
             for tree in treeOrder {

@@ -131,3 +131,16 @@ extension Purpose {
         }
     }
 }
+
+extension RunPathMethod {
+    /// How bottle says the run path was set, in its report and its JSON `runPath`.
+    var words: String {
+        switch self {
+        case .unchanged: return "unchanged"
+        case .inPlace: return "in place"
+        case .belowWritableSegment: return "below the writable segment"
+        case .appendedSegment: return "appended segment"
+        case .appendedSegmentBeforeSeal: return "appended segment in PT_PHDR's slot, PT_PHDR re-added by the seal"
+        }
+    }
+}
