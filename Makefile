@@ -35,8 +35,9 @@ RELEASE_FLAGS ?= --scratch-path .build-release --static-swift-stdlib --pkg-confi
     -Xlinker -s -Xlinker --no-export-dynamic -Xlinker -z -Xlinker now \
     -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
 
+# The shipped product only: the test kit (TestSupport) imports Testing, which a static build lacks.
 build: $(STATIC_LIBS)/libcap.pc
-	$(SWIFT) build -c $(CONFIG) $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) build -c $(CONFIG) $(SWIFT_BUILD_FLAGS) --product binfmt-reg
 
 # SwiftPM puts the system's -lcap before any flag of ours; a pkg-config file naming a directory
 # that holds only libcap.a (and libstdc++.a) is searched first, so both link statically.
@@ -67,7 +68,7 @@ bench-deps:
 # Benchmarks print ratios side by side; they are never timed tests.
 bench: bench-deps release
 	bash Benchmarks/seal-vs-patchelf.sh
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --product binfmt-reg
 	bash Benchmarks/startup.sh
 
 # The context suite (ContextsSystemTests) runs sealed programs in real containers: it needs a

@@ -10,6 +10,14 @@ import Testing
 
 /// A status --json document, decoded through the library's own types: the report, and the
 /// problems the envelope carries beside it.
+/// The output of a sandbox script that succeeded, in the sections its `echo ---` lines separate.
+private func sections(of result: CommandResult, _ count: Int) throws -> [String] {
+    #expect(result.succeeded, "\(result)")
+    let parts = result.stdout.components(separatedBy: "---\n")
+    try #require(parts.count == count, "\(result)")
+    return parts
+}
+
 private struct StatusDocument {
     var report: StatusReport
     var problems: [Problem]
@@ -41,9 +49,7 @@ private struct StatusDocument {
             echo ---
             $B status --json || true
             """)
-        #expect(result.succeeded, "\(result)")
-        let parts = result.stdout.components(separatedBy: "---\n")
-        try #require(parts.count == 2, "\(result)")
+        let parts = try sections(of: result, 2)
         let text = parts[0]
         // The sandbox is a user namespace: the instance it would mount is its own.
         #expect(text.contains("binfmt_misc: /proc/sys/fs/binfmt_misc: not mounted; this user namespace's own instance\n"), "\(text)")
@@ -89,9 +95,7 @@ private struct StatusDocument {
             echo ---
             $B status --json || true
             """)
-        #expect(result.succeeded, "\(result)")
-        let parts = result.stdout.components(separatedBy: "---\n")
-        try #require(parts.count == 3, "\(result)")
+        let parts = try sections(of: result, 3)
         let visible = parts[0]
         #expect(visible.contains("entry BOTTLE (ordinary): not visible here (binfmt_misc is not mounted in this mount namespace)\n"))
         #expect(!visible.contains("not registered"), "\(visible)")
@@ -141,9 +145,7 @@ private struct StatusDocument {
             echo ---
             $B status --json && exit 9 || true
             """)
-        #expect(result.succeeded, "\(result)")
-        let parts = result.stdout.components(separatedBy: "---\n")
-        try #require(parts.count == 2)
+        let parts = try sections(of: result, 2)
         #expect(parts[0].contains("entry BOTTLE (ordinary): not registered\nentry BOTTLE-privileged (privileged): not registered\n"))
         #expect(parts[0].contains("PT_INTERP dispatch: /usr/libexec/runbottle: missing (sealed binaries with the PT_INTERP dispatch fail with ENOENT)\n"))
         #expect(!parts[0].contains("canary through"))
@@ -169,9 +171,7 @@ private struct StatusDocument {
             echo ---
             $B status --json
             """)
-        #expect(result.succeeded, "\(result)")
-        let parts = result.stdout.components(separatedBy: "---\n")
-        try #require(parts.count == 2)
+        let parts = try sections(of: result, 2)
         #expect(parts[0].contains("""
             interpreter /usr/libexec/runbottle: present, capability none
             persistence /etc/binfmt.d/bottle.conf: present, equal to the registered entries
@@ -219,9 +219,7 @@ private struct StatusDocument {
             echo ---
             $B status --json && exit 9 || true
             """)
-        #expect(result.succeeded, "\(result)")
-        let parts = result.stdout.components(separatedBy: "---\n")
-        try #require(parts.count == 2)
+        let parts = try sections(of: result, 2)
         #expect(parts[0].contains("entry BOTTLE (ordinary): disabled\n"))
         #expect(parts[0].contains("problem: BOTTLE is disabled (binfmt-reg enable)\n"))
         #expect(!parts[0].contains("canary through BOTTLE"))
@@ -246,9 +244,7 @@ private struct StatusDocument {
             echo ---
             $B status --json || true
             """)
-        #expect(result.succeeded, "\(result)")
-        let parts = result.stdout.components(separatedBy: "---\n")
-        try #require(parts.count == 2)
+        let parts = try sections(of: result, 2)
         #expect(parts[0].contains("conflict: entry THIEF (/bin/echo) matches ordinary sealed binaries and takes them first\n"))
         #expect(parts[0].contains("canary through BOTTLE: FAILED"))
         #expect(parts[0].contains("canary through BOTTLE-privileged: ok"))
@@ -315,9 +311,7 @@ private struct StatusDocument {
             $B install --no-persist
             $B status --no-persist | tail -1
             """)
-        #expect(result.succeeded, "\(result)")
-        let parts = result.stdout.components(separatedBy: "---\n")
-        try #require(parts.count == 2, "\(result)")
+        let parts = try sections(of: result, 2)
         #expect(parts[0].hasPrefix("flags: PO\n"))
         #expect(parts[0].contains("canary through BOTTLE: ok"), "the entry works, C or not: \(parts[0])")
         #expect(parts[0].hasSuffix("""
@@ -347,9 +341,7 @@ private struct StatusDocument {
             $B status --json | grep -c '"capability" : "' || true
             $B status | tail -1
             """)
-        #expect(result.succeeded, "\(result)")
-        let parts = result.stdout.components(separatedBy: "---\n")
-        try #require(parts.count == 2, "\(result)")
+        let parts = try sections(of: result, 2)
         #expect(parts[0].contains("interpreter /usr/libexec/runbottle: present, capability cap_checkpoint_restore=ep\n"))
         #expect(parts[0].contains("PT_INTERP dispatch: /usr/libexec/runbottle: present, capability cap_checkpoint_restore=ep\n"))
         #expect(parts[0].hasSuffix("""
