@@ -90,6 +90,13 @@ public func shell(_ script: String, environment: [String: String]? = nil) throws
     try run(["bash", "-c", "set -euo pipefail\n" + script], environment: environment)
 }
 
+/// The shell line that mounts, in a user namespace, a binfmt_misc instance of its own, or stops
+/// the script saying why: Linux gives a user namespace one only from 6.7 (before, the kernel
+/// refuses the mount with EPERM), so a test needing one fails there with that reason.
+public let mountPrivateBinfmtMisc = """
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || { echo "this test needs a binfmt_misc instance of its own, which a user namespace gets from Linux 6.7 on (this kernel: $(uname -r))" >&2; exit 1; }
+    """
+
 /// Runs a bash script as root of a new user namespace with its own mount namespace and its own,
 /// empty binfmt_misc instance mounted at /proc/sys/fs/binfmt_misc (Linux 6.7 and later). Whatever
 /// the script registers there vanishes with the namespace.
@@ -99,7 +106,7 @@ public func inPrivateBinfmt(_ script: String, environment: [String: String]? = n
 {
     let prologue = """
         set -euo pipefail
-        mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+        \(mountPrivateBinfmtMisc)
         # install records its registration in /run/binfmt-reg: the namespace's own /run.
         mount -t tmpfs -o mode=0755 tmpfs /run
 

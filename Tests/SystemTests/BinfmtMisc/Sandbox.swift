@@ -32,7 +32,7 @@ enum Sandbox {
         let inner = """
             set -euo pipefail
             while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.01; done
-            mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+            \(mountPrivateBinfmtMisc)
 
             """ + (try prologue()) + script
         let outer = """

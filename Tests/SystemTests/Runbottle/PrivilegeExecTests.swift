@@ -69,7 +69,7 @@ func aHardLinkedSetuidBottleCannotChooseItsLoader(interp: Bool) throws {
     // trusted tree), /mnt/home an ordinary user's directory on the same file system.
     let script = """
         set -euo pipefail
-        mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+        \(mountPrivateBinfmtMisc)
         \(rig.registration)
         mount -t tmpfs -o mode=0755 tmpfs /mnt
         cp -a \(b.root) /mnt/bottle

@@ -8,8 +8,12 @@
 # VM, then "vm: N passed, M failed"; exit 0 only when all passed. A check that could not run (a
 # missing tool, a failed download or build, a VM that did not finish) is a FAIL with its reason.
 # Usage: Tests/SystemTests/VM/suite/run.sh [--kernel NAME]... [--binfmt-reg PATH] [--binfmt-reg-aarch64 PATH]
+#        [--binfmt-reg-static PATH]
 #   NAME: bullseye-amd64 (5.10), bookworm-amd64 (6.1), trixie-amd64 (6.12), trixie-arm64 (6.12)
 #   --binfmt-reg-aarch64: the binfmt-reg that seals the aarch64 bottles (default: --binfmt-reg)
+#   --binfmt-reg-static: the fully static x86-64 binfmt-reg (make release-static) that the
+#     x86-64 VMs run themselves: install, status with its canaries, uninstall. The arm64 VM has
+#     none: this machine has no Swift SDK for aarch64 (`swift sdk list`: none installed).
 # Environment: VM_CACHE (downloads, default /var/cache/binfmt-bottle-vm), VM_REFRESH=1 (fetch
 # the newest kernels again), VM_WORK (default /srv/vm-work), VM_TIMEOUT (seconds a VM, default
 # 120), VM_MIRROR (default http://deb.debian.org/debian), VM_KEEP=1 (keep the work directory).
@@ -21,6 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../../.." && pwd)
 binfmt_reg=$repo/.build/release/binfmt-reg
 binfmt_reg_aarch64=
+binfmt_reg_static=$repo/.build-image/release/binfmt-reg
 all_kernels=(bullseye-amd64 bookworm-amd64 trixie-amd64 trixie-arm64)
 kernels=()
 while [ $# -gt 0 ]; do
@@ -28,6 +33,7 @@ while [ $# -gt 0 ]; do
     --kernel) kernels+=("${2:?--kernel needs a name}"); shift 2 ;;
     --binfmt-reg) binfmt_reg=${2:?}; shift 2 ;;
     --binfmt-reg-aarch64) binfmt_reg_aarch64=${2:?}; shift 2 ;;
+    --binfmt-reg-static) binfmt_reg_static=${2:?}; shift 2 ;;
     -h | --help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "Tests/SystemTests/VM/suite/run.sh: unknown argument $1 (--help)" >&2; exit 2 ;;
     esac
@@ -78,6 +84,13 @@ done
 # program, as natively. Under the binfmt dispatch an ordinary user's program runs in the
 # loader's explicit mode (runbottle(8)), where it names runbottle: root only there.
 checks+=(coreutils-interp-root coreutils-interp-user coreutils-binfmt-root)
+# userns-instance: from 6.7 a user namespace mounts a binfmt_misc instance of its own, and a
+# binfmt-dispatched program runs through an entry registered there; before 6.7 the kernel
+# refuses the mount (EPERM), as the README says.
+checks+=(userns-instance)
+common_checks=("${checks[@]}")
+# The x86-64 VMs run binfmt-reg itself (--binfmt-reg-static).
+binfmt_reg_checks=(install status uninstall)
 
 # --- downloads: a private apt configuration per suite and architecture, cached ---
 apt_opts() { # SUITE DEBARCH
@@ -238,6 +251,15 @@ prepare_arch() {
         return
     fi
     cp "$work/runbottle-$arch/runbottle" "$stage/usr/libexec/runbottle"
+    if [ "$arch" = x86_64 ]; then
+        if [ -x "$binfmt_reg_static" ] && file -L "$binfmt_reg_static" | grep -q 'statically linked'; then
+            cp "$binfmt_reg_static" "$stage/vm/binfmt-reg"
+        else
+            arch_fail 'install' "no statically linked binfmt-reg at $binfmt_reg_static (make release-static)"
+            arch_fail 'status' "no statically linked binfmt-reg at $binfmt_reg_static (make release-static)"
+            arch_fail 'uninstall' "no statically linked binfmt-reg at $binfmt_reg_static (make release-static)"
+        fi
+    fi
     if ! why=$("$reg" line --arch "$arch" 2>&1 > "$stage/vm/lines"); then
         arch_fail 'register' "binfmt-reg line --arch $arch: $why"
         arch_fail '*-binfmt-*' "no registration lines: binfmt-reg line --arch $arch: $why"
@@ -479,6 +501,61 @@ status 0" ]; then
     fi
 done
 
+# binfmt-reg itself (x86-64): the lines registered above go, then install (runbottle, the
+# entries, /etc/binfmt.d), status with its canaries as root and as uid 65534, uninstall.
+if [ -x /vm/binfmt-reg ]; then
+    for n in $(cut -d: -f2 /vm/lines); do [ -e $bm/$n ] && echo -1 > $bm/$n; done
+    mkdir -p /etc/binfmt.d /run
+    if wanted install; then
+        if out=$(/vm/binfmt-reg install 2>&1) && grep -qx enabled $bm/BOTTLE && grep -qx enabled $bm/BOTTLE-privileged &&
+            [ -s /etc/binfmt.d/bottle.conf ]; then
+            result install ok "$(echo "$out" | tr '\n' ' ' | cut -c1-200)"
+        else
+            result install FAIL "$(echo "$out" | tr '\n' ' ' | cut -c1-300); entries: $(ls $bm | tr '\n' ' ')"
+        fi
+    fi
+    if wanted status; then
+        out=$(/vm/binfmt-reg status 2>&1)
+        rc=$?
+        canaries=$(echo "$out" | grep -c '^canary through .*: ok')
+        if [ $rc = 0 ] && echo "$out" | grep -qx 'status: all well' && [ "$canaries" -ge 3 ]; then
+            result status ok "all well, $canaries canaries ok ($(echo "$out" | grep '^dispatch binfmt' | cut -c1-120))"
+        else
+            result status FAIL "exit $rc: $(echo "$out" | grep -E '^(problem|canary|warning|status)' | tr '\n' ' ' | cut -c1-500)"
+        fi
+    fi
+    if wanted uninstall; then
+        if out=$(/vm/binfmt-reg uninstall 2>&1) && ! ls $bm | grep -q '^BOTTLE' && [ ! -e /etc/binfmt.d/bottle.conf ]; then
+            result uninstall ok "$(echo "$out" | tr '\n' ' ' | cut -c1-200)"
+        else
+            result uninstall FAIL "$(echo "$out" | tr '\n' ' ' | cut -c1-300); entries: $(ls $bm | tr '\n' ' ')"
+        fi
+    fi
+fi
+
+# A user namespace's own instance: after the entries above are gone, a binfmt-dispatched
+# program can only run through the entry the namespace registers.
+if wanted userns-instance; then
+    major=$(uname -r | cut -d. -f1) minor=$(uname -r | cut -d. -f2)
+    for n in $(cut -d: -f2 /vm/lines); do [ -e $bm/$n ] && echo -1 > $bm/$n; done
+    b=$BOTTLES/glibc
+    cp /vm/variants/glibc/binfmt $b/bin/probe.new && mv -f $b/bin/probe.new $b/bin/probe
+    out=$(unshare -r -m sh -c "mount -t binfmt_misc binfmt_misc $bm && head -1 /vm/lines > $bm/register &&
+        PROBE_OUT=/tmp/out/userns.txt $b/bin/probe one" 2>&1)
+    rc=$?
+    if [ "$major" -gt 6 ] || { [ "$major" = 6 ] && [ "$minor" -ge 7 ]; }; then
+        if [ $rc = 0 ] && grep -qx "exe=$b/bin/probe" /tmp/out/userns.txt; then
+            result userns-instance ok "the namespace's own instance ran the binfmt-dispatched probe ($(grep -c . /tmp/out/userns.txt) observables, exe=$b/bin/probe)"
+        else
+            result userns-instance FAIL "$(status $rc): $(echo "$out" | tr '\n' ' ' | cut -c1-300) $(grep '^exe=' /tmp/out/userns.txt 2>/dev/null)"
+        fi
+    elif [ $rc != 0 ] && echo "$out" | grep -qiE 'not permitted|permission denied'; then
+        result userns-instance ok "refused before 6.7, as documented: $(echo "$out" | head -1)"
+    else
+        result userns-instance FAIL "expected the kernel to refuse a user namespace's mount before 6.7: exit $rc: $(echo "$out" | tr '\n' ' ' | cut -c1-300)"
+    fi
+fi
+
 echo "vm-end: $KERNEL"
 sync
 poweroff -f
@@ -491,6 +568,8 @@ run_vm() { # NAME
     local name=$1 debarch=${1#*-} arch rel t0 t1 t2 why root c stage qemu consolearg line log
     arch=x86_64
     [ "$debarch" = arm64 ] && arch=aarch64
+    checks=("${common_checks[@]}")
+    [ "$arch" = x86_64 ] && checks+=("${binfmt_reg_checks[@]}")
     t0=$SECONDS
     rm -f "$work"/fail-vm-*
     vm_fail() { local c; for c in "${checks[@]}"; do [ -e "$work/fail-vm-$c" ] || echo "$1" | tr '\n' ' ' > "$work/fail-vm-$c"; done; }
