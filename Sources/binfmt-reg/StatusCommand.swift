@@ -25,15 +25,15 @@ struct StatusCommand: ParsableCommand, QuietCommand {
         var installer: Installer
         do { installer = Installer(plan: try entry.plan()) } catch { throw ValidationError(Problem(for: error).message) }
         installer.persist = !noPersist && installer.recordedPersistence() != false
-        let report = Self.probe(installer).worded
+        let report = Self.probe(installer)
         if !jsonOption.json { print(Self.render(report), terminator: "") }
         try CommandEnd(command: "status", json: jsonOption.json).finish(WordedStatus(report: report), problems: report.problems.map(\.problem))
     }
 
-    /// The whole chain, checked for `installer`'s entries and files.
+    /// The whole chain, checked for `installer`'s entries and files, its text fields worded.
     static func probe(_ installer: Installer) -> StatusReport {
         let canary = CanaryRunner(program: CanaryImage.program, loader: CanaryImage.loader)
-        return StatusProbe(installer: installer, canary: canary).report()
+        return StatusProbe(installer: installer, canary: canary).report().worded
     }
 
     static func render(_ report: StatusReport) -> String {

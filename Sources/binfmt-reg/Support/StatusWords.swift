@@ -159,15 +159,15 @@ extension StatusReport.DispatchSummary.Basis {
     }
 }
 
-/// The status report as the JSON documents carry it: the report's keys, worded, and its notices
-/// worded as `warnings`.
+/// The status report as the JSON documents carry it: the report's keys (`StatusCommand.probe`
+/// worded its text fields), and its notices worded as `warnings`.
 struct WordedStatus: Encodable {
     var report: StatusReport
 
     private enum Key: String, CodingKey { case warnings }
 
     func encode(to encoder: Encoder) throws {
-        try report.worded.encode(to: encoder)
+        try report.encode(to: encoder)
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(report.notices.map(\.message), forKey: .warnings)
     }
