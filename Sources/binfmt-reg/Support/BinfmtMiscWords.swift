@@ -16,7 +16,7 @@ extension BinfmtMiscError {
         case .notPermitted(let path, let what):
             // Root refused is root of a namespace that does not own this binfmt_misc: no run as
             // root helps there.
-            return Self.runningAsRoot
+            return Identity.isRoot
                 ? "\(path): \(what.words): permission denied, though running as root: this namespace lacks the privilege (a container needs --privileged or --cap-add SYS_ADMIN; a user namespace before Linux 6.7 has no binfmt_misc of its own)"
                 : "\(path): \(what.words): permission denied (run as root)"
         case .failed(let path, let what, let reason):
@@ -33,9 +33,6 @@ extension BinfmtMiscError {
             return "\(error.message); putting back the previous state failed: \(lost.map(\.words).joined(separator: "; "))"
         }
     }
-
-    /// Whether binfmt-reg runs as root: a refusal then means the namespace lacks the privilege.
-    static var runningAsRoot: Bool { Identity.isRoot }
 }
 
 extension BinfmtMiscError.Operation {
