@@ -122,7 +122,10 @@ public struct BottleError: ProblemError, Sendable, Equatable {
     /// A system call failed on `path` while doing `operation`.
     init(_ path: String, _ operation: Operation, system: OSError) { self.init(path, .system(operation, system)) }
 
-    init(_ error: ELFError) { self.init(error.path, .engine(error.reason), code: error.reason.code) }
+    init(_ error: ELFError) { self.init(error, at: error.path) }
+
+    /// The engine's error about a staged copy, named by `path` (the file it was copied from).
+    init(_ error: ELFError, at path: String) { self.init(path, .engine(error.reason), code: error.reason.code) }
 }
 
 /// Why a file is in the bottle: the program that needs it, or the option.

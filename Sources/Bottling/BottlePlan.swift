@@ -297,14 +297,14 @@ struct BottlePlan {
         switch st.kind {
         case .symlink:
             let target: String
-            do { target = try FileManager.default.destinationOfSymbolicLink(atPath: path) } catch {
+            do { target = try FileSystem.linkTarget(of: path) } catch {
                 throw BottleError(path, .unreadableLink)
             }
             try add(BottleEntry(path: relative, kind: .symlink(target: target), source: nil, purpose: purpose, tree: tree))
         case .directory:
             try add(BottleEntry(path: relative, kind: .directory, source: nil, purpose: purpose, tree: tree))
             let names: [String]
-            do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
+            do { names = try FileSystem.entries(of: path).map(\.name).sorted() } catch {
                 throw BottleError(path, .unlistableDirectory)
             }
             for name in names { try addNode(path + "/" + name, as: relative + "/" + name, tree: tree, purpose: purpose) }

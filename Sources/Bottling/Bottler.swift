@@ -55,7 +55,7 @@ public enum Bottler {
             // The built-in runbottle is no file to compare: against it, another source is another file.
             let builtIn = [previous, source].contains(builtInRunbottle)
             var differs = builtIn
-            if !builtIn && FileManager.default.fileExists(atPath: previous) { differs = try !sameContents(previous, source) }
+            if !builtIn && (try? FileSystem.status(of: previous)) != nil { differs = try !sameContents(previous, source) }
             if differs {
                 throw BottleError(output + "/" + entry.path,
                                   .clashWithBottle(previous: previous, source: source, purpose: entry.purpose))
@@ -177,7 +177,7 @@ public enum Bottler {
         guard let st = try? FileSystem.status(of: output, followingLinks: false) else { return (false, false) }
         guard st.kind == .directory else { throw BottleError(output, .outputNotDirectory) }
         if pathExists(output + "/" + manifestName) { return (true, true) }
-        let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? ["?"]
+        let contents = (try? FileSystem.entries(of: output).map(\.name)) ?? ["?"]
         guard output != "/", contents.isEmpty || contents.contains(where: { $0.hasPrefix(stagePrefix + "-") }) else {
             throw BottleError(output, .outputNotBottle)
         }
@@ -195,7 +195,7 @@ public enum Bottler {
 
     /// An interrupted run's stages: what they held is produced again.
     private static func removeLeftoverStages(in output: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+        for name in (try? FileSystem.entries(of: output).map(\.name)) ?? []
         where name.hasPrefix(stagePrefix + "-") {
             removeTree(output + "/" + name)
         }
@@ -234,7 +234,7 @@ public enum Bottler {
                 let info = try DynamicInfo.read(file, try ELFImage.parse(file))
                 guard !(info.rpath.isEmpty && info.runpath.isEmpty) else { return nil }
                 return try RunPathEditor.apply(to: target, runPath: "$ORIGIN", durability: .byCaller)
-            } catch { throw BottleError(entry.source ?? target, .engine(error.reason), code: error.reason.code) }
+            } catch { throw BottleError(error, at: entry.source ?? target) }
         case .program(let loader, let runPath):
             try copyFile(entry.source ?? "", to: target)
             // The run path edit and the seal: one rewrite of the staged copy.
@@ -244,7 +244,7 @@ public enum Bottler {
                 let (method, change) = try Sealer.seal(target, runPath: runPath, options)
                 try change.rewrite?.commit(durability: .byCaller)
                 return method
-            } catch { throw BottleError(entry.source ?? target, .engine(error.reason), code: error.reason.code) }
+            } catch { throw BottleError(error, at: entry.source ?? target) }
         }
     }
 
@@ -311,8 +311,7 @@ public enum Bottler {
             if case .temporaryDirectory = kind { return sa.permissions == sb.permissions }
             return true
         case .symlink:
-            return (try? FileManager.default.destinationOfSymbolicLink(atPath: a))
-                == (try? FileManager.default.destinationOfSymbolicLink(atPath: b))
+            return (try? FileSystem.linkTarget(of: a)) == (try? FileSystem.linkTarget(of: b))
         default:
             guard sa.permissions == sb.permissions, sa.size == sb.size else { return false }
             return try sameContents(a, b)
@@ -336,7 +335,7 @@ public enum Bottler {
     /// The manifest: one line per copied file, `PATH<TAB>SOURCE`.
     static func readManifest(_ bottle: String) throws(BottleError) -> [String: String] {
         let path = bottle + "/" + manifestName
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        guard let data = (try? FileSystem.contents(of: path)) ?? nil else { return [:] }
         var result: [String: String] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: "\t", maxSplits: 1)
