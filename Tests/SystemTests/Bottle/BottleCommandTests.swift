@@ -11,7 +11,7 @@ import Testing
     @Test func movedCxxBottleRunsThroughRunbottle() throws {
         let rig = try BottleRig("bottle-cxx")
         defer { rig.dir.remove() }
-        let (root, made) = try rig.bottleProbe(probeCxx, compiler: "c++")
+        let (root, _) = try rig.bottleProbe(probeCxx, compiler: "c++")
         for file in ["lib/libstdc++.so.6", "lib/libgcc_s.so.1", "lib/libm.so.6", "lib/libc.so.6"] {
             #expect(FileManager.default.fileExists(atPath: root + "/" + file), "\(file) missing")
         }
@@ -56,7 +56,7 @@ import Testing
     @Test func runsInAChrootHoldingOnlyTheBottle() throws {
         let rig = try BottleRig("bottle-chroot")
         defer { rig.dir.remove() }
-        let (root, made) = try rig.bottleProbe(probeC, binfmt: true)
+        let (root, _) = try rig.bottleProbe(probeC, binfmt: true)
         let ran = try rig.inChroot(root, "/bin/probe maps", before: "ls -A \(root); echo ---")
         #expect(ran.succeeded, "\(ran)")
         let parts = ran.stdout.components(separatedBy: "---\n")
