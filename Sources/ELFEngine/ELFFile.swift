@@ -95,10 +95,10 @@ public final class ELFFile {
             throw ELFError(path, .truncated(.pastEnd(what, offset: offset, end: overflow ? nil : end, size: size)))
         }
         do {
-            guard let overlay else { return try fd.readExactly(count, at: offset) }
+            guard overlay != nil else { return try fd.readExactly(count, at: offset) }
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
             defer { buffer.deallocate() }
-            try overlay.read(into: buffer, at: offset)
+            try fill(buffer, at: offset)
             return Array(buffer)
         } catch {
             throw readError(error, what)
@@ -152,11 +152,14 @@ extension ELFFile {
         guard let end = checkedAdd(offset, UInt64(count)), end <= size, end <= UInt64(Int64.max) else {
             throw ELFError(path, .truncated(.pastEnd(.contents, offset: offset, end: offset &+ UInt64(count), size: size)))
         }
-        let target = UnsafeMutableRawBufferPointer(rebasing: buffer[..<count])
-        do {
-            if let overlay { try overlay.read(into: target, at: offset) } else { try fd.readExactly(into: target, at: offset) }
-        } catch {
+        do { try fill(UnsafeMutableRawBufferPointer(rebasing: buffer[..<count]), at: offset) } catch {
             throw readError(error, .contents)
         }
+    }
+
+    /// Fills `target` with the bytes at `offset`: the file's, or the overlay's when this is a
+    /// file as a rewrite would leave it.
+    private func fill(_ target: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(OSError) {
+        if let overlay { try overlay.read(into: target, at: offset) } else { try fd.readExactly(into: target, at: offset) }
     }
 }
