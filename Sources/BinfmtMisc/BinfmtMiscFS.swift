@@ -37,8 +37,8 @@ public enum BinfmtMiscError: ProblemError, Equatable, Sendable {
         case readCapability, removeCapability
         /// Setting a file capability: its text once libcap parsed it, nil before.
         case setCapability(String?)
-        /// A step of the engine's atomic file writer: the engine's `.system` reason names it.
-        case writer(ELFError.Reason)
+        /// A step of the engine's atomic file writer.
+        case writer(ELFError.Operation)
     }
 
     /// The command that found an entry in its way.

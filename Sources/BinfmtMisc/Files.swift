@@ -51,7 +51,7 @@ enum Files {
     /// The writer's errors in the installer's terms.
     private static func writing<T>(_ body: () throws(ELFError) -> T) throws(BinfmtMiscError) -> T {
         do { return try body() } catch {
-            if case .system(_, let code) = error.reason { throw .from(code, path: error.path, what: .writer(error.reason)) }
+            if case .system(let step, let code) = error.reason { throw .from(code, path: error.path, what: .writer(step)) }
             throw .failed(path: error.path, what: .write, reason: .engine(error.reason))
         }
     }

@@ -55,9 +55,7 @@ extension BinfmtMiscError.Operation {
         case .removeCapability: return "remove file capability"
         case .setCapability(let text): return "set file capability" + (text.map { " " + $0 } ?? "")
         // The engine names its own step: worded as its errors are (ELFErrorWords).
-        case .writer(let reason):
-            if case .system(let step, _) = reason { return step.words }
-            return "write"
+        case .writer(let step): return step.words
         }
     }
 }
