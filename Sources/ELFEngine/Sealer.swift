@@ -93,11 +93,18 @@ public enum Sealer {
     /// plan when it is staged. A sealed file whose note type or slot differ from `options` is
     /// updated in place instead. Writes nothing.
     public static func seal(_ path: String, _ options: SealOptions = SealOptions()) throws(ELFError) -> PreparedChange {
+        let (file, image, real) = try openToSeal(path, options)
+        return try seal(path, file, image, real, options)
+    }
+
+    /// `open`, once the PT_INTERP slot `options` ask for is known to be one the slot can hold.
+    private static func openToSeal(
+        _ path: String, _ options: SealOptions
+    ) throws(ELFError) -> (file: ELFFile, image: ELFImage, realPath: String) {
         if let problem = SealFormat.interpreterProblem(options.interpreter) {
             throw ELFError(path, .badInterpreter(problem))
         }
-        let (file, image, real) = try open(path)
-        return try seal(path, file, image, real, options)
+        return try open(path)
     }
 
     /// Sets DT_RPATH of the file at `path` to `runPath` (by one of `methods`) and seals it with
@@ -108,10 +115,7 @@ public enum Sealer {
         _ path: String, runPath: String, methods: Set<RunPathMethod> = RunPathMethod.beforeSeal,
         _ options: SealOptions
     ) throws(ELFError) -> (runPath: RunPathMethod, change: PreparedChange) {
-        if let problem = SealFormat.interpreterProblem(options.interpreter) {
-            throw ELFError(path, .badInterpreter(problem))
-        }
-        let (file, image, real) = try open(path)
+        let (file, image, real) = try openToSeal(path, options)
         let edit = try RunPathEditor.plan(file, image, runPath: runPath, methods: methods)
         if edit.method == .unchanged { return (.unchanged, try seal(path, file, image, real, options)) }
         let before = try DynamicTable.read(file, image)
