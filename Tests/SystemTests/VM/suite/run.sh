@@ -501,10 +501,15 @@ status 0" ]; then
     fi
 done
 
+# Removes the entries the registration lines made (the checks below want none of them).
+remove_registered() {
+    for n in $(cut -d: -f2 /vm/lines); do [ -e $bm/$n ] && echo -1 > $bm/$n; done
+}
+
 # binfmt-reg itself (x86-64): the lines registered above go, then install (runbottle, the
 # entries, /etc/binfmt.d), status with its canaries as root and as uid 65534, uninstall.
 if [ -x /vm/binfmt-reg ]; then
-    for n in $(cut -d: -f2 /vm/lines); do [ -e $bm/$n ] && echo -1 > $bm/$n; done
+    remove_registered
     mkdir -p /etc/binfmt.d /run
     if wanted install; then
         if out=$(/vm/binfmt-reg install 2>&1) && grep -qx enabled $bm/BOTTLE && grep -qx enabled $bm/BOTTLE-privileged &&
@@ -537,7 +542,7 @@ fi
 # program can only run through the entry the namespace registers.
 if wanted userns-instance; then
     major=$(uname -r | cut -d. -f1) minor=$(uname -r | cut -d. -f2)
-    for n in $(cut -d: -f2 /vm/lines); do [ -e $bm/$n ] && echo -1 > $bm/$n; done
+    remove_registered
     b=$BOTTLES/glibc
     cp /vm/variants/glibc/binfmt $b/bin/probe.new && mv -f $b/bin/probe.new $b/bin/probe
     out=$(unshare -r -m sh -c "mount -t binfmt_misc binfmt_misc $bm && head -1 /vm/lines > $bm/register &&
