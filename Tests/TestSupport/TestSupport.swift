@@ -97,6 +97,28 @@ public let mountPrivateBinfmtMisc = """
     mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || { echo "this test needs a binfmt_misc instance of its own, which a user namespace gets from Linux 6.7 on (this kernel: $(uname -r))" >&2; exit 1; }
     """
 
+/// Where the commands that need a binfmt_misc instance of their own run: here, when a user
+/// namespace can mount one (Linux 6.7 and later), else in the VM of
+/// Tests/SystemTests/lib/instance-vm.sh, which boots a newer kernel with this machine's files.
+/// BINFMT_BOTTLE_USERNS_INSTANCE=refused sends them there on any kernel.
+public enum PrivateInstance {
+    private static let vmRunner = Repository.path("Tests/SystemTests/lib/instance-vm.sh")
+
+    /// The prefix of such a command: nothing here, the VM's runner there. Decided once a run.
+    public static let runner: [String] = {
+        let needed = try? TestSupport.run(["bash", vmRunner, "--needed"])
+        return needed?.succeeded == true ? ["bash", vmRunner] : []
+    }()
+
+    /// Runs `arguments` where a user namespace gets a binfmt_misc instance of its own.
+    @discardableResult
+    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws
+        -> CommandResult
+    {
+        try TestSupport.run(runner + arguments, environment: environment)
+    }
+}
+
 /// Runs a bash script as root of a new user namespace with its own mount namespace and its own,
 /// empty binfmt_misc instance mounted at /proc/sys/fs/binfmt_misc (Linux 6.7 and later). Whatever
 /// the script registers there vanishes with the namespace.
@@ -111,7 +133,7 @@ public func inPrivateBinfmt(_ script: String, environment: [String: String]? = n
         mount -t tmpfs -o mode=0755 tmpfs /run
 
         """
-    return try run(
+    return try PrivateInstance.run(
         ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private",
          "bash", "-c", prologue + script],
         environment: environment)

@@ -46,7 +46,7 @@ enum Sandbox {
             printf '0 0 1\\n65534 65534 1\\n' | dd of=/proc/$child/uid_map status=none
             wait $child
             """
-        return try TestSupport.run(["bash", "-c", outer], environment: ["INNER": inner, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        return try PrivateInstance.run(["bash", "-c", outer], environment: ["INNER": inner, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
     }
 
     /// The PT_INTERP slot of the bottles `bottle` seals for the binfmt dispatch: a file that

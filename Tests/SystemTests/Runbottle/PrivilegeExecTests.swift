@@ -103,7 +103,8 @@ func aHardLinkedSetuidBottleCannotChooseItsLoader(interp: Bool) throws {
 private func inNamespaceWithUsers(_ script: String, directory: String) throws -> CommandResult {
     let fifo = directory + "/maps-written"
     guard mkfifo(fifo, 0o600) == 0 else { throw TestSupportError.launchFailed("mkfifo", fifo) }
-    return try shell("""
+    return try PrivateInstance.run(["bash", "-c", """
+        set -euo pipefail
         unshare --user --mount --propagation private bash -c 'read -r _ < \(fifo); exec bash -c "$0"' '\(script.replacingOccurrences(of: "'", with: "'\\''"))' &
         pid=$!
         until [ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ]; do sleep 0.01; done
@@ -111,5 +112,5 @@ private func inNamespaceWithUsers(_ script: String, directory: String) throws ->
         echo '0 0 65536' > /proc/$pid/gid_map
         echo go > \(fifo)
         wait $pid
-        """)
+        """])
 }
