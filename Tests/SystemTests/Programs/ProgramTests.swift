@@ -22,8 +22,9 @@ import TestSupport
         let lines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("programs ") }
         let failures = lines.filter { !$0.contains(": ok") }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))\n\(result.stderr)")
-        // No program skipped: the tools, the host's entry, then each program's five checks.
-        let expected = ["programs tools:", "programs holder:"] + Self.corpus.flatMap { name in
+        // No program skipped: the tools, the host's entry, where the chroots register, then each
+        // program's five checks.
+        let expected = ["programs tools:", "programs holder:", "programs instance:"] + Self.corpus.flatMap { name in
             ["pack", "host", "chroot", "docker", "rootfs"].map { "programs \(name) \($0):" }
         }
         let ran = lines.map { String($0.prefix { $0 != ":" }) + ":" }

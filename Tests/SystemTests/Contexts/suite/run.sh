@@ -193,7 +193,11 @@ explicit_mode='exe|auxv.AT_BASE|auxv.AT_ENTRY|auxv.AT_PHDR|auxv.AT_PHNUM|saved-a
 # made here: the user need not reach binfmt-reg where the checkout is (mktemp -d makes it 0700).
 "$binfmt_reg" line --name BOTTLE --interpreter "$runbottle" --no-privileged-entry > "$work/user-ns.line" &&
     chmod 644 "$work/user-ns.line" || die "line for the user namespace"
-check user-namespace-private-instance-binfmt binfmt "" "${as_user[@]}" \
+# Before 6.7 a user namespace mounts no instance of its own: this context, reference and sealed
+# run alike, runs in the VM of instance-vm.sh, which boots a newer kernel with this machine's files.
+instance_runner=()
+bash "$here/../../lib/instance-vm.sh" --needed >/dev/null && instance_runner=(bash "$here/../../lib/instance-vm.sh")
+check user-namespace-private-instance-binfmt binfmt "" "${instance_runner[@]}" "${as_user[@]}" \
     unshare --user --map-root-user --mount --propagation private sh -c '
         mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc &&
         cat "$0" > /proc/sys/fs/binfmt_misc/register && exec "$@"' \

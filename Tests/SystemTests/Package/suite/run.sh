@@ -58,8 +58,15 @@ if [ "${PACKAGE_INSIDE:-}" != 1 ]; then
     else
         say bottle FAIL "seal failed"
     fi
-    # Inside: root of a new user namespace, its own mounts and PIDs, its own binfmt_misc.
-    inside=$(PACKAGE_INSIDE=1 unshare --user --map-root-user --mount --pid --fork --propagation private \
+    # Inside: root of a new user namespace, its own mounts and PIDs, its own binfmt_misc; before
+    # Linux 6.7, which gives a user namespace none, in the VM of instance-vm.sh (a newer kernel
+    # with this machine's files).
+    runner=()
+    if why=$(bash "$here/../../lib/instance-vm.sh" --needed); then
+        runner=(bash "$here/../../lib/instance-vm.sh")
+        echo "  inside the VM of instance-vm.sh: $why"
+    fi
+    inside=$(PACKAGE_INSIDE=1 "${runner[@]}" unshare --user --map-root-user --mount --pid --fork --propagation private \
         bash "$0" "$deb" "$work/root" 2>&1)
     while IFS= read -r line; do
         case $line in

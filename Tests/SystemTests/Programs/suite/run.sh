@@ -140,9 +140,9 @@ runbottle=$work/rb/usr/libexec/runbottle
 line=$("$binfmt_reg" line --interpreter "$runbottle" | head -1) || fatal tools "binfmt-reg line failed"
 
 # --- the host's instance, held for the run ---
-# The entry exists only while a container runs: the host runs take the PT_INTERP dispatch (the
-# kernel starts the runbottle each program's slot names), the chroot its private instance's
-# entry, Docker the host's.
+# The entry exists only while a container or, before Linux 6.7, a chroot runs: the host runs
+# take the PT_INTERP dispatch (the kernel starts the runbottle each program's slot names), the
+# chroot its private instance's entry (from 6.7), Docker the host's.
 hold_instance
 on_instance "test ! -e $entry" || fatal holder "an entry named $entry already exists"
 host_entry() { # add | remove
@@ -156,6 +156,14 @@ host_entry() { # add | remove
 host_entry add 2> "$work/register.err" && host_entry remove 2>> "$work/register.err" ||
     fatal holder "registering $entry: $(oneline "$work/register.err")"
 pass holder "$entry registers in the host's instance (F, interpreter $runbottle) and goes"
+# Whether a user namespace mounts a binfmt_misc instance of its own here (Linux 6.7 and later).
+if why=$(bash "$here/../../lib/instance-vm.sh" --needed); then
+    own_instance=0
+    pass instance "the chroots use $entry in the host's instance: $why"
+else
+    own_instance=1
+    pass instance "the chroots register in a user namespace's own binfmt_misc instance"
+fi
 
 # --- a local HTTPS server for curl: a self-signed certificate for 127.0.0.1 ---
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
@@ -213,18 +221,26 @@ run_at() {
         env -i PATH="$path" HOME="$dir" TZ=UTC0 LC_ALL=C PORT="$port" CERT="$cert" CLASSES="$classes" \
             "$shell" -c "$script" > "$out" 2>&1 ;;
     chroot)
-        unshare --user --map-root-user --mount --propagation private bash -c '
+        # The entry: in a user namespace's own binfmt_misc instance (Linux 6.7 and later), else
+        # in the host's under this run's name, for the chroot's run only.
+        local ns=(unshare --user --map-root-user --mount --propagation private) register
+        register='mount -t binfmt_misc binfmt_misc '$bm' && printf "%s\n" "$1" > '$bm'/register'
+        if [ $own_instance = 0 ]; then
+            ns=(unshare --mount --propagation private) register=:
+            host_entry add 2> "$out" || return
+        fi
+        "${ns[@]}" bash -c '
             set -e
             b=$1; shift
-            mount -t binfmt_misc binfmt_misc '$bm'
-            printf "%s\n" "$1" > '$bm'/register; shift
+            '"$register"'; shift
             mkdir -p $b/proc $b/dev $b/tmp
             mount --rbind /proc $b/proc
             mount --rbind /dev $b/dev
             mount -t tmpfs -o mode=1777 tmpfs $b/tmp
             mkdir $b/tmp/w
             exec env -i "$@"' - "$b" "$line" PATH="$paths" HOME=/tmp/w TZ=UTC0 LC_ALL=C PORT="$port" \
-            CERT="$cert" CLASSES=/app "$(command -v chroot)" "$b" /bin/bash -c "$script" > "$out" 2>&1 ;;
+            CERT="$cert" CLASSES=/app "$(command -v chroot)" "$b" /bin/bash -c "$script" > "$out" 2>&1
+        [ $own_instance = 1 ] || host_entry remove ;;
     rootfs)
         # The --rootfs bottle's image: its own runbottle at /usr/libexec/runbottle is the
         # programs' PT_INTERP, the kernel's own exec, so no entry and no capability is needed.
