@@ -98,7 +98,8 @@ check-tool: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter 'ToolTests'
 
-# The system layer alone: user namespaces with binfmt_misc instances of their own, chroots,
+# The system layer alone: user namespaces with binfmt_misc instances of their own (before Linux
+# 6.7, which has none, their commands run in the VM of Tests/SystemTests/lib/instance-vm.sh), chroots,
 # strace and gdb, Docker and Podman, the VMs, the program corpus, the package and the installer
 # image. deb first: PackageSystemTests installs the package make deb wrote; DeploySystemTests
 # builds the installer image from release-static's binfmt-reg and validates the DaemonSet with

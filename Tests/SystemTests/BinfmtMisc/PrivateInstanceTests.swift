@@ -1,4 +1,5 @@
 // The test harness's private binfmt_misc instance really is private and empty.
+import Foundation
 import TestSupport
 import Testing
 
@@ -47,7 +48,9 @@ import Testing
     let vm = Repository.path("Tests/SystemTests/lib/instance-vm.sh")
     let mount = try run(["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private",
                          "sh", "-c", "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"])
-    let needed = try run(["bash", vm, "--needed"])
+    var environment = ProcessInfo.processInfo.environment
+    environment["BINFMT_BOTTLE_USERNS_INSTANCE"] = nil
+    let needed = try run(["bash", vm, "--needed"], environment: environment)
     #expect(needed.succeeded == !mount.succeeded, "mount: \(mount); --needed: \(needed)")
     let forced = try run(["bash", vm, "--needed"], environment: ["BINFMT_BOTTLE_USERNS_INSTANCE": "refused", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
     #expect(forced.succeeded && forced.stdout.contains("BINFMT_BOTTLE_USERNS_INSTANCE=refused"), "\(forced)")

@@ -18,13 +18,16 @@
 #   INSTANCE_VM_IDLE            seconds the VM stays up with no command (default 120)
 #   INSTANCE_VM_TIMEOUT         seconds one command may take (default 1800)
 #   INSTANCE_VM_ACCEL           qemu's accelerator (default tcg: nested KVM hangs on some hosts)
+#   INSTANCE_VM_MEMORY          the VM's memory in MiB (default 2048)
+#   INSTANCE_VM_KERNEL          the VM suite's name of the kernel to boot (default trixie-amd64;
+#                               bookworm-amd64 gives a 6.1 machine, to try this very path)
 #   VM_CACHE, VM_MIRROR         as the VM suite (../VM/suite/run.sh): the kernel's download cache
 # Needs root (the VM's 9p root maps its root to this machine's), qemu-system-x86, cpio, xz-utils.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 self=$here/$(basename "$0")
 spool=${INSTANCE_VM_DIR:-/var/tmp/binfmt-bottle-instance-vm}
-kernel=trixie-amd64
+kernel=${INSTANCE_VM_KERNEL:-trixie-amd64}
 
 fail() { echo "instance-vm: $*" >&2; exit 127; }
 
@@ -55,7 +58,7 @@ serve() { # REQUEST
 }
 
 agent() {
-    local idle=${INSTANCE_VM_IDLE:-120} last=$SECONDS r d busy
+    local idle=$1 last=$SECONDS r d busy
     mkdir -p "$spool/req"
     echo "$(uname -r)" > "$spool/ready.tmp" && mv "$spool/ready.tmp" "$spool/ready"
     while :; do
@@ -83,6 +86,9 @@ agent() {
 # --- on the host ---
 qemu_alive() { [ -s "$spool/qemu.pid" ] && kill -0 "$(cat "$spool/qemu.pid")" 2>/dev/null; }
 
+# What the initramfs is made of: rebuilt when the kernel or its modules change.
+initrd_stamp() { cat "$VM_CACHE/kernels/$kernel/release"; ls -l "$VM_CACHE/kernels/$kernel/9p" "$self"; }
+
 # The initramfs: busybox, the 9p client and binfmt_misc modules of the kernel, and an init that
 # mounts this machine's root over 9p and switches to it to run the agent.
 build_initrd() {
@@ -99,19 +105,23 @@ for m in /mods/*.ko; do $b insmod "$m" || $b echo "instance-vm: insmod $m failed
 $b mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=mmap hostroot /newroot ||
     { $b echo "instance-vm: cannot mount the host's root over 9p" > /dev/console; $b poweroff -f; }
 cd /newroot
+# The mounts and the /dev links udev would add (bash's <(...) opens /dev/fd/N).
 $b mount -t proc proc proc && $b mount -t devtmpfs dev dev && $b mkdir -p dev/pts dev/shm &&
     $b mount -t sysfs sys sys &&
     $b mount -t devpts devpts dev/pts && $b mount -t tmpfs -o mode=0755 tmpfs run &&
-    $b mount -t tmpfs tmpfs dev/shm
+    $b mount -t tmpfs tmpfs dev/shm &&
+    $b ln -s /proc/self/fd dev/fd && $b ln -s /proc/self/fd/0 dev/stdin &&
+    $b ln -s /proc/self/fd/1 dev/stdout && $b ln -s /proc/self/fd/2 dev/stderr
 agent=$($b sed -n 's/.* agent=\([^ ]*\).*/\1/p' /proc/cmdline)
 spool=$($b sed -n 's/.* spool=\([^ ]*\).*/\1/p' /proc/cmdline)
+idle=$($b sed -n 's/.* idle=\([0-9]*\).*/\1/p' /proc/cmdline)
 $b umount /proc /dev
 # switch_root, not chroot: a chrooted process may not create a user namespace (EPERM).
-exec $b switch_root /newroot /bin/bash -c "bash $agent --agent $spool; echo o > /proc/sysrq-trigger"
+exec $b switch_root /newroot /bin/bash -c "bash $agent --agent $spool $idle; echo o > /proc/sysrq-trigger"
 INIT
     chmod 755 "$ir/init" &&
         (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$spool/initrd.gz.tmp" &&
-        mv "$spool/initrd.gz.tmp" "$spool/initrd.gz" && cat "$k/release" > "$spool/initrd.release"
+        mv "$spool/initrd.gz.tmp" "$spool/initrd.gz" && initrd_stamp > "$spool/initrd.stamp"
 }
 
 start_vm() {
@@ -127,9 +137,12 @@ start_vm() {
     keyring=/usr/share/keyrings/debian-archive-keyring.gpg
     cache=$VM_CACHE
     . "$here/../VM/suite/debian.sh"
+    # The VM suite's lock: one run at a time fills the cache.
+    mkdir -p "$VM_CACHE" && exec 9> "$VM_CACHE/.lock" && flock 9 || { echo "cannot lock $VM_CACHE"; return 1; }
     why=$(fetch_kernel $kernel && fetch_busybox amd64) || { rm -rf "$work"; echo "$why"; return 1; }
+    exec 9>&-
     rm -rf "$work"
-    if [ ! -s "$spool/initrd.gz" ] || ! cmp -s "$spool/initrd.release" "$VM_CACHE/kernels/$kernel/release"; then
+    if [ ! -s "$spool/initrd.gz" ] || [ "$(initrd_stamp)" != "$(cat "$spool/initrd.stamp" 2>/dev/null)" ]; then
         build_initrd || { echo "cannot build the initramfs in $spool"; return 1; }
     fi
     # Requests already submitted stay: their runners wait for this VM.
@@ -137,12 +150,14 @@ start_vm() {
     cpus=$(nproc)
     [ "$cpus" -gt 4 ] && cpus=4
     # A session of its own: the VM outlives the runner that started it, and serves the next.
-    setsid qemu-system-x86_64 -accel "${INSTANCE_VM_ACCEL:-tcg}" -m 2048 -smp "$cpus" \
+    # -cpu max: the toolchain's binaries use instructions qemu64 lacks (SIGILL); without
+    # 5-level paging, which a nested guest under software emulation double-faults on.
+    setsid qemu-system-x86_64 -accel "${INSTANCE_VM_ACCEL:-tcg}" -cpu max,la57=off -m "${INSTANCE_VM_MEMORY:-2048}" -smp "$cpus" \
         -display none -monitor none -nic none -no-reboot -serial "file:$spool/console.log" \
         -kernel "$VM_CACHE/kernels/$kernel/vmlinuz" -initrd "$spool/initrd.gz" \
-        -append "console=ttyS0 quiet panic=-1 agent=$self spool=$spool" \
+        -append "console=ttyS0 quiet panic=-1 agent=$self spool=$spool idle=${INSTANCE_VM_IDLE:-120}" \
         -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,multidevs=remap,id=hostroot \
-        < /dev/null > "$spool/qemu.log" 2>&1 8>&- &
+        < /dev/null > "$spool/qemu.log" 2>&1 8>&- 9>&- &
     echo $! > "$spool/qemu.pid"
     for _ in $(seq 1800); do
         [ -e "$spool/ready" ] && return 0
@@ -194,7 +209,7 @@ run_command() {
 VM_CACHE=${VM_CACHE:-/var/cache/binfmt-bottle-vm}
 case ${1:-} in
 --needed) needed ;;
---agent) spool=${2:?--agent needs the spool}; agent ;;
+--agent) spool=${2:?--agent needs the spool}; agent "${3:?--agent needs the idle time}" ;;
 --stop)
     # Not ready first, so that no runner submits to a VM that is going.
     rm -f "$spool/ready"

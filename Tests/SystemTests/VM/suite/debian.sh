@@ -59,19 +59,36 @@ fetch_kernel() { # NAME
     "") grep -q binfmt_misc "$mods/modules.builtin" && touch "$dir.new/builtin" ;;
     esac || { echo "$pkg: cannot unpack $ko"; return 1; }
     [ -s "$dir.new/binfmt_misc.ko" ] || [ -e "$dir.new/builtin" ] || { echo "$pkg: no binfmt_misc"; return 1; }
-    # The 9p client, in load order, for a VM whose root is the host's file system (instance-vm.sh).
+    # The 9p client and what it needs, in load order, for a VM whose root is the host's file
+    # system (instance-vm.sh). What the kernel builds in has no file: nothing to load.
     mkdir "$dir.new/9p" || return 1
-    local m n=0
-    for m in netfs 9pnet 9pnet_virtio 9p; do
-        ko=$(find "$mods" -name "$m.ko*" | head -1)
+    local order=() seen=" " f n=0
+    needs() { # MODULE: its dependencies first (the .deb has no modules.dep), then it
+        local f d deps
+        case $seen in *" $1 "*) return 0 ;; esac
+        seen="$seen$1 "
+        f=$(find "$mods" \( -name "$1.ko*" -o -name "${1//_/-}.ko*" \) | head -1)
+        [ -n "$f" ] || return 0
+        # The module's "depends=" string, read as modinfo would (kmod need not be installed).
+        case $f in
+        *.ko) deps=$(tr '\0' '\n' < "$f") ;;
+        *.ko.xz) deps=$(xz -dc "$f" | tr '\0' '\n') ;;
+        *.ko.zst) deps=$(zstd -qdc "$f" | tr '\0' '\n') ;;
+        esac || return 1
+        deps=$(grep -a -m1 '^depends=' <<< "$deps")
+        deps=${deps#depends=}
+        for d in ${deps//,/ }; do needs "$d" || return 1; done
+        order+=("$f")
+    }
+    needs virtio_pci && needs 9pnet_virtio && needs 9p || { echo "$pkg: cannot read the 9p modules"; return 1; }
+    for f in "${order[@]}"; do
         n=$((n + 1))
-        case $ko in
-        *.ko) cp "$ko" "$dir.new/9p/$n-$m.ko" ;;
-        *.ko.xz) xz -dc "$ko" > "$dir.new/9p/$n-$m.ko" ;;
-        *.ko.zst) zstd -qdc "$ko" > "$dir.new/9p/$n-$m.ko" ;;
-        # Built in (or, for netfs, not a module of its own before 6.x): nothing to load.
-        "") ;;
-        esac || { echo "$pkg: cannot unpack $ko"; return 1; }
+        ko=$dir.new/9p/$(printf %02d $n)-$(basename "${f%%.ko*}").ko
+        case $f in
+        *.ko) cp "$f" "$ko" ;;
+        *.ko.xz) xz -dc "$f" > "$ko" ;;
+        *.ko.zst) zstd -qdc "$f" > "$ko" ;;
+        esac || { echo "$pkg: cannot unpack $f"; return 1; }
     done
     echo "$rel" > "$dir.new/release" && echo "$pkg" > "$dir.new/package" &&
         rm -rf "$dir" && mv "$dir.new" "$dir" && rm -rf "$tmp"
