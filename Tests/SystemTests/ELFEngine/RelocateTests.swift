@@ -157,11 +157,13 @@ private func relocatedBottle(
         defer { work.remove() }
         let (a, b, tool) = try relocatedBottle(in: work)
         // Started at a/, moved to b/ while it runs, relocated there: its file is busy (ETXTBSY).
+        // The FIFO on a tmpfs: the instance VM's 9p root (before Linux 6.7) makes none.
         let result = try inPrivateBinfmt("""
-            mkfifo \(work.file("in"))
-            \(a)/bin/whoami wait < \(work.file("in")) > \(work.file("out")) &
+            mount -t tmpfs tmpfs /mnt
+            mkfifo /mnt/in
+            \(a)/bin/whoami wait < /mnt/in > \(work.file("out")) &
             pid=$!
-            exec 3> \(work.file("in"))
+            exec 3> /mnt/in
             until grep -q started \(work.file("out")); do sleep 0.01; done
             mv \(a) \(b)
             inode=$(stat -c %i \(b)/bin/whoami)

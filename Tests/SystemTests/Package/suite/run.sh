@@ -86,7 +86,16 @@ mount -t tmpfs tmpfs "$root/tmp" && cp "$1" "$root/tmp/package.deb"
 mount -t binfmt_misc binfmt_misc "$root/proc/sys/fs/binfmt_misc" ||
     { check mounts FAIL "no private binfmt_misc instance (Linux 6.7 or later needed)"; exit 0; }
 mount --rbind /dev "$root/dev"
-check mounts ok "proc, tmpfs /tmp, a private binfmt_misc instance, /dev"
+# The instance VM's 9p root (before Linux 6.7) has no security.* extended attributes, where
+# runbottle's file capability goes: its directory is a tmpfs there, with what it held.
+if [ "$(findmnt -n -o FSTYPE -T "$root/usr/libexec")" = 9p ]; then
+    held=$(mktemp -d) && cp -a "$root/usr/libexec/." "$held" &&
+        mount -t tmpfs -o mode=0755 tmpfs "$root/usr/libexec" && cp -a "$held/." "$root/usr/libexec/" &&
+        rm -rf "$held" || { check mounts FAIL "tmpfs over usr/libexec"; exit 0; }
+    check mounts ok "proc, tmpfs /tmp, a private binfmt_misc instance, /dev, tmpfs over 9p's usr/libexec"
+else
+    check mounts ok "proc, tmpfs /tmp, a private binfmt_misc instance, /dev"
+fi
 D=$root/proc/sys/fs/binfmt_misc
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 
