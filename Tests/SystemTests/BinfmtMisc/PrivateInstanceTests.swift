@@ -32,7 +32,8 @@ import Testing
     let result = try run(
         ["bash", Repository.path("Tests/SystemTests/lib/instance-vm.sh"),
          "unshare", "--user", "--map-root-user", "--mount", "--propagation", "private", "bash", "-c", script],
-        environment: ["LINE": line.stdout, "PROGRAM": bottle.program, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        environment: ProcessInfo.processInfo.environment.merging(
+            ["LINE": line.stdout, "PROGRAM": bottle.program]) { $1 })
     #expect(result.status == 3, "\(result)")
     #expect(result.stderr == "to stderr\n", "\(result)")
     let r = ProbeReport(result.stdout)
