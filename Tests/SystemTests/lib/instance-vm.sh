@@ -149,15 +149,18 @@ start_vm() {
     rm -f "$spool/ready" && mkdir -p "$spool/req"
     cpus=$(nproc)
     [ "$cpus" -gt 4 ] && cpus=4
-    # A session of its own: the VM outlives the runner that started it, and serves the next.
+    # A session of its own, and no descriptor but the three: the VM outlives the runner that
+    # started it and serves the next, and must not hold open a pipe the runner inherited (a
+    # test harness would wait for its end until the VM powered off).
     # -cpu max: the toolchain's binaries use instructions qemu64 lacks (SIGILL); without
     # 5-level paging, which a nested guest under software emulation double-faults on.
-    setsid qemu-system-x86_64 -accel "${INSTANCE_VM_ACCEL:-tcg}" -cpu max,la57=off -m "${INSTANCE_VM_MEMORY:-2048}" -smp "$cpus" \
+    setsid bash -c 'for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$@"' qemu \
+        qemu-system-x86_64 -accel "${INSTANCE_VM_ACCEL:-tcg}" -cpu max,la57=off -m "${INSTANCE_VM_MEMORY:-2048}" -smp "$cpus" \
         -display none -monitor none -nic none -no-reboot -serial "file:$spool/console.log" \
         -kernel "$VM_CACHE/kernels/$kernel/vmlinuz" -initrd "$spool/initrd.gz" \
         -append "console=ttyS0 quiet panic=-1 agent=$self spool=$spool idle=${INSTANCE_VM_IDLE:-120}" \
         -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,multidevs=remap,id=hostroot \
-        < /dev/null > "$spool/qemu.log" 2>&1 8>&- 9>&- &
+        < /dev/null > "$spool/qemu.log" 2>&1 &
     echo $! > "$spool/qemu.pid"
     for _ in $(seq 1800); do
         [ -e "$spool/ready" ] && return 0
