@@ -132,10 +132,10 @@ start_vm() {
     [ "$(uname -m)" = x86_64 ] || { echo "this VM is built for x86_64 hosts only (this one: $(uname -m))"; return 1; }
     [ "$(id -u)" = 0 ] || { echo "needs root: the VM's root is this machine's file system, its root ours"; return 1; }
     work=$(mktemp -d) || return 1
-    # shellcheck source=../VM/suite/debian.sh
     mirror=${VM_MIRROR:-http://deb.debian.org/debian}
     keyring=/usr/share/keyrings/debian-archive-keyring.gpg
     cache=$VM_CACHE
+    # shellcheck source=../VM/suite/debian.sh
     . "$here/../VM/suite/debian.sh"
     # The VM suite's lock: one run at a time fills the cache.
     mkdir -p "$VM_CACHE" && exec 9> "$VM_CACHE/.lock" && flock 9 || { echo "cannot lock $VM_CACHE"; return 1; }
@@ -153,7 +153,7 @@ start_vm() {
     # started it and serves the next, and must not hold open a pipe the runner inherited (a
     # test harness would wait for its end until the VM powered off).
     # -cpu max: the toolchain's binaries use instructions qemu64 lacks (SIGILL); without
-    # 5-level paging, which a nested guest under software emulation double-faults on.
+    # 5-level paging, with which a guest nested under software emulation double-faulted.
     setsid bash -c 'for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$@"' qemu \
         qemu-system-x86_64 -accel "${INSTANCE_VM_ACCEL:-tcg}" -cpu max,la57=off -m "${INSTANCE_VM_MEMORY:-2048}" -smp "$cpus" \
         -display none -monitor none -nic none -no-reboot -serial "file:$spool/console.log" \

@@ -34,6 +34,15 @@ fetch_deb() { # SUITE DEBARCH PACKAGE DIR
     # What is kept is the unpacked result; the package goes.
     dpkg-deb -x "$deb" "$4" && rm -f "$deb" || { echo "dpkg-deb -x $deb failed"; return 1; }
 }
+# A kernel module's plain bytes on stdout, however the package compressed it.
+module_bytes() { # FILE
+    case $1 in
+    *.ko) cat "$1" ;;
+    *.ko.xz) xz -dc "$1" ;;
+    *.ko.zst) zstd -qdc "$1" ;;
+    *) return 1 ;;
+    esac
+}
 # The newest kernel of SUITE for DEBARCH: vmlinuz, binfmt_misc.ko (uncompressed: busybox insmod
 # takes plain modules) or a "builtin" marker, and its release.
 fetch_kernel() { # NAME
@@ -52,12 +61,11 @@ fetch_kernel() { # NAME
     rm -rf "$dir.new" && mkdir -p "$dir.new" && cp "$tmp/boot/vmlinuz-$rel" "$dir.new/vmlinuz" ||
         { echo "$pkg: no vmlinuz"; return 1; }
     ko=$(find "$mods" -name 'binfmt_misc.ko*' | head -1)
-    case $ko in
-    *.ko) cp "$ko" "$dir.new/binfmt_misc.ko" ;;
-    *.ko.xz) xz -dc "$ko" > "$dir.new/binfmt_misc.ko" ;;
-    *.ko.zst) zstd -qdc "$ko" > "$dir.new/binfmt_misc.ko" ;;
-    "") grep -q binfmt_misc "$mods/modules.builtin" && touch "$dir.new/builtin" ;;
-    esac || { echo "$pkg: cannot unpack $ko"; return 1; }
+    if [ -n "$ko" ]; then
+        module_bytes "$ko" > "$dir.new/binfmt_misc.ko" || { echo "$pkg: cannot unpack $ko"; return 1; }
+    else
+        grep -q binfmt_misc "$mods/modules.builtin" && touch "$dir.new/builtin"
+    fi
     [ -s "$dir.new/binfmt_misc.ko" ] || [ -e "$dir.new/builtin" ] || { echo "$pkg: no binfmt_misc"; return 1; }
     # The 9p client and what it needs, in load order, for a VM whose root is the host's file
     # system (instance-vm.sh). What the kernel builds in has no file: nothing to load.
@@ -70,11 +78,7 @@ fetch_kernel() { # NAME
         f=$(find "$mods" \( -name "$1.ko*" -o -name "${1//_/-}.ko*" \) | head -1)
         [ -n "$f" ] || return 0
         # The module's "depends=" string, read as modinfo would (kmod need not be installed).
-        case $f in
-        *.ko) deps=$(tr '\0' '\n' < "$f") ;;
-        *.ko.xz) deps=$(xz -dc "$f" | tr '\0' '\n') ;;
-        *.ko.zst) deps=$(zstd -qdc "$f" | tr '\0' '\n') ;;
-        esac || return 1
+        deps=$(module_bytes "$f" | tr '\0' '\n') || return 1
         deps=$(grep -a -m1 '^depends=' <<< "$deps")
         deps=${deps#depends=}
         for d in ${deps//,/ }; do needs "$d" || return 1; done
@@ -83,12 +87,8 @@ fetch_kernel() { # NAME
     needs virtio_pci && needs 9pnet_virtio && needs 9p || { echo "$pkg: cannot read the 9p modules"; return 1; }
     for f in "${order[@]}"; do
         n=$((n + 1))
-        ko=$dir.new/9p/$(printf %02d $n)-$(basename "${f%%.ko*}").ko
-        case $f in
-        *.ko) cp "$f" "$ko" ;;
-        *.ko.xz) xz -dc "$f" > "$ko" ;;
-        *.ko.zst) zstd -qdc "$f" > "$ko" ;;
-        esac || { echo "$pkg: cannot unpack $f"; return 1; }
+        module_bytes "$f" > "$dir.new/9p/$(printf %02d $n)-$(basename "${f%%.ko*}").ko" ||
+            { echo "$pkg: cannot unpack $f"; return 1; }
     done
     echo "$rel" > "$dir.new/release" && echo "$pkg" > "$dir.new/package" &&
         rm -rf "$dir" && mv "$dir.new" "$dir" && rm -rf "$tmp"
