@@ -26,7 +26,7 @@ let package = Package(
         .target(
             name: "ELFEngine",
             dependencies: [
-                "RunbottleCore", "LinuxOS",
+                "RunbottleCore", "RunbottleImage", "LinuxOS",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // The OS layer every module uses, each system call wrapped once: reads, writes, copies,
@@ -59,7 +59,7 @@ let package = Package(
             sources: ["core"],
             publicHeadersPath: "include"),
         // runbottle's bytes, embedded in binfmt-reg so one file is all an image needs.
-        .target(name: "RunbottleImage", plugins: ["BuildRunbottle"]),
+        .target(name: "RunbottleImage", dependencies: ["RunbottleCore"], plugins: ["BuildRunbottle"]),
         .plugin(name: "BuildRunbottle", capability: .buildTool()),
 
         // Fuzzing (Fuzz/run.sh): the properties each fuzz target checks, shared with the
@@ -71,7 +71,7 @@ let package = Package(
         // Unit (Tests/UnitTests, make check-unit): in-process, no process spawned, seconds.
         .testTarget(
             name: "UnitTests",
-            dependencies: ["ELFEngine", "BinfmtMisc", "RunbottleCore", "TestSupport"],
+            dependencies: ["ELFEngine", "BinfmtMisc", "RunbottleCore", "RunbottleImage", "TestSupport"],
             exclude: ["FuzzRegression"]),
         .testTarget(
             name: "FuzzRegressionTests", dependencies: ["FuzzChecks", "FuzzHarness", "TestSupport"],

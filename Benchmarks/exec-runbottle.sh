@@ -10,7 +10,9 @@
 #   runbottle   the binfmt dispatch: sealed with note type 1, taken by the binfmt_misc entry
 #               (flags POCF: credentials from the binary) to runbottle, which maps program and
 #               loader itself and, holding CAP_SYS_ADMIN here (root of the user namespace),
-#               sets /proc/self/exe from its trampoline's memfd page
+#               sets /proc/self/exe from the trampoline in the binary's PT_INTERP slot
+#   memfd       the same binary with the slot's tail zeroed (format 1's second revision):
+#               runbottle copies its trampoline into a memfd page instead
 #   explicit    the bottle's loader run explicitly: lib/ld.so bin/hello
 #   two-exec    a static stub that checks/rewrites the real binary's PT_INTERP to name the
 #               bottle's loader, then execs it (the real binary has note type 3, so no entry
@@ -53,6 +55,12 @@ note_type() { od -An -tu4 -j72 -N4 "$1" | tr -d ' '; }
 seal_binfmt() {   # seal_binfmt FILE
     "$binfmt_reg" seal --dispatch binfmt "$1" >/dev/null
     [ "$(note_type "$1")" = 1 ] || { echo "exec-runbottle: $1: not sealed with note type 1" >&2; exit 1; }
+}
+# Zeroes the PT_INTERP slot's tail, where seal put runbottle's trampoline (bottle(5)).
+drop_trampoline() {   # drop_trampoline FILE
+    local slot
+    slot=$(readelf -lW "$1" | awk '$1 == "INTERP" { print $2 }')
+    dd if=/dev/zero of="$1" bs=1 seek=$((slot + 3072)) count=1023 conv=notrunc status=none
 }
 seal_interp() {   # seal_interp FILE RUNBOTTLE
     "$binfmt_reg" seal --dispatch interp --interpreter "$2" "$1" >/dev/null
@@ -133,6 +141,8 @@ bottle() {   # bottle LIBC CC LOADER_SOURCE LOADER_NAME LIBS...
         done
     fi
     seal_binfmt "$b/bin/hello"
+    cp "$b/bin/hello" "$b/bin/hello-memfd"
+    drop_trampoline "$b/bin/hello-memfd"
     cp "$b/bin/hello" "$b/bin/hello-relocated"
     "$binfmt_reg" relocate "$b/bin/hello-relocated" >/dev/null
     # Sealed for the PT_INTERP dispatch: no binfmt_misc entry takes it (a note type 1 copy
@@ -147,7 +157,7 @@ for libc in glibc musl; do
     b="$work/$libc"
     ld=$(ls "$b"/lib/ld-*)
     # Every variant must print hello before it is timed.
-    for cmd in "$b/bin/hello" "$b/bin/hello-interp" "$b/bin/hello-kernel" "$ld $b/bin/hello-explicit" \
+    for cmd in "$b/bin/hello" "$b/bin/hello-memfd" "$b/bin/hello-interp" "$b/bin/hello-kernel" "$ld $b/bin/hello-explicit" \
                "$b/bin/stub"; do
         [ "$($cmd)" = hello ] || { echo "exec-runbottle: $cmd does not print hello" >&2; exit 1; }
     done
@@ -188,6 +198,7 @@ for libc in glibc musl; do
         "kernel=$b/bin/hello-kernel" \
         "interp=$b/bin/hello-interp" \
         "runbottle=$b/bin/hello" \
+        "memfd=$b/bin/hello-memfd" \
         "explicit=$ld $b/bin/hello-explicit" \
         "two-exec=$b/bin/stub" \
         "!relocated=$b/bin/hello-relocated"

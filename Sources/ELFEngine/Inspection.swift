@@ -17,6 +17,9 @@ public struct Inspection: Sendable {
     /// What the PT_INTERP slot of a sealed file names, and the original interpreter it replaced.
     public var slotTarget: SlotTarget?
     public var originalInterpreter: String?
+    /// Whether the slot's tail holds the trampoline of the runbottle carried here (bottle(5));
+    /// nil when the file is not sealed.
+    public var slotHasTrampoline: Bool?
 
     /// How the kernel reaches runbottle for this file, from its note type.
     public var dispatch: SealFormat.Dispatch? { state.note?.type.dispatch }
@@ -53,8 +56,10 @@ public struct Inspection: Sendable {
         var loaderPath: String?
         if let note = state.note { loaderPath = LoaderDiscovery.resolve(note.loader, forBinaryAt: real) }
         let head = try file.read(at: 0, count: Int(min(file.size, UInt64(headSize))), .fileHead)
-        var slotTarget: SlotTarget?, original: String?
+        var slotTarget: SlotTarget?, original: String?, trampoline: Bool?
         if state.status == .sealed, let note = state.note, let slot = state.slotContents {
+            trampoline = image.interpBytes == SealFormat.slotBytes(naming: slot, machine: image.header.e_machine)
+                && image.interpBytes?[SealFormat.slotTrampolineOffset] != 0
             original = state.originalInterpreter(file, image)
             let relocated = try? Relocation.loaderPath(binary: path, realPath: real, relative: note.loader)
             if slot == SealFormat.runbottlePath {
@@ -71,6 +76,6 @@ public struct Inspection: Sendable {
             path: path, realPath: real, kind: kind, e_type: image.header.e_type,
             isForHost: HostMachine.nativeKinds.contains(kind), state: state, loaderPath: loaderPath,
             loaderExists: loaderPath.map(LoaderDiscovery.isRegularFile) ?? false, head: head,
-            slotTarget: slotTarget, originalInterpreter: original)
+            slotTarget: slotTarget, originalInterpreter: original, slotHasTrampoline: trampoline)
     }
 }

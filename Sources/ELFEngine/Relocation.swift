@@ -15,7 +15,9 @@ public struct RelocationStatus: Sendable, Equatable {
     public var current: String
     /// The slot's file offset.
     public var slotOffset: UInt64
-    /// True when the slot's bytes are not exactly `loader` followed by NULs.
+    /// The slot's bytes naming `loader` (`SealFormat.slotBytes`).
+    public var slot: [UInt8]
+    /// True when the slot's bytes are not exactly `slot`.
     public var isStale: Bool
 }
 
@@ -43,7 +45,7 @@ public enum Relocation {
         let file = opened.file
         let status = try status(opened: opened)
         guard status.isStale else { return (status, .current) }
-        let slot = SealFormat.slotBytes(naming: status.loader)
+        let slot = status.slot
 
         let writable: FileDescriptor
         do { writable = try FileDescriptor.open(status.realPath, .writeOnly, options: .closeOnExec) } catch {
@@ -113,10 +115,11 @@ public enum Relocation {
         }
 
         let loader = try loaderPath(binary: path, realPath: realPath, relative: note.loader)
+        let slot = SealFormat.slotBytes(naming: loader, machine: image.header.e_machine)
         return RelocationStatus(
             path: path, realPath: realPath, loader: loader,
             current: String(decoding: current.prefix { $0 != 0 }, as: UTF8.self),
-            slotOffset: slotOffset, isStale: current != SealFormat.slotBytes(naming: loader))
+            slotOffset: slotOffset, slot: slot, isStale: current != slot)
     }
 
     /// Replaces a busy file with a copy whose slot is rewritten, through the rewrite transaction.

@@ -1,5 +1,6 @@
 // The seal format's constants, read from the C header runbottle is built with (bottle(5)).
 import RunbottleCore
+import RunbottleImage
 
 public enum SealFormat {
     public static let noteName: String = BOTTLE_NOTE_NAME
@@ -43,11 +44,25 @@ public enum SealFormat {
         case binfmt
     }
 
-    /// The PT_INTERP slot's bytes naming `path`: the path, then NULs to BOTTLE_INTERP_SLOT_SIZE.
+    /// Where in the slot runbottle's trampoline goes (the slot's tail), and its most bytes: the
+    /// slot's last byte stays NUL.
+    public static let slotTrampolineOffset = Int(BOTTLE_SLOT_TRAMPOLINE_OFFSET)
+    public static let slotTrampolineMax = Int(BOTTLE_SLOT_TRAMPOLINE_MAX)
+
+    /// The PT_INTERP slot's bytes naming `path` in a binary for `machine`: the path, then NULs
+    /// to BOTTLE_INTERP_SLOT_SIZE, but for runbottle's trampoline at the slot's tail when the
+    /// runbottle carried here runs on `machine` and the path ends before the tail (bottle(5)).
     /// `path` must fit with its NUL (see `interpreterProblem`).
-    public static func slotBytes(naming path: String) -> [UInt8] {
+    public static func slotBytes(naming path: String, machine: UInt16) -> [UInt8] {
         let bytes = Array(path.utf8)
-        return bytes + [UInt8](repeating: 0, count: max(0, interpSlotSize - bytes.count))
+        var slot = bytes + [UInt8](repeating: 0, count: max(0, interpSlotSize - bytes.count))
+        if let trampoline = RunbottleTrampoline.current, trampoline.machine == machine,
+           bytes.count < slotTrampolineOffset,
+           trampoline.bytes.count <= slotTrampolineMax {
+            slot.replaceSubrange(slotTrampolineOffset..<(slotTrampolineOffset + trampoline.bytes.count),
+                                 with: trampoline.bytes)
+        }
+        return slot
     }
 
     /// Why `path` cannot be the program interpreter a slot names, or nil when it can: the kernel

@@ -139,7 +139,7 @@ public struct SealPlan: Sendable {
 
         var segmentBytes = format.encodeProgramHeaders(table)
         // The original string stays where it was, in the body unseal restores around.
-        segmentBytes += SealFormat.slotBytes(naming: interpreter)
+        segmentBytes += SealFormat.slotBytes(naming: interpreter, machine: header.e_machine)
         segmentBytes += recordBytes
         let noteRegion = noteBytes + [UInt8](repeating: 0, count: oldTableSize - noteBytes.count)
 

@@ -32,7 +32,7 @@ public struct SealUpdate: Sendable, Equatable {
         guard let typeEnd = checkedAdd(typeOffset, 4), typeEnd <= slotOffset else {
             throw ELFError(path, .damagedSeal(.slotOverlapsNote))
         }
-        let wanted = SealFormat.slotBytes(naming: interpreter)
+        let wanted = SealFormat.slotBytes(naming: interpreter, machine: image.header.e_machine)
         var edits: [SealPlan.Edit] = []
         if current.type != type {
             var word = FieldEncoder(image.format.byteOrder)
@@ -59,7 +59,7 @@ public struct SealUpdate: Sendable, Equatable {
         guard image.headerBytes == original.headerBytes, image.tableBytes == original.tableBytes else {
             throw fail(.headersChanged)
         }
-        guard image.interpBytes == SealFormat.slotBytes(naming: interpreter) else {
+        guard image.interpBytes == SealFormat.slotBytes(naming: interpreter, machine: image.header.e_machine) else {
             throw fail(.slotName(interpreter))
         }
         let state = try SealedState.read(written, image)

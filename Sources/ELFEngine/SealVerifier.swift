@@ -30,7 +30,7 @@ public enum SealVerifier {
         let interp = headers[1]
         guard interp.p_type == ELF.PT_INTERP, interp.p_filesz == UInt64(SealFormat.interpSlotSize),
               interp.p_memsz == interp.p_filesz, covered(interp, in: image.loads),
-              let slot = image.interpBytes, slot == SealFormat.slotBytes(naming: plan.interpreter), slot.last == 0
+              let slot = image.interpBytes, slot == SealFormat.slotBytes(naming: plan.interpreter, machine: image.header.e_machine), slot.last == 0
         else {
             throw fail(.slotPlacement(size: SealFormat.interpSlotSize, interpreter: plan.interpreter))
         }

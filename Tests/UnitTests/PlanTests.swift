@@ -1,6 +1,7 @@
 // The seal transformation as a pure function: planned on images built in memory, no I/O.
 @testable import ELFEngine
 import RunbottleCore
+import RunbottleImage
 import Testing
 
 /// An ELFCLASS64 executable image: header, `phnum` program headers (PT_PHDR, PT_INTERP, then
@@ -126,7 +127,8 @@ func planKeepsTheFirstLoadsDeltaAndLeavesAGap(base: UInt64) throws {
         let segment = try #require(plan.edits.last)
         let start = Int(plan.slotOffset - segment.offset)
         let slot = Array(segment.bytes[start..<(start + SealFormat.interpSlotSize)])
-        #expect(slot == Array(named.utf8) + [UInt8](repeating: 0, count: SealFormat.interpSlotSize - named.utf8.count))
+        #expect(slot == SealFormat.slotBytes(naming: named, machine: image.header.e_machine))
+        #expect(Array(slot.prefix(named.utf8.count + 1)) == Array(named.utf8) + [0])
         // Not the original string: that stays in the body.
         #expect(!slot.starts(with: Array("/lib64".utf8)))
     }
@@ -139,4 +141,36 @@ func planKeepsTheFirstLoadsDeltaAndLeavesAGap(base: UInt64) throws {
         }
     }
     #expect(SealFormat.interpreterProblem("/" + String(repeating: "x", count: 4094)) == nil)
+}
+
+/// bottle(5): the slot's tail carries the trampoline of the runbottle binfmt-reg carries, read
+/// through runbottle's own note, for a binary of runbottle's machine whose path ends before it.
+@Test func theSlotsTailCarriesRunbottlesTrampoline() throws {
+    let trampoline = try #require(RunbottleTrampoline.current, "no trampoline note in the runbottle built here")
+    #expect(trampoline.machine == HostMachine.nativeKinds.first?.machine)
+    #expect(!trampoline.bytes.isEmpty && trampoline.bytes.count <= SealFormat.slotTrampolineMax)
+    // The note points into runbottle's code: its bytes occur in the image, once.
+    let image = RunbottleImage.bytes
+    let starts = (0...(image.count - trampoline.bytes.count)).filter {
+        image[$0] == trampoline.bytes[0] && Array(image[$0..<($0 + trampoline.bytes.count)]) == trampoline.bytes
+    }
+    #expect(starts.count == 1)
+
+    let tail = SealFormat.slotTrampolineOffset
+    #expect(tail == 3072 && SealFormat.slotTrampolineMax == 1023)
+    let path = Array(SealFormat.runbottlePath.utf8)
+    let slot = SealFormat.slotBytes(naming: SealFormat.runbottlePath, machine: trampoline.machine)
+    #expect(slot.count == SealFormat.interpSlotSize && slot.last == 0)
+    #expect(Array(slot[0..<path.count]) == path)
+    #expect(Array(slot[tail..<(tail + trampoline.bytes.count)]) == trampoline.bytes)
+    #expect(slot[path.count..<tail].allSatisfy { $0 == 0 } && slot[(tail + trampoline.bytes.count)...].allSatisfy { $0 == 0 })
+
+    // Another machine (runbottle carries no trampoline of its): the path and NULs.
+    let other = trampoline.machine == ELF.EM_X86_64 ? ELF.EM_AARCH64 : ELF.EM_X86_64
+    #expect(SealFormat.slotBytes(naming: SealFormat.runbottlePath, machine: other)
+            == path + [UInt8](repeating: 0, count: SealFormat.interpSlotSize - path.count))
+    // A path reaching the tail keeps its bytes: no trampoline.
+    let long = "/" + String(repeating: "x", count: tail)
+    #expect(SealFormat.slotBytes(naming: long, machine: trampoline.machine)
+            == Array(long.utf8) + [UInt8](repeating: 0, count: SealFormat.interpSlotSize - long.utf8.count))
 }

@@ -141,6 +141,8 @@ struct FileRun {
             var what: [String] = []
             if previousType != note.type { what.append("note type \(previousType.rawValue) -> \(note.type.rawValue)") }
             if previousSlot != slot { what.append("PT_INTERP slot \(previousSlot.isEmpty ? "(empty)" : previousSlot) -> \(slot)") }
+            // The same path: only the slot's tail changed (bottle(5): runbottle's trampoline).
+            if what.isEmpty { what.append("PT_INTERP slot's tail -> runbottle's trampoline") }
             return "\(updateVerb) \(change.path): " + what.joined(separator: ", ")
         default:
             return "\(verb) \(change.path)"

@@ -59,6 +59,7 @@ int rb_elf_plan(const uint8_t *eh, const uint8_t *ph, uint32_t phsize, uint64_t 
     img->nload = 0;
     img->exec_stack = 0;
     img->has_interp = 0;
+    img->interp_offset = img->interp_size = 0;
     img->start_code = ~(uint64_t)0;
     img->end_code = img->start_data = img->end_data = img->brk = 0;
 
@@ -79,6 +80,8 @@ int rb_elf_plan(const uint8_t *eh, const uint8_t *ph, uint32_t phsize, uint64_t 
             img->exec_stack = (flags & PF_X) != 0;
         } else if (type == PT_INTERP) {
             img->has_interp = 1;
+            img->interp_offset = off;
+            img->interp_size = filesz;
         } else if (type == PT_PHDR) {
             have_phdr = 1;
             img->phdr_vaddr = vaddr;

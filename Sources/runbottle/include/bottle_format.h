@@ -45,6 +45,24 @@
 #define BOTTLE_INTERP_SLOT_SIZE    4096u
 #define BOTTLE_LOADER_PATH_MAX     4095u
 
+/* The slot's tail (format 1, third revision): from this offset in the slot, the bytes of
+ * runbottle's trampoline (os/<arch>/start.S) as the sealing binfmt-reg carries them, when the
+ * path's NUL comes before it and that runbottle is built for the binary's machine; NULs
+ * otherwise. The kernel reads the slot only up to the path's NUL. Under the binfmt dispatch
+ * runbottle maps them read and execute from the binary to set /proc/self/exe, after checking
+ * that they equal its own trampoline; when they do not, it copies its trampoline into a memfd,
+ * which costs about 20 microseconds more per exec. */
+#define BOTTLE_SLOT_TRAMPOLINE_OFFSET 3072u
+#define BOTTLE_SLOT_TRAMPOLINE_MAX    1023u   /* to the slot's last byte, which stays NUL */
+
+/* runbottle's own ELF notes (os/runbottle_note.inc), named "runbottle": type 1 gives the
+ * debugger rendezvous's offset from the entry point (gdb/runbottle.py), type 2 the
+ * trampoline's offset from the entry point and its length, each a 64-bit word, from which
+ * binfmt-reg fills the slot's tail. */
+#define RUNBOTTLE_NOTE_NAME           "runbottle"
+#define RUNBOTTLE_NT_RENDEZVOUS       1
+#define RUNBOTTLE_NT_TRAMPOLINE       2
+
 /* binfmt_misc magic: bytes [0, BOTTLE_MAGIC_LEN) of the file, under a mask that keeps
  * e_ident[EI_MAG0..EI_VERSION], e_machine, and the note's namesz, type and padded name;
  * everything else (OS ABI, e_type, descsz, ...) is masked out. Offset + length must stay

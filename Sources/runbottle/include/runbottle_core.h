@@ -63,6 +63,8 @@ struct rb_image {
     uint32_t nload;
     int exec_stack;          /* PT_GNU_STACK with PF_X */
     int has_interp;          /* PT_INTERP present */
+    uint64_t interp_offset;  /* its p_offset and p_filesz (0 without one) */
+    uint64_t interp_size;
     struct rb_segment load[RB_MAX_LOADS];
     /* The kernel's mm fields (fs/binfmt_elf.c load_elf_binary), unbiased. */
     uint64_t start_code, end_code, start_data, end_data, brk;

@@ -140,11 +140,11 @@ __attribute__((noreturn, noinline)) static void exec_userland(struct rb_stack *s
         open_long_note(r, note, long_note);
     rb_decide_privilege(r);
     if (r->priv.exe_permitted) {
-        r->exit.tramp_page = rb_trampoline_page();
-        if (rb_is_err(r->exit.tramp_page)) {
+        r->exit.tramp_code = rb_trampoline_page(&r->bin);
+        if (rb_is_err(r->exit.tramp_code)) {
             if (r->priv.debug)
                 rb_say(r->name, "cannot map the trampoline, running the loader in explicit mode",
-                       rb_strerror(r->exit.tramp_page));
+                       rb_strerror(r->exit.tramp_code));
             r->priv.exe_permitted = 0;
         }
     }

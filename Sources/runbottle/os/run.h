@@ -23,7 +23,7 @@ struct run_paths {
 
 /* What the trampoline needs once runbottle's image is gone. */
 struct run_exit {
-    long tramp_page;          /* the trampoline's executable copy, when exe is to change */
+    long tramp_code;          /* the trampoline's executable copy, when exe is to change */
     struct rb_tramp tramp;
     struct rb_mm_map mm;
     char msg[256];
@@ -50,7 +50,7 @@ void rb_map_loader(struct run *r);
 __attribute__((noreturn)) void rb_exec_native(struct run *r, int randomize);
 __attribute__((noreturn)) void rb_exec_explicit(struct run *r);
 /* trampoline.c */
-long rb_trampoline_page(void);
+long rb_trampoline_page(const struct rb_file *bin);
 __attribute__((noreturn)) void rb_leave(struct run *r, uint64_t *sp, uint64_t entry);
 
 #endif

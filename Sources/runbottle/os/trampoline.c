@@ -7,12 +7,45 @@
 extern const char __ehdr_start[] RB_HIDDEN;
 extern const char _end[] RB_HIDDEN;
 
-/* The trampoline's executable copy outside runbottle's image, which it unmaps: a memfd mapped
- * read and execute, never anonymous memory made executable after being written, which
- * memory-deny-write-execute refuses (PR_SET_MDWE, systemd's MemoryDenyWriteExecute= seccomp
- * filter). Returns the page, or a negative errno: then /proc/self/exe cannot move. */
-long rb_trampoline_page(void)
+_Static_assert(BOTTLE_SLOT_TRAMPOLINE_OFFSET + BOTTLE_SLOT_TRAMPOLINE_MAX + 1 == BOTTLE_INTERP_SLOT_SIZE,
+               "the trampoline ends before the slot's last byte");
+
+/* The trampoline's bytes in the binary's PT_INTERP slot (bottle(5)), mapped read and execute from
+ * the binary itself: no copy is written, so memory-deny-write-execute has nothing to refuse,
+ * and the file is not runbottle's (the kernel refuses to change /proc/self/exe while any
+ * mapping of the old one remains: replace_mm_exe_file, EBUSY). Used only when the bytes are
+ * this runbottle's own trampoline, byte for byte. Returns its address, or 0. */
+static long from_slot(const struct rb_file *bin)
 {
+    uint64_t len = (uint64_t)(rb_trampoline_end - rb_trampoline);
+    uint64_t at = bin->img.interp_offset + BOTTLE_SLOT_TRAMPOLINE_OFFSET;
+    if (bin->img.interp_size != BOTTLE_INTERP_SLOT_SIZE || len > BOTTLE_SLOT_TRAMPOLINE_MAX
+        || at < bin->img.interp_offset || at > bin->size || len > bin->size - at)
+        return 0;
+    uint64_t start = rb_page_down(at), span = rb_page_up(at + len) - start;
+    long page = rb_syscall6(RB_SYS_mmap, 0, (long)span, RB_PROT_READ | RB_PROT_EXEC, RB_MAP_PRIVATE,
+                            bin->fd, (long)start);
+    if (rb_is_err(page))
+        return 0;
+    const char *code = (const char *)page + (at - start);
+    for (uint64_t i = 0; i < len; i++)
+        if (code[i] != rb_trampoline[i]) {
+            rb_sys(RB_SYS_munmap, page, (long)span, 0);
+            return 0;
+        }
+    return (long)code;
+}
+
+/* The trampoline's executable copy outside runbottle's image, which it unmaps: the binary's
+ * own bytes (from_slot), else a memfd mapped read and execute, never anonymous memory made
+ * executable after being written, which memory-deny-write-execute refuses (PR_SET_MDWE,
+ * systemd's MemoryDenyWriteExecute= seccomp filter). Returns its address, or a negative
+ * errno: then /proc/self/exe cannot move. */
+long rb_trampoline_page(const struct rb_file *bin)
+{
+    long code = from_slot(bin);
+    if (code)
+        return code;
     long fd = rb_sys(RB_SYS_memfd_create, (long)"runbottle", RB_MFD_CLOEXEC | RB_MFD_EXEC, 0);
     if (fd == -EINVAL) /* before Linux 6.3, no MFD_EXEC: every memfd is executable */
         fd = rb_sys(RB_SYS_memfd_create, (long)"runbottle", RB_MFD_CLOEXEC, 0);
@@ -64,7 +97,7 @@ void rb_leave(struct run *r, uint64_t *sp, uint64_t entry)
     t->sp = (uint64_t)sp;
     t->entry = entry;
     RB_STAGE(5);
-    const char *code = exe ? (const char *)x->tramp_page : rb_trampoline;
+    const char *code = exe ? (const char *)x->tramp_code : rb_trampoline;
     ((void (*)(struct rb_tramp *))(uintptr_t)code)(t);
     __builtin_unreachable();
 }

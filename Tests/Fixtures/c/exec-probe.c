@@ -73,16 +73,30 @@ int main(int argc, char **argv)
     if (d) closedir(d);
     printf("leaked_fds=%d\n", leaked);
 
-    int rb_maps = 0, anon_exec = 0, first = 1;
+    /* The page of the PT_INTERP slot's tail, where bottle(5) puts runbottle's trampoline: under
+     * the binfmt dispatch runbottle maps it read and execute from this file, and it stays. */
+    unsigned long slot_page = ~0ul;
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
+    for (unsigned long i = 0; ph && i < getauxval(AT_PHNUM); i++)
+        if (ph[i].p_type == PT_INTERP && ph[i].p_filesz == 4096)
+            slot_page = (ph[i].p_offset + 3072) & ~4095ul;
+    int rb_maps = 0, slot_maps = 0, anon_exec = 0, first = 1;
     f = fopen("/proc/self/maps", "r");
     while (f && fgets(buf, sizeof buf, f)) {
         if (first) printf("first_map=%.*s\n", (int)strcspn(buf, "-"), buf);
         first = 0;
         if (strstr(buf, "runbottle")) rb_maps++;
         if (strstr(buf, " r-xp 00000000 00:00 0 ") && !strchr(buf, '[')) anon_exec++;
+        char perms[8];
+        unsigned long offset;
+        const char *path = strchr(buf, '/');
+        if (sscanf(buf, "%*lx-%*lx %7s %lx", perms, &offset) == 2 && strcmp(perms, "r-xp") == 0
+            && offset == slot_page && path && strncmp(path, exe, strlen(exe)) == 0 && path[strlen(exe)] == '\n')
+            slot_maps++;
     }
     if (f) fclose(f);
     printf("runbottle_maps=%d\n", rb_maps);
+    printf("slot_trampoline_maps=%d\n", slot_maps);
     printf("anon_exec_maps=%d\n", anon_exec);
 
     char *heap = malloc(100);

@@ -27,7 +27,9 @@ import TestSupport
     #expect(result.stdout.contains("\(program): sealed\n"))
     #expect(result.stdout.contains("  binfmt_misc: matched by BOTTLE-inspect-test\n"))
     #expect(result.stdout.contains("\(interp): sealed\n"))
-    #expect(result.stdout.hasSuffix(": /usr/libexec/runbottle (runbottle)\n  binfmt_misc: no enabled entry matches\n"), "\(result)")
+    #expect(result.stdout.hasSuffix(": /usr/libexec/runbottle (runbottle)\n"
+        + "  trampoline: in the slot's tail (the binfmt dispatch maps it from the file)\n"
+        + "  binfmt_misc: no enabled entry matches\n"), "\(result)")
     #expect(result.stdout.contains("\(original): not sealed\n  ELF: x86-64 64-bit little-endian, ET_DYN\n  binfmt_misc: no enabled entry matches\n"))
 }
 

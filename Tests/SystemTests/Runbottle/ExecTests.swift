@@ -1,5 +1,6 @@
 // runbottle exec'ing sealed bottles, through a private binfmt_misc instance or started from
 // PT_INTERP: the process must look as if the kernel had loaded the program natively.
+import ELFEngine
 import Foundation
 import Testing
 import TestSupport
@@ -285,4 +286,48 @@ func gdbRunFindsTheBottlesLibraries(interp: Bool) throws {
     #expect(result.stdout.contains(b.root + "/lib/ld-musl-x86_64.so.1"), "\(result)")
     #expect(result.stdout.contains(b.root + "/bin/../lib/libdbglib.so"), "\(result)")
     #expect(result.stdout.contains("main (argc="), "\(result)")
+}
+
+/// bottle(5), runbottle(8): under the binfmt dispatch runbottle leaves through the trampoline in
+/// the binary's PT_INTERP slot, mapped from the binary. A slot without it (format 1's second
+/// revision) or with bytes that are not runbottle's own trampoline still runs natively, through a
+/// memfd copy, and `seal` brings it up to date in place. Neither is memory written then executed.
+@Test(arguments: [TestBottle.Libc.glibc, .musl])
+func theTrampolineComesFromTheSlotAndElseFromAMemfd(libc: TestBottle.Libc) throws {
+    let rig = try RunbottleRig("slot-trampoline")
+    defer { rig.dir.remove() }
+    let b = try rig.bottle("probe", libc: libc)
+    let file = try ELFFile(path: b.program)
+    let interp = try #require(try ELFImage.parse(file).first(ELF.PT_INTERP))
+    let tail = Int(interp.p_offset) + SealFormat.slotTrampolineOffset
+    let trampoline = try file.read(at: UInt64(tail), count: SealFormat.slotTrampolineMax, .interpreter)
+    try #require(trampoline.contains { $0 != 0 }, "seal wrote no trampoline")
+    // Format 1's second revision: NULs. Tampered: one byte of the trampoline changed.
+    var tampered = trampoline
+    tampered[0] ^= 0xff
+    for (name, bytes) in [("second-revision", [UInt8](repeating: 0, count: trampoline.count)), ("tampered", tampered)] {
+        try #require(try run(["cp", "-a", b.program, b.root + "/bin/" + name]).succeeded)
+        try ELFBytes.patch(b.root + "/bin/" + name, at: tail, bytes)
+    }
+
+    let result = try rig.inBinfmt("""
+        ./probe/bin/probe new && ./probe/bin/second-revision old && ./probe/bin/tampered tampered
+        """)
+    #expect(result.succeeded && result.stderr.isEmpty, "\(result)")
+    let runs = result.stdout.components(separatedBy: "argv[0]=").dropFirst().map { ProbeReport("argv[0]=" + $0) }
+    try #require(runs.count == 3, "\(result)")
+    runs[0].expectNative(program: b.program, argv: ["./probe/bin/probe", "new"])
+    #expect(runs[0]["slot_trampoline_maps"] == "1" && runs[0]["runbottle_maps"] == "0", "\(result)")
+    runs[1].expectNative(program: b.root + "/bin/second-revision", argv: ["./probe/bin/second-revision", "old"])
+    runs[2].expectNative(program: b.root + "/bin/tampered", argv: ["./probe/bin/tampered", "tampered"])
+    for run in runs.dropFirst() {
+        #expect(run["slot_trampoline_maps"] == "0" && run["runbottle_maps"] == "1", "\(result)")
+    }
+
+    // seal writes the trampoline back, changing nothing else.
+    let old = b.root + "/bin/second-revision"
+    let resealed = try binfmtReg(["seal", "-v", "--dispatch", "binfmt", old])
+    #expect(resealed.status == 0, "\(resealed)")
+    #expect(resealed.stdout.hasPrefix("updated \(old): PT_INTERP slot's tail -> runbottle's trampoline\n"), "\(resealed)")
+    #expect(try bytes(old) == bytes(b.program))
 }

@@ -188,6 +188,7 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
     #expect(report.slot == "/usr/libexec/runbottle")
     #expect(report.slotNames == "runbottle")
     #expect(report.originalInterpreter == "/lib64/ld-linux-x86-64.so.2")
+    #expect(report.slotTrampoline == true)
     let text = try binfmtReg(["inspect", program])
     #expect(text.stdout.contains("""
           note: type 3 (PT_INTERP dispatch), format version 1
@@ -195,6 +196,7 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
 
         """), "\(text)")
     #expect(text.stdout.contains(": /usr/libexec/runbottle (runbottle)\n"), "\(text)")
+    #expect(text.stdout.contains("  trampoline: in the slot's tail (the binfmt dispatch maps it from the file)\n"), "\(text)")
 
     // The binfmt dispatch, then a relocated slot.
     try expectSuccess(binfmtReg(["seal", "--dispatch", "binfmt", program]))
@@ -206,7 +208,7 @@ private func mixedBottle() throws -> (FixtureBottle, program: String) {
     try expectSuccess(binfmtReg(["relocate", program]))
     let relocated = try binfmtReg(["inspect", "--json", program])
     let relocatedReport = try #require(try inspectReports(relocated.stdout).first)
-    #expect(relocatedReport.slotNames == "loader", "\(relocated)")
+    #expect(relocatedReport.slotNames == "loader" && relocatedReport.slotTrampoline == true, "\(relocated)")
     #expect(relocatedReport.slot == bottle.lib + "/ld-linux-x86-64.so.2", "\(relocated)")
     try expectSuccess(binfmtReg(["seal", program]))
 

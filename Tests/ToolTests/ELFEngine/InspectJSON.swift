@@ -13,6 +13,7 @@ struct InspectedFile: Decodable {
     var slot: String?
     var slotNames: String?
     var originalInterpreter: String?
+    var slotTrampoline: Bool?
 }
 
 /// The `files` of an inspect --json document.

@@ -48,7 +48,7 @@ func sealedExecutableRunsAndHasTheBottleLayout(_ build: Build) throws {
     #expect(state.status == .sealed)
     #expect(state.note == note)
     #expect(state.slotContents == "/usr/libexec/runbottle")
-    #expect(image.interpBytes == SealFormat.slotBytes(naming: SealFormat.runbottlePath))
+    #expect(image.interpBytes == SealFormat.slotBytes(naming: SealFormat.runbottlePath, machine: image.header.e_machine))
     // The original string is still in the body, where the record's table says.
     #expect(state.originalInterpreter(file, image) == build.systemLoader)
     let first = try #require(image.loads.first), appended = try #require(image.loads.last)

@@ -64,7 +64,7 @@ import TestSupport
     // Two edits: the n_type word at e_ehsize + 8, little-endian here, and the whole slot.
     #expect(update.edits.map(\.offset) == [72, state.slotOffset ?? 0])
     #expect(update.edits.first?.bytes == [3, 0, 0, 0])
-    #expect(update.edits.last?.bytes == SealFormat.slotBytes(naming: "/opt/rb"))
+    #expect(update.edits.last?.bytes == SealFormat.slotBytes(naming: "/opt/rb", machine: originalImage.header.e_machine))
     // Asked for what the file is: nothing to do. Only the type: one edit.
     #expect(try SealUpdate.make(originalImage, state: state, type: .ordinary, interpreter: SealFormat.runbottlePath) == nil)
     #expect(try SealUpdate.make(originalImage, state: state, type: .interp, interpreter: SealFormat.runbottlePath)?

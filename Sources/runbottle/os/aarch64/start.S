@@ -74,6 +74,6 @@ rb_debug_state:
     ret
     .size rb_debug_state, . - rb_debug_state
 
-#include "../debug_note.inc"
+#include "../runbottle_note.inc"
 
     .section .note.GNU-stack, "", %progbits

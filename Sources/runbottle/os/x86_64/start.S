@@ -79,7 +79,7 @@ rb_trampoline_end:
 /* The debugger rendezvous (runbottle(8), DEBUGGING): called once the program and its loader are
  * mapped and the program's auxv is installed, just before runbottle unmaps itself. A debugger
  * saw runbottle's auxv at the exec stop; stopping here it can read the program's. The note
- * (os/debug_note.inc) gives its offset from the entry point: no symbols needed. */
+ * (os/runbottle_note.inc) gives its offset from the entry point: no symbols needed. */
     .globl rb_debug_state
     .hidden rb_debug_state
     .type rb_debug_state, @function
@@ -87,6 +87,6 @@ rb_debug_state:
     ret
     .size rb_debug_state, . - rb_debug_state
 
-#include "../debug_note.inc"
+#include "../runbottle_note.inc"
 
     .section .note.GNU-stack, "", @progbits
