@@ -22,7 +22,9 @@
 # (RB_STAGE in Sources/runbottle/os/runbottle_os.h), each row's step being its cost; the binfmt
 # dispatch goes through every stage, the PT_INTERP dispatch only through stage 1 (rb_main's
 # entry: the kernel mapped program and runbottle) and stage 6 (start.S: all done but the jump to
-# the loader).
+# the loader). i-floor: a runbottle built with the loader's path in it that maps the loader and
+# jumps, reading no note, finding no path and setting no mm field: what this dispatch cannot go
+# below (RB_BENCH_FLOOR_LOADER in Sources/runbottle/os/interp.c).
 # Runs inside `unshare --user --map-root-user --mount` with a private binfmt_misc instance.
 # Usage: Benchmarks/exec-runbottle.sh [--stages] [RUNS]   (from the package root, after
 # `swift build`; BINFMT_REG=path selects the binfmt-reg that seals and prints the entry). RUNS
@@ -139,6 +141,11 @@ bottle() {   # bottle LIBC CC LOADER_SOURCE LOADER_NAME LIBS...
             cp "$b/bin/hello" "$b/bin/hello-interp.stage$n"
             seal_interp "$b/bin/hello-interp.stage$n" "$work/stage$n/runbottle"
         done
+        mkdir "$work/floor-$libc"
+        RUNBOTTLE_CC="cc -DRB_BENCH_FLOOR_LOADER=\"$b/lib/$ldname\"" \
+            sh "$root/Sources/runbottle/build.sh" "$root/Sources/runbottle" "$work/floor-$libc" >/dev/null
+        cp "$b/bin/hello" "$b/bin/hello-interp.floor"
+        seal_interp "$b/bin/hello-interp.floor" "$work/floor-$libc/runbottle"
     fi
     seal_binfmt "$b/bin/hello"
     cp "$b/bin/hello" "$b/bin/hello-memfd"
@@ -184,13 +191,15 @@ for libc in glibc musl; do
             "i-entry=$b/bin/hello-interp.stage1" \
             "i-done=$b/bin/hello-interp.stage6" \
             "interp=$b/bin/hello-interp" \
+            "i-floor=$b/bin/hello-interp.floor" \
             "kernel=$b/bin/hello-kernel" \
         | awk 'NR == 1 { printf "%-10s %9s %9s %11s %11s\n", "variant", "median µs", "cpu µs", "step median", "step cpu"; next }
-               { step = NR > 2 && $1 != "kernel" && $1 != "i-entry"; printf "%-10s %9.1f %9.1f", $1, $4, $5
+               { step = NR > 2 && $1 != "kernel" && $1 != "i-entry" && $1 != "i-floor"; printf "%-10s %9.1f %9.1f", $1, $4, $5
                  if (step) printf " %11.1f %11.1f", $4 - m, $5 - c
                  printf "\n"; v[$1] = $4; u[$1] = $5; m = $4; c = $5 }
                END { printf "%-10s %9.1f %9.1f   (full minus kernel)\n", "overhead", v["full"] - m, u["full"] - c
-                     printf "%-10s %9.1f %9.1f   (interp minus kernel)\n", "overhead", v["interp"] - m, u["interp"] - c }'
+                     printf "%-10s %9.1f %9.1f   (interp minus kernel)\n", "overhead", v["interp"] - m, u["interp"] - c
+                     printf "%-10s %9.1f %9.1f   (i-floor minus kernel)\n", "floor", v["i-floor"] - m, u["i-floor"] - c }'
         continue
     fi
     echo "== $libc ($runs runs each, $rounds rounds; ratio to the kernel's own path)"

@@ -98,8 +98,46 @@ static long loader_beside(const char *name, int secure, const struct rb_note *no
     return 0;
 }
 
+/* Maps the loader at loader_path, gives it its AT_BASE, installs the auxv (prog: the program's
+ * layout, for the mm fields) and jumps to it. */
+__attribute__((noreturn)) static void enter_loader(struct rb_stack *st, const char *name,
+                                                   const char *loader_path, int secure,
+                                                   const struct program *prog)
+{
+    struct rb_file ld;
+    int opened;
+    long r = rb_open_loader(loader_path, secure, &ld, &opened);
+    if (r)
+        rb_loader_failed(name, loader_path, r, opened, secure);
+    r = rb_map_image(&ld, 0, 0);
+    if (r < 0)
+        rb_die(RB_EXIT_NOEXEC, name, "cannot map the loader", rb_strerror(r));
+    rb_sys(RB_SYS_close, ld.fd, 0, 0);
+
+    /* The loaders take their own base from AT_BASE (musl's _dlstart_c does). */
+    for (uint64_t *a = st->auxv; a[0] != AT_NULL; a += 2)
+        if (a[0] == AT_BASE)
+            a[1] = ld.bias;
+    /* Not fatal: a refusal (RLIMIT_DATA below the data size, a seccomp filter) leaves only
+     * /proc/PID/auxv naming runbottle's base. */
+    if (prog)
+        save_auxv(st, prog);
+    rb_debug_state();
+    /* runbottle stays mapped: unmapping the code that runs needs a copy elsewhere, which
+     * costs more than the whole exec's budget (runbottle(8), CAVEATS). */
+    struct rb_tramp t = { .ncalls = 0, .sp = (uint64_t)st->sp, .entry = ld.bias + ld.img.entry };
+    ((void (*)(struct rb_tramp *))(uintptr_t)rb_trampoline)(&t);
+    __builtin_unreachable();
+}
+
 __attribute__((noreturn)) void rb_exec_interp(struct rb_stack *st)
 {
+#ifdef RB_BENCH_FLOOR_LOADER
+    /* Benchmarks/exec-runbottle.sh --stages, i-floor: the loader's path built in, and nothing
+     * done but mapping it (no note read, no path found, no mm fields set): the least this
+     * dispatch can cost. Nothing in a normal build. */
+    enter_loader(st, "", RB_BENCH_FLOOR_LOADER, 0, 0);
+#endif
     struct program prog;
     const char *name = (const char *)rb_auxv_get(st, AT_EXECFN, 0);
     if (!name)
@@ -121,28 +159,5 @@ __attribute__((noreturn)) void rb_exec_interp(struct rb_stack *st)
         rb_die(RB_EXIT_NOEXEC, name, "loader path too long", 0);
     if (n < 0)
         rb_die(RB_EXIT_NOEXEC, name, "cannot find the binary's real path", rb_strerror(n));
-
-    struct rb_file ld;
-    int opened;
-    long r = rb_open_loader(loader_path, secure, &ld, &opened);
-    if (r)
-        rb_loader_failed(name, loader_path, r, opened, secure);
-    r = rb_map_image(&ld, 0, 0);
-    if (r < 0)
-        rb_die(RB_EXIT_NOEXEC, name, "cannot map the loader", rb_strerror(r));
-    rb_sys(RB_SYS_close, ld.fd, 0, 0);
-
-    /* The loaders take their own base from AT_BASE (musl's _dlstart_c does). */
-    for (uint64_t *a = st->auxv; a[0] != AT_NULL; a += 2)
-        if (a[0] == AT_BASE)
-            a[1] = ld.bias;
-    /* Not fatal: a refusal (RLIMIT_DATA below the data size, a seccomp filter) leaves only
-     * /proc/PID/auxv naming runbottle's base. */
-    save_auxv(st, &prog);
-    rb_debug_state();
-    /* runbottle stays mapped: unmapping the code that runs needs a copy elsewhere, which
-     * costs more than the whole exec's budget (runbottle(8), CAVEATS). */
-    struct rb_tramp t = { .ncalls = 0, .sp = (uint64_t)st->sp, .entry = ld.bias + ld.img.entry };
-    ((void (*)(struct rb_tramp *))(uintptr_t)rb_trampoline)(&t);
-    __builtin_unreachable();
+    enter_loader(st, name, loader_path, secure, &prog);
 }
