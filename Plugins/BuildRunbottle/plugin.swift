@@ -10,11 +10,14 @@ struct BuildRunbottle: BuildToolPlugin {
         let source = context.package.directoryURL.appending(path: "Sources/runbottle")
         let script = source.appending(path: "build.sh")
         let output = context.pluginWorkDirectoryURL
+        // The toolchain's clang cross-builds the other ports (build.sh), wherever PATH points.
+        let clang = (try? context.tool(named: "clang").url.path) ?? "clang"
         return [
             .buildCommand(
                 displayName: "Building runbottle (freestanding static-pie)",
                 executable: URL(fileURLWithPath: "/bin/sh"),
                 arguments: [script.path, source.path, output.path],
+                environment: ["RUNBOTTLE_CROSS_CLANG": clang],
                 inputFiles: try sourceFiles(under: source)
                     + sourceFiles(under: context.package.directoryURL.appending(path: "Sources/canary")),
                 outputFiles: [output.appending(path: "RunbottleImageBytes.swift")]),

@@ -50,17 +50,15 @@ public enum SealFormat {
     public static let slotTrampolineMax = Int(BOTTLE_SLOT_TRAMPOLINE_MAX)
 
     /// The PT_INTERP slot's bytes naming `path` in a binary for `machine`: the path, then NULs
-    /// to BOTTLE_INTERP_SLOT_SIZE, but for runbottle's trampoline at the slot's tail when the
-    /// runbottle carried here runs on `machine` and the path ends before the tail (bottle(5)).
+    /// to BOTTLE_INTERP_SLOT_SIZE, but for the trampoline of runbottle's port to `machine` at the
+    /// slot's tail when the path ends before it (bottle(5)). The same on every host.
     /// `path` must fit with its NUL (see `interpreterProblem`).
     public static func slotBytes(naming path: String, machine: UInt16) -> [UInt8] {
         let bytes = Array(path.utf8)
         var slot = bytes + [UInt8](repeating: 0, count: max(0, interpSlotSize - bytes.count))
-        if let trampoline = RunbottleTrampoline.current, trampoline.machine == machine,
-           bytes.count < slotTrampolineOffset,
-           trampoline.bytes.count <= slotTrampolineMax {
-            slot.replaceSubrange(slotTrampolineOffset..<(slotTrampolineOffset + trampoline.bytes.count),
-                                 with: trampoline.bytes)
+        if let trampoline = RunbottleTrampoline.byMachine[machine], bytes.count < slotTrampolineOffset,
+           trampoline.count <= slotTrampolineMax {
+            slot.replaceSubrange(slotTrampolineOffset..<(slotTrampolineOffset + trampoline.count), with: trampoline)
         }
         return slot
     }

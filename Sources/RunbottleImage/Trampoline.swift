@@ -1,15 +1,24 @@
-// The trampoline runbottle leaves through (os/<arch>/start.S), as the runbottle carried here has
-// it: seal copies it into each PT_INTERP slot's tail (bottle(5)), from where runbottle maps it
-// instead of writing a memfd copy on every exec.
+// The trampoline runbottle leaves through (os/<arch>/start.S), as each port's runbottle built
+// with this package has it: seal copies it into each PT_INTERP slot's tail (bottle(5)), from
+// where runbottle maps it instead of writing a memfd copy on every exec.
+import FoundationEssentials
 import RunbottleCore
 
 public enum RunbottleTrampoline {
-    /// The machine runbottle is built for (e_machine) and its trampoline's bytes, found through
-    /// its "runbottle" note of type RUNBOTTLE_NT_TRAMPOLINE; nil when the image has none.
-    public static let current: (machine: UInt16, bytes: [UInt8])? = read(RunbottleImage.bytes)
+    /// The trampoline's bytes for each machine (e_machine) a runbottle port was built for: the
+    /// runbottle carried here and the other ports, cross-built beside it. Each is found through
+    /// its image's "runbottle" note of type RUNBOTTLE_NT_TRAMPOLINE.
+    public static let byMachine: [UInt16: [UInt8]] = {
+        let others = runbottleOtherPortsBase64.compactMap { Data(base64Encoded: $0).map { [UInt8]($0) } }
+        var table: [UInt16: [UInt8]] = [:]
+        for image in [RunbottleImage.bytes] + others {
+            if let found = read(image) { table[found.machine] = found.bytes }
+        }
+        return table
+    }()
 
     /// Reads the note from a little-endian ELFCLASS64 runbottle image, checking every offset.
-    static func read(_ image: [UInt8]) -> (machine: UInt16, bytes: [UInt8])? {
+    public static func read(_ image: [UInt8]) -> (machine: UInt16, bytes: [UInt8])? {
         func u16(_ at: Int) -> UInt16? {
             at >= 0 && at <= image.count - 2 ? UInt16(image[at]) | UInt16(image[at + 1]) << 8 : nil
         }

@@ -1,6 +1,7 @@
 // runbottle's build (Sources/runbottle/build.sh): the image every sealed exec pays for, and the
 // aarch64 sources, which this x86-64 machine can compile and link but not run.
 import Foundation
+import RunbottleImage
 import Testing
 import TestSupport
 
@@ -49,4 +50,22 @@ func theAArch64SourcesBuildFreestanding(compiler: String) throws {
     #expect(loads.count == 1 && loads[0].contains(" R E "), "\(out)")
     #expect(out.contains("There are no relocations in this file."), "\(out)")
     #expect(try readelf(dir.file("canary-loader")).contains("AArch64"))
+    // Its trampoline is the one binfmt-reg writes into aarch64 binaries' slots, whichever
+    // compiler built it (bottle(5)).
+    let trampoline = RunbottleTrampoline.read(try bytes(dir.file("runbottle")))
+    #expect(trampoline?.machine == 183 && trampoline?.bytes == RunbottleTrampoline.byMachine[183])
+}
+
+/// The x86-64 trampoline binfmt-reg carries (built by the system's gcc) is also clang's: a
+/// binary's slot does not depend on the compiler that built the sealing binfmt-reg.
+@Test func theX86TrampolineIsTheSameFromClang() throws {
+    let dir = try TemporaryDirectory("x86-clang")
+    defer { dir.remove() }
+    var environment = ProcessInfo.processInfo.environment
+    environment["RUNBOTTLE_ARCH"] = "x86_64"
+    environment["RUNBOTTLE_CC"] = "clang --target=x86_64-linux-gnu -fuse-ld=lld"
+    let built = try run(["sh", sources + "/build.sh", sources, dir.path], environment: environment)
+    #expect(built.succeeded, "\(built)")
+    let trampoline = RunbottleTrampoline.read(try bytes(dir.file("runbottle")))
+    #expect(trampoline?.machine == 62 && trampoline?.bytes == RunbottleTrampoline.byMachine[62])
 }

@@ -78,6 +78,10 @@ for libc in "${libcs[@]}"; do
     for dispatch in interp binfmt; do
         for user in root user; do checks+=("$libc-$dispatch-$user"); done
     done
+    # LIBC-binfmt-trampoline: under the binfmt dispatch runbottle leaves through the trampoline
+    # seal wrote in the PT_INTERP slot's tail, mapped read and execute from the binary, not a
+    # memfd copy (bottle(5)).
+    checks+=("$libc-binfmt-trampoline")
 done
 # coreutils: Debian's own readlink and libc6 of the VM's architecture (the host's packages on
 # x86_64, bookworm's arm64 packages on aarch64), bottled: readlink /proc/self/exe names the
@@ -224,6 +228,9 @@ prepare_arch() {
         cp "$b/bin/at-phdr" "$stage/vm/variants/$libc/at-phdr-ref"
         if why=$("$reg" seal --dispatch binfmt "$b/bin/probe" 2>&1); then
             cp "$b/bin/probe" "$stage/vm/variants/$libc/binfmt"
+            # The file offset of the page holding the slot's tail, as /proc/PID/maps prints it.
+            slot=$(readelf -lW "$b/bin/probe" | awk '$1 == "INTERP" { print $2 }')
+            printf '%08x\n' $(((slot + 3072) & ~4095)) > "$stage/vm/variants/$libc/slot-page"
         else
             arch_fail "$libc-binfmt-*" "seal --dispatch binfmt: $why"
         fi
@@ -407,6 +414,28 @@ for libc in glibc musl; do
         done
     done
 done
+# The binfmt dispatch's trampoline (root: an ordinary user's program runs in explicit mode): a
+# read-and-execute mapping of the probe at its slot's page, and no memfd copy.
+for libc in glibc musl; do
+    check=$libc-binfmt-trampoline
+    wanted $check || continue
+    b=$BOTTLES/$libc
+    page=$(cat /vm/variants/$libc/slot-page)
+    cp /vm/variants/$libc/binfmt $b/bin/probe.new && mv -f $b/bin/probe.new $b/bin/probe
+    rm -f /tmp/maps.txt
+    PROBE_OUT=/tmp/out/trampoline.txt PROBE_MAPS=/tmp/maps.txt $b/bin/probe > /tmp/stdout 2> /tmp/stderr
+    rc=$?
+    if [ $rc != 0 ] || [ ! -s /tmp/maps.txt ]; then
+        result $check FAIL "$(status $rc); stderr: $(head -c 300 /tmp/stderr | tr '\n' ' ')"
+    elif grep -q "memfd:runbottle" /tmp/maps.txt; then
+        result $check FAIL "the trampoline came from a memfd: $(grep memfd /tmp/maps.txt)"
+    elif grep -q " r-xp $page [^ ]* [^ ]* *$b/bin/probe\$" /tmp/maps.txt; then
+        result $check ok "mapped read and execute from the binary at file offset 0x$page"
+    else
+        result $check FAIL "no read-and-execute mapping of $b/bin/probe at 0x$page: $(grep probe /tmp/maps.txt | tr '\n' ' ')"
+    fi
+done
+
 # coreutils: readlink /proc/self/exe and a relative argv[0], sealed and as its reference.
 as_user() { # USER COMMAND...
     local u=$1
