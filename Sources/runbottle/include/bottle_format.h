@@ -45,10 +45,10 @@
 #define BOTTLE_INTERP_SLOT_SIZE    4096u
 #define BOTTLE_LOADER_PATH_MAX     4095u
 
-/* The slot's tail (format 1, third revision): from this offset in the slot, the bytes of
- * runbottle's trampoline (os/<arch>/start.S) as the sealing binfmt-reg carries them, when the
- * path's NUL comes before it and that runbottle is built for the binary's machine; NULs
- * otherwise. The kernel reads the slot only up to the path's NUL. Under the binfmt dispatch
+/* The slot's tail (format 1, third revision): from this offset in the slot, the bytes of the
+ * trampoline (os/<arch>/start.S) of runbottle's port to the binary's machine, which binfmt-reg
+ * carries for every port, when the path's NUL comes before it; NULs otherwise (no port). The
+ * kernel reads the slot only up to the path's NUL. Under the binfmt dispatch
  * runbottle maps them read and execute from the binary to set /proc/self/exe, after checking
  * that they equal its own trampoline; when they do not, it copies its trampoline into a memfd,
  * which costs about 20 microseconds more per exec. */

@@ -99,7 +99,7 @@ static long loader_beside(const char *name, int secure, const struct rb_note *no
 }
 
 /* Maps the loader at loader_path, gives it its AT_BASE, installs the auxv (prog: the program's
- * layout, for the mm fields) and jumps to it. */
+ * layout, for the mm fields; none in the floor build) and jumps to it. */
 __attribute__((noreturn)) static void enter_loader(struct rb_stack *st, const char *name,
                                                    const char *loader_path, int secure,
                                                    const struct program *prog)
