@@ -86,6 +86,9 @@ public struct CanaryResult: Sendable, Codable {
     /// runbottle ran the loader in explicit mode (ld.so --argv0 ARGV0 PROGRAM): it could not set
     /// /proc/self/exe, which then names runbottle.
     public var explicitMode = false
+    /// runbottle left its trampoline in a memfd copy: the canary's PT_INTERP slot carried none
+    /// it recognized (bottle(5)). Said among status's warnings, not in the JSON canary.
+    public var trampolineInMemfd = false
     public var checks: [CanaryCheck]
     /// The first bytes of the sealed canary, for matching other entries against it.
     public var header: [UInt8]
@@ -244,6 +247,7 @@ public struct CanaryRunner: Sendable {
         let argv = values["argv"] ?? []
         let realProgram = (try? FileSystem.realPath(programPath)) ?? programPath
         result.explicitMode = value("mode") == "explicit"
+        result.trampolineInMemfd = value("trampoline") == "memfd"
         check("argv", argv == Self.argv, .argv(seen: argv, expected: Self.argv))
         if noteType == .interp {
             // The kernel executed the program itself: nothing may differ from a native exec.

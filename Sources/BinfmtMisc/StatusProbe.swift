@@ -66,6 +66,9 @@ public struct StatusProbe: Sendable {
             } else if let user = result.user, result.explicitMode {
                 notices.append(.explicitModeForOrdinaryUsers(uid: user))
             }
+            if result.ok, result.trampolineInMemfd, case .entry(let name) = route {
+                notices.append(.trampolineInMemfd(entry: name))
+            }
         }
     }
 

@@ -164,6 +164,9 @@ public enum StatusNotice: Sendable, Equatable {
     case canaryRanAsCallerOnly(uid: UInt32)
     /// Another entry also matches sealed binaries but ours is newer.
     case shadowedEntry(name: String, interpreter: String)
+    /// The entry's runbottle copied its trampoline into a memfd: it did not recognize the one
+    /// this binfmt-reg seals into PT_INTERP slots (another build).
+    case trampolineInMemfd(entry: String)
 }
 
 /// One thing status finds wrong, as a value: binfmt-reg words it for people.

@@ -1,7 +1,7 @@
 /* The status canary's loader: a freestanding static-pie standing in for a bottle's ld.so. It
  * reports, one "key value" line each, what runbottle handed it (argv, auxv, /proc/self/exe,
- * comm, cmdline, open descriptors) and whether AT_PHDR/AT_ENTRY describe the mapped program,
- * then exits 0 without running the program. */
+ * comm, cmdline, open descriptors, where its trampoline came from) and whether AT_PHDR/AT_ENTRY
+ * describe the mapped program, then exits 0 without running the program. */
 #include <stddef.h>
 #include <stdint.h>
 #include <elf.h>
@@ -131,6 +131,32 @@ static void put_file(const char *key, const char *path)
     line(key, buf);
 }
 
+/* Whether runbottle left its trampoline in a memfd copy, as it does when the binary's PT_INTERP
+ * slot does not carry the trampoline it recognizes (bottle(5)): a cost on every exec. */
+static void put_trampoline(void)
+{
+    static const char needle[] = "/memfd:runbottle";
+    char maps[8192];
+    long fd = rb_syscall6(RB_SYS_openat, AT_FDCWD_, (long)"/proc/self/maps", 0, 0, 0, 0);
+    if (fd < 0) {
+        line("trampoline", "(unreadable)");
+        return;
+    }
+    long total = 0, n;
+    while (total < (long)sizeof maps - 1
+           && (n = rb_syscall6(RB_SYS_read, fd, (long)(maps + total), (long)sizeof maps - 1 - total, 0, 0, 0)) > 0)
+        total += n;
+    rb_syscall6(RB_SYS_close, fd, 0, 0, 0, 0, 0);
+    int found = 0;
+    for (long i = 0; !found && i + (long)sizeof needle - 1 <= total; i++) {
+        long k = 0;
+        while (needle[k] && maps[i + k] == needle[k])
+            k++;
+        found = needle[k] == 0;
+    }
+    line("trampoline", found ? "memfd" : "no-memfd");
+}
+
 __attribute__((noreturn, used)) void canary_main(uintptr_t *sp)
 {
     long argc = (long)sp[0];
@@ -222,6 +248,7 @@ __attribute__((noreturn, used)) void canary_main(uintptr_t *sp)
     put_link("exe", "/proc/self/exe");
     put_file("comm", "/proc/self/comm");
     put_file("cmdline", "/proc/self/cmdline");
+    put_trampoline();
     for (int fd = 3; fd < 64; fd++) {
         if (rb_syscall6(RB_SYS_fcntl, fd, F_GETFD_, 0, 0, 0, 0) < 0)
             continue;

@@ -74,6 +74,8 @@ extension StatusNotice {
             return "the canary ran as uid \(uid) only; run status as root where uid 65534 exists to check what ordinary users get"
         case .shadowedEntry(let name, let interpreter):
             return "entry \(name) (\(interpreter)) also matches sealed binaries; ours wins now, but it would take them if it were registered again"
+        case .trampolineInMemfd(let entry):
+            return "entry \(entry): its runbottle is another build's and does not take the trampoline this binfmt-reg seals into PT_INTERP slots, so every exec through it copies its own into a memfd (about 20 µs more; bottle(5)): binfmt-reg install writes this build's runbottle and registers the entry again"
         }
     }
 }

@@ -5,6 +5,7 @@
 import BinfmtMisc
 import ELFEngine
 import Foundation
+import RunbottleImage
 import TestSupport
 import Testing
 
@@ -209,6 +210,38 @@ private struct StatusDocument {
         #expect(interpChecks.count == 10 && interpChecks.allSatisfy(\.ok), "\(interpChecks)")
         #expect(json.report.dispatches.map(\.outcome) == ["native", "native"])
         #expect(json.report.persistence?.matchesRegistered == true)
+    }
+
+    /// bottle(5): an entry's runbottle of another build does not take the trampoline this
+    /// binfmt-reg seals into PT_INTERP slots, so every exec through it copies one into a memfd.
+    /// status warns, per entry, and install puts it right. The other build: this runbottle with
+    /// its trampoline's last instruction (a ud2 after exit_group, never reached) made two nops.
+    @Test func anEntrysRunbottleOfAnotherBuildIsAWarning() throws {
+        let image = RunbottleImage.bytes
+        let trampoline = try #require(RunbottleTrampoline.byMachine[ELF.EM_X86_64])
+        let start = try #require((0...(image.count - trampoline.count)).first {
+            Array(image[$0..<($0 + trampoline.count)]) == trampoline
+        })
+        let last = start + trampoline.count - 2
+        try #require(Array(image[last..<(last + 2)]) == [0x0f, 0x0b], "the trampoline no longer ends with ud2")
+        let result = try Sandbox.run("""
+            $B install >/dev/null
+            mkdir -p /run/other && cp /usr/libexec/runbottle /run/other/runbottle
+            printf '\\220\\220' | dd of=/run/other/runbottle bs=1 seek=\(last) conv=notrunc status=none
+            $B install --interpreter /run/other/runbottle --no-persist >/dev/null
+            $B status
+            echo ---
+            $B install >/dev/null
+            $B status
+            """)
+        let parts = try sections(of: result, 2)
+        for entry in ["BOTTLE", "BOTTLE-privileged"] {
+            #expect(parts[0].contains("canary through \(entry): ok (argv, /proc/self/exe, loader, auxv as native)\n"), "\(parts[0])")
+            #expect(parts[0].contains("warning: entry \(entry): its runbottle is another build's and does not take the trampoline this binfmt-reg seals into PT_INTERP slots, so every exec through it copies its own into a memfd (about 20 µs more; bottle(5)): binfmt-reg install writes this build's runbottle and registers the entry again\n"), "\(parts[0])")
+        }
+        #expect(parts[0].hasSuffix("status: all well\n"), "\(parts[0])")
+        #expect(!parts[1].contains("memfd"), "\(parts[1])")
+        #expect(parts[1].hasSuffix("status: all well\n"), "\(parts[1])")
     }
 
     @Test func disabledEntriesFail() throws {
