@@ -59,7 +59,7 @@ let package = Package(
             sources: ["core"],
             publicHeadersPath: "include"),
         // runbottle's bytes, embedded in binfmt-reg so one file is all an image needs.
-        .target(name: "RunbottleImage", dependencies: ["RunbottleCore"], plugins: ["BuildRunbottle"]),
+        .target(name: "RunbottleImage", plugins: ["BuildRunbottle"]),
         .plugin(name: "BuildRunbottle", capability: .buildTool()),
 
         // Fuzzing (Fuzz/run.sh): the properties each fuzz target checks, shared with the

@@ -1,6 +1,5 @@
 // The seal format's constants, read from the C header runbottle is built with (bottle(5)).
 import RunbottleCore
-import RunbottleImage
 
 public enum SealFormat {
     public static let noteName: String = BOTTLE_NOTE_NAME

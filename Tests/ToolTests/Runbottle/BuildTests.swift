@@ -1,7 +1,7 @@
 // runbottle's build (Sources/runbottle/build.sh): the image every sealed exec pays for, and the
 // aarch64 sources, which this x86-64 machine can compile and link but not run.
+import ELFEngine
 import Foundation
-import RunbottleImage
 import Testing
 import TestSupport
 
