@@ -58,8 +58,7 @@ public struct Inspection: Sendable {
         let head = try file.read(at: 0, count: Int(min(file.size, UInt64(headSize))), .fileHead)
         var slotTarget: SlotTarget?, original: String?, trampoline: Bool?
         if state.status == .sealed, let note = state.note, let slot = state.slotContents {
-            trampoline = image.interpBytes == SealFormat.slotBytes(naming: slot, machine: image.header.e_machine)
-                && image.interpBytes?[SealFormat.slotTrampolineOffset] != 0
+            trampoline = image.interpBytes.map { SealFormat.slotCarriesTrampoline($0, machine: image.header.e_machine) }
             original = state.originalInterpreter(file, image)
             let relocated = try? Relocation.loaderPath(binary: path, realPath: real, relative: note.loader)
             if slot == SealFormat.runbottlePath {

@@ -62,6 +62,14 @@ public enum SealFormat {
         return slot
     }
 
+    /// Whether the slot `slot` holds the trampoline of runbottle's port to `machine` in its tail:
+    /// what runbottle compares before it maps the tail (os/trampoline.c).
+    public static func slotCarriesTrampoline(_ slot: [UInt8], machine: UInt16) -> Bool {
+        guard let trampoline = RunbottleTrampoline.byMachine[machine], slot.count == interpSlotSize,
+              trampoline.count <= slotTrampolineMax else { return false }
+        return Array(slot[slotTrampolineOffset..<(slotTrampolineOffset + trampoline.count)]) == trampoline
+    }
+
     /// Why `path` cannot be the program interpreter a slot names, or nil when it can: the kernel
     /// needs an absolute path (a relative one would be looked up from whatever the working
     /// directory is) that fits the slot with a NUL after it.

@@ -165,11 +165,13 @@ func planKeepsTheFirstLoadsDeltaAndLeavesAGap(base: UInt64) throws {
         #expect(slot.count == SealFormat.interpSlotSize && slot.last == 0)
         #expect(Array(slot[0..<path.count]) == path)
         #expect(Array(slot[tail..<(tail + trampoline.count)]) == trampoline)
+        #expect(SealFormat.slotCarriesTrampoline(slot, machine: machine))
         #expect(slot[path.count..<tail].allSatisfy { $0 == 0 } && slot[(tail + trampoline.count)...].allSatisfy { $0 == 0 })
         // A path reaching the tail keeps its bytes: no trampoline.
         let long = "/" + String(repeating: "x", count: tail)
-        #expect(SealFormat.slotBytes(naming: long, machine: machine)
-                == Array(long.utf8) + [UInt8](repeating: 0, count: SealFormat.interpSlotSize - long.utf8.count))
+        let longSlot = SealFormat.slotBytes(naming: long, machine: machine)
+        #expect(longSlot == Array(long.utf8) + [UInt8](repeating: 0, count: SealFormat.interpSlotSize - long.utf8.count))
+        #expect(!SealFormat.slotCarriesTrampoline(longSlot, machine: machine))
     }
     #expect(SealFormat.slotTrampolineOffset == 3072 && SealFormat.slotTrampolineMax == 1023)
     // A machine runbottle has no port to: the path and NULs.
