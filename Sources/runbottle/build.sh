@@ -3,6 +3,8 @@
 # RunbottleImage module. Called by the BuildRunbottle plugin: build.sh SOURCE_DIR OUTPUT_DIR.
 # RUNBOTTLE_CC and RUNBOTTLE_ARCH (an os/<arch> directory) select another compiler and target:
 # RunbottleToolTests (BuildTests) cross-builds the aarch64 sources with the Swift toolchain's clang and ld.lld.
+# RUNBOTTLE_CROSS_CLANG, which the plugin sets to the toolchain's clang, also cross-builds every
+# other port for the Swift source; other callers want runbottle alone and leave it unset.
 set -eu
 src=$1
 out=$2
@@ -54,11 +56,11 @@ build_runbottle "$arch" "$cc" "$out/runbottle"
     # trampoline only: seal copies a port's trampoline into the PT_INTERP slot of that port's
     # binaries (bottle(5)), so that what a machine seals does not depend on which machine it is.
     printf 'let runbottleOtherPortsBase64: [String] = ['
-    if [ -z "${RUNBOTTLE_ARCH:-}" ]; then
+    if [ -n "${RUNBOTTLE_CROSS_CLANG:-}" ]; then
         for port in "$src"/os/*/; do
             port=$(basename "$port")
             [ "$port" = "$arch" ] && continue
-            build_runbottle "$port" "${RUNBOTTLE_CROSS_CLANG:-clang} --target=$port-linux-gnu -fuse-ld=lld" \
+            build_runbottle "$port" "$RUNBOTTLE_CROSS_CLANG --target=$port-linux-gnu -fuse-ld=lld" \
                 "$out/runbottle-$port"
             printf '"'
             base64 -w0 "$out/runbottle-$port"
