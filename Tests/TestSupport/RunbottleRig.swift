@@ -28,7 +28,6 @@ public struct ProbeReport: Sendable {
 }
 
 extension ProbeReport {
-    /// The checks every native-looking run must pass.
     /// runbottle's mappings that stay in the program: its image or trampoline memfd, and the
     /// binary's slot page it mapped for the trampoline.
     public var leftoverMaps: Int? {
@@ -37,6 +36,7 @@ extension ProbeReport {
         return image + slot
     }
 
+    /// The checks every native-looking run must pass.
     public func expectNative(program: String, argv: [String], sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(self.argv == argv, sourceLocation: sourceLocation)
         #expect(self["exe"] == program, sourceLocation: sourceLocation)

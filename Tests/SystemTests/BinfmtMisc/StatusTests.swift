@@ -219,10 +219,7 @@ private struct StatusDocument {
     @Test func anEntrysRunbottleOfAnotherBuildIsAWarning() throws {
         let image = RunbottleImage.bytes
         let trampoline = try #require(RunbottleTrampoline.byMachine[ELF.EM_X86_64])
-        let start = try #require((0...(image.count - trampoline.count)).first {
-            Array(image[$0..<($0 + trampoline.count)]) == trampoline
-        })
-        let last = start + trampoline.count - 2
+        let last = try #require(image.firstRange(of: trampoline)).upperBound - 2
         try #require(Array(image[last..<(last + 2)]) == [0x0f, 0x0b], "the trampoline no longer ends with ud2")
         let result = try Sandbox.run("""
             $B install >/dev/null
