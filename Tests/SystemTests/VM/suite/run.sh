@@ -421,12 +421,12 @@ for libc in glibc musl; do
     wanted $check || continue
     b=$BOTTLES/$libc
     page=$(cat /vm/variants/$libc/slot-page)
-    cp /vm/variants/$libc/binfmt $b/bin/probe.new && mv -f $b/bin/probe.new $b/bin/probe
-    rm -f /tmp/maps.txt
-    PROBE_OUT=/tmp/out/trampoline.txt PROBE_MAPS=/tmp/maps.txt $b/bin/probe > /tmp/stdout 2> /tmp/stderr
-    rc=$?
-    if [ $rc != 0 ] || [ ! -s /tmp/maps.txt ]; then
-        result $check FAIL "$(status $rc); stderr: $(head -c 300 /tmp/stderr | tr '\n' ' ')"
+    rm -f /tmp/maps.txt /tmp/binfmt.fail
+    export PROBE_MAPS=/tmp/maps.txt
+    run_variant $libc binfmt root
+    unset PROBE_MAPS
+    if [ -e /tmp/binfmt.fail ] || [ ! -s /tmp/maps.txt ]; then
+        result $check FAIL "sealed run failed: $(cat /tmp/binfmt.fail 2>/dev/null)"
     elif grep -q "memfd:runbottle" /tmp/maps.txt; then
         result $check FAIL "the trampoline came from a memfd: $(grep memfd /tmp/maps.txt)"
     elif grep -q " r-xp $page [^ ]* [^ ]* *$b/bin/probe\$" /tmp/maps.txt; then
