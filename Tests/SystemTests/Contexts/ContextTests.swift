@@ -31,3 +31,19 @@ import TestSupport
         #expect(result.stdout.contains("contexts: \(lines.count) passed, 0 failed"), "\(result.stdout)")
     }
 }
+
+/// A context the host's kernel cannot give runs in the instance VM, a newer kernel with this
+/// machine's files, and its line says so: BINFMT_BOTTLE_MDWE=refused takes the path of a kernel
+/// before 6.3 (no PR_SET_MDWE) for the two contexts that set it, whatever this kernel.
+@Test func theContextsAKernelLacksRunInTheInstanceVM() throws {
+    let result = try run(
+        ["bash", ContextTests.script, try BuiltTools.binfmtReg(), "mdwe-prctl"],
+        environment: ProcessInfo.processInfo.environment.merging(["BINFMT_BOTTLE_MDWE": "refused"]) { $1 })
+    let lines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("context ") }
+    #expect(lines.count == 2 && lines.allSatisfy { line in
+        !line.contains(": FAILED: ") && line.hasSuffix("(in the instance VM: BINFMT_BOTTLE_MDWE=refused)")
+    }, "\(result)")
+    #expect(lines.first?.hasPrefix("context user-mdwe-prctl [interp]: same as the native exec") == true, "\(result)")
+    #expect(lines.last?.hasPrefix("context root-binfmt-mdwe-prctl [binfmt]: as documented") == true, "\(result)")
+    #expect(result.succeeded && result.stdout.hasSuffix("contexts: 2 passed, 0 failed\n"), "\(result)")
+}

@@ -39,7 +39,8 @@ needed() {
     local err
     err=$(unshare --user --map-root-user --mount --propagation private \
         sh -c 'mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc' 2>&1) && return 1
-    echo "a user namespace cannot mount binfmt_misc on Linux $(uname -r) (6.7 and later can): $err"
+    # One line: it ends up in test lines (the context suite's).
+    echo "a user namespace cannot mount binfmt_misc on Linux $(uname -r) (6.7 and later can): $(printf %s "$err" | tr -s "\n" " ")"
 }
 
 # --- in the VM: the agent, started by the initramfs's init once the 9p root is mounted ---

@@ -87,14 +87,16 @@ run_variant() {
 value() { awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' "$2"; }
 passed=0
 failed=0
+# Whether the contexts named NAME... are among those asked for (CONTEXT-NAME-PATTERN).
+selected() { local n; for n; do [ -z "$only" ] || [[ $n == *$only* ]] && return 0; done; return 1; }
 # check NAME DISPATCH EXPECTED-DIFFERENCES COMMAND...: EXPECTED-DIFFERENCES is a regular
 # expression of the keys that differ by design there ("" for none); they must differ, and
-# nothing else may.
+# nothing else may. A context run elsewhere than on this kernel says where in $where.
 check() {
     local name=$1 dispatch=$2 expected=$3
     shift 3
-    if [ -n "$only" ] && [[ $name != *$only* ]]; then return; fi
-    local sealed=${sealed_variant:-$dispatch} ok=1 detail=""
+    selected "$name" || return 0
+    local sealed=${sealed_variant:-$dispatch} ok=1 detail="" at=${where:+ ($where)}
     rm -f "$work/out/"*.fail "$work/out/"*.txt
     if ! run_variant ref "$@"; then
         detail="reference failed: $(cat "$work/out/ref.fail")"
@@ -120,17 +122,17 @@ check() {
         fi
     fi
     local n
-    n=$(wc -l < "$work/out/ref.txt" 2>/dev/null || echo 0)
+    n=$(wc -l 2>/dev/null < "$work/out/ref.txt" || echo 0)
     if [ $ok = 1 ]; then
         passed=$((passed + 1))
         if [ -n "$expected" ]; then
-            echo "context $name [$dispatch]: as documented, $n observables, differing only in: $(printf '%s\n' "$diffs" | tr '\n' ' ')"
+            echo "context $name [$dispatch]: as documented, $n observables, differing only in: $(printf '%s\n' "$diffs" | tr '\n' ' ')$at"
         else
-            echo "context $name [$dispatch]: same as the native exec, $n observables"
+            echo "context $name [$dispatch]: same as the native exec, $n observables$at"
         fi
     else
         failed=$((failed + 1))
-        echo "context $name [$dispatch]: FAILED: $detail"
+        echo "context $name [$dispatch]: FAILED: $detail$at"
     fi
 }
 need() { command -v "$1" >/dev/null || { failed=$((failed + 1)); echo "context $2: FAILED: $1 is not installed"; return 1; }; }
@@ -151,7 +153,17 @@ check user-pdeathsig interp "" "${as_user[@]}" --pdeathsig TERM "$probe" "${args
 check root-bounding-set-without-checkpoint-restore interp "" \
     setpriv --bounding-set=-checkpoint_restore,-sys_admin "$probe" "${args[@]}"
 check user-no-new-privs interp "" "${as_user[@]}" --no-new-privs "$probe" "${args[@]}"
-check user-mdwe-prctl interp "" "${as_user[@]}" "$work/ctx-exec" --mdwe -- "$probe" "${args[@]}"
+# Before 6.3 the kernel has no PR_SET_MDWE (EINVAL): the contexts that set it run, reference and
+# sealed alike, in the VM of instance-vm.sh (a newer kernel, this machine's files), as the user
+# namespace's own instance does below. BINFMT_BOTTLE_MDWE=refused sends them there on any kernel.
+mdwe_runner=() mdwe_where=
+if [ "${BINFMT_BOTTLE_MDWE:-}" = refused ]; then
+    mdwe_where="in the instance VM: BINFMT_BOTTLE_MDWE=refused"
+elif ! "$work/ctx-exec" --mdwe -- /bin/true 2> "$work/mdwe.err" && grep -q 'Invalid argument' "$work/mdwe.err"; then
+    mdwe_where="in the instance VM: Linux $(uname -r) has no PR_SET_MDWE (6.3 and later have)"
+fi
+[ -n "$mdwe_where" ] && mdwe_runner=(bash "$here/../../lib/instance-vm.sh")
+where=$mdwe_where check user-mdwe-prctl interp "" "${mdwe_runner[@]}" "${as_user[@]}" "$work/ctx-exec" --mdwe -- "$probe" "${args[@]}"
 check user-mdwe-seccomp interp "" "${as_user[@]}" "$work/ctx-exec" --mdwe-seccomp -- "$probe" "${args[@]}"
 check root-mdwe-seccomp interp "" "$work/ctx-exec" --mdwe-seccomp -- "$probe" "${args[@]}"
 # PrivateTmp= and ProtectSystem=full as systemd sets them up: a mount namespace of the service's
@@ -195,9 +207,10 @@ explicit_mode='exe|auxv.AT_BASE|auxv.AT_ENTRY|auxv.AT_PHDR|auxv.AT_PHNUM|saved-a
     chmod 644 "$work/user-ns.line" || die "line for the user namespace"
 # Before 6.7 a user namespace mounts no instance of its own: this context, reference and sealed
 # run alike, runs in the VM of instance-vm.sh, which boots a newer kernel with this machine's files.
-instance_runner=()
-bash "$here/../../lib/instance-vm.sh" --needed >/dev/null && instance_runner=(bash "$here/../../lib/instance-vm.sh")
-check user-namespace-private-instance-binfmt binfmt "" "${instance_runner[@]}" "${as_user[@]}" \
+instance_runner=() instance_where=
+why=$(bash "$here/../../lib/instance-vm.sh" --needed) &&
+    instance_runner=(bash "$here/../../lib/instance-vm.sh") instance_where="in the instance VM: $why"
+where=$instance_where check user-namespace-private-instance-binfmt binfmt "" "${instance_runner[@]}" "${as_user[@]}" \
     unshare --user --map-root-user --mount --propagation private sh -c '
         mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc &&
         cat "$0" > /proc/sys/fs/binfmt_misc/register && exec "$@"' \
@@ -212,7 +225,17 @@ start_holder || die "cannot hold a mount of the host's binfmt_misc: $(oneline "$
 # PF_SUPERPRIV (stat.flags), which the native exec of the same program does not.
 check root-binfmt binfmt "stat.flags" "$probe" "${args[@]}"
 # For an ordinary user runbottle cannot move /proc/self/exe: the loader's explicit mode.
-check root-binfmt-mdwe-prctl binfmt "stat.flags" "$work/ctx-exec" --mdwe -- "$probe" "${args[@]}"
+# In the VM the host's entry is not there: the same line is registered in the VM's instance for
+# the command, and removed after it.
+in_mdwe_kernel() {
+    [ ${#mdwe_runner[@]} = 0 ] && { "$@"; return; }
+    "${mdwe_runner[@]}" unshare --mount --propagation private sh -c '
+        bm=/proc/sys/fs/binfmt_misc
+        mount -t binfmt_misc binfmt_misc $bm && cat "$0" > $bm/register || exit 125
+        "$@"; rc=$?
+        echo -1 > $bm/'"$entry"' && exit $rc' "$work/host.line" "$@"
+}
+where=$mdwe_where check root-binfmt-mdwe-prctl binfmt "stat.flags" in_mdwe_kernel "$work/ctx-exec" --mdwe -- "$probe" "${args[@]}"
 # Installing the filter as root already marked the task PF_SUPERPRIV, and exec keeps the flag.
 check root-binfmt-mdwe-seccomp binfmt "" "$work/ctx-exec" --mdwe-seccomp -- "$probe" "${args[@]}"
 check root-binfmt-bounding-set-without-checkpoint-restore binfmt "$explicit_mode" \
@@ -232,7 +255,9 @@ mkimage() {
     if [ "${4:-}" = podman-image ]; then return 0; fi &&
     docker build -q -t "$image-$1" "$ctx" >/dev/null 2>&1
 }
-if need docker docker && docker info >/dev/null 2>&1; then
+if ! selected docker-default docker-user docker-no-new-privileges docker-user-no-new-privileges \
+    docker-host-f-entry-sys-admin docker-host-f-entry; then :
+elif need docker docker && docker info >/dev/null 2>&1; then
     # The container variants: "interp" and "ref" images each hold one variant at $probe.
     mkimage interp container-interp with-runbottle || die "docker build"
     # The reference image is binfmt-reg(8)'s first container recipe: a relocated bottle, FROM
@@ -268,7 +293,7 @@ else
 fi
 
 # --- rootless Podman: an ordinary user with subordinate ids and an image store of its own ---
-if need podman podman-rootless; then
+if selected podman-rootless podman-rootless-user && need podman podman-rootless; then
     if ! id "$podman_user" >/dev/null 2>&1; then
         useradd -m "$podman_user" || die "useradd $podman_user"
         created_user=1
@@ -291,7 +316,7 @@ if need podman podman-rootless; then
 fi
 
 # --- rootful Podman: root's image store, the host's user namespace ---
-if need podman podman-rootful; then
+if selected podman-rootful podman-rootful-user podman-rootful-no-new-privileges && need podman podman-rootful; then
     for v in interp ref; do
         mkimage "$v" "$([ $v = interp ] && echo container-interp || echo ref)" \
             "$([ $v = interp ] && echo with-runbottle || echo without-runbottle)" podman-image ||
