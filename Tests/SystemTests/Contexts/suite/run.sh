@@ -156,13 +156,14 @@ check user-no-new-privs interp "" "${as_user[@]}" --no-new-privs "$probe" "${arg
 # Before 6.3 the kernel has no PR_SET_MDWE (EINVAL): the contexts that set it run, reference and
 # sealed alike, in the VM of instance-vm.sh (a newer kernel, this machine's files), as the user
 # namespace's own instance does below. BINFMT_BOTTLE_MDWE=refused sends them there on any kernel.
+instance_vm=(bash "$here/../../lib/instance-vm.sh")
 mdwe_runner=() mdwe_where=
 if [ "${BINFMT_BOTTLE_MDWE:-}" = refused ]; then
     mdwe_where="in the instance VM: BINFMT_BOTTLE_MDWE=refused"
 elif ! "$work/ctx-exec" --mdwe -- /bin/true 2> "$work/mdwe.err" && grep -q 'Invalid argument' "$work/mdwe.err"; then
     mdwe_where="in the instance VM: Linux $(uname -r) has no PR_SET_MDWE (6.3 and later have)"
 fi
-[ -n "$mdwe_where" ] && mdwe_runner=(bash "$here/../../lib/instance-vm.sh")
+[ -n "$mdwe_where" ] && mdwe_runner=("${instance_vm[@]}")
 where=$mdwe_where check user-mdwe-prctl interp "" "${mdwe_runner[@]}" "${as_user[@]}" "$work/ctx-exec" --mdwe -- "$probe" "${args[@]}"
 check user-mdwe-seccomp interp "" "${as_user[@]}" "$work/ctx-exec" --mdwe-seccomp -- "$probe" "${args[@]}"
 check root-mdwe-seccomp interp "" "$work/ctx-exec" --mdwe-seccomp -- "$probe" "${args[@]}"
@@ -208,8 +209,8 @@ explicit_mode='exe|auxv.AT_BASE|auxv.AT_ENTRY|auxv.AT_PHDR|auxv.AT_PHNUM|saved-a
 # Before 6.7 a user namespace mounts no instance of its own: this context, reference and sealed
 # run alike, runs in the VM of instance-vm.sh, which boots a newer kernel with this machine's files.
 instance_runner=() instance_where=
-why=$(bash "$here/../../lib/instance-vm.sh" --needed) &&
-    instance_runner=(bash "$here/../../lib/instance-vm.sh") instance_where="in the instance VM: $why"
+why=$("${instance_vm[@]}" --needed) &&
+    instance_runner=("${instance_vm[@]}") instance_where="in the instance VM: $why"
 where=$instance_where check user-namespace-private-instance-binfmt binfmt "" "${instance_runner[@]}" "${as_user[@]}" \
     unshare --user --map-root-user --mount --propagation private sh -c '
         mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc &&
@@ -224,7 +225,6 @@ start_holder || die "cannot hold a mount of the host's binfmt_misc: $(oneline "$
 # runbottle's PR_SET_MM_MAP(exe_fd) is a capability use: the kernel marks the task
 # PF_SUPERPRIV (stat.flags), which the native exec of the same program does not.
 check root-binfmt binfmt "stat.flags" "$probe" "${args[@]}"
-# For an ordinary user runbottle cannot move /proc/self/exe: the loader's explicit mode.
 # In the VM the host's entry is not there: the same line is registered in the VM's instance for
 # the command, and removed after it.
 in_mdwe_kernel() {
@@ -240,6 +240,7 @@ where=$mdwe_where check root-binfmt-mdwe-prctl binfmt "stat.flags" in_mdwe_kerne
 check root-binfmt-mdwe-seccomp binfmt "" "$work/ctx-exec" --mdwe-seccomp -- "$probe" "${args[@]}"
 check root-binfmt-bounding-set-without-checkpoint-restore binfmt "$explicit_mode" \
     setpriv --bounding-set=-checkpoint_restore,-sys_admin "$probe" "${args[@]}"
+# For an ordinary user runbottle cannot move /proc/self/exe: the loader's explicit mode.
 check user-binfmt binfmt "$explicit_mode" \
     "${as_user[@]}" "$probe" "${args[@]}"
 
