@@ -17,6 +17,7 @@
 #   INSTANCE_VM_DIR             the spool shared with the VM (default /var/tmp/binfmt-bottle-instance-vm)
 #   INSTANCE_VM_IDLE            seconds the VM stays up with no command (default 120)
 #   INSTANCE_VM_TIMEOUT         seconds one command may take (default 1800)
+#   INSTANCE_VM_BOOT            seconds the VM may take to boot (default 180)
 #   INSTANCE_VM_ACCEL           qemu's accelerator (default tcg: nested KVM hangs on some hosts)
 #   INSTANCE_VM_MEMORY          the VM's memory in MiB (default 2048)
 #   INSTANCE_VM_KERNEL          the VM suite's name of the kernel to boot (default trixie-amd64;
@@ -163,12 +164,13 @@ start_vm() {
         -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,multidevs=remap,id=hostroot \
         < /dev/null > "$spool/qemu.log" 2>&1 &
     echo $! > "$spool/qemu.pid"
-    for _ in $(seq 1800); do
+    local boot=${INSTANCE_VM_BOOT:-180}
+    for _ in $(seq $((boot * 10))); do
         [ -e "$spool/ready" ] && return 0
         qemu_alive || { echo "qemu stopped: $(tail -c 300 "$spool/qemu.log" | tr '\n' ' ') console: $(tail -c 400 "$spool/console.log" | tr -d '\r' | tr '\n' ' ')"; return 1; }
         sleep 0.1
     done
-    echo "the VM was not ready within 180 s: console: $(tail -c 400 "$spool/console.log" | tr -d '\r' | tr '\n' ' ')"
+    echo "the VM was not ready within $boot s: console: $(tail -c 400 "$spool/console.log" | tr -d '\r' | tr '\n' ' ')"
     return 1
 }
 
