@@ -164,14 +164,13 @@ start_vm() {
         -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,multidevs=remap,id=hostroot \
         < /dev/null > "$spool/qemu.log" 2>&1 &
     echo $! > "$spool/qemu.pid"
-    local boot=${INSTANCE_VM_BOOT:-180}
-    for _ in $(seq $((boot * 10))); do
-        [ -e "$spool/ready" ] && return 0
+    # A deadline in seconds, as run_command's: counting sleeps would stretch it on a slow host.
+    local t0=$SECONDS boot=${INSTANCE_VM_BOOT:-180}
+    until [ -e "$spool/ready" ]; do
         qemu_alive || { echo "qemu stopped: $(tail -c 300 "$spool/qemu.log" | tr '\n' ' ') console: $(tail -c 400 "$spool/console.log" | tr -d '\r' | tr '\n' ' ')"; return 1; }
+        [ $((SECONDS - t0)) -ge "$boot" ] && { echo "the VM was not ready within $boot s: console: $(tail -c 400 "$spool/console.log" | tr -d '\r' | tr '\n' ' ')"; return 1; }
         sleep 0.1
     done
-    echo "the VM was not ready within $boot s: console: $(tail -c 400 "$spool/console.log" | tr -d '\r' | tr '\n' ' ')"
-    return 1
 }
 
 # A VM that is up and ready, started if need be; one runner starts it while the others wait.
